@@ -1,0 +1,97 @@
+# vendange - top-level build.
+#   make            build every binary into build/bin (optimised)
+#   make check      install packages, build with ASan/UBSan and -Werror, run every test
+#   make demo       install packages, build, start the services, sync the sample export
+#   make lint       clang-format check and banned functions
+# BUILD selects the output folder, SAN=1 adds AddressSanitizer/UBSan.
+
+CC      ?= gcc
+BUILD   ?= build
+SAN     ?= 0
+PKGS    := libczmq libzmq msgpack libpq libxml-2.0 libzip freexl libcurl \
+           libmicrohttpd jansson libsodium libutf8proc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT      ?= -O2 -g
+CFLAGS   := $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+            -Wno-missing-field-initializers -Icommon $(PKG_CFLAGS)
+LDLIBS   := $(PKG_LIBS) -lm -lpthread
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Each component: a library of its classes (every .c but the *main.c files)
+COMMON_SRC := $(wildcard common/*.c)
+ISV_SRC    := $(filter-out %main.c,$(wildcard extractors/isavigne/*.c))
+NORM_SRC   := $(filter-out %main.c,$(wildcard transformer/*.c))
+LOAD_SRC   := $(filter-out %main.c,$(wildcard loader/*.c))
+ORCH_SRC   := $(filter-out %main.c,$(wildcard orchestrator/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIBVD   := $(BUILD)/lib/libvd.a
+LIBISV  := $(BUILD)/lib/libisv.a
+LIBNORM := $(BUILD)/lib/libnorm.a
+LIBLOAD := $(BUILD)/lib/libload.a
+LIBORCH := $(BUILD)/lib/liborch.a
+
+BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer \
+        $(BUILD)/bin/loader $(BUILD)/bin/extractor-isavigne $(BUILD)/bin/selftest
+
+.PHONY: all deps check check-unit check-integration demo lint clean
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iextractors/isavigne -Itransformer -Iloader -Iorchestrator -MMD -MP -c $< -o $@
+
+define make_lib
+$(1): $(call obj,$(2))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(eval $(call make_lib,$(LIBVD),$(COMMON_SRC)))
+$(eval $(call make_lib,$(LIBISV),$(ISV_SRC)))
+$(eval $(call make_lib,$(LIBNORM),$(NORM_SRC)))
+$(eval $(call make_lib,$(LIBLOAD),$(LOAD_SRC)))
+$(eval $(call make_lib,$(LIBORCH),$(ORCH_SRC)))
+
+define make_bin
+$(BUILD)/bin/$(1): $(call obj,$(2)) $(3) $(LIBVD)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(eval $(call make_bin,extractor-isavigne,extractors/isavigne/isv_main.c,$(LIBISV)))
+$(eval $(call make_bin,normalizer,transformer/norm_main.c,$(LIBNORM)))
+$(eval $(call make_bin,loader,loader/load_main.c,$(LIBLOAD)))
+$(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH)))
+$(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH)))
+$(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBNORM) $(LIBLOAD) $(LIBORCH)))
+
+deps:
+	@sh deploy/install-deps.sh
+
+# The test build: sanitizers on, its own folder so `make` stays optimised.
+check: deps
+	$(MAKE) BUILD=build/check SAN=1 OPT="-O1 -g" all
+	$(MAKE) BUILD=build/check check-unit check-integration
+
+check-unit:
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/lsan.supp \
+	    $(BUILD)/bin/selftest
+
+check-integration:
+	VD_BIN=$(CURDIR)/$(BUILD)/bin /usr/bin/python3 tests/integration/run.py
+
+demo: deps all
+	@sh deploy/demo.sh $(CURDIR)/$(BUILD)/bin
+
+lint:
+	@sh deploy/lint.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,106 @@
+/*  vd_buf - growable byte buffer with a ceiling. */
+#include "vendange.h"
+
+void
+vd_buf_init (vd_buf_t *b, size_t max)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+void
+vd_buf_free (vd_buf_t *b)
+{
+    free (b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void
+vd_buf_reset (vd_buf_t *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static int
+s_reserve (vd_buf_t *b, size_t extra)
+{
+    if (extra > b->max || b->len > b->max - extra)
+        return -1;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *data = realloc (b->data, cap);
+    if (!data)
+        return -1;
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+int
+vd_buf_add (vd_buf_t *b, const void *mem, size_t len)
+{
+    if (s_reserve (b, len) < 0)
+        return -1;
+    if (len)
+        memcpy (b->data + b->len, mem, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int
+vd_buf_addstr (vd_buf_t *b, const char *s)
+{
+    return vd_buf_add (b, s, strlen (s));
+}
+
+int
+vd_buf_addc (vd_buf_t *b, char c)
+{
+    return vd_buf_add (b, &c, 1);
+}
+
+int
+vd_buf_printf (vd_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    char small[256];
+    int n = vsnprintf (small, sizeof small, fmt, ap);
+    va_end (ap);
+    if (n < 0)
+        return -1;
+    if ((size_t) n < sizeof small)
+        return vd_buf_add (b, small, (size_t) n);
+    if (s_reserve (b, (size_t) n) < 0)
+        return -1;
+    va_start (ap, fmt);
+    vsnprintf (b->data + b->len, (size_t) n + 1, fmt, ap);
+    va_end (ap);
+    b->len += (size_t) n;
+    return 0;
+}
+
+const char *
+vd_buf_str (const vd_buf_t *b)
+{
+    return b->data ? b->data : "";
+}
+
+char *
+vd_buf_take (vd_buf_t *b)
+{
+    char *s = b->data ? b->data : strdup ("");
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return s;
+}

@@ -1,0 +1,37 @@
+/*  vd_buf - growable byte buffer with a ceiling (curl's dynbuf rule).
+
+    Every buffer fed from outside has a maximum size; an append that would
+    pass it fails with -1 and leaves the buffer as it was.
+*/
+#ifndef VD_BUF_H_INCLUDED
+#define VD_BUF_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct vd_buf {
+    char *data;      /* always NUL-terminated when not NULL */
+    size_t len;
+    size_t cap;
+    size_t max;      /* ceiling in bytes, excluding the NUL */
+} vd_buf_t;
+
+/*  Initialises an empty buffer that may grow up to max bytes. */
+void vd_buf_init (vd_buf_t *b, size_t max);
+/*  Frees the storage; the buffer may be reused after vd_buf_init. */
+void vd_buf_free (vd_buf_t *b);
+/*  Empties the buffer, keeping its storage. */
+void vd_buf_reset (vd_buf_t *b);
+/*  Appends len bytes; returns 0, or -1 (ceiling or out of memory). */
+int vd_buf_add (vd_buf_t *b, const void *mem, size_t len);
+int vd_buf_addstr (vd_buf_t *b, const char *s);
+int vd_buf_addc (vd_buf_t *b, char c);
+int vd_buf_printf (vd_buf_t *b, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+/*  The content as a string ("" when empty); borrowed. */
+const char *vd_buf_str (const vd_buf_t *b);
+/*  Hands the content to the caller (malloc'ed, NUL-terminated; never NULL
+    unless out of memory) and empties the buffer. */
+char *vd_buf_take (vd_buf_t *b);
+
+#endif

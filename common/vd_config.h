@@ -1,0 +1,81 @@
+/*  vd_config - configuration from the environment and an optional .env.
+
+    One table (vd_config.c) lists every key: name, default, help text, the
+    services that read it, and whether it is a secret. The same table drives
+    --help, validation and redaction. Values are read once at start.
+    Precedence: environment, then the .env file (VENDANGE_ENV_FILE, default
+    ./.env), then the default.
+*/
+#ifndef VD_CONFIG_H_INCLUDED
+#define VD_CONFIG_H_INCLUDED
+
+#include "vd_error.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum {
+    VD_CFG_DATABASE_URL,
+    VD_CFG_HOME,
+    VD_CFG_LOG_LEVEL,
+    VD_CFG_ORCHESTRATOR_ENDPOINT,
+    VD_CFG_NORMALIZER_ENDPOINT,
+    VD_CFG_LOADER_ENDPOINT,
+    VD_CFG_HTTP_ADDR,
+    VD_CFG_API_URL,
+    VD_CFG_HEARTBEAT_MS,
+    VD_CFG_DEAD_AFTER_S,
+    VD_CFG_DISPATCH_TIMEOUT_S,
+    VD_CFG_STALL_TIMEOUT_S,
+    VD_CFG_BATCH_ROWS,
+    VD_CFG_VAT_RATE,
+    VD_CFG_TIMEZONE,
+    VD_CFG_SEGMENT_VIP_SPENT,
+    VD_CFG_SEGMENT_VIP_ORDERS,
+    VD_CFG_SEGMENT_AT_RISK_DAYS,
+    VD_CFG_SEGMENT_INACTIVE_DAYS,
+    VD_CFG_EXTRACTORS_ISAVIGNE,
+    VD_CFG_PG_PORT,
+    VD_CFG_COUNT
+} vd_cfg_key_t;
+
+/*  Which services read a key (bit mask in the table). */
+#define VD_SVC_CLI          0x01
+#define VD_SVC_ORCHESTRATOR 0x02
+#define VD_SVC_NORMALIZER   0x04
+#define VD_SVC_LOADER       0x08
+#define VD_SVC_EXTRACTOR    0x10
+#define VD_SVC_ALL          0xff
+
+typedef struct vd_config vd_config_t;
+
+/*  Reads the environment and .env for a service (mask VD_SVC_*). Checks
+    every numeric key (range included) and returns NULL with err naming
+    the key on a bad value. */
+vd_config_t *vd_config_load (unsigned service, vd_error_t *err);
+void vd_config_destroy (vd_config_t **self_p);
+
+/*  The value (never NULL: "" when unset and no default). Borrowed. */
+const char *vd_config_str (const vd_config_t *self, vd_cfg_key_t key);
+/*  A numeric key, already validated by vd_config_load. */
+int64_t vd_config_int (const vd_config_t *self, vd_cfg_key_t key);
+/*  The environment variable name of a key ("DATABASE_URL"). */
+const char *vd_config_name (vd_cfg_key_t key);
+/*  True when the key was set (environment or .env), not defaulted. */
+bool vd_config_is_set (const vd_config_t *self, vd_cfg_key_t key);
+
+/*  Prints the keys a service reads, with defaults and help (for --help). */
+void vd_config_usage (unsigned service, FILE *out);
+
+/*  Checked integer parsing: whole string, base 10, within [min, max].
+    Returns 0, -1. Never use atoi. */
+int vd_parse_int (const char *s, int64_t min, int64_t max, int64_t *out);
+
+/*  Copies a connection string or URL into out with any password replaced
+    by "***" (postgresql://u:pw@h/db, password=pw, and ?password=). */
+void vd_redact_dsn (const char *dsn, char *out, size_t size);
+
+int vd_config_test (bool verbose);
+
+#endif

@@ -1,0 +1,168 @@
+/*  vd_migrate - creates and updates the database schemas.
+
+    Two parts, both idempotent, run under one advisory lock:
+    1. canonical.*: reconciled from vd_schema (CREATE TABLE IF NOT EXISTS,
+       ADD COLUMN IF NOT EXISTS), so adding a column to the schema table is
+       all a new column needs;
+    2. ops.* and indexes: an ordered list of versioned steps recorded in
+       ops.schema_migrations; a step is never edited once released, a new
+       one is appended.
+*/
+#include "vendange.h"
+#include "vd_db.h"
+
+#define MIGRATE_LOCK "SELECT pg_advisory_lock(7366471)"
+#define MIGRATE_UNLOCK "SELECT pg_advisory_unlock(7366471)"
+
+static const char *s_steps[] = {
+    /* 1: registry, runs and their accounting */
+    "CREATE TABLE ops.connectors ("
+    "  name text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'),"
+    "  type text NOT NULL CHECK (type IN ('isavigne','odoo','brevo','powerautomate')),"
+    "  settings jsonb NOT NULL DEFAULT '{}',"
+    "  secrets bytea,"
+    "  cursor text,"
+    "  schedule text,"
+    "  created_at timestamptz NOT NULL DEFAULT now(),"
+    "  updated_at timestamptz NOT NULL DEFAULT now());"
+    "CREATE TABLE ops.sync_runs ("
+    "  id bigserial PRIMARY KEY,"
+    "  connector text NOT NULL,"
+    "  connector_type text NOT NULL,"
+    "  status text NOT NULL CHECK (status IN ('queued','running','success','partial','failed')),"
+    "  full_sync boolean NOT NULL DEFAULT false,"
+    "  trigger text NOT NULL DEFAULT 'manual',"
+    "  queued_at timestamptz NOT NULL DEFAULT now(),"
+    "  started_at timestamptz,"
+    "  finished_at timestamptz,"
+    "  cursor_before text,"
+    "  cursor_after text,"
+    "  extractor text,"
+    "  extract_done boolean NOT NULL DEFAULT false,"
+    "  load_done boolean NOT NULL DEFAULT false,"
+    "  files jsonb NOT NULL DEFAULT '[]',"
+    "  errors jsonb NOT NULL DEFAULT '[]',"
+    "  last_progress_at timestamptz);"
+    "CREATE UNIQUE INDEX sync_runs_one_active ON ops.sync_runs (connector)"
+    "  WHERE status IN ('queued','running');"
+    "CREATE INDEX sync_runs_by_connector ON ops.sync_runs (connector, id DESC);"
+    "CREATE TABLE ops.run_tables ("
+    "  run_id bigint NOT NULL REFERENCES ops.sync_runs ON DELETE CASCADE,"
+    "  table_name text NOT NULL,"
+    "  extracted bigint NOT NULL DEFAULT 0,"
+    "  inserted bigint NOT NULL DEFAULT 0,"
+    "  updated bigint NOT NULL DEFAULT 0,"
+    "  unchanged bigint NOT NULL DEFAULT 0,"
+    "  rejected bigint NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (run_id, table_name));"
+    "CREATE TABLE ops.run_warnings ("
+    "  id bigserial PRIMARY KEY,"
+    "  run_id bigint NOT NULL REFERENCES ops.sync_runs ON DELETE CASCADE,"
+    "  table_name text, file text, line bigint, field text,"
+    "  reason text NOT NULL, raw_value text,"
+    "  created_at timestamptz NOT NULL DEFAULT now());"
+    "CREATE INDEX run_warnings_by_run ON ops.run_warnings (run_id);"
+    "CREATE TABLE ops.rejects ("
+    "  id bigserial PRIMARY KEY,"
+    "  run_id bigint NOT NULL REFERENCES ops.sync_runs ON DELETE CASCADE,"
+    "  table_name text, file text, line bigint,"
+    "  reason text NOT NULL, raw text,"
+    "  created_at timestamptz NOT NULL DEFAULT now());"
+    "CREATE INDEX rejects_by_run ON ops.rejects (run_id);"
+    "CREATE TABLE ops.key_map ("
+    "  table_name text NOT NULL, source text NOT NULL, source_id text NOT NULL,"
+    "  key text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),"
+    "  PRIMARY KEY (table_name, source, source_id));"
+    "CREATE TABLE ops.dirty_customers (customer_key text PRIMARY KEY);"
+    "CREATE TABLE ops.services ("
+    "  instance text PRIMARY KEY, role text NOT NULL, kind text, host text, pid integer,"
+    "  state text, run_id bigint, version text,"
+    "  first_seen timestamptz NOT NULL DEFAULT now(),"
+    "  last_heartbeat timestamptz NOT NULL DEFAULT now(),"
+    "  alive boolean NOT NULL DEFAULT true);"
+    "CREATE INDEX sales_lines_customer ON canonical.sales_lines (customer_key);"
+    "CREATE INDEX sales_lines_product ON canonical.sales_lines (product_key);"
+    "CREATE INDEX customers_email ON canonical.customers (email);"
+    "CREATE INDEX stock_levels_product ON canonical.stock_levels (product_key);"
+    "CREATE INDEX contact_history_customer ON canonical.contact_history (customer_key);"
+    "CREATE INDEX contact_history_email ON canonical.contact_history (email);",
+};
+
+#define NSTEPS ((int) (sizeof s_steps / sizeof s_steps[0]))
+
+int
+vd_db_schema_version (void)
+{
+    return NSTEPS;
+}
+
+/*  canonical.<table> from the schema description. */
+static int
+s_reconcile_table (PGconn *conn, const vd_table_t *t, vd_error_t *err)
+{
+    vd_buf_t sql;
+    vd_buf_init (&sql, 64 * 1024);
+    vd_buf_printf (&sql, "CREATE TABLE IF NOT EXISTS canonical.%s (%s text PRIMARY KEY);",
+                   t->name, t->key);
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const vd_column_t *c = &t->columns[i];
+        if (c->flags & VD_COL_KEY)
+            continue;
+        vd_buf_printf (&sql, "ALTER TABLE canonical.%s ADD COLUMN IF NOT EXISTS %s %s%s;",
+                       t->name, c->name, vd_schema_sql_type (c->type),
+                       strcmp (c->name, "synced_at") == 0 ? " NOT NULL DEFAULT now()" : "");
+    }
+    int rc = vd_db_script (conn, vd_buf_str (&sql), err);
+    vd_buf_free (&sql);
+    return rc;
+}
+
+static int
+s_run_steps (PGconn *conn, vd_error_t *err)
+{
+    PGresult *res = vd_db_exec (conn,
+                                "SELECT coalesce(max(version), 0) FROM ops.schema_migrations",
+                                0, NULL, err);
+    if (!res)
+        return -1;
+    int64_t done = 0;
+    vd_parse_int (PQgetvalue (res, 0, 0), 0, INT_MAX, &done);
+    PQclear (res);
+    for (int v = (int) done + 1; v <= NSTEPS; v++) {
+        char version[16];
+        snprintf (version, sizeof version, "%d", v);
+        const char *params[] = { version };
+        if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
+            return -1;
+        if (vd_db_script (conn, s_steps[v - 1], err) < 0
+            || vd_db_command (conn, "INSERT INTO ops.schema_migrations (version) VALUES ($1)",
+                              1, params, err) < 0
+            || vd_db_command (conn, "COMMIT", 0, NULL, err) < 0) {
+            vd_db_command (conn, "ROLLBACK", 0, NULL, NULL);
+            vd_error_detail (err, "migration step %d", v);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+vd_db_migrate (PGconn *conn, vd_error_t *err)
+{
+    if (vd_db_command (conn, MIGRATE_LOCK, 0, NULL, err) < 0)
+        return -1;
+    int rc = vd_db_script (conn,
+                            "SET client_min_messages = warning;"
+                            "CREATE SCHEMA IF NOT EXISTS canonical;"
+                            "CREATE SCHEMA IF NOT EXISTS ops;"
+                            "CREATE TABLE IF NOT EXISTS ops.schema_migrations ("
+                            "  version integer PRIMARY KEY,"
+                            "  applied_at timestamptz NOT NULL DEFAULT now())",
+                            err);
+    for (int i = 0; rc == 0 && i < VD_TABLE_COUNT; i++)
+        rc = s_reconcile_table (conn, vd_schema_table (i), err);
+    if (rc == 0)
+        rc = s_run_steps (conn, err);
+    vd_db_command (conn, MIGRATE_UNLOCK, 0, NULL, NULL);
+    return rc;
+}

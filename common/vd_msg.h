@@ -1,0 +1,79 @@
+/*  vd_msg - the data envelope: one ZeroMQ frame of msgpack per message,
+    extractor -> normalizer -> loader.
+
+      [ 1, kind, run_id, seq, table, body ]
+
+    version 1; kind VD_MSG_*; run_id (int64, ops.sync_runs.id); seq: the
+    sender's sequence number within the run, starting at 1 (the
+    normalizer keeps the extractor's); table: vd_table_id_t or -1; body: a
+    map.
+
+    RAW (extractor -> normalizer), body:
+      {"source": "isavigne", "connector": "isv_main", "file": "ventes.csv",
+       "cols": [input field name or nil, ...],     one per field position
+       "units": "mag150 = 2\n...",                 optional unit table text
+                                                   (vd_units file format)
+       "rows": [[line, [field, ...]], ...          a record
+                [line, nil, reason, raw], ...]}    a record already rejected
+    CANON (normalizer -> loader), body:
+      {"source": ..., "connector": ..., "file": ...,
+       "rows": [[line, [value, ...], nil, nil, warnings],
+                [line, nil, reason, raw, warnings]]}
+      values: the table's carried columns in schema order; each nil, a
+      string (text, numeric, date, timestamptz and jsonb as text), a bool,
+      an integer, or an array of strings (text[]). warnings: nil or
+      [[field, reason, raw value], ...].
+    END (extractor -> normalizer -> loader), table -1, body:
+      {"connector": ..., "extracted": {"customers": 12, ...}, "records": N}
+      records = number of rows in every RAW message of the run; the loader
+      completes the run when it has handled that many (so it does not
+      depend on message order across several normalizers).
+*/
+#ifndef VD_MSG_H_INCLUDED
+#define VD_MSG_H_INCLUDED
+
+#include "vd_error.h"
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum { VD_MSG_RAW = 1, VD_MSG_CANON = 2, VD_MSG_END = 3 } vd_msg_kind_t;
+
+#define VD_MSG_VERSION 1
+#define VD_MSG_MAX_BYTES (64 * 1024 * 1024)  /* one message, received     */
+
+typedef struct {
+    int kind;
+    int64_t run_id;
+    uint64_t seq;
+    int table;
+    const msgpack_object *body;   /* a map; lives in the unpacked zone     */
+} vd_msg_t;
+
+/*  Writes the envelope header; the caller then packs the body map. */
+void vd_msg_pack_header (msgpack_packer *pk, int kind, int64_t run_id, uint64_t seq,
+                         int table);
+/*  Decodes and checks a frame: unpacked must be initialised by the caller
+    (msgpack_unpacked_init) and destroyed after use of out. Returns 0, or
+    -1 with err (wrong version, kind, shape, table out of range). */
+int vd_msg_decode (const char *data, size_t len, msgpack_unpacked *unpacked,
+                   vd_msg_t *out, vd_error_t *err);
+
+/*  Helpers over msgpack objects (NULL-safe; no allocation). */
+const msgpack_object *vd_mp_get (const msgpack_object *map, const char *key);
+/*  The string's bytes (not NUL-terminated) and length, or NULL when obj
+    is not a string. */
+const char *vd_mp_str (const msgpack_object *obj, size_t *len);
+/*  Copies a string object into out (NUL-terminated, truncated to size);
+    returns 0, -1 when obj is not a string. */
+int vd_mp_copy (const msgpack_object *obj, char *out, size_t size);
+/*  An integer object's value; -1 when not an integer. */
+int vd_mp_int (const msgpack_object *obj, int64_t *out);
+bool vd_mp_is_nil (const msgpack_object *obj);
+/*  Packs a C string (or nil when s is NULL). */
+void vd_mp_pack_str (msgpack_packer *pk, const char *s, size_t len);
+void vd_mp_pack_cstr (msgpack_packer *pk, const char *s);
+
+int vd_msg_test (bool verbose);
+
+#endif

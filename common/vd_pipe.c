@@ -1,0 +1,42 @@
+/*  vd_pipe - pushing data messages downstream without losing liveness. */
+#include "vendange.h"
+#include "vd_pipe.h"
+
+zsock_t *
+vd_pipe_new (int type, const char *endpoint, int hwm, vd_error_t *err)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock) {
+        vd_error_set (err, VD_ERR_PERMANENT, "cannot create ZeroMQ socket");
+        return NULL;
+    }
+    zsock_set_sndtimeo (sock, 500);
+    zsock_set_sndhwm (sock, hwm);
+    zsock_set_rcvhwm (sock, hwm);
+    zsock_set_linger (sock, 1000);
+    zsock_set_maxmsgsize (sock, 64 * 1024 * 1024);
+    if (zsock_attach (sock, endpoint, false) < 0) {
+        vd_error_set (err, VD_ERR_PERMANENT, "cannot use ZeroMQ endpoint \"%s\"", endpoint + 1);
+        vd_error_detail (err, "zmq: %s", zmq_strerror (zmq_errno ()));
+        snprintf (err->hint, sizeof err->hint,
+                  "another process may already listen there, or the address is wrong");
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+int
+vd_pipe_send (zsock_t *sock, const void *data, size_t len, vd_ctl_t *ctl,
+              vd_pipe_stop_fn *stop, void *arg)
+{
+    while (true) {
+        if (zmq_send (zsock_resolve (sock), data, len, 0) >= 0)
+            return 0;
+        if (zmq_errno () != EAGAIN || zsys_interrupted)
+            return -1;
+        if (ctl)
+            vd_ctl_tick (ctl);
+        if (stop && stop (arg))
+            return -1;
+    }
+}

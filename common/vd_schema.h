@@ -1,0 +1,135 @@
+/*  vd_schema - the canonical schema, described once.
+
+    One const column array per table (vd_schema.c). The normalizer applies
+    each column's rule, the msgpack record carries the "carried" columns in
+    this order, the loader builds its COPY column list and merge SQL from
+    it, and the migrations create and extend the tables from it. Adding a
+    column is one line.
+*/
+#ifndef VD_SCHEMA_H_INCLUDED
+#define VD_SCHEMA_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    VD_SQL_TEXT,
+    VD_SQL_TEXT_ARRAY,
+    VD_SQL_INT,
+    VD_SQL_NUMERIC,
+    VD_SQL_BOOL,
+    VD_SQL_DATE,
+    VD_SQL_TIMESTAMPTZ,
+    VD_SQL_JSONB
+} vd_sql_type_t;
+
+/*  How the normalizer computes a column from a raw record's input fields
+    (in[0..2]: input field names; NULL in[0] means the column's own name).
+    A failure on a VD_COL_REQUIRED column rejects the record; on another
+    column it nulls the value and adds a warning with the raw value. */
+typedef enum {
+    VD_RULE_DERIVED,        /* set by the loader, not carried            */
+    VD_RULE_KEY,            /* the table's key (vd_table_t.key_kind)     */
+    VD_RULE_SOURCE,         /* the record's source name                  */
+    VD_RULE_SOURCE_ID,      /* id in the source (vd_table_t.id_parts)    */
+    VD_RULE_TEXT,           /* cleaned text                              */
+    VD_RULE_LOWER,          /* cleaned, folded text (units, channels)    */
+    VD_RULE_EMAIL,          /* lower-cased email (kept when invalid)     */
+    VD_RULE_EMAIL_INVALID,  /* bool: in[0] is a non-empty invalid email  */
+    VD_RULE_PHONE,
+    VD_RULE_MONEY,          /* in[0] excl. VAT, else in[1] incl. VAT / (1+rate) */
+    VD_RULE_NUMBER,
+    VD_RULE_INT,
+    VD_RULE_VINTAGE,        /* 4-digit year 1900..2100, or text holding one */
+    VD_RULE_DATE,
+    VD_RULE_INSTANT,        /* timestamptz; local times in the configured zone */
+    VD_RULE_BOOL,           /* oui/non/yes/no/true/false/1/0; in[1] a default */
+    VD_RULE_LIST,           /* text[] split on , ; / + and " et "        */
+    VD_RULE_CATEGORY,       /* enum from colour/family words in in[0..2] */
+    VD_RULE_PRICE_SEGMENT,  /* from list price incl. VAT: in[0] excl., in[1] incl. */
+    VD_RULE_VOLUME_CL,      /* "75 cl", "0,75 L", "1.5l", "Magnum" -> cl  */
+    VD_RULE_QUANTITY,       /* number; in[1] document type: negative on an invoice is a reject */
+    VD_RULE_BOTTLES,        /* in[0] quantity x unit-table factor of in[1] */
+    VD_RULE_COST,           /* in[0] given, else in[1] - in[2] (total - margin) */
+    VD_RULE_MARGIN_PERCENT, /* in[0] given, else in[2] / in[1] x 100     */
+    VD_RULE_AVAILABLE,      /* in[0] given, else in[1] - in[2] (missing in[2] = 0) */
+    VD_RULE_CUSTOMER_REF,   /* "<source>-<in[0]>", NULL when empty        */
+    VD_RULE_PRODUCT_REF,    /* product key of code in[0], NULL when empty */
+    VD_RULE_CHANNEL,        /* email, sms, phone, website, direct         */
+    VD_RULE_JSON            /* the input as jsonb text                    */
+} vd_rule_t;
+
+#define VD_COL_KEY       0x01  /* the primary key                           */
+#define VD_COL_REQUIRED  0x02  /* unusable value rejects the record         */
+#define VD_COL_STICKY    0x04  /* bool a sync never clears (consent flags);
+                                  with in[2] set, cleared when that column
+                                  changes (email_invalid follows email)    */
+#define VD_COL_NOCOMPARE 0x08  /* written, but a change alone does not make
+                                  the row "updated"                         */
+
+typedef struct {
+    const char *name;
+    vd_sql_type_t type;
+    unsigned flags;
+    vd_rule_t rule;
+    const char *in[3];
+} vd_column_t;
+
+typedef enum {
+    VD_KEY_SOURCE_PREFIX,   /* "<source>-<source_id>"                      */
+    VD_KEY_PRODUCT_CODE     /* normalised product code, else "<SOURCE>-<source_id>" */
+} vd_key_kind_t;
+
+typedef struct {
+    const char *name;       /* input field                                  */
+    bool as_code;           /* normalised like a product code               */
+} vd_id_part_t;
+
+#define VD_TABLE_KEY_MAPPED 0x01  /* keys kept in ops.key_map (stable codes) */
+#define VD_TABLE_ODOO_WINS  0x02  /* once Odoo wrote a row, other sources don't */
+#define VD_TABLE_CUSTOMER_AGG 0x04 /* changed rows mark their customer_key dirty:
+                                     aggregates recomputed at the run's end */
+
+typedef struct {
+    const char *name;            /* "sales_lines"                           */
+    const char *key;             /* key column                              */
+    vd_key_kind_t key_kind;
+    vd_id_part_t id_parts[3];    /* source_id = parts joined by '-', unless
+                                    the input field "source_id" is given    */
+    unsigned flags;
+    const vd_column_t *columns;
+    size_t ncolumns;
+} vd_table_t;
+
+typedef enum {
+    VD_TABLE_PRODUCTS,
+    VD_TABLE_CUSTOMERS,
+    VD_TABLE_SALES,
+    VD_TABLE_STOCK,
+    VD_TABLE_CONTACTS,
+    VD_TABLE_COUNT
+} vd_table_id_t;
+
+/*  The tables, in load order (products, customers, stock, sales, contacts
+    is the order extractors should send). */
+const vd_table_t *vd_schema_table (int id);
+/*  Table id by name, -1 when unknown. */
+int vd_schema_table_id (const char *name);
+/*  Column index by name, -1 when unknown. */
+int vd_schema_column (const vd_table_t *t, const char *name);
+/*  True when the column travels in canonical records (rule != DERIVED). */
+bool vd_schema_carried (const vd_column_t *c);
+/*  Number of carried columns (the length of a canonical record). */
+size_t vd_schema_ncarried (const vd_table_t *t);
+/*  SQL type name ("numeric", "text[]", ...). */
+const char *vd_schema_sql_type (vd_sql_type_t type);
+/*  Known sources ("isavigne", "odoo", "brevo", "powerautomate"); -1 if not. */
+int vd_schema_source_id (const char *source);
+
+/*  True when `name` is an input field some column of t reads (what a
+    mapping may feed). */
+bool vd_schema_has_input (const vd_table_t *t, const char *name);
+
+int vd_schema_test (bool verbose);
+
+#endif

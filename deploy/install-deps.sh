@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages vendange needs to build, test and run,
+# only those missing (so `make demo` and `make check` are quick when all
+# is there). Needs root (or sudo) when something is missing.
+set -eu
+
+PACKAGES="build-essential pkg-config git ca-certificates \
+  libczmq-dev libzmq3-dev libmsgpack-dev libpq-dev libxml2-dev libzip-dev \
+  libfreexl-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev \
+  libsodium-dev libutf8proc-dev \
+  postgresql postgresql-client python3 clang-format"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "vendange: installing Debian packages:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "vendange: packages installed"

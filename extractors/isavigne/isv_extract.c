@@ -1,0 +1,415 @@
+/*  isv_extract - one sync run over an export folder. */
+#include "isv_extract.h"
+#include "isv_reader.h"
+#include "vd_msg.h"
+#include <dirent.h>
+#include <sodium.h>
+#include <sys/stat.h>
+
+#define BATCH_BYTES (1024 * 1024)
+#define PROGRESS_MS 1000
+
+typedef struct {
+    const isv_job_t *job;
+    const char *file;                  /* name within the folder          */
+    const isv_table_map_t *table;
+    const char *cols[ISV_MAX_FIELDS];  /* input fed by each column         */
+    size_t ncols;
+    bool strict_width;                 /* CSV: a row must have ncols fields */
+    msgpack_sbuffer rows;              /* packed rows of the batch        */
+    msgpack_packer pk;
+    size_t nrows;
+    msgpack_sbuffer msg;
+    uint64_t *seq;
+    int64_t *records;
+    int64_t *last_progress;
+} s_file_t;
+
+int
+isv_extract_hash (const char *path, char *hex, vd_error_t *err)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f) {
+        vd_error_set (err, VD_ERR_PERMANENT, "cannot read file: %s", strerror (errno));
+        return -1;
+    }
+    crypto_generichash_state st;
+    unsigned char digest[32];
+    unsigned char buf[64 * 1024];
+    crypto_generichash_init (&st, NULL, 0, sizeof digest);
+    size_t n;
+    while ((n = fread (buf, 1, sizeof buf, f)) > 0)
+        crypto_generichash_update (&st, buf, n);
+    bool failed = ferror (f);
+    fclose (f);
+    if (failed) {
+        vd_error_set (err, VD_ERR_PERMANENT, "read error: %s", strerror (errno));
+        return -1;
+    }
+    crypto_generichash_final (&st, digest, sizeof digest);
+    sodium_bin2hex (hex, 65, digest, sizeof digest);
+    return 0;
+}
+
+static void
+s_progress (s_file_t *f, bool force)
+{
+    int64_t now = vd_clock_ms ();
+    vd_ctl_tick (f->job->ctl);
+    if (!force && now - *f->last_progress < PROGRESS_MS)
+        return;
+    *f->last_progress = now;
+    json_t *msg = json_pack ("{s:s, s:I, s:I}", "type", "progress", "run_id",
+                             (json_int_t) f->job->run_id, "records", (json_int_t) *f->records);
+    if (msg)
+        vd_ctl_send (f->job->ctl, msg);
+    json_decref (msg);
+}
+
+/*  Sends the batch: envelope, body with the file's context, then the
+    rows already packed. Returns 0, -1 when stopped. */
+static int
+s_send_batch (s_file_t *f)
+{
+    if (f->nrows == 0)
+        return 0;
+    const isv_job_t *job = f->job;
+    msgpack_sbuffer_clear (&f->msg);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
+    vd_msg_pack_header (&pk, VD_MSG_RAW, job->run_id, ++*f->seq, f->table->table);
+    msgpack_pack_map (&pk, job->units ? 6 : 5);
+    vd_mp_pack_cstr (&pk, "source");
+    vd_mp_pack_cstr (&pk, "isavigne");
+    vd_mp_pack_cstr (&pk, "connector");
+    vd_mp_pack_cstr (&pk, job->connector);
+    vd_mp_pack_cstr (&pk, "file");
+    vd_mp_pack_cstr (&pk, f->file);
+    vd_mp_pack_cstr (&pk, "cols");
+    msgpack_pack_array (&pk, (uint32_t) f->ncols);
+    for (size_t i = 0; i < f->ncols; i++)
+        vd_mp_pack_cstr (&pk, f->cols[i]);
+    if (job->units) {
+        vd_mp_pack_cstr (&pk, "units");
+        vd_mp_pack_cstr (&pk, job->units);
+    }
+    vd_mp_pack_cstr (&pk, "rows");
+    msgpack_pack_array (&pk, (uint32_t) f->nrows);
+    msgpack_sbuffer_write (&f->msg, f->rows.data, f->rows.size);
+    *f->records += (int64_t) f->nrows;
+    f->nrows = 0;
+    msgpack_sbuffer_clear (&f->rows);
+    if (vd_pipe_send (job->output, f->msg.data, f->msg.size, job->ctl, job->stop, job->stop_arg) < 0)
+        return -1;
+    s_progress (f, false);
+    return job->stop && job->stop (job->stop_arg) ? -1 : 0;
+}
+
+static bool
+s_blank_row (const isv_row_t *row)
+{
+    for (size_t i = 0; i < row->nfields; i++)
+        for (const char *p = row->fields[i]; *p; p++)
+            if (!isspace ((unsigned char) *p))
+                return false;
+    return true;
+}
+
+/*  Packs one record (or reject) into the batch. */
+static int
+s_add_row (s_file_t *f, const isv_row_t *row)
+{
+    char reason[128] = "";
+    size_t width = row->nfields;
+    if (!row->error && row->nfields != f->ncols) {
+        bool extra_empty = true;
+        for (size_t i = f->ncols; i < row->nfields; i++)
+            extra_empty &= row->lengths[i] == 0;
+        if (f->strict_width || (row->nfields > f->ncols && !extra_empty))
+            snprintf (reason, sizeof reason, "%zu fields instead of %zu (wrong field count)",
+                      row->nfields, f->ncols);
+        width = f->ncols;   /* spreadsheets: missing trailing cells are empty */
+    }
+    msgpack_pack_array (&f->pk, row->error || *reason ? 4 : 2);
+    msgpack_pack_int64 (&f->pk, row->line);
+    if (row->error || *reason) {
+        msgpack_pack_nil (&f->pk);
+        vd_mp_pack_cstr (&f->pk, row->error ? row->error : reason);
+        vd_mp_pack_cstr (&f->pk, row->raw);
+    }
+    else {
+        msgpack_pack_array (&f->pk, (uint32_t) width);
+        for (size_t i = 0; i < width; i++)
+            vd_mp_pack_str (&f->pk, i < row->nfields ? row->fields[i] : "",
+                            i < row->nfields ? row->lengths[i] : 0);
+    }
+    f->nrows++;
+    if (f->nrows >= f->job->batch_rows || f->rows.size >= BATCH_BYTES)
+        return s_send_batch (f);
+    return 0;
+}
+
+/*  Tries `row` as the header: fills f->cols; true when it maps at least
+    two columns including every part of the table's key. */
+static bool
+s_try_header (s_file_t *f, const isv_row_t *row, vd_error_t *err)
+{
+    if (row->error || row->nfields < 2 || row->nfields > ISV_MAX_FIELDS)
+        return false;
+    char *names[ISV_MAX_FIELDS];
+    vd_buf_t b;
+    for (size_t i = 0; i < row->nfields; i++) {
+        vd_buf_init (&b, 256);
+        names[i] = vd_text_column_name (row->fields[i], row->lengths[i], &b) == 0 ? vd_buf_take (&b)
+                                                                                   : strdup ("");
+        vd_buf_free (&b);
+    }
+    size_t matched = isv_mapping_header (f->table, (const char *const *) names, row->nfields,
+                                         f->cols);
+    for (size_t i = 0; i < row->nfields; i++)
+        free (names[i]);
+    if (matched < 2)
+        return false;
+    f->ncols = row->nfields;
+    /* every part of the key must have a column */
+    const vd_table_t *t = vd_schema_table (f->table->table);
+    for (int p = 0; p < 3 && t->id_parts[p].name; p++) {
+        bool found = false;
+        for (size_t i = 0; i < f->ncols && !found; i++)
+            found = f->cols[i] && strcmp (f->cols[i], t->id_parts[p].name) == 0;
+        if (!found) {
+            vd_error_set (err, VD_ERR_PERMANENT, "no column for %s, part of the %s key",
+                          t->id_parts[p].name, t->name);
+            vd_error_at (err, f->file, row->line);
+            snprintf (err->hint, sizeof err->hint,
+                      "add the column to the export, or map it in a mapping file");
+            return false;
+        }
+    }
+    return true;
+}
+
+/*  Streams one file. Returns 0, 1 (empty file), -1 with err (file
+    failed), -2 (stopped). */
+static int
+s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
+{
+    isv_reader_t *reader = isv_reader_open (path, f->job->encoding, err);
+    if (!reader) {
+        vd_error_at (err, f->file, err->line);
+        return -1;
+    }
+    f->strict_width = strcmp (isv_reader_format (reader), "csv") == 0;
+    isv_row_t row;
+    int rc, header_rows = 0;
+    bool have_header = false;
+    while ((rc = isv_reader_next (reader, &row, err)) == 1) {
+        if (!have_header) {
+            if (s_blank_row (&row) && !row.error)
+                continue;
+            have_header = s_try_header (f, &row, err);
+            if (!have_header && (err->msg[0] || ++header_rows >= ISV_HEADER_SCAN))
+                break;
+            continue;
+        }
+        if (!row.error && s_blank_row (&row))
+            continue;
+        if (s_add_row (f, &row) < 0) {
+            rc = -2;
+            break;
+        }
+    }
+    if (rc == 0 && s_send_batch (f) < 0)
+        rc = -2;
+    if (rc >= 0 && !have_header) {
+        if (rc == 0 && header_rows == 0 && !err->msg[0])
+            rc = 1;   /* nothing but blank lines: an empty export */
+        else {
+            if (!err->msg[0]) {
+                vd_error_set (err, VD_ERR_PERMANENT, "no header row found in the first %d rows",
+                              ISV_HEADER_SCAN);
+                snprintf (err->hint, sizeof err->hint, "expected column names such as %s",
+                          f->table->nfields ? f->table->fields[0].columns[0] : "?");
+            }
+            rc = -1;
+        }
+    }
+    if (rc == -1)
+        vd_error_at (err, f->file, err->line);
+    isv_reader_destroy (&reader);
+    return rc;
+}
+
+typedef struct {
+    char *name;
+    size_t order;          /* table position in the mapping */
+    const isv_table_map_t *table;
+} s_entry_t;
+
+static int
+s_entry_cmp (const void *a, const void *b)
+{
+    const s_entry_t *x = a, *y = b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return strcmp (x->name, y->name);
+}
+
+static bool
+s_export_extension (const char *name)
+{
+    const char *dot = strrchr (name, '.');
+    return dot && (strcasecmp (dot, ".csv") == 0 || strcasecmp (dot, ".txt") == 0
+                   || strcasecmp (dot, ".xlsx") == 0 || strcasecmp (dot, ".xls") == 0);
+}
+
+/*  The export files of the folder, in processing order. NULL with err
+    when the folder cannot be read. */
+static s_entry_t *
+s_list (const isv_job_t *job, size_t *count, vd_error_t *err)
+{
+    DIR *dir = opendir (job->export_path);
+    if (!dir) {
+        vd_error_set (err, VD_ERR_PERMANENT, "%s \"%s\"",
+                      errno == ENOENT ? "export folder not found" : "cannot read export folder",
+                      job->export_path);
+        vd_error_detail (err, "%s", strerror (errno));
+        snprintf (err->hint, sizeof err->hint,
+                  "check the connector's export_path and that this extractor's host sees it");
+        return NULL;
+    }
+    s_entry_t *entries = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir (dir)) != NULL) {
+        const isv_table_map_t *t = isv_mapping_match (job->mapping, de->d_name);
+        if (de->d_name[0] == '.' || !t || !s_export_extension (de->d_name))
+            continue;
+        s_entry_t *grown = realloc (entries, (n + 1) * sizeof *entries);
+        if (!grown)
+            break;
+        entries = grown;
+        entries[n].name = strdup (de->d_name);
+        entries[n].table = t;
+        entries[n].order = 0;
+        while (isv_mapping_at (job->mapping, entries[n].order) != t)
+            entries[n].order++;
+        n++;
+    }
+    closedir (dir);
+    qsort (entries, n, sizeof *entries, s_entry_cmp);
+    *count = n;
+    return entries ? entries : calloc (1, sizeof *entries);
+}
+
+/*  Sends END: extracted counts per table and the number of records. */
+static int
+s_send_end (const isv_job_t *job, json_t *extracted, int64_t records, uint64_t seq)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    vd_msg_pack_header (&pk, VD_MSG_END, job->run_id, seq, -1);
+    msgpack_pack_map (&pk, 3);
+    vd_mp_pack_cstr (&pk, "connector");
+    vd_mp_pack_cstr (&pk, job->connector);
+    vd_mp_pack_cstr (&pk, "extracted");
+    msgpack_pack_map (&pk, (uint32_t) json_object_size (extracted));
+    const char *table;
+    json_t *n;
+    json_object_foreach (extracted, table, n) {
+        vd_mp_pack_cstr (&pk, table);
+        msgpack_pack_int64 (&pk, json_integer_value (n));
+    }
+    vd_mp_pack_cstr (&pk, "records");
+    msgpack_pack_int64 (&pk, records);
+    int rc = vd_pipe_send (job->output, sb.data, sb.size, job->ctl, job->stop, job->stop_arg);
+    msgpack_sbuffer_destroy (&sb);
+    return rc;
+}
+
+/*  Extracts one listed file into the report. -1 when stopped. */
+static int
+s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *report,
+            json_t *cursor, json_t *extracted)
+{
+    char path[4096], hash[65];
+    snprintf (path, sizeof path, "%s/%s", job->export_path, e->name);
+    const char *table = vd_schema_table (e->table->table)->name;
+    json_t *entry = json_pack ("{s:s, s:s}", "file", e->name, "table", table);
+    vd_error_t err;
+    vd_error_clear (&err);
+    int64_t before = *f->records;
+    const char *known = json_string_value (json_object_get (job->cursor_files, e->name));
+    int rc = isv_extract_hash (path, hash, &err) < 0 ? -1 : 0;
+    if (rc == 0 && !job->full && known && strcmp (known, hash) == 0)
+        json_object_set_new (entry, "status", json_string ("unchanged"));
+    else if (rc == 0) {
+        f->file = e->name;
+        f->table = e->table;
+        rc = s_extract_file (f, path, &err);
+        json_object_set_new (entry, "status",
+                             json_string (rc == 0 ? "loaded" : rc == 1 ? "empty" : "failed"));
+        json_object_set_new (entry, "rows", json_integer (*f->records - before));
+    }
+    if (rc >= 0)
+        json_object_set_new (cursor, e->name, json_string (hash));
+    else if (known)   /* a failed file keeps its old hash: it is read again */
+        json_object_set_new (cursor, e->name, json_string (known));
+    if (rc == -1) {
+        vd_error_at (&err, e->name, err.line);
+        json_object_set_new (entry, "status", json_string ("failed"));
+        json_object_set_new (entry, "error", json_string (err.msg));
+        json_array_append_new (json_object_get (report, "errors"),
+                               json_pack ("{s:s, s:I, s:s, s:s}", "file", e->name, "line",
+                                          (json_int_t) err.line, "reason", err.msg, "hint",
+                                          err.hint));
+        vd_log_error (VD_LOG_WARN, &err);
+    }
+    json_t *count = json_object_get (extracted, table);
+    json_object_set_new (extracted, table,
+                         json_integer (json_integer_value (count) + *f->records - before));
+    json_array_append_new (json_object_get (report, "files"), entry);
+    return rc == -2 ? -1 : 0;
+}
+
+int
+isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
+{
+    size_t count = 0;
+    s_entry_t *entries = s_list (job, &count, err);
+    if (!entries)
+        return -1;
+    json_t *cursor = json_object ();
+    json_t *extracted = json_object ();
+    json_object_set_new (report, "files", json_array ());
+    json_object_set_new (report, "errors", json_array ());
+    uint64_t seq = 0;
+    int64_t records = 0, last_progress = 0;
+    s_file_t f = { .job = job, .seq = &seq, .records = &records, .last_progress = &last_progress };
+    msgpack_sbuffer_init (&f.rows);
+    msgpack_sbuffer_init (&f.msg);
+    msgpack_packer_init (&f.pk, &f.rows, msgpack_sbuffer_write);
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++)
+        rc = s_run_file (job, &entries[i], &f, report, cursor, extracted);
+    if (rc == 0 && s_send_end (job, extracted, records, ++seq) < 0)
+        rc = -1;
+    if (rc < 0)
+        vd_error_set (err, VD_ERR_PERMANENT, "extraction stopped before the end");
+    json_t *cursor_doc = json_pack ("{s:O}", "files", cursor);
+    char *cursor_text = json_dumps (cursor_doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref (cursor_doc);
+    json_object_set_new (report, "cursor_after", json_string (cursor_text ? cursor_text : "{}"));
+    json_object_set_new (report, "records", json_integer (records));
+    free (cursor_text);
+    json_decref (cursor);
+    json_decref (extracted);
+    for (size_t i = 0; i < count; i++)
+        free (entries[i].name);
+    free (entries);
+    msgpack_sbuffer_destroy (&f.rows);
+    msgpack_sbuffer_destroy (&f.msg);
+    return rc;
+}

@@ -1,0 +1,43 @@
+/*  isv_extract - one sync run over an export folder: lists the export
+    files, skips those whose content hash is in the cursor, finds each
+    file's header row, and streams its records as RAW messages, then the
+    run's END. Memory stays flat whatever the file size.
+*/
+#ifndef ISV_EXTRACT_H_INCLUDED
+#define ISV_EXTRACT_H_INCLUDED
+
+#include "vendange.h"
+#include "vd_ctl.h"
+#include "vd_pipe.h"
+#include "isv_mapping.h"
+#include <jansson.h>
+
+#define ISV_HEADER_SCAN 10   /* rows searched for the header row */
+
+typedef struct {
+    int64_t run_id;
+    const char *connector;
+    const char *export_path;
+    const char *encoding;           /* NULL: detect                     */
+    const isv_mapping_t *mapping;
+    const char *units;              /* unit table file text, or NULL    */
+    const json_t *cursor_files;     /* {"file": "hash"} or NULL         */
+    bool full;                      /* ignore the cursor                */
+    size_t batch_rows;              /* rows per RAW message             */
+    zsock_t *output;                /* PUSH to the normalizer           */
+    vd_ctl_t *ctl;                  /* heartbeats and progress          */
+    vd_pipe_stop_fn *stop;          /* asked while waiting: abort?      */
+    void *stop_arg;
+} isv_job_t;
+
+/*  Runs the job. Fills report with "files", "errors", "cursor_after"
+    (JSON text), "records". Returns 0 when the run went through (some files
+    may have failed: they are in report.files with status "failed"), -1
+    with err when the whole run failed (missing folder, stopped). */
+int isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err);
+
+/*  BLAKE2b-256 of a file as hex (65 bytes). Returns 0, -1 with err. */
+int isv_extract_hash (const char *path, char *hex, vd_error_t *err);
+
+
+#endif

@@ -1,0 +1,222 @@
+/*  extractor-isavigne - waits for the orchestrator's "start", extracts the
+    connector's export folder into the pipeline (PUSH to the normalizer),
+    and reports what it extracted. Several may run at once, on any host.
+*/
+#include "vendange.h"
+#include "vd_ctl.h"
+#include "vd_pipe.h"
+#include "isv_extract.h"
+#include "isv_mapping.h"
+#include <sodium.h>
+
+#define UNIT_FILE_MAX (256 * 1024)
+
+typedef struct {
+    vd_config_t *config;
+    vd_ctl_t *ctl;
+    zsock_t *output;
+    int64_t run_id;          /* the run in progress, 0 when idle */
+    bool aborted;
+} self_t;
+
+/*  Handles control messages; while a run is in progress only "abort"
+    matters (a second "start" is refused). */
+static void
+s_handle_control (self_t *self, json_t **start)
+{
+    json_t *msg = vd_ctl_recv (self->ctl);
+    if (!msg)
+        return;
+    const char *type = json_string_value (json_object_get (msg, "type"));
+    int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
+    if (type && strcmp (type, "abort") == 0 && run_id == self->run_id && run_id)
+        self->aborted = true;
+    else if (type && strcmp (type, "start") == 0 && !self->run_id && start) {
+        *start = msg;
+        return;
+    }
+    else if (type && strcmp (type, "start") == 0) {
+        json_t *reply = json_pack ("{s:s, s:I, s:{s:s}}", "type", "failed", "run_id",
+                                   (json_int_t) run_id, "error", "reason",
+                                   "the extractor given the run was busy");
+        vd_ctl_send (self->ctl, reply);
+        json_decref (reply);
+    }
+    json_decref (msg);
+}
+
+static bool
+s_stop (void *arg)
+{
+    self_t *self = arg;
+    while (!self->aborted && zsock_events (vd_ctl_sock (self->ctl)) & ZMQ_POLLIN)
+        s_handle_control (self, NULL);
+    return self->aborted || zsys_interrupted;
+}
+
+/*  Reads a small text file (unit table). NULL with err. */
+static char *
+s_read_small (const char *path, vd_error_t *err)
+{
+    FILE *f = fopen (path, "rb");
+    char *text = f ? calloc (1, UNIT_FILE_MAX + 1) : NULL;
+    size_t n = text ? fread (text, 1, UNIT_FILE_MAX + 1, f) : 0;
+    if (f)
+        fclose (f);
+    if (!text || n > UNIT_FILE_MAX) {
+        vd_error_set (err, VD_ERR_PERMANENT, "cannot read unit table \"%s\": %s", path,
+                      text ? "larger than 256 KiB" : strerror (errno));
+        free (text);
+        return NULL;
+    }
+    vd_units_t *check = vd_units_new ();
+    int rc = vd_units_parse (check, text, n, err);
+    vd_units_destroy (&check);
+    if (rc < 0) {
+        vd_error_at (err, path, err->line);
+        free (text);
+        return NULL;
+    }
+    return text;
+}
+
+/*  Runs one start message; reports "extracted" or "failed". */
+static void
+s_run (self_t *self, json_t *start)
+{
+    json_t *settings = json_object_get (start, "settings");
+    const char *mapping_path = json_string_value (json_object_get (settings, "mapping"));
+    const char *unit_path = json_string_value (json_object_get (settings, "unit_table"));
+    vd_error_t err;
+    vd_error_clear (&err);
+    json_error_t jerr;
+    const char *cursor_text = json_string_value (json_object_get (start, "cursor"));
+    json_t *cursor = cursor_text ? json_loads (cursor_text, 0, &jerr) : NULL;
+    isv_mapping_t *mapping = mapping_path ? isv_mapping_load (mapping_path, &err)
+                                          : isv_mapping_default (&err);
+    char *units = mapping && unit_path ? s_read_small (unit_path, &err) : NULL;
+    json_t *report = json_object ();
+    isv_job_t job = {
+        .run_id = self->run_id,
+        .connector = json_string_value (json_object_get (start, "connector")),
+        .export_path = json_string_value (json_object_get (settings, "export_path")),
+        .encoding = json_string_value (json_object_get (settings, "encoding")),
+        .mapping = mapping, .units = units,
+        .cursor_files = json_object_get (cursor, "files"),
+        .full = json_is_true (json_object_get (start, "full")),
+        .batch_rows = (size_t) vd_config_int (self->config, VD_CFG_BATCH_ROWS) / 10 + 1,
+        .output = self->output, .ctl = self->ctl, .stop = s_stop, .stop_arg = self,
+    };
+    int rc = -1;
+    if (!job.connector || !job.export_path)
+        vd_error_set (&err, VD_ERR_PERMANENT, "start message without connector or export_path");
+    else if (mapping && (!unit_path || units))
+        rc = isv_extract_run (&job, report, &err);
+    json_t *reply;
+    if (rc == 0) {
+        reply = report;
+        json_object_set_new (reply, "type", json_string ("extracted"));
+        json_object_set_new (reply, "run_id", json_integer (self->run_id));
+        vd_info ("run extracted: %" JSON_INTEGER_FORMAT " records",
+                 json_integer_value (json_object_get (report, "records")));
+    }
+    else {
+        json_decref (report);
+        vd_log_error (VD_LOG_ERROR, &err);
+        reply = json_pack ("{s:s, s:I, s:{s:s, s:s, s:s, s:s, s:I}}", "type", "failed",
+                           "run_id", (json_int_t) self->run_id, "error", "reason", err.msg,
+                           "detail", err.detail, "hint", err.hint, "file", err.file, "line",
+                           (json_int_t) err.line);
+    }
+    if (!self->aborted)
+        vd_ctl_send (self->ctl, reply);
+    json_decref (reply);
+    json_decref (cursor);
+    free (units);
+    isv_mapping_destroy (&mapping);
+}
+
+static int
+s_setup (self_t *self, vd_error_t *err)
+{
+    self->config = vd_config_load (VD_SVC_EXTRACTOR, err);
+    if (!self->config)
+        return -1;
+    vd_log_level_t level = VD_LOG_INFO;
+    vd_log_level_parse (vd_config_str (self->config, VD_CFG_LOG_LEVEL), &level);
+    vd_log_init ("extractor-isavigne", level);
+    if (sodium_init () < 0)
+        return vd_error_set (err, VD_ERR_PERMANENT, "libsodium failed to initialise");
+    char endpoint[512];
+    snprintf (endpoint, sizeof endpoint, ">%s",
+              vd_config_str (self->config, VD_CFG_NORMALIZER_ENDPOINT));
+    self->output = vd_pipe_new (ZMQ_PUSH, endpoint, 100, err);
+    if (!self->output)
+        return -1;
+    self->ctl = vd_ctl_new (vd_config_str (self->config, VD_CFG_ORCHESTRATOR_ENDPOINT),
+                            "extractor-isavigne", "isavigne",
+                            (int) vd_config_int (self->config, VD_CFG_HEARTBEAT_MS), err);
+    return self->ctl ? 0 : -1;
+}
+
+static void
+s_teardown (self_t *self)
+{
+    vd_ctl_destroy (&self->ctl);
+    zsock_destroy (&self->output);
+    vd_config_destroy (&self->config);
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc > 1 && strcmp (argv[1], "--print-mapping") == 0) {
+        fputs (isv_mapping_default_text (), stdout);
+        return 0;
+    }
+    if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
+        printf ("usage: extractor-isavigne [--print-mapping]\n"
+                "Extracts iSaVigne export folders for the orchestrator's runs.\n"
+                "--print-mapping prints the built-in column mapping (both dialects).\n\n");
+        vd_config_usage (VD_SVC_EXTRACTOR, stdout);
+        return 0;
+    }
+    zsys_init ();
+    self_t self = { 0 };
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (s_setup (&self, &err) < 0) {
+        vd_log_init ("extractor-isavigne", VD_LOG_INFO);
+        vd_log_error (VD_LOG_ERROR, &err);
+        s_teardown (&self);
+        return 1;
+    }
+    vd_info ("extractor started: %s", vd_ctl_instance (self.ctl));
+    zpoller_t *poller = zpoller_new (vd_ctl_sock (self.ctl), NULL);
+    while (!zsys_interrupted) {
+        vd_ctl_tick (self.ctl);
+        void *which = zpoller_wait (poller, 200);
+        if (zpoller_terminated (poller))
+            break;
+        json_t *start = NULL;
+        if (which)
+            s_handle_control (&self, &start);
+        if (!start)
+            continue;
+        self.run_id = json_integer_value (json_object_get (start, "run_id"));
+        self.aborted = false;
+        vd_log_set_run (self.run_id);
+        vd_ctl_set_state (self.ctl, "busy", self.run_id);
+        vd_info ("run started for connector %s",
+                 json_string_value (json_object_get (start, "connector")));
+        s_run (&self, start);
+        json_decref (start);
+        vd_ctl_set_state (self.ctl, "idle", 0);
+        vd_log_set_run (0);
+        self.run_id = 0;
+    }
+    zpoller_destroy (&poller);
+    vd_info ("extractor stopped");
+    s_teardown (&self);
+    return 0;
+}

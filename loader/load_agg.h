@@ -1,0 +1,23 @@
+/*  load_agg - customer aggregates and segments, kept true at the end of
+    every run: purchase dates, totals, counts, average order and segment
+    of every customer whose sales changed (ops.dirty_customers, filled in
+    the same transactions as the sales), then the segment of every
+    customer (it depends on today's date).
+*/
+#ifndef LOAD_AGG_H_INCLUDED
+#define LOAD_AGG_H_INCLUDED
+
+#include "vendange.h"
+#include "vd_db.h"
+
+typedef struct {
+    int64_t vip_spent;      /* EUR excl. VAT */
+    int64_t vip_orders;
+    int64_t at_risk_days;
+    int64_t inactive_days;
+} load_agg_rules_t;
+
+/*  Runs inside the caller's transaction. Returns 0, -1 with err. */
+int load_agg_update (PGconn *conn, const load_agg_rules_t *rules, vd_error_t *err);
+
+#endif

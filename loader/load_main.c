@@ -1,0 +1,365 @@
+/*  loader - canonical records in (PULL, bound), PostgreSQL out.
+
+    Rows are buffered per run and committed in batches (VENDANGE_BATCH_ROWS
+    rows, or after 200 ms without a message); every transaction also
+    commits the run's counts, rejects and warnings. When a run's END has
+    arrived and every row is committed, the customer aggregates are brought
+    up to date and the orchestrator is told the run is loaded.
+    The database may go away: the loader stops reading (back pressure
+    upstream) and retries with capped backoff, losing nothing it holds.
+*/
+#include "vendange.h"
+#include "vd_ctl.h"
+#include "vd_db.h"
+#include "vd_msg.h"
+#include "vd_pipe.h"
+#include "load_agg.h"
+#include "load_run.h"
+#include "load_sql.h"
+
+#define IDLE_FLUSH_MS 200
+#define MAX_BACKOFF_MS 10000
+#define ABORTED_RING 64
+
+typedef struct {
+    vd_config_t *config;
+    vd_ctl_t *ctl;
+    zsock_t *input;
+    PGconn *conn;
+    load_sql_t sql[VD_TABLE_COUNT];
+    load_agg_rules_t agg;
+    zhashx_t *runs;            /* run id text -> load_run_t                */
+    int64_t aborted[ABORTED_RING];
+    int naborted;
+    zframe_t *held;            /* a frame waiting for the database         */
+    int64_t last_message_ms;
+    int64_t retry_at_ms;
+    int backoff_ms;
+    size_t batch_rows;
+} self_t;
+
+/*  Called while a long query runs: heartbeats keep going. */
+static void
+s_heartbeat (void *ctl)
+{
+    vd_ctl_tick (ctl);
+}
+
+static void
+s_run_destructor (void **item)
+{
+    load_run_destroy ((load_run_t **) item);
+}
+
+static bool
+s_is_aborted (self_t *self, int64_t run_id)
+{
+    for (int i = 0; i < self->naborted && i < ABORTED_RING; i++)
+        if (self->aborted[i] == run_id)
+            return true;
+    return false;
+}
+
+static void
+s_forget_run (self_t *self, int64_t run_id)
+{
+    char key[24];
+    snprintf (key, sizeof key, "%" PRId64, run_id);
+    zhashx_delete (self->runs, key);
+    self->aborted[self->naborted++ % ABORTED_RING] = run_id;
+}
+
+static void
+s_send (self_t *self, const char *type, int64_t run_id, int64_t records, const vd_error_t *err)
+{
+    json_t *msg = json_pack ("{s:s, s:I, s:I}", "type", type, "run_id", (json_int_t) run_id,
+                             "records", (json_int_t) records);
+    if (msg && err)
+        json_object_set_new (msg, "error",
+                             json_pack ("{s:s, s:s}", "reason", err->msg, "detail", err->detail));
+    if (msg)
+        vd_ctl_send (self->ctl, msg);
+    json_decref (msg);
+}
+
+/*  (Re)connects and prepares the staging tables. 0, or -1 (retry later). */
+static int
+s_db_ready (self_t *self, vd_error_t *err)
+{
+    if (self->conn && PQstatus (self->conn) == CONNECTION_OK)
+        return 0;
+    if (self->conn)
+        PQfinish (self->conn);
+    self->conn = vd_db_connect (vd_config_str (self->config, VD_CFG_DATABASE_URL), "loader", err);
+    if (!self->conn)
+        return -1;
+    int rc = vd_db_migrate (self->conn, err);
+    for (int t = 0; rc == 0 && t < VD_TABLE_COUNT; t++)
+        rc = vd_db_command (self->conn, self->sql[t].stage_ddl, 0, NULL, err);
+    if (rc < 0) {
+        PQfinish (self->conn);
+        self->conn = NULL;
+        return -1;
+    }
+    vd_info ("connected to PostgreSQL");
+    return 0;
+}
+
+/*  After a database failure: wait before the next try, doubling up to 10 s. */
+static void
+s_db_failed (self_t *self, const vd_error_t *err)
+{
+    vd_log_error (VD_LOG_WARN, err);
+    self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : 250;
+    if (self->backoff_ms > MAX_BACKOFF_MS)
+        self->backoff_ms = MAX_BACKOFF_MS;
+    self->retry_at_ms = vd_clock_ms () + self->backoff_ms;
+}
+
+/*  A run that cannot go on (permanent error): the orchestrator fails it. */
+static void
+s_run_failed (self_t *self, load_run_t *run, const vd_error_t *err)
+{
+    vd_log_error (VD_LOG_ERROR, err);
+    s_send (self, "failed", load_run_id (run), load_run_committed (run), err);
+    s_forget_run (self, load_run_id (run));
+}
+
+/*  Commits the run's buffer. 0 done, -1 database unavailable (retry). */
+static int
+s_flush (self_t *self, load_run_t *run)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (load_run_pending (run) == 0)
+        return 0;
+    vd_log_set_run (load_run_id (run));
+    int table = load_run_table (run);
+    int rc = s_db_ready (self, &err) < 0 ? -1
+                                         : load_run_flush (run, self->conn, &self->sql[table], &err);
+    if (rc < 0 && err.kind == VD_ERR_TRANSIENT) {
+        s_db_failed (self, &err);
+        vd_log_set_run (0);
+        return -1;
+    }
+    if (rc < 0)
+        s_run_failed (self, run, &err);
+    else
+        s_send (self, "progress", load_run_id (run), load_run_committed (run), NULL);
+    self->backoff_ms = 0;
+    vd_log_set_run (0);
+    return 0;
+}
+
+/*  END handled and every row committed: extracted counts, aggregates. */
+static int
+s_finish (self_t *self, load_run_t *run)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    vd_log_set_run (load_run_id (run));
+    int rc = s_db_ready (self, &err);
+    if (rc == 0) {
+        rc = vd_db_command (self->conn, "BEGIN", 0, NULL, &err);
+        if (rc == 0)
+            rc = load_run_write_extracted (run, self->conn, &err);
+        if (rc == 0)
+            rc = load_agg_update (self->conn, &self->agg, &err);
+        if (rc == 0)
+            rc = vd_db_command (self->conn, "COMMIT", 0, NULL, &err);
+        else
+            PQclear (PQexec (self->conn, "ROLLBACK"));
+    }
+    if (rc < 0 && err.kind == VD_ERR_TRANSIENT) {
+        s_db_failed (self, &err);
+        vd_log_set_run (0);
+        return -1;
+    }
+    if (rc < 0)
+        s_run_failed (self, run, &err);
+    else {
+        vd_info ("run loaded: %" PRId64 " records", load_run_committed (run));
+        s_send (self, "loaded", load_run_id (run), load_run_committed (run), NULL);
+        s_forget_run (self, load_run_id (run));
+    }
+    vd_log_set_run (0);
+    return 0;
+}
+
+static load_run_t *
+s_run (self_t *self, int64_t run_id)
+{
+    char key[24];
+    snprintf (key, sizeof key, "%" PRId64, run_id);
+    load_run_t *run = zhashx_lookup (self->runs, key);
+    if (!run && (run = load_run_new (run_id)) != NULL)
+        zhashx_insert (self->runs, key, run);
+    return run;
+}
+
+/*  Handles one data frame. Returns -1 when it must wait for the database
+    (the caller keeps the frame and tries again later). */
+static int
+s_handle_data (self_t *self, zframe_t *frame)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    vd_msg_t msg;
+    vd_error_t err;
+    vd_error_clear (&err);
+    int rc = 0;
+    if (vd_msg_decode ((const char *) zframe_data (frame), zframe_size (frame), &u, &msg,
+                       &err) < 0)
+        vd_log_error (VD_LOG_ERROR, &err);
+    else if (!s_is_aborted (self, msg.run_id)) {
+        load_run_t *run = s_run (self, msg.run_id);
+        int table = run ? load_run_table (run) : -1;
+        if (!run)
+            rc = -1;
+        else if (msg.kind == VD_MSG_END) {
+            if (load_run_end (run, &msg, &err) < 0)
+                s_run_failed (self, run, &err);
+        }
+        else if (table >= 0 && table != msg.table && s_flush (self, run) < 0)
+            rc = -1;   /* the buffer holds another table: commit it first */
+        else if (s_is_aborted (self, msg.run_id))
+            ;          /* the flush failed the run */
+        else if (load_run_add (run, &msg, &err) < 0)
+            s_run_failed (self, run, &err);
+    }
+    msgpack_unpacked_destroy (&u);
+    return rc;
+}
+
+/*  Timers: flush full, idle or ended buffers; finish complete runs. */
+static void
+s_work (self_t *self)
+{
+    if (vd_clock_ms () < self->retry_at_ms)
+        return;
+    bool idle = vd_clock_ms () - self->last_message_ms >= IDLE_FLUSH_MS;
+    zlistx_t *keys = zhashx_keys (self->runs);
+    for (char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
+        load_run_t *run = zhashx_lookup (self->runs, key);
+        size_t pending = load_run_pending (run);
+        if (pending && (idle || pending >= self->batch_rows) && s_flush (self, run) < 0)
+            break;
+        run = zhashx_lookup (self->runs, key);   /* a failed run is gone */
+        if (run && load_run_complete (run) && s_finish (self, run) < 0)
+            break;
+    }
+    zlistx_destroy (&keys);
+}
+
+static void
+s_handle_control (self_t *self)
+{
+    json_t *msg = vd_ctl_recv (self->ctl);
+    if (!msg)
+        return;
+    const char *type = json_string_value (json_object_get (msg, "type"));
+    if (type && strcmp (type, "abort") == 0) {
+        int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
+        vd_log_set_run (run_id);
+        vd_info ("run aborted by the orchestrator: buffered rows dropped");
+        vd_log_set_run (0);
+        s_forget_run (self, run_id);
+    }
+    json_decref (msg);
+}
+
+static int
+s_setup (self_t *self, vd_error_t *err)
+{
+    self->config = vd_config_load (VD_SVC_LOADER, err);
+    if (!self->config)
+        return -1;
+    vd_log_level_t level = VD_LOG_INFO;
+    vd_log_level_parse (vd_config_str (self->config, VD_CFG_LOG_LEVEL), &level);
+    vd_log_init ("loader", level);
+    for (int t = 0; t < VD_TABLE_COUNT; t++)
+        if (load_sql_build (t, &self->sql[t]) < 0)
+            return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    self->agg = (load_agg_rules_t){
+        vd_config_int (self->config, VD_CFG_SEGMENT_VIP_SPENT),
+        vd_config_int (self->config, VD_CFG_SEGMENT_VIP_ORDERS),
+        vd_config_int (self->config, VD_CFG_SEGMENT_AT_RISK_DAYS),
+        vd_config_int (self->config, VD_CFG_SEGMENT_INACTIVE_DAYS),
+    };
+    self->batch_rows = (size_t) vd_config_int (self->config, VD_CFG_BATCH_ROWS);
+    self->runs = zhashx_new ();
+    zhashx_set_destructor (self->runs, s_run_destructor);
+    char endpoint[512];
+    snprintf (endpoint, sizeof endpoint, "@%s", vd_config_str (self->config, VD_CFG_LOADER_ENDPOINT));
+    self->input = vd_pipe_new (ZMQ_PULL, endpoint, 100, err);
+    if (!self->input)
+        return -1;
+    self->ctl = vd_ctl_new (vd_config_str (self->config, VD_CFG_ORCHESTRATOR_ENDPOINT), "loader",
+                            NULL, (int) vd_config_int (self->config, VD_CFG_HEARTBEAT_MS), err);
+    return self->ctl ? 0 : -1;
+}
+
+static void
+s_teardown (self_t *self)
+{
+    zframe_destroy (&self->held);
+    zhashx_destroy (&self->runs);
+    for (int t = 0; t < VD_TABLE_COUNT; t++)
+        load_sql_free (&self->sql[t]);
+    if (self->conn)
+        PQfinish (self->conn);
+    vd_ctl_destroy (&self->ctl);
+    zsock_destroy (&self->input);
+    vd_config_destroy (&self->config);
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
+        printf ("usage: loader\nWrites canonical records into PostgreSQL.\n\n");
+        vd_config_usage (VD_SVC_LOADER, stdout);
+        return 0;
+    }
+    zsys_init ();
+    self_t self = { 0 };
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (s_setup (&self, &err) < 0) {
+        vd_log_init ("loader", VD_LOG_INFO);
+        vd_log_error (VD_LOG_ERROR, &err);
+        s_teardown (&self);
+        return 1;
+    }
+    vd_db_set_wait_hook (s_heartbeat, self.ctl);
+    if (s_db_ready (&self, &err) < 0)
+        s_db_failed (&self, &err);
+    vd_info ("loader started");
+    zpoller_t *reading = zpoller_new (self.input, vd_ctl_sock (self.ctl), NULL);
+    zpoller_t *waiting = zpoller_new (vd_ctl_sock (self.ctl), NULL);
+    while (true) {
+        vd_ctl_tick (self.ctl);
+        /* while a frame waits for the database, read nothing more */
+        zsock_t *which = zpoller_wait (self.held ? waiting : reading, 100);
+        if (zpoller_terminated (self.held ? waiting : reading))
+            break;
+        if (which == self.input) {
+            zframe_t *frame = zframe_recv (self.input);
+            self.last_message_ms = vd_clock_ms ();
+            if (frame && s_handle_data (&self, frame) < 0)
+                self.held = frame;
+            else
+                zframe_destroy (&frame);
+        }
+        else if (which == vd_ctl_sock (self.ctl))
+            s_handle_control (&self);
+        if (self.held && vd_clock_ms () >= self.retry_at_ms && s_handle_data (&self, self.held) == 0)
+            zframe_destroy (&self.held);
+        s_work (&self);
+    }
+    zpoller_destroy (&reading);
+    zpoller_destroy (&waiting);
+    vd_info ("loader stopped");
+    s_teardown (&self);
+    return 0;
+}

@@ -1,0 +1,408 @@
+/*  load_run - one run in flight in the loader. */
+#include "load_run.h"
+#include "load_copy.h"
+
+#define BUF_MAX ((size_t) 512 * 1024 * 1024)
+
+struct load_run {
+    int64_t run_id;
+    char run_text[24];
+    int table;              /* table of the buffer, -1 when empty        */
+    vd_buf_t rows;          /* COPY text, one line per canonical row      */
+    size_t *row_start;      /* offset of each line in rows                */
+    size_t nrows, cap_rows;
+    vd_buf_t rejects;       /* COPY text for ops.rejects                  */
+    size_t nrejects;
+    vd_buf_t warnings;      /* COPY text for ops.run_warnings             */
+    int64_t ord;            /* arrival order, for "the later line wins"   */
+    int64_t handled;        /* rows received (buffered or committed)      */
+    int64_t committed;
+    int64_t expected;       /* from END; -1 before                        */
+    json_t *extracted;      /* END's per-table extracted counts           */
+};
+
+load_run_t *
+load_run_new (int64_t run_id)
+{
+    load_run_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->run_id = run_id;
+    snprintf (self->run_text, sizeof self->run_text, "%" PRId64, run_id);
+    self->table = -1;
+    self->expected = -1;
+    vd_buf_init (&self->rows, BUF_MAX);
+    vd_buf_init (&self->rejects, BUF_MAX);
+    vd_buf_init (&self->warnings, BUF_MAX);
+    return self;
+}
+
+void
+load_run_destroy (load_run_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    load_run_t *self = *self_p;
+    vd_buf_free (&self->rows);
+    vd_buf_free (&self->rejects);
+    vd_buf_free (&self->warnings);
+    free (self->row_start);
+    json_decref (self->extracted);
+    free (self);
+    *self_p = NULL;
+}
+
+int64_t
+load_run_id (const load_run_t *self)
+{
+    return self->run_id;
+}
+
+size_t
+load_run_pending (const load_run_t *self)
+{
+    return self->nrows + self->nrejects;
+}
+
+int
+load_run_table (const load_run_t *self)
+{
+    return self->nrows + self->nrejects ? self->table : -1;
+}
+
+bool
+load_run_complete (const load_run_t *self)
+{
+    return self->expected >= 0 && self->committed == self->expected;
+}
+
+int64_t
+load_run_committed (const load_run_t *self)
+{
+    return self->committed;
+}
+
+/*  "<run>\t<table>\t<file>\t<line>\t" prefix of a reject/warning line. */
+static void
+s_prefix (load_run_t *self, vd_buf_t *b, const char *table, const char *file, size_t file_len,
+          int64_t line)
+{
+    vd_buf_printf (b, "%s\t%s\t", self->run_text, table);
+    load_copy_text (b, file, file_len);
+    vd_buf_printf (b, "\t%" PRId64 "\t", line);
+}
+
+static int
+s_add_row_start (load_run_t *self)
+{
+    if (self->nrows == self->cap_rows) {
+        size_t cap = self->cap_rows ? self->cap_rows * 2 : 1024;
+        size_t *p = realloc (self->row_start, cap * sizeof *p);
+        if (!p)
+            return -1;
+        self->row_start = p;
+        self->cap_rows = cap;
+    }
+    self->row_start[self->nrows] = self->rows.len;
+    return 0;
+}
+
+/*  One canonical row: [line, values|nil, reason|nil, raw|nil, warnings|nil] */
+static int
+s_add_row (load_run_t *self, const vd_table_t *t, const msgpack_object *row, const char *file,
+           size_t file_len)
+{
+    const msgpack_object *it = row->via.array.ptr;
+    int64_t line = 0;
+    vd_mp_int (&it[0], &line);
+    const msgpack_object *warnings = &it[4];
+    if (warnings->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t w = 0; w < warnings->via.array.size; w++) {
+            const msgpack_object *wa = &warnings->via.array.ptr[w];
+            if (wa->type != MSGPACK_OBJECT_ARRAY || wa->via.array.size != 3)
+                continue;
+            s_prefix (self, &self->warnings, t->name, file, file_len, line);
+            for (int k = 0; k < 3; k++) {
+                load_copy_value (&self->warnings, &wa->via.array.ptr[k]);
+                vd_buf_addc (&self->warnings, k < 2 ? '\t' : '\n');
+            }
+        }
+    if (it[1].type != MSGPACK_OBJECT_ARRAY) {
+        s_prefix (self, &self->rejects, t->name, file, file_len, line);
+        if (load_copy_value (&self->rejects, &it[2]) < 0 || it[2].type == MSGPACK_OBJECT_NIL)
+            vd_buf_addstr (&self->rejects, "rejected");
+        vd_buf_addc (&self->rejects, '\t');
+        load_copy_value (&self->rejects, &it[3]);
+        vd_buf_addc (&self->rejects, '\n');
+        self->nrejects++;
+        return 0;
+    }
+    if (s_add_row_start (self) < 0)
+        return -1;
+    for (uint32_t i = 0; i < it[1].via.array.size; i++) {
+        if (load_copy_value (&self->rows, &it[1].via.array.ptr[i]) < 0)
+            return -1;
+        vd_buf_addc (&self->rows, '\t');
+    }
+    vd_buf_printf (&self->rows, "%" PRId64 "\t", ++self->ord);
+    load_copy_text (&self->rows, file, file_len);
+    if (vd_buf_printf (&self->rows, "\t%" PRId64 "\n", line) < 0)
+        return -1;
+    self->nrows++;
+    return 0;
+}
+
+/*  Checks the shape of every row before adding any. */
+static int
+s_check_rows (const vd_table_t *t, const msgpack_object *rows)
+{
+    size_t ncarried = vd_schema_ncarried (t);
+    for (uint32_t r = 0; r < rows->via.array.size; r++) {
+        const msgpack_object *row = &rows->via.array.ptr[r];
+        if (row->type != MSGPACK_OBJECT_ARRAY || row->via.array.size != 5)
+            return -1;
+        const msgpack_object *values = &row->via.array.ptr[1];
+        if (values->type == MSGPACK_OBJECT_ARRAY ? values->via.array.size != ncarried
+                                                 : values->type != MSGPACK_OBJECT_NIL)
+            return -1;
+    }
+    return 0;
+}
+
+int
+load_run_add (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
+{
+    const vd_table_t *t = vd_schema_table (msg->table);
+    const msgpack_object *rows = vd_mp_get (msg->body, "rows");
+    if (msg->kind != VD_MSG_CANON || !rows || rows->type != MSGPACK_OBJECT_ARRAY
+        || s_check_rows (t, rows) < 0)
+        return vd_error_set (err, VD_ERR_PERMANENT,
+                             "malformed canonical message (seq %" PRIu64 ")", msg->seq);
+    assert (load_run_table (self) < 0 || load_run_table (self) == msg->table);
+    self->table = msg->table;
+    size_t file_len = 0;
+    const char *file = vd_mp_str (vd_mp_get (msg->body, "file"), &file_len);
+    for (uint32_t r = 0; r < rows->via.array.size; r++)
+        if (s_add_row (self, t, &rows->via.array.ptr[r], file, file_len) < 0)
+            return vd_error_set (err, VD_ERR_PERMANENT, "run buffer full or value unusable");
+    self->handled += rows->via.array.size;
+    return 0;
+}
+
+int
+load_run_end (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
+{
+    int64_t records;
+    const msgpack_object *extracted = vd_mp_get (msg->body, "extracted");
+    if (vd_mp_int (vd_mp_get (msg->body, "records"), &records) < 0 || records < 0 || !extracted
+        || extracted->type != MSGPACK_OBJECT_MAP)
+        return vd_error_set (err, VD_ERR_PERMANENT, "malformed END message");
+    json_decref (self->extracted);
+    self->extracted = json_object ();
+    for (uint32_t i = 0; i < extracted->via.map.size; i++) {
+        char table[64];
+        int64_t n;
+        if (vd_mp_copy (&extracted->via.map.ptr[i].key, table, sizeof table) < 0
+            || vd_schema_table_id (table) < 0 || vd_mp_int (&extracted->via.map.ptr[i].val, &n) < 0)
+            return vd_error_set (err, VD_ERR_PERMANENT, "malformed END message");
+        json_object_set_new (self->extracted, table, json_integer (n));
+    }
+    self->expected = records;
+    return 0;
+}
+
+/*  Stages rows [from, to) and merges them (inside the caller's
+    transaction). Adds to *inserted and *updated. */
+static int
+s_merge_rows (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from, size_t to,
+              int64_t *inserted, int64_t *updated, vd_error_t *err)
+{
+    const vd_table_t *t = vd_schema_table (self->table);
+    size_t start = self->row_start[from];
+    size_t end = to < self->nrows ? self->row_start[to] : self->rows.len;
+    const char *params[] = { self->run_text, t->name };
+    const char *table_param[] = { t->name };
+    if (load_copy_run (conn, sql->copy, self->rows.data + start, end - start, err) < 0)
+        return -1;
+    if (sql->key_map
+        && (vd_db_command (conn, sql->key_map, 1, table_param, err) < 0
+            || vd_db_command (conn, sql->key_apply, 1, table_param, err) < 0))
+        return -1;
+    if (vd_db_command (conn, sql->duplicates, 2, params, err) < 0)
+        return -1;
+    PGresult *res = vd_db_exec (conn, sql->merge, 0, NULL, err);
+    if (!res)
+        return -1;
+    int64_t ins = 0, upd = 0;
+    vd_parse_int (PQgetvalue (res, 0, 0), 0, INT64_MAX, &ins);
+    vd_parse_int (PQgetvalue (res, 0, 1), 0, INT64_MAX, &upd);
+    PQclear (res);
+    *inserted += ins;
+    *updated += upd;
+    if (sql->orphans && vd_db_command (conn, sql->orphans, 2, params, err) < 0)
+        return -1;
+    return 0;
+}
+
+/*  Row i becomes a reject with the server's reason. */
+static void
+s_reject_row (load_run_t *self, size_t i, const vd_error_t *why)
+{
+    const vd_table_t *t = vd_schema_table (self->table);
+    size_t start = self->row_start[i];
+    size_t end = i + 1 < self->nrows ? self->row_start[i + 1] : self->rows.len;
+    /* the row's last two fields are its file and line */
+    const char *line_text = self->rows.data + start;
+    size_t len = end - start - 1;
+    const char *tab2 = NULL, *tab1 = NULL;
+    for (size_t k = len; k > 0 && !tab2; k--)
+        if (line_text[k - 1] == '\t')
+            tab1 ? (void) (tab2 = line_text + k - 1) : (void) (tab1 = line_text + k - 1);
+    vd_buf_printf (&self->rejects, "%s\t%s\t", self->run_text, t->name);
+    vd_buf_add (&self->rejects, tab2 + 1, (size_t) (tab1 - tab2 - 1));
+    vd_buf_addc (&self->rejects, '\t');
+    vd_buf_add (&self->rejects, tab1 + 1, (size_t) (line_text + len - tab1 - 1));
+    vd_buf_addc (&self->rejects, '\t');
+    char reason[600];
+    snprintf (reason, sizeof reason, "refused by the database: %s", why->msg);
+    load_copy_text (&self->rejects, reason, strlen (reason));
+    vd_buf_addc (&self->rejects, '\t');
+    /* the canonical values as staged (already COPY-escaped) */
+    vd_buf_add (&self->rejects, line_text, (size_t) (tab2 - line_text));
+    vd_buf_addc (&self->rejects, '\n');
+    self->nrejects++;
+}
+
+/*  Merges [from, to) under savepoints, halving around rows the server
+    refuses; those become rejects. -1 only on a transient error. */
+static int
+s_merge_isolating (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from,
+                   size_t to, int64_t *ins, int64_t *upd, size_t *refused, vd_error_t *err)
+{
+    char stage_clear[128];
+    snprintf (stage_clear, sizeof stage_clear, "DELETE FROM stage_%s",
+              vd_schema_table (self->table)->name);
+    if (vd_db_command (conn, "SAVEPOINT isolate", 0, NULL, err) < 0
+        || vd_db_command (conn, stage_clear, 0, NULL, err) < 0)
+        return -1;
+    int64_t i = 0, u = 0;
+    if (s_merge_rows (self, conn, sql, from, to, &i, &u, err) == 0) {
+        *ins += i;
+        *upd += u;
+        return vd_db_command (conn, "RELEASE SAVEPOINT isolate", 0, NULL, err);
+    }
+    if (err->kind == VD_ERR_TRANSIENT
+        || vd_db_command (conn, "ROLLBACK TO SAVEPOINT isolate", 0, NULL, NULL) < 0)
+        return -1;
+    if (to - from == 1) {
+        s_reject_row (self, from, err);
+        (*refused)++;
+        return 0;
+    }
+    size_t mid = from + (to - from) / 2;
+    if (s_merge_isolating (self, conn, sql, from, mid, ins, upd, refused, err) < 0)
+        return -1;
+    return s_merge_isolating (self, conn, sql, mid, to, ins, upd, refused, err);
+}
+
+static int
+s_write_counts (load_run_t *self, PGconn *conn, int64_t ins, int64_t upd, int64_t unchanged,
+                vd_error_t *err)
+{
+    char n[4][24];
+    snprintf (n[0], sizeof n[0], "%" PRId64, ins);
+    snprintf (n[1], sizeof n[1], "%" PRId64, upd);
+    snprintf (n[2], sizeof n[2], "%" PRId64, unchanged);
+    snprintf (n[3], sizeof n[3], "%zu", self->nrejects);
+    const char *params[] = { self->run_text, vd_schema_table (self->table)->name,
+                             n[0], n[1], n[2], n[3] };
+    return vd_db_command (conn,
+                          "INSERT INTO ops.run_tables (run_id, table_name, inserted, updated,"
+                          " unchanged, rejected) VALUES ($1, $2, $3, $4, $5, $6)"
+                          " ON CONFLICT (run_id, table_name) DO UPDATE SET"
+                          " inserted = run_tables.inserted + excluded.inserted,"
+                          " updated = run_tables.updated + excluded.updated,"
+                          " unchanged = run_tables.unchanged + excluded.unchanged,"
+                          " rejected = run_tables.rejected + excluded.rejected",
+                          6, params, err);
+}
+
+static int
+s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refused_p,
+            vd_error_t *err)
+{
+    int64_t ins = 0, upd = 0;
+    size_t refused = 0;
+    *refused_p = 0;
+    if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
+        return -1;
+    if (self->nrows && s_merge_rows (self, conn, sql, 0, self->nrows, &ins, &upd, err) < 0) {
+        if (err->kind == VD_ERR_TRANSIENT)
+            return -1;
+        vd_log_error (VD_LOG_WARN, err);
+        vd_warn ("isolating the rows the database refuses in this batch");
+        ins = upd = 0;
+        if (vd_db_command (conn, "ROLLBACK", 0, NULL, err) < 0
+            || vd_db_command (conn, "BEGIN", 0, NULL, err) < 0
+            || s_merge_isolating (self, conn, sql, 0, self->nrows, &ins, &upd, &refused, err) < 0)
+            return -1;
+    }
+    if ((self->rejects.len
+         && load_copy_run (conn,
+                           "COPY ops.rejects (run_id, table_name, file, line, reason, raw)"
+                           " FROM STDIN",
+                           self->rejects.data, self->rejects.len, err) < 0)
+        || (self->warnings.len
+            && load_copy_run (conn,
+                              "COPY ops.run_warnings (run_id, table_name, file, line, field,"
+                              " reason, raw_value) FROM STDIN",
+                              self->warnings.data, self->warnings.len, err) < 0)
+        || s_write_counts (self, conn, ins, upd, (int64_t) (self->nrows - refused) - ins - upd,
+                           err) < 0)
+        return -1;
+    *refused_p = refused;
+    return vd_db_command (conn, "COMMIT", 0, NULL, err);
+}
+
+int
+load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err)
+{
+    if (load_run_pending (self) == 0)
+        return 0;
+    size_t rejects_len = self->rejects.len, nrejects = self->nrejects, refused = 0;
+    if (s_flush_tx (self, conn, sql, &refused, err) < 0) {
+        PGresult *res = PQexec (conn, "ROLLBACK");
+        PQclear (res);   /* best effort: the connection may be gone */
+        /* undo rows moved to rejects: the whole batch is retried */
+        self->rejects.len = rejects_len;
+        self->nrejects = nrejects;
+        return -1;
+    }
+    /* a refused row is both in rows and, now, in rejects */
+    self->committed += (int64_t) (self->nrows + self->nrejects - refused);
+    self->nrows = self->nrejects = 0;
+    vd_buf_reset (&self->rows);
+    vd_buf_reset (&self->rejects);
+    vd_buf_reset (&self->warnings);
+    self->table = -1;
+    return 0;
+}
+
+int
+load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err)
+{
+    const char *table;
+    json_t *n;
+    json_object_foreach (self->extracted, table, n) {
+        char count[24];
+        snprintf (count, sizeof count, "%" JSON_INTEGER_FORMAT, json_integer_value (n));
+        const char *params[] = { self->run_text, table, count };
+        if (vd_db_command (conn,
+                           "INSERT INTO ops.run_tables (run_id, table_name, extracted)"
+                           " VALUES ($1, $2, $3) ON CONFLICT (run_id, table_name)"
+                           " DO UPDATE SET extracted = excluded.extracted",
+                           3, params, err) < 0)
+            return -1;
+    }
+    return 0;
+}

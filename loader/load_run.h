@@ -1,0 +1,45 @@
+/*  load_run - one run in flight in the loader: buffered canonical rows of
+    one table, rejects and warnings, counts; flushed in one transaction per
+    batch that writes rows, rejects, warnings and the run's counts together,
+    so ops.run_tables is always exactly what is committed.
+*/
+#ifndef LOAD_RUN_H_INCLUDED
+#define LOAD_RUN_H_INCLUDED
+
+#include "vendange.h"
+#include "vd_db.h"
+#include "vd_msg.h"
+#include "load_sql.h"
+#include <jansson.h>
+
+typedef struct load_run load_run_t;
+
+load_run_t *load_run_new (int64_t run_id);
+void load_run_destroy (load_run_t **self_p);
+
+int64_t load_run_id (const load_run_t *self);
+/*  Rows buffered, not yet committed. */
+size_t load_run_pending (const load_run_t *self);
+/*  The table of the buffered rows, -1 when none. */
+int load_run_table (const load_run_t *self);
+/*  Adds the rows of a CANON message. Returns 0, -1 with err when the
+    message is malformed (then no row of it was added). */
+int load_run_add (load_run_t *self, const vd_msg_t *msg, vd_error_t *err);
+/*  Records an END message (expected number of rows, extracted counts). */
+int load_run_end (load_run_t *self, const vd_msg_t *msg, vd_error_t *err);
+/*  True when END arrived and every row of the run is committed. */
+bool load_run_complete (const load_run_t *self);
+/*  Rows committed so far. */
+int64_t load_run_committed (const load_run_t *self);
+
+/*  Commits the buffered rows (one transaction; rows a bad value makes the
+    database refuse are isolated by halving and stored as rejects with the
+    server's message). Returns 0; -1 with err->kind TRANSIENT when the
+    caller should retry later (buffer kept), PERMANENT when the run cannot
+    go on. */
+int load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err);
+/*  Writes the extracted counts of END (in the caller's transaction). */
+int load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err);
+
+
+#endif

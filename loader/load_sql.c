@@ -1,0 +1,201 @@
+/*  load_sql - the loader's SQL, generated from vd_schema. */
+#include "load_sql.h"
+
+#define SQL_MAX (64 * 1024)
+
+/*  The value a merged row gets for column c ("excluded.c", or the sticky
+    expression for consent flags). */
+static void
+s_new_value (vd_buf_t *b, const vd_column_t *c)
+{
+    if (!(c->flags & VD_COL_STICKY))
+        vd_buf_printf (b, "excluded.%s", c->name);
+    else if (c->in[2])   /* cleared only when the column it follows changes */
+        vd_buf_printf (b,
+                       "CASE WHEN t.%s IS DISTINCT FROM excluded.%s THEN excluded.%s"
+                       " ELSE coalesce(t.%s, false) OR coalesce(excluded.%s, false) END",
+                       c->in[2], c->in[2], c->name, c->name, c->name);
+    else
+        vd_buf_printf (b, "coalesce(t.%s, false) OR coalesce(excluded.%s, false)", c->name,
+                       c->name);
+}
+
+static char *
+s_merge (const vd_table_t *t)
+{
+    vd_buf_t b, cols, set, old_row, new_row;
+    vd_buf_init (&b, SQL_MAX);
+    vd_buf_init (&cols, SQL_MAX);
+    vd_buf_init (&set, SQL_MAX);
+    vd_buf_init (&old_row, SQL_MAX);
+    vd_buf_init (&new_row, SQL_MAX);
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const vd_column_t *c = &t->columns[i];
+        if (!vd_schema_carried (c))
+            continue;
+        vd_buf_printf (&cols, "%s%s", cols.len ? ", " : "", c->name);
+        if (c->flags & VD_COL_KEY)
+            continue;
+        vd_buf_printf (&set, "%s = ", c->name);
+        s_new_value (&set, c);
+        vd_buf_addstr (&set, ", ");
+        if (c->flags & VD_COL_NOCOMPARE)
+            continue;
+        vd_buf_printf (&old_row, "%st.%s", old_row.len ? ", " : "", c->name);
+        vd_buf_addstr (&new_row, new_row.len ? ", " : "");
+        s_new_value (&new_row, c);
+    }
+    const char *agg = (t->flags & VD_TABLE_CUSTOMER_AGG) ? "customer_key" : "NULL::text";
+    vd_buf_printf (&b,
+                   "WITH m AS ("
+                   " INSERT INTO canonical.%s AS t (%s)"
+                   " SELECT DISTINCT ON (%s) %s FROM stage_%s ORDER BY %s, _ord DESC"
+                   " ON CONFLICT (%s) DO UPDATE SET %ssynced_at = now()"
+                   " WHERE ROW(%s) IS DISTINCT FROM ROW(%s)%s"
+                   " RETURNING (xmax = 0) AS inserted, %s AS dirty),"
+                   " d AS (INSERT INTO ops.dirty_customers (customer_key)"
+                   " SELECT DISTINCT dirty FROM m WHERE dirty IS NOT NULL"
+                   " ON CONFLICT DO NOTHING)"
+                   " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
+                   " FROM m",
+                   t->name, vd_buf_str (&cols), t->key, vd_buf_str (&cols), t->name, t->key,
+                   t->key, vd_buf_str (&set), vd_buf_str (&old_row), vd_buf_str (&new_row),
+                   (t->flags & VD_TABLE_ODOO_WINS)
+                       ? " AND (t.source IS DISTINCT FROM 'odoo' OR excluded.source = 'odoo')"
+                       : "",
+                   agg);
+    vd_buf_free (&cols);
+    vd_buf_free (&set);
+    vd_buf_free (&old_row);
+    vd_buf_free (&new_row);
+    return vd_buf_take (&b);
+}
+
+/*  Warnings for references to rows that do not exist (yet). */
+static char *
+s_orphans (const vd_table_t *t)
+{
+    vd_buf_t b;
+    vd_buf_init (&b, SQL_MAX);
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const vd_column_t *c = &t->columns[i];
+        const vd_table_t *target = c->rule == VD_RULE_CUSTOMER_REF
+                                       ? vd_schema_table (VD_TABLE_CUSTOMERS)
+                                   : c->rule == VD_RULE_PRODUCT_REF
+                                       ? vd_schema_table (VD_TABLE_PRODUCTS)
+                                       : NULL;
+        if (!target)
+            continue;
+        vd_buf_printf (&b,
+                       "%sSELECT $1::bigint, $2, _file, _line, '%s', 'unknown %s', s.%s"
+                       " FROM stage_%s s WHERE s.%s IS NOT NULL AND NOT EXISTS"
+                       " (SELECT 1 FROM canonical.%s x WHERE x.%s = s.%s)",
+                       b.len ? " UNION ALL " : "", c->name,
+                       target == vd_schema_table (VD_TABLE_CUSTOMERS) ? "customer" : "product",
+                       c->name, t->name, c->name, target->name, target->key, c->name);
+    }
+    if (b.len == 0) {
+        vd_buf_free (&b);
+        return NULL;
+    }
+    char *selects = vd_buf_take (&b);
+    vd_buf_init (&b, SQL_MAX);
+    vd_buf_printf (&b,
+                   "INSERT INTO ops.run_warnings (run_id, table_name, file, line, field, reason,"
+                   " raw_value) %s",
+                   selects);
+    free (selects);
+    return vd_buf_take (&b);
+}
+
+int
+load_sql_build (int table_id, load_sql_t *out)
+{
+    const vd_table_t *t = vd_schema_table (table_id);
+    memset (out, 0, sizeof *out);
+    vd_buf_t b, cols;
+    vd_buf_init (&cols, SQL_MAX);
+    for (size_t i = 0; i < t->ncolumns; i++)
+        if (vd_schema_carried (&t->columns[i]))
+            vd_buf_printf (&cols, "%s, ", t->columns[i].name);
+
+    vd_buf_init (&b, SQL_MAX);
+    vd_buf_printf (&b,
+                   "CREATE TEMP TABLE IF NOT EXISTS stage_%s (LIKE canonical.%s INCLUDING DEFAULTS,"
+                   " _ord bigint, _file text, _line bigint) ON COMMIT DELETE ROWS",
+                   t->name, t->name);
+    out->stage_ddl = vd_buf_take (&b);
+    vd_buf_init (&b, SQL_MAX);
+    vd_buf_printf (&b, "COPY stage_%s (%s_ord, _file, _line) FROM STDIN", t->name,
+                   vd_buf_str (&cols));
+    out->copy = vd_buf_take (&b);
+    vd_buf_free (&cols);
+    if (t->flags & VD_TABLE_KEY_MAPPED) {
+        vd_buf_init (&b, SQL_MAX);
+        vd_buf_printf (&b,
+                       "INSERT INTO ops.key_map (table_name, source, source_id, key)"
+                       " SELECT DISTINCT ON (source, source_id) $1, source, source_id, %s"
+                       " FROM stage_%s ORDER BY source, source_id, _ord DESC"
+                       " ON CONFLICT DO NOTHING",
+                       t->key, t->name);
+        out->key_map = vd_buf_take (&b);
+        vd_buf_init (&b, SQL_MAX);
+        vd_buf_printf (&b,
+                       "UPDATE stage_%s s SET %s = m.key FROM ops.key_map m"
+                       " WHERE m.table_name = $1 AND m.source = s.source"
+                       " AND m.source_id = s.source_id AND m.key <> s.%s",
+                       t->name, t->key, t->key);
+        out->key_apply = vd_buf_take (&b);
+    }
+    out->merge = s_merge (t);
+    vd_buf_init (&b, SQL_MAX);
+    vd_buf_printf (&b,
+                   "INSERT INTO ops.run_warnings (run_id, table_name, file, line, field, reason,"
+                   " raw_value) SELECT $1::bigint, $2, s._file, s._line, '%s',"
+                   " 'duplicate key in the same batch: the later line wins', s.%s"
+                   " FROM stage_%s s WHERE EXISTS (SELECT 1 FROM stage_%s s2"
+                   " WHERE s2.%s = s.%s AND s2._ord > s._ord)",
+                   t->key, t->key, t->name, t->name, t->key, t->key);
+    out->duplicates = vd_buf_take (&b);
+    out->orphans = s_orphans (t);
+    return out->stage_ddl && out->copy && out->merge && out->duplicates ? 0 : -1;
+}
+
+void
+load_sql_free (load_sql_t *sql)
+{
+    free (sql->stage_ddl);
+    free (sql->copy);
+    free (sql->key_map);
+    free (sql->key_apply);
+    free (sql->merge);
+    free (sql->duplicates);
+    free (sql->orphans);
+    memset (sql, 0, sizeof *sql);
+}
+
+int
+load_sql_test (bool verbose)
+{
+    int failures = 0;
+    for (int i = 0; i < VD_TABLE_COUNT; i++) {
+        load_sql_t sql;
+        if (load_sql_build (i, &sql) < 0) {
+            failures++;
+            continue;
+        }
+        if (verbose)
+            printf ("%s\n%s\n%s\n\n", sql.copy, sql.merge, sql.orphans ? sql.orphans : "-");
+        /* derived columns never travel; consent flags are sticky */
+        if (strstr (sql.copy, "person_key") || strstr (sql.copy, "total_spent"))
+            failures++;
+        if (i == VD_TABLE_CUSTOMERS && !strstr (sql.merge, "coalesce(t.email_opt_out, false) OR"))
+            failures++;
+        if (i == VD_TABLE_PRODUCTS && (!sql.key_map || !strstr (sql.merge, "'odoo'")))
+            failures++;
+        if (i == VD_TABLE_SALES && (!sql.orphans || !strstr (sql.orphans, "unknown customer")))
+            failures++;
+        load_sql_free (&sql);
+    }
+    return failures ? -1 : 0;
+}

@@ -1,0 +1,27 @@
+/*  load_sql - the loader's SQL for each canonical table, generated once
+    from vd_schema: staging table, COPY column list, key map, merge,
+    reference checks. No per-table SQL is written by hand.
+*/
+#ifndef LOAD_SQL_H_INCLUDED
+#define LOAD_SQL_H_INCLUDED
+
+#include "vendange.h"
+
+typedef struct {
+    char *stage_ddl;      /* CREATE TEMP TABLE stage_<t> ... ON COMMIT DELETE ROWS */
+    char *copy;           /* COPY stage_<t> (carried..., _ord, _file, _line) FROM STDIN */
+    char *key_map;        /* NULL unless VD_TABLE_KEY_MAPPED: records first-seen
+                             keys; $1 table name                        */
+    char *key_apply;      /* then gives staged rows their recorded key  */
+    char *merge;          /* returns one row: inserted, updated; $1 run id */
+    char *duplicates;     /* warnings for keys seen twice in a batch; $1 run id, $2 table */
+    char *orphans;        /* warnings for unknown references; NULL when none */
+} load_sql_t;
+
+/*  Builds the SQL of table id. Returns 0, -1 (out of memory). */
+int load_sql_build (int table_id, load_sql_t *out);
+void load_sql_free (load_sql_t *sql);
+
+int load_sql_test (bool verbose);
+
+#endif

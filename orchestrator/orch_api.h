@@ -1,0 +1,68 @@
+/*  orch_api - the HTTP JSON API, independent of the HTTP library: a
+    request (method, path, the query arguments the API knows, body) goes
+    in, an answer (status, JSON or HTML) comes out.
+
+    Runs in the HTTP thread only, with its own PostgreSQL connection
+    (opened on first use, reset when lost): the database is the state it
+    shares with the control loop. Errors are answered as
+    {"error": "...", "detail": "...", "hint": "..."} with 400, 404, 405,
+    409, 413 or 500.
+*/
+#ifndef ORCH_API_H_INCLUDED
+#define ORCH_API_H_INCLUDED
+
+#include "vd_error.h"
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ORCH_API_MAX_BODY (1024 * 1024) /* request body ceiling (413) */
+
+typedef struct {
+    const char *method;
+    const char *path;        /* without the query string              */
+    const char *q_connector; /* query arguments, NULL when absent     */
+    const char *q_limit;
+    const char *q_offset;
+    const char *body; /* NUL-terminated, "" when none          */
+    size_t body_len;
+} orch_request_t;
+
+typedef struct {
+    unsigned status;
+    json_t *json;      /* the answer, or                         */
+    char *html;        /* a page (malloc'ed)                     */
+    const char *allow; /* methods, for a 405                     */
+} orch_answer_t;
+
+typedef struct orch_api orch_api_t;
+
+/*  dsn is copied. NULL when out of memory. */
+orch_api_t *orch_api_new (const char *dsn);
+void orch_api_destroy (orch_api_t **self_p);
+
+/*  Answers a request. The caller frees answer->json / answer->html with
+    orch_answer_clear. */
+void orch_api_handle (orch_api_t *self, const orch_request_t *req, orch_answer_t *answer);
+
+/*  Helpers for the endpoint handlers. orch_answer_json steals json. */
+void orch_answer_json (orch_answer_t *a, unsigned status, json_t *json);
+void orch_answer_error (orch_answer_t *a, unsigned status, const char *msg, const char *detail,
+                        const char *hint);
+/*  A database or internal error: 500 with err's message. */
+void orch_answer_fail (orch_answer_t *a, const vd_error_t *err);
+void orch_answer_clear (orch_answer_t *a);
+
+/*  The request body as a JSON object ({} when empty); NULL with a 400
+    answer when it is not a JSON object. */
+json_t *orch_request_json (const orch_request_t *req, orch_answer_t *a);
+
+/*  Parses a non-negative integer query argument (def when absent); -1
+    with a 400 answer when it is not an integer within [min, max]. */
+int orch_request_int (const char *arg, const char *name, int64_t def, int64_t min, int64_t max,
+                      int64_t *out, orch_answer_t *a);
+
+/*  Self test (routing to handlers without a database, bad input). */
+int orch_api_test (bool verbose);
+
+#endif

@@ -1,0 +1,318 @@
+/*  orch_connectors - the connector registry endpoints of the HTTP API. */
+#include "vendange.h"
+#include "vd_db.h"
+#include "orch_connectors.h"
+#include "orch_json.h"
+#include "orch_runview.h"
+#include "orch_settings.h"
+
+/*  Columns of a connector and a summary of its latest run. Secrets: only
+    their names. */
+/* clang-format off */
+#define CONNECTOR_SQL                                                                       \
+    "SELECT c.name, c.type, c.settings::text, c.schedule, "                                 \
+    ORCH_SQL_ISO ("c.created_at") ", " ORCH_SQL_ISO ("c.updated_at") ", "                  \
+    "(SELECT coalesce(jsonb_agg(k ORDER BY k), '[]') FROM jsonb_object_keys("              \
+    "coalesce(convert_from(c.secrets, 'UTF8')::jsonb, '{}')) k)::text, "                   \
+    "r.id, r.status, " ORCH_SQL_ISO ("r.started_at") ", " ORCH_SQL_ISO ("r.finished_at")    \
+    ", c.cursor FROM ops.connectors c LEFT JOIN LATERAL (SELECT id, status, started_at, "  \
+    "finished_at FROM ops.sync_runs WHERE connector = c.name ORDER BY id DESC LIMIT 1) r " \
+    "ON true "
+/* clang-format on */
+
+static const char *
+s_cell (const PGresult *res, int row, int col)
+{
+    return PQgetisnull (res, row, col) ? NULL : PQgetvalue (res, row, col);
+}
+
+static json_t *
+s_json_cell (const PGresult *res, int row, int col, json_t *fallback)
+{
+    const char *text = s_cell (res, row, col);
+    json_t *j = text ? json_loads (text, JSON_DECODE_ANY, NULL) : NULL;
+    if (!j)
+        return fallback;
+    json_decref (fallback);
+    return j;
+}
+
+/*  Row i of a CONNECTOR_SQL result, last_run as a summary. */
+static json_t *
+s_connector (const PGresult *res, int i)
+{
+    json_t *c = json_object ();
+    if (!c)
+        return NULL;
+    json_object_set_new (c, "name", orch_json_text (s_cell (res, i, 0)));
+    json_object_set_new (c, "type", orch_json_text (s_cell (res, i, 1)));
+    json_object_set_new (c, "settings", s_json_cell (res, i, 2, json_object ()));
+    json_object_set_new (c, "secrets", s_json_cell (res, i, 6, json_array ()));
+    json_object_set_new (c, "schedule", orch_json_text (s_cell (res, i, 3)));
+    json_object_set_new (c, "created_at", orch_json_text (s_cell (res, i, 4)));
+    json_object_set_new (c, "updated_at", orch_json_text (s_cell (res, i, 5)));
+    json_t *last = json_null ();
+    int64_t id = 0;
+    if (!PQgetisnull (res, i, 7) && vd_parse_int (PQgetvalue (res, i, 7), 1, INT64_MAX, &id) == 0)
+        last = json_pack ("{s:I, s:o, s:o, s:o}", "id", (json_int_t)id, "status",
+                          orch_json_text (s_cell (res, i, 8)), "started_at",
+                          orch_json_text (s_cell (res, i, 9)), "finished_at",
+                          orch_json_text (s_cell (res, i, 10)));
+    json_object_set_new (c, "last_run", last ? last : json_null ());
+    return c;
+}
+
+void
+orch_connectors_list (PGconn *conn, orch_answer_t *a)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    PGresult *res = vd_db_exec (conn, CONNECTOR_SQL "ORDER BY c.name", 0, NULL, &err);
+    if (!res) {
+        orch_answer_fail (a, &err);
+        return;
+    }
+    json_t *list = json_array ();
+    for (int i = 0; list && i < PQntuples (res); i++)
+        json_array_append_new (list, s_connector (res, i));
+    PQclear (res);
+    orch_answer_json (a, 200, list);
+}
+
+static void
+s_not_found (orch_answer_t *a, const char *name)
+{
+    char msg[160];
+    snprintf (msg, sizeof msg, "no connector \"%s\"", name);
+    orch_answer_error (a, 404, msg, NULL, "vendange connector list shows the connectors");
+}
+
+void
+orch_connectors_get (PGconn *conn, const char *name, orch_answer_t *a)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    const char *params[] = {name};
+    PGresult *res = vd_db_exec (conn, CONNECTOR_SQL "WHERE c.name = $1", 1, params, &err);
+    if (!res) {
+        orch_answer_fail (a, &err);
+        return;
+    }
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        s_not_found (a, name);
+        return;
+    }
+    json_t *c = s_connector (res, 0);
+    int64_t last_id = 0;
+    if (!PQgetisnull (res, 0, 7))
+        vd_parse_int (PQgetvalue (res, 0, 7), 1, INT64_MAX, &last_id);
+    if (c)
+        json_object_set_new (c, "cursor", orch_json_text (s_cell (res, 0, 11)));
+    PQclear (res);
+    if (c && last_id > 0) {
+        json_t *run = orch_runview_get (conn, last_id, &err);
+        if (run)
+            json_object_set_new (c, "last_run", run);
+    }
+    orch_answer_json (a, 200, c);
+}
+
+/*  Reads and validates a POST /api/connectors body. Returns 0 with the
+    name and type (borrowed from body) and the split settings. */
+static int
+s_parse_create (json_t *body, const char **name, const char **type, json_t **pub, json_t **sec,
+                orch_answer_t *a)
+{
+    *name = orch_json_str (body, "name");
+    *type = orch_json_str (body, "type");
+    if (!*name || !orch_settings_name_valid (*name)) {
+        orch_answer_error (a, 400, "invalid connector name", *name ? *name : "missing \"name\"",
+                           "1 to 64 letters, digits, '_', '.' or '-', starting with a letter "
+                           "or digit");
+        return -1;
+    }
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (!*type) {
+        orch_answer_error (a, 400, "missing connector \"type\"", NULL,
+                           "types: isavigne, odoo, brevo, powerautomate");
+        return -1;
+    }
+    json_t *settings = json_object_get (body, "settings");
+    if (orch_settings_validate (*type, settings, pub, sec, &err) < 0) {
+        orch_answer_error (a, 400, err.msg, err.detail, err.hint);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_insert (PGconn *conn, const char *name, const char *type, json_t *pub, json_t *sec,
+          orch_answer_t *a)
+{
+    char *settings = json_dumps (pub, JSON_COMPACT);
+    char *secrets = json_object_size (sec) ? json_dumps (sec, JSON_COMPACT) : NULL;
+    const char *schedule = orch_json_str (pub, "schedule");
+    const char *params[] = {name, type, settings, secrets, schedule};
+    vd_error_t err;
+    vd_error_clear (&err);
+    int rc = settings ? vd_db_command (conn,
+                                       "INSERT INTO ops.connectors (name, type, settings, "
+                                       "secrets, schedule) VALUES ($1, $2, $3::jsonb, "
+                                       "convert_to($4, 'UTF8'), $5)",
+                                       5, params, &err)
+                      : vd_error_set (&err, VD_ERR_TRANSIENT, "out of memory");
+    free (settings);
+    free (secrets);
+    if (rc == 0) {
+        vd_info ("connector %s added (type %s)", name, type);
+        orch_connectors_get (conn, name, a);
+        if (a->status == 200)
+            a->status = 201;
+        return;
+    }
+    char msg[160];
+    if (strcmp (err.sqlstate, "23505") == 0) {
+        snprintf (msg, sizeof msg, "connector \"%s\" already exists", name);
+        orch_answer_error (a, 409, msg, NULL, "remove it first, or choose another name");
+    } else if (strcmp (err.sqlstate, "23514") == 0)
+        orch_answer_error (a, 400, "invalid connector", err.msg, NULL);
+    else
+        orch_answer_fail (a, &err);
+}
+
+void
+orch_connectors_create (PGconn *conn, const orch_request_t *req, orch_answer_t *a)
+{
+    json_t *body = orch_request_json (req, a);
+    if (!body)
+        return;
+    const char *name, *type;
+    json_t *pub = NULL, *sec = NULL;
+    if (s_parse_create (body, &name, &type, &pub, &sec, a) == 0)
+        s_insert (conn, name, type, pub, sec, a);
+    json_decref (pub);
+    json_decref (sec);
+    json_decref (body);
+}
+
+/*  The run queued or running for a connector, 0 when none, -1 on error. */
+static int64_t
+s_active_run (PGconn *conn, const char *name, vd_error_t *err)
+{
+    const char *params[] = {name};
+    PGresult *res = vd_db_exec (conn,
+                                "SELECT id FROM ops.sync_runs WHERE connector = $1 "
+                                "AND status IN ('queued', 'running')",
+                                1, params, err);
+    if (!res)
+        return -1;
+    int64_t id = 0;
+    if (PQntuples (res) > 0)
+        vd_parse_int (PQgetvalue (res, 0, 0), 1, INT64_MAX, &id);
+    PQclear (res);
+    return id;
+}
+
+static void
+s_busy (orch_answer_t *a, const char *name, int64_t run_id, const char *hint)
+{
+    char msg[160];
+    snprintf (msg, sizeof msg, "connector \"%s\" already has a run in progress", name);
+    json_t *j = orch_json_error (msg, NULL, hint);
+    if (j)
+        json_object_set_new (j, "run_id", json_integer (run_id));
+    orch_answer_json (a, 409, j);
+}
+
+void
+orch_connectors_delete (PGconn *conn, const char *name, orch_answer_t *a)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    const char *params[] = {name};
+    PGresult *res = vd_db_exec (conn,
+                                "DELETE FROM ops.connectors WHERE name = $1 AND NOT EXISTS "
+                                "(SELECT 1 FROM ops.sync_runs WHERE connector = $1 "
+                                "AND status IN ('queued', 'running')) RETURNING name",
+                                1, params, &err);
+    if (!res) {
+        orch_answer_fail (a, &err);
+        return;
+    }
+    bool deleted = PQntuples (res) == 1;
+    PQclear (res);
+    if (deleted) {
+        vd_info ("connector %s removed (its loaded rows are kept)", name);
+        orch_answer_json (a, 200, json_pack ("{s:s, s:b}", "deleted", name, "rows_kept", 1));
+        return;
+    }
+    int64_t run_id = s_active_run (conn, name, &err);
+    if (run_id < 0)
+        orch_answer_fail (a, &err);
+    else if (run_id > 0)
+        s_busy (a, name, run_id, "wait for the run to finish, then remove the connector");
+    else
+        s_not_found (a, name);
+}
+
+/*  Inserts a queued run. Returns its id, 0 when the connector does not
+    exist, -1 with err (SQLSTATE 23505: one is already queued or running:
+    the unique index ops.sync_runs_one_active decides, no race). */
+static int64_t
+s_queue (PGconn *conn, const char *name, bool full, vd_error_t *err)
+{
+    const char *params[] = {name, full ? "true" : "false"};
+    PGresult *res = vd_db_exec (conn,
+                                "INSERT INTO ops.sync_runs (connector, connector_type, status, "
+                                "full_sync, trigger) SELECT name, type, 'queued', $2::boolean, "
+                                "'manual' FROM ops.connectors WHERE name = $1 RETURNING id",
+                                2, params, err);
+    if (!res)
+        return -1;
+    int64_t id = 0;
+    if (PQntuples (res) != 1 || vd_parse_int (PQgetvalue (res, 0, 0), 1, INT64_MAX, &id) < 0)
+        id = 0;
+    PQclear (res);
+    return id;
+}
+
+void
+orch_connectors_sync (PGconn *conn, const char *name, const orch_request_t *req, orch_answer_t *a)
+{
+    json_t *body = orch_request_json (req, a);
+    if (!body)
+        return;
+    json_t *value = json_object_get (body, "full");
+    bool full = json_is_true (value);
+    json_decref (body);
+    if (value && !json_is_boolean (value)) {
+        orch_answer_error (a, 400, "\"full\" must be true or false", NULL, NULL);
+        return;
+    }
+    vd_error_t err;
+    vd_error_clear (&err);
+    int64_t id = -1;
+    /* a second try when the run in the way ended between INSERT and SELECT */
+    for (int attempt = 0; id < 0 && attempt < 2; attempt++) {
+        id = s_queue (conn, name, full, &err);
+        int64_t active =
+            id < 0 && strcmp (err.sqlstate, "23505") == 0 ? s_active_run (conn, name, &err) : 0;
+        if (active > 0) {
+            s_busy (a, name, active, "wait for it: vendange sync NAME --wait, or vendange runs");
+            return;
+        }
+    }
+    if (id < 0)
+        orch_answer_fail (a, &err);
+    else if (id == 0)
+        s_not_found (a, name);
+    else {
+        vd_log_set_run (id);
+        vd_info ("run queued for connector %s%s", name, full ? " (full)" : "");
+        vd_log_set_run (0);
+        orch_answer_json (a, 202,
+                          json_pack ("{s:I, s:s}", "run_id", (json_int_t)id, "status", "queued"));
+    }
+}

@@ -1,0 +1,164 @@
+/*  orch_route - maps an HTTP method and path to an API endpoint. */
+#include "vendange.h"
+#include "orch_route.h"
+#include "orch_settings.h"
+
+typedef struct {
+    orch_route_id_t id;
+    const char *path;    /* segments separated by '/', no leading '/'     */
+    const char *methods; /* accepted methods, ", " separated              */
+} s_route_t;
+
+static const s_route_t s_routes[] = {
+    {ORCH_ROUTE_WEB, "", "GET, HEAD"},
+    {ORCH_ROUTE_HEALTH, "health", "GET, HEAD"},
+    {ORCH_ROUTE_STATUS, "api/status", "GET"},
+    {ORCH_ROUTE_STATUS, "status", "GET"},
+    {ORCH_ROUTE_CONNECTORS, "api/connectors", "GET, POST"},
+    {ORCH_ROUTE_CONNECTOR, "api/connectors/{name}", "GET, DELETE"},
+    {ORCH_ROUTE_CONNECTOR_SYNC, "api/connectors/{name}/sync", "POST"},
+    {ORCH_ROUTE_RUNS, "api/runs", "GET"},
+    {ORCH_ROUTE_RUN, "api/runs/{id}", "GET"},
+    {ORCH_ROUTE_RUN_REJECTS, "api/runs/{id}/rejects", "GET"},
+};
+
+#define NROUTES (sizeof s_routes / sizeof s_routes[0])
+#define MAX_SEGMENTS 8
+
+/*  Splits path into at most MAX_SEGMENTS segments (pointers into buf).
+    Returns the count, -1 on too many or an empty inner segment. */
+static int
+s_split (char *buf, char **seg)
+{
+    int n = 0;
+    char *p = buf;
+    while (*p == '/')
+        p++;
+    size_t len = strlen (p);
+    while (len > 0 && p[len - 1] == '/')
+        p[--len] = '\0';
+    if (*p == '\0')
+        return 0;
+    while (p) {
+        if (n == MAX_SEGMENTS)
+            return -1;
+        char *slash = strchr (p, '/');
+        if (slash)
+            *slash = '\0';
+        if (*p == '\0')
+            return -1;
+        seg[n++] = p;
+        p = slash ? slash + 1 : NULL;
+    }
+    return n;
+}
+
+/*  Matches path segments against one template; fills name / run_id. */
+static bool
+s_match (const s_route_t *route, char **seg, int nseg, orch_route_t *out)
+{
+    char tmpl[64];
+    char *tseg[MAX_SEGMENTS];
+    snprintf (tmpl, sizeof tmpl, "%s", route->path);
+    int nt = s_split (tmpl, tseg);
+    if (nt != nseg)
+        return false;
+    for (int i = 0; i < nt; i++) {
+        if (strcmp (tseg[i], "{name}") == 0) {
+            if (!orch_settings_name_valid (seg[i]))
+                return false;
+            snprintf (out->name, sizeof out->name, "%s", seg[i]);
+        } else if (strcmp (tseg[i], "{id}") == 0) {
+            int64_t id;
+            if (vd_parse_int (seg[i], 1, INT64_MAX, &id) < 0)
+                return false;
+            out->run_id = id;
+        } else if (strcmp (tseg[i], seg[i]) != 0)
+            return false;
+    }
+    return true;
+}
+
+static bool
+s_method_in (const char *method, const char *methods)
+{
+    size_t n = strlen (method);
+    for (const char *p = methods; (p = strstr (p, method)) != NULL; p += n)
+        if ((p == methods || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+            return true;
+    return false;
+}
+
+int
+orch_route_match (const char *method, const char *path, orch_route_t *out)
+{
+    memset (out, 0, sizeof *out);
+    char buf[512];
+    char *seg[MAX_SEGMENTS];
+    if (!method || !path || strlen (path) >= sizeof buf || *method == '\0')
+        return -1;
+    snprintf (buf, sizeof buf, "%s", path);
+    int nseg = s_split (buf, seg);
+    if (nseg < 0)
+        return -1;
+    for (size_t i = 0; i < NROUTES; i++) {
+        orch_route_t candidate;
+        memset (&candidate, 0, sizeof candidate);
+        if (!s_match (&s_routes[i], seg, nseg, &candidate))
+            continue;
+        *out = candidate;
+        out->id = s_routes[i].id;
+        out->allow = s_routes[i].methods;
+        out->method_allowed = s_method_in (method, s_routes[i].methods);
+        return 0;
+    }
+    return -1;
+}
+
+int
+orch_route_test (bool verbose)
+{
+    int failed = 0;
+    orch_route_t r;
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            failed++;                                                                              \
+            fprintf (stderr, "orch_route_test:%d: %s\n", __LINE__, #cond);                         \
+        }                                                                                          \
+    } while (0)
+    CHECK (orch_route_match ("GET", "/", &r) == 0 && r.id == ORCH_ROUTE_WEB);
+    CHECK (orch_route_match ("GET", "/health", &r) == 0 && r.id == ORCH_ROUTE_HEALTH);
+    CHECK (orch_route_match ("GET", "/api/status/", &r) == 0 && r.id == ORCH_ROUTE_STATUS);
+    CHECK (orch_route_match ("POST", "/api/connectors", &r) == 0 && r.id == ORCH_ROUTE_CONNECTORS &&
+           r.method_allowed);
+    CHECK (orch_route_match ("PUT", "/api/connectors", &r) == 0 && !r.method_allowed &&
+           strcmp (r.allow, "GET, POST") == 0);
+    CHECK (orch_route_match ("DELETE", "/api/connectors/isv_main", &r) == 0 &&
+           r.id == ORCH_ROUTE_CONNECTOR && r.method_allowed && strcmp (r.name, "isv_main") == 0);
+    CHECK (orch_route_match ("POST", "/api/connectors/isv.main-2/sync", &r) == 0 &&
+           r.id == ORCH_ROUTE_CONNECTOR_SYNC && strcmp (r.name, "isv.main-2") == 0);
+    CHECK (orch_route_match ("GET", "/api/connectors/isv_main/sync", &r) == 0 && !r.method_allowed);
+    CHECK (orch_route_match ("GET", "/api/connectors/bad name", &r) < 0);
+    CHECK (orch_route_match ("GET", "/api/connectors/_x", &r) < 0);
+    CHECK (orch_route_match ("GET", "/api/runs", &r) == 0 && r.id == ORCH_ROUTE_RUNS);
+    CHECK (orch_route_match ("GET", "/api/runs/42", &r) == 0 && r.id == ORCH_ROUTE_RUN &&
+           r.run_id == 42);
+    CHECK (orch_route_match ("GET", "/api/runs/42/rejects", &r) == 0 &&
+           r.id == ORCH_ROUTE_RUN_REJECTS && r.run_id == 42);
+    CHECK (orch_route_match ("GET", "/api/runs/0", &r) < 0);
+    CHECK (orch_route_match ("GET", "/api/runs/-1", &r) < 0);
+    CHECK (orch_route_match ("GET", "/api/runs/12abc", &r) < 0);
+    CHECK (orch_route_match ("GET", "/api/runs/99999999999999999999999", &r) < 0);
+    CHECK (orch_route_match ("GET", "/api//runs", &r) < 0);
+    CHECK (orch_route_match ("GET", "/a/b/c/d/e/f/g/h/i/j", &r) < 0);
+    CHECK (orch_route_match ("GET", "/nope", &r) < 0);
+    CHECK (orch_route_match ("GETX", "/health", &r) == 0 && !r.method_allowed);
+    CHECK (orch_route_match ("GE", "/health", &r) == 0 && !r.method_allowed);
+    CHECK (orch_route_match ("", "/health", &r) < 0);
+    CHECK (orch_route_match ("GET", NULL, &r) < 0);
+#undef CHECK
+    if (verbose)
+        printf ("orch_route_test: %d failure(s)\n", failed);
+    return failed ? -1 : 0;
+}

@@ -1,0 +1,42 @@
+/*  orch_route - maps an HTTP method and path to an API endpoint.
+
+    One const table of path templates ("api/connectors/{name}/sync") with
+    the methods each accepts. {name} matches a connector name, {id} a
+    positive run id. A trailing '/' is ignored.
+*/
+#ifndef ORCH_ROUTE_H_INCLUDED
+#define ORCH_ROUTE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum {
+    ORCH_ROUTE_NONE = 0,
+    ORCH_ROUTE_WEB,            /* GET /                               */
+    ORCH_ROUTE_HEALTH,         /* GET /health                         */
+    ORCH_ROUTE_STATUS,         /* GET /api/status, /status            */
+    ORCH_ROUTE_CONNECTORS,     /* GET, POST /api/connectors           */
+    ORCH_ROUTE_CONNECTOR,      /* GET, DELETE /api/connectors/NAME    */
+    ORCH_ROUTE_CONNECTOR_SYNC, /* POST /api/connectors/NAME/sync      */
+    ORCH_ROUTE_RUNS,           /* GET /api/runs                       */
+    ORCH_ROUTE_RUN,            /* GET /api/runs/ID                    */
+    ORCH_ROUTE_RUN_REJECTS     /* GET /api/runs/ID/rejects            */
+} orch_route_id_t;
+
+typedef struct {
+    orch_route_id_t id;
+    bool method_allowed; /* false: the path exists, not with that method */
+    const char *allow;   /* the methods the path accepts ("GET, POST")  */
+    char name[72];       /* {name}                                       */
+    int64_t run_id;      /* {id}                                         */
+} orch_route_t;
+
+/*  Matches method and path (no query string). Returns 0 and fills out
+    when the path is known (check out->method_allowed), -1 when no
+    endpoint has that path (404). */
+int orch_route_match (const char *method, const char *path, orch_route_t *out);
+
+/*  Self test. Returns 0 when every check passes. */
+int orch_route_test (bool verbose);
+
+#endif

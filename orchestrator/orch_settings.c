@@ -1,0 +1,437 @@
+/*  orch_settings - connector names, types and settings, from one table. */
+#include "vendange.h"
+#include "orch_settings.h"
+#include <ctype.h>
+#include <strings.h>
+
+typedef enum {
+    S_TEXT,     /* any non-empty text                                  */
+    S_PATH,     /* an absolute path (the extractor may run elsewhere)   */
+    S_URL,      /* http:// or https://                                  */
+    S_BOOL,     /* true/false, yes/no, 1/0                              */
+    S_INT,      /* integer within [min, max]                            */
+    S_ENCODING, /* a label vd_text_encoding_name knows                  */
+    S_CHOICE,   /* one of choices ("a|b|c")                             */
+    S_ADDRESSES /* IP addresses or CIDR ranges, comma separated         */
+} s_kind_t;
+
+#define S_REQUIRED 0x01
+#define S_SECRET 0x02
+
+typedef struct {
+    const char *type;
+    const char *key;
+    s_kind_t kind;
+    unsigned flags;
+    const char *choices;
+    int64_t min, max;
+} s_setting_t;
+
+static const s_setting_t s_settings[] = {
+    {"isavigne", "export_path", S_PATH, S_REQUIRED},
+    {"isavigne", "mapping", S_PATH},
+    {"isavigne", "unit_table", S_PATH},
+    {"isavigne", "encoding", S_ENCODING},
+    {"isavigne", "full_snapshot", S_BOOL},
+    {"isavigne", "schedule", S_TEXT},
+    {"odoo", "url", S_URL, S_REQUIRED},
+    {"odoo", "database", S_TEXT, S_REQUIRED},
+    {"odoo", "user", S_TEXT, S_REQUIRED},
+    {"odoo", "api_key", S_TEXT, S_REQUIRED | S_SECRET},
+    {"odoo", "transport", S_CHOICE, 0, "auto|xmlrpc|json2"},
+    {"odoo", "page_size", S_INT, 0, NULL, 1, 100000},
+    {"odoo", "field_mapping", S_PATH},
+    {"odoo", "unit_table", S_PATH},
+    {"odoo", "safety_lag_s", S_INT, 0, NULL, 0, 86400},
+    {"odoo", "reconcile", S_TEXT},
+    {"odoo", "ca_file", S_PATH},
+    {"odoo", "schedule", S_TEXT},
+    {"brevo", "token", S_TEXT, S_SECRET},
+    {"brevo", "user", S_TEXT},
+    {"brevo", "password", S_TEXT, S_SECRET},
+    {"brevo", "allow_ips", S_ADDRESSES},
+    {"brevo", "trusted_proxies", S_ADDRESSES},
+    {"powerautomate", "token", S_TEXT, S_SECRET},
+    {"powerautomate", "user", S_TEXT},
+    {"powerautomate", "password", S_TEXT, S_SECRET},
+    {"powerautomate", "allow_ips", S_ADDRESSES},
+    {"powerautomate", "trusted_proxies", S_ADDRESSES},
+};
+
+#define NSETTINGS (sizeof s_settings / sizeof s_settings[0])
+
+static const char *s_types[] = {"isavigne", "odoo", "brevo", "powerautomate", NULL};
+
+bool
+orch_settings_name_valid (const char *name)
+{
+    if (!name || !isalnum ((unsigned char)name[0]) || (unsigned char)name[0] >= 0x80)
+        return false;
+    size_t n = strlen (name);
+    if (n > 64)
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!(isalnum (c) || c == '_' || c == '.' || c == '-') || c >= 0x80)
+            return false;
+    }
+    return true;
+}
+
+bool
+orch_settings_type_known (const char *type)
+{
+    for (int i = 0; type && s_types[i]; i++)
+        if (strcmp (type, s_types[i]) == 0)
+            return true;
+    return false;
+}
+
+static const s_setting_t *
+s_find (const char *type, const char *key)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp (s_settings[i].type, type) == 0 && strcmp (s_settings[i].key, key) == 0)
+            return &s_settings[i];
+    return NULL;
+}
+
+bool
+orch_settings_is_secret (const char *type, const char *key)
+{
+    const s_setting_t *s = type && key ? s_find (type, key) : NULL;
+    return s && (s->flags & S_SECRET);
+}
+
+bool
+orch_settings_is_path (const char *type, const char *key)
+{
+    const s_setting_t *s = type && key ? s_find (type, key) : NULL;
+    return s && s->kind == S_PATH;
+}
+
+/*  The accepted keys of a type, for hints ("export_path, mapping, ..."). */
+static void
+s_key_list (const char *type, char *out, size_t size)
+{
+    vd_buf_t b;
+    vd_buf_init (&b, size > 0 ? size - 1 : 0);
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp (s_settings[i].type, type) == 0)
+            if (vd_buf_printf (&b, "%s%s", b.len ? ", " : "", s_settings[i].key) < 0)
+                break;
+    snprintf (out, size, "%s", vd_buf_str (&b));
+    vd_buf_free (&b);
+}
+
+static int
+s_parse_bool (const char *s, bool *out)
+{
+    static const char *yes[] = {"true", "yes", "on", "1", NULL};
+    static const char *no[] = {"false", "no", "off", "0", NULL};
+    for (int i = 0; yes[i]; i++)
+        if (strcasecmp (s, yes[i]) == 0)
+            return (*out = true), 0;
+    for (int i = 0; no[i]; i++)
+        if (strcasecmp (s, no[i]) == 0)
+            return (*out = false), 0;
+    return -1;
+}
+
+static bool
+s_addresses_valid (const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if (!(isxdigit ((unsigned char)*p) || strchr (".:/, ", *p)))
+            return false;
+    return true;
+}
+
+/*  The value as text: a string as is, an integer or boolean printed.
+    Returns -1 for other JSON types. */
+static int
+s_value_text (json_t *value, char *out, size_t size)
+{
+    if (json_is_string (value))
+        snprintf (out, size, "%s", json_string_value (value));
+    else if (json_is_integer (value))
+        snprintf (out, size, "%" JSON_INTEGER_FORMAT, json_integer_value (value));
+    else if (json_is_boolean (value))
+        snprintf (out, size, "%s", json_is_true (value) ? "true" : "false");
+    else
+        return -1;
+    return 0;
+}
+
+/*  Checks the kinds stored as text. Returns 0, -1 with err. */
+static int
+s_check_text (const s_setting_t *def, const char *v, vd_error_t *err)
+{
+    if (def->kind == S_PATH && v[0] != '/') {
+        vd_error_set (err, VD_ERR_PERMANENT, "setting \"%s\" must be an absolute path", def->key);
+        vd_error_detail (err, "got \"%s\"", v);
+        snprintf (err->hint, sizeof err->hint,
+                  "the extractor may run in another folder or on another host");
+        return -1;
+    }
+    if (def->kind == S_URL && strncmp (v, "http://", 7) != 0 && strncmp (v, "https://", 8) != 0)
+        return vd_error_set (err, VD_ERR_PERMANENT,
+                             "setting \"%s\" must be an http:// or https:// URL", def->key);
+    if (def->kind == S_ADDRESSES && !s_addresses_valid (v))
+        return vd_error_set (err, VD_ERR_PERMANENT,
+                             "setting \"%s\" must list IP addresses or CIDR ranges", def->key);
+    if (def->kind == S_CHOICE) {
+        size_t n = strlen (v);
+        const char *c = strstr (def->choices, v);
+        bool ok = c && (c == def->choices || c[-1] == '|') && (c[n] == '\0' || c[n] == '|');
+        if (!ok || strchr (v, '|')) {
+            vd_error_set (err, VD_ERR_PERMANENT, "setting \"%s\" must be one of %s", def->key,
+                          def->choices);
+            return vd_error_detail (err, "got \"%s\"", v);
+        }
+    }
+    return 0;
+}
+
+/*  Checks one value against its definition; returns the value to store
+    (new reference) or NULL with err. */
+static json_t *
+s_check_value (const s_setting_t *def, json_t *value, vd_error_t *err)
+{
+    char v[ORCH_SETTING_MAX_BYTES + 2];
+    if (s_value_text (value, v, sizeof v) < 0) {
+        vd_error_set (err, VD_ERR_PERMANENT, "setting \"%s\" must be a string", def->key);
+        return NULL;
+    }
+    if (json_is_string (value) && json_string_length (value) > ORCH_SETTING_MAX_BYTES) {
+        vd_error_set (err, VD_ERR_PERMANENT, "setting \"%s\" is too long", def->key);
+        vd_error_detail (err, "at most %d bytes", ORCH_SETTING_MAX_BYTES);
+        return NULL;
+    }
+    if ((json_is_string (value) && strlen (v) != json_string_length (value)) || *v == '\0') {
+        vd_error_set (err, VD_ERR_PERMANENT, "setting \"%s\" is empty or holds a NUL byte",
+                      def->key);
+        return NULL;
+    }
+    bool b;
+    int64_t n;
+    const char *name;
+    switch (def->kind) {
+    case S_BOOL:
+        if (s_parse_bool (v, &b) == 0)
+            return json_boolean (b);
+        vd_error_set (err, VD_ERR_PERMANENT, "setting \"%s\" must be true or false", def->key);
+        vd_error_detail (err, "got \"%s\"", v);
+        return NULL;
+    case S_INT:
+        if (vd_parse_int (v, def->min, def->max, &n) == 0)
+            return json_integer (n);
+        vd_error_set (err, VD_ERR_PERMANENT,
+                      "setting \"%s\" must be an integer from %" PRId64 " to %" PRId64, def->key,
+                      def->min, def->max);
+        vd_error_detail (err, "got \"%s\"", v);
+        return NULL;
+    case S_ENCODING:
+        name = vd_text_encoding_name (v);
+        if (name)
+            return json_string (name);
+        vd_error_set (err, VD_ERR_PERMANENT, "unknown encoding \"%s\" in setting \"%s\"", v,
+                      def->key);
+        snprintf (err->hint, sizeof err->hint,
+                  "use utf-8, windows-1252, iso-8859-1 or iso-8859-15");
+        return NULL;
+    default:
+        if (s_check_text (def, v, err) < 0)
+            return NULL;
+        return json_string (v);
+    }
+}
+
+/*  Required settings: isavigne export_path, odoo url/database/user/
+    api_key; a webhook needs a token or a user and a password. */
+static int
+s_check_required (const char *type, json_t *pub, json_t *sec, vd_error_t *err)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const s_setting_t *d = &s_settings[i];
+        if (strcmp (d->type, type) != 0 || !(d->flags & S_REQUIRED))
+            continue;
+        if (!json_object_get ((d->flags & S_SECRET) ? sec : pub, d->key)) {
+            vd_error_set (err, VD_ERR_PERMANENT, "setting \"%s\" is required for a %s connector",
+                          d->key, type);
+            snprintf (err->hint, sizeof err->hint, "add --set %s=...", d->key);
+            return -1;
+        }
+    }
+    if (strcmp (type, "brevo") == 0 || strcmp (type, "powerautomate") == 0) {
+        bool token = json_object_get (sec, "token") != NULL;
+        bool basic = json_object_get (pub, "user") && json_object_get (sec, "password");
+        if (!token && !basic) {
+            vd_error_set (err, VD_ERR_PERMANENT,
+                          "a %s connector needs a \"token\" or a \"user\" and a \"password\"",
+                          type);
+            snprintf (err->hint, sizeof err->hint,
+                      "give secrets as --set token=@FILE or --set token=env:VAR");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+orch_settings_validate (const char *type, json_t *settings, json_t **public_out,
+                        json_t **secrets_out, vd_error_t *err)
+{
+    *public_out = *secrets_out = NULL;
+    if (!orch_settings_type_known (type)) {
+        vd_error_set (err, VD_ERR_PERMANENT, "unknown connector type \"%s\"", type ? type : "");
+        snprintf (err->hint, sizeof err->hint, "types: isavigne, odoo, brevo, powerautomate");
+        return -1;
+    }
+    if (settings && !json_is_object (settings))
+        return vd_error_set (err, VD_ERR_PERMANENT, "\"settings\" must be a JSON object");
+    json_t *pub = json_object ();
+    json_t *sec = json_object ();
+    const char *key;
+    json_t *value;
+    json_object_foreach (settings, key, value)
+    {
+        const s_setting_t *def = s_find (type, key);
+        if (!def) {
+            vd_error_set (err, VD_ERR_PERMANENT, "unknown setting \"%.100s\" for a %s connector",
+                          key, type);
+            char keys[200];
+            s_key_list (type, keys, sizeof keys);
+            snprintf (err->hint, sizeof err->hint, "settings of a %s connector: %s", type, keys);
+            goto err;
+        }
+        json_t *stored = s_check_value (def, value, err);
+        if (!stored || json_object_set_new ((def->flags & S_SECRET) ? sec : pub, key, stored) < 0)
+            goto err;
+    }
+    if (s_check_required (type, pub, sec, err) < 0)
+        goto err;
+    *public_out = pub;
+    *secrets_out = sec;
+    return 0;
+err:
+    json_decref (pub);
+    json_decref (sec);
+    return -1;
+}
+
+/*  Validates settings given as JSON text; returns 0/-1 and, on failure,
+    copies the error message into msg. */
+static int
+s_try (const char *type, const char *text, char *msg, size_t size, json_t **pub_out)
+{
+    json_t *in = json_loads (text, 0, NULL);
+    json_t *pub = NULL, *sec = NULL;
+    vd_error_t err;
+    vd_error_clear (&err);
+    int rc = orch_settings_validate (type, in, &pub, &sec, &err);
+    snprintf (msg, size, "%s", err.msg);
+    if (pub_out && rc == 0)
+        *pub_out = json_incref (pub);
+    json_decref (in);
+    json_decref (pub);
+    json_decref (sec);
+    return rc;
+}
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            (*failed)++;                                                                           \
+            fprintf (stderr, "orch_settings_test:%d: %s (%s)\n", __LINE__, #cond, msg);            \
+        }                                                                                          \
+    } while (0)
+
+static void
+s_test_names (int *failed)
+{
+    char msg[512];
+    msg[0] = '\0';
+    CHECK (orch_settings_name_valid ("isv_main"));
+    CHECK (orch_settings_name_valid ("A.b-c_9"));
+    CHECK (!orch_settings_name_valid ("_x"));
+    CHECK (!orch_settings_name_valid (""));
+    CHECK (!orch_settings_name_valid ("a b"));
+    CHECK (!orch_settings_name_valid ("caf\xc3\xa9"));
+    CHECK (orch_settings_name_valid (
+        "a234567890123456789012345678901234567890123456789012345678901234"));
+    CHECK (!orch_settings_name_valid (
+        "a2345678901234567890123456789012345678901234567890123456789012345"));
+    CHECK (orch_settings_type_known ("odoo") && !orch_settings_type_known ("csv"));
+    CHECK (!orch_settings_type_known (NULL));
+    CHECK (orch_settings_is_secret ("odoo", "api_key"));
+    CHECK (!orch_settings_is_secret ("odoo", "url"));
+    CHECK (orch_settings_is_path ("isavigne", "export_path"));
+    CHECK (!orch_settings_is_path ("isavigne", "encoding"));
+    CHECK (!orch_settings_is_path ("nope", "export_path"));
+}
+
+static void
+s_test_values (int *failed)
+{
+    char msg[512] = "";
+    json_t *pub = NULL;
+    CHECK (s_try ("isavigne", "{\"export_path\":\"/srv/x\"}", msg, sizeof msg, NULL) == 0);
+    CHECK (s_try ("isavigne", "{\"export_path\":\"/x\",\"foo\":\"1\"}", msg, sizeof msg, NULL) < 0);
+    CHECK (strcmp (msg, "unknown setting \"foo\" for a isavigne connector") == 0);
+    CHECK (s_try ("isavigne", "{}", msg, sizeof msg, NULL) < 0);
+    CHECK (strstr (msg, "export_path") != NULL);
+    CHECK (s_try ("isavigne", "{\"export_path\":\"rel/x\"}", msg, sizeof msg, NULL) < 0);
+    CHECK (s_try ("isavigne", "{\"export_path\":\"\"}", msg, sizeof msg, NULL) < 0);
+    CHECK (s_try ("isavigne", "{\"export_path\":[1]}", msg, sizeof msg, NULL) < 0);
+    CHECK (s_try ("isavigne", "{\"export_path\":\"/x\",\"encoding\":\"klingon\"}", msg, sizeof msg,
+                  NULL) < 0);
+    CHECK (strstr (msg, "klingon") != NULL);
+    CHECK (s_try ("isavigne", "{\"export_path\":\"/x\",\"full_snapshot\":\"yes\"}", msg, sizeof msg,
+                  &pub) == 0);
+    CHECK (pub && json_is_true (json_object_get (pub, "full_snapshot")));
+    json_decref (pub);
+    pub = NULL;
+    CHECK (s_try ("isavigne", "{\"export_path\":\"/x\",\"full_snapshot\":\"maybe\"}", msg,
+                  sizeof msg, NULL) < 0);
+    CHECK (s_try ("isavigne", "[1,2]", msg, sizeof msg, NULL) < 0);
+    CHECK (s_try ("csv", "{}", msg, sizeof msg, NULL) < 0);
+    CHECK (s_try ("odoo",
+                  "{\"url\":\"https://o\",\"database\":\"d\",\"user\":\"u\","
+                  "\"api_key\":\"k\",\"page_size\":\"500\",\"transport\":\"json2\"}",
+                  msg, sizeof msg, &pub) == 0);
+    CHECK (pub && !json_object_get (pub, "api_key"));
+    CHECK (pub && json_integer_value (json_object_get (pub, "page_size")) == 500);
+    json_decref (pub);
+    CHECK (s_try ("odoo",
+                  "{\"url\":\"https://o\",\"database\":\"d\",\"user\":\"u\","
+                  "\"api_key\":\"k\",\"transport\":\"json\"}",
+                  msg, sizeof msg, NULL) < 0);
+    CHECK (s_try ("odoo",
+                  "{\"url\":\"ftp://o\",\"database\":\"d\",\"user\":\"u\","
+                  "\"api_key\":\"k\"}",
+                  msg, sizeof msg, NULL) < 0);
+    CHECK (s_try ("odoo",
+                  "{\"url\":\"https://o\",\"database\":\"d\",\"user\":\"u\","
+                  "\"api_key\":\"k\",\"page_size\":0}",
+                  msg, sizeof msg, NULL) < 0);
+    CHECK (s_try ("brevo", "{}", msg, sizeof msg, NULL) < 0);
+    CHECK (s_try ("brevo", "{\"token\":\"t\",\"allow_ips\":\"10.0.0.0/8, ::1\"}", msg, sizeof msg,
+                  NULL) == 0);
+    CHECK (s_try ("powerautomate", "{\"user\":\"u\",\"password\":\"p\"}", msg, sizeof msg, NULL) ==
+           0);
+    CHECK (s_try ("powerautomate", "{\"user\":\"u\",\"allow_ips\":\"x;rm\"}", msg, sizeof msg,
+                  NULL) < 0);
+}
+#undef CHECK
+
+int
+orch_settings_test (bool verbose)
+{
+    int failed = 0;
+    s_test_names (&failed);
+    s_test_values (&failed);
+    if (verbose)
+        printf ("orch_settings_test: %d failure(s)\n", failed);
+    return failed ? -1 : 0;
+}

@@ -1,0 +1,162 @@
+/*  orch_status - GET /health and GET /api/status. */
+#include "vendange.h"
+#include "vd_db.h"
+#include "orch_json.h"
+#include "orch_runview.h"
+#include "orch_status.h"
+
+/* clang-format off */
+static const char s_services_sql[] =
+    "SELECT instance, role, kind, host, pid, state, run_id, "
+    ORCH_SQL_ISO ("last_heartbeat") ", alive FROM ops.services "
+    "WHERE alive OR last_heartbeat > now() - interval '1 hour' "
+    "ORDER BY alive DESC, role, instance";
+
+/*  Each connector with its latest run and that run's last error (the
+    failure reason, else the first failed file's error). */
+static const char s_connectors_sql[] =
+    "SELECT c.name, c.type, r.id, r.status, " ORCH_SQL_ISO ("r.finished_at") ", "
+    "coalesce(r.errors -> -1 ->> 'reason', (SELECT f ->> 'error' "
+    "FROM jsonb_array_elements(r.files) f WHERE f ->> 'status' = 'failed' LIMIT 1)) "
+    "FROM ops.connectors c LEFT JOIN LATERAL (SELECT id, status, finished_at, errors, files "
+    "FROM ops.sync_runs WHERE connector = c.name ORDER BY id DESC LIMIT 1) r ON true "
+    "ORDER BY c.name";
+/* clang-format on */
+
+static const char *
+s_cell (const PGresult *res, int row, int col)
+{
+    return PQgetisnull (res, row, col) ? NULL : PQgetvalue (res, row, col);
+}
+
+static json_t *
+s_int_cell (const PGresult *res, int row, int col)
+{
+    int64_t n;
+    const char *v = s_cell (res, row, col);
+    if (!v || vd_parse_int (v, INT64_MIN, INT64_MAX, &n) < 0)
+        return json_null ();
+    return json_integer (n);
+}
+
+void
+orch_status_health (PGconn *conn, orch_answer_t *a)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    PGresult *res = vd_db_exec (conn, "SELECT coalesce(max(version), 0) FROM ops.schema_migrations",
+                                0, NULL, &err);
+    if (!res) {
+        orch_answer_fail (a, &err);
+        return;
+    }
+    json_t *version = s_int_cell (res, 0, 0);
+    PQclear (res);
+    orch_answer_json (a, 200,
+                      json_pack ("{s:s, s:o, s:s}", "status", "ok", "schema_version", version,
+                                 "version", VD_VERSION));
+}
+
+const char *
+orch_status_health_of (const char *status)
+{
+    if (!status)
+        return "idle";
+    if (strcmp (status, "queued") == 0 || strcmp (status, "running") == 0)
+        return "syncing";
+    if (strcmp (status, "success") == 0)
+        return "healthy";
+    return "error";
+}
+
+static json_t *
+s_services (PGconn *conn, vd_error_t *err)
+{
+    PGresult *res = vd_db_exec (conn, s_services_sql, 0, NULL, err);
+    if (!res)
+        return NULL;
+    json_t *list = json_array ();
+    for (int i = 0; list && i < PQntuples (res); i++) {
+        json_t *s = json_object ();
+        json_object_set_new (s, "instance", orch_json_text (s_cell (res, i, 0)));
+        json_object_set_new (s, "role", orch_json_text (s_cell (res, i, 1)));
+        json_object_set_new (s, "kind", orch_json_text (s_cell (res, i, 2)));
+        json_object_set_new (s, "host", orch_json_text (s_cell (res, i, 3)));
+        json_object_set_new (s, "pid", s_int_cell (res, i, 4));
+        json_object_set_new (s, "state", orch_json_text (s_cell (res, i, 5)));
+        json_object_set_new (s, "run_id", s_int_cell (res, i, 6));
+        json_object_set_new (s, "last_heartbeat", orch_json_text (s_cell (res, i, 7)));
+        json_object_set_new (s, "alive", json_boolean (strcmp (PQgetvalue (res, i, 8), "t") == 0));
+        json_array_append_new (list, s);
+    }
+    PQclear (res);
+    return list;
+}
+
+static json_t *
+s_connector (const PGresult *res, int i)
+{
+    const char *status = s_cell (res, i, 3);
+    const char *health = orch_status_health_of (status);
+    json_t *last = json_null ();
+    if (status)
+        last =
+            json_pack ("{s:o, s:o, s:o}", "id", s_int_cell (res, i, 2), "status",
+                       orch_json_text (status), "finished_at", orch_json_text (s_cell (res, i, 4)));
+    return json_pack ("{s:o, s:o, s:s, s:o, s:o}", "name", orch_json_text (s_cell (res, i, 0)),
+                      "type", orch_json_text (s_cell (res, i, 1)), "health", health, "last_run",
+                      last ? last : json_null (), "last_error",
+                      orch_json_text (strcmp (health, "error") == 0 ? s_cell (res, i, 5) : NULL));
+}
+
+static json_t *
+s_connectors (PGconn *conn, vd_error_t *err)
+{
+    PGresult *res = vd_db_exec (conn, s_connectors_sql, 0, NULL, err);
+    if (!res)
+        return NULL;
+    json_t *list = json_array ();
+    for (int i = 0; list && i < PQntuples (res); i++)
+        json_array_append_new (list, s_connector (res, i));
+    PQclear (res);
+    return list;
+}
+
+json_t *
+orch_status_json (PGconn *conn, vd_error_t *err)
+{
+    json_t *services = s_services (conn, err);
+    json_t *connectors = services ? s_connectors (conn, err) : NULL;
+    if (!connectors) {
+        json_decref (services);
+        return NULL;
+    }
+    return json_pack ("{s:o, s:o}", "services", services, "connectors", connectors);
+}
+
+void
+orch_status_get (PGconn *conn, orch_answer_t *a)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    json_t *status = orch_status_json (conn, &err);
+    if (status)
+        orch_answer_json (a, 200, status);
+    else
+        orch_answer_fail (a, &err);
+}
+
+int
+orch_status_test (bool verbose)
+{
+    int failed = 0;
+    failed += strcmp (orch_status_health_of (NULL), "idle") != 0;
+    failed += strcmp (orch_status_health_of ("running"), "syncing") != 0;
+    failed += strcmp (orch_status_health_of ("queued"), "syncing") != 0;
+    failed += strcmp (orch_status_health_of ("success"), "healthy") != 0;
+    failed += strcmp (orch_status_health_of ("partial"), "error") != 0;
+    failed += strcmp (orch_status_health_of ("failed"), "error") != 0;
+    if (verbose)
+        printf ("orch_status_test: %d failure(s)\n", failed);
+    return failed ? -1 : 0;
+}

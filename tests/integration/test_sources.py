@@ -1,0 +1,160 @@
+"""Every fixture set through the real pipeline: the demo export, the
+second dialect, Excel files, malformed input and binary garbage. Expected
+figures come from tests/fixtures/README.md."""
+import os
+import unittest
+
+from harness import FIXTURES, SAMPLES, Postgres, Stack, copy_tree
+
+
+class SourceCase(unittest.TestCase):
+    """One PostgreSQL and one stack per class, so counts are the class's."""
+    NAME = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = Postgres()
+        cls.stack = Stack(cls.pg, cls.NAME)
+
+    @classmethod
+    def tearDownClass(cls):
+        bad = cls.stack.close()
+        reports = cls.stack.sanitizer_reports()
+        cls.pg.close()
+        assert not bad, bad
+        assert not reports, reports
+
+    def load(self, folder, name=None):
+        name = name or self.NAME
+        self.stack.add_isavigne(name, folder)
+        return self.stack.sync(name)
+
+    def counts(self, run, table):
+        c = run["tables"][table]
+        self.assertEqual(c["extracted"], c["inserted"] + c["updated"] + c["unchanged"]
+                         + c["rejected"], (table, c))
+        return c["extracted"], c["inserted"], c["rejected"]
+
+    def warnings(self, run):
+        return sorted((w[0], int(w[1]), w[2]) for w in self.pg.psql(
+            "SELECT file, line, reason FROM ops.run_warnings WHERE run_id = %d" % run["id"]))
+
+    def rejects(self, run):
+        return [(r[0], int(r[1]), r[2], r[3]) for r in self.pg.psql(
+            "SELECT file, line, reason, raw FROM ops.rejects WHERE run_id = %d ORDER BY line"
+            % run["id"])]
+
+
+class Demo(SourceCase):
+    NAME = "demo"
+
+    def test_demo_export(self):
+        status, run = self.load(os.path.join(SAMPLES, "isavigne"))
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        self.assertEqual(self.counts(run, "customers"), (60, 60, 0))
+        self.assertEqual(self.counts(run, "product_catalog"), (40, 40, 0))
+        self.assertEqual(self.counts(run, "sales_lines"), (300, 299, 1))
+        self.assertEqual(self.counts(run, "stock_levels"), (50, 50, 0))
+        rejects = self.rejects(run)
+        self.assertEqual([(r[0], r[1]) for r in rejects], [("ventes.csv", 136)])
+        self.assertIn("31/02/2025", rejects[0][3])
+        self.assertEqual(self.warnings(run), [
+            ("clients.csv", 18, "invalid email address"),
+            ("ventes.csv", 174, "unknown unit: 75 cl equivalent left empty")])
+        self.assertEqual(self.pg.value("SELECT sum(price_total) FROM canonical.sales_lines"),
+                         "49602.06")
+        self.assertEqual(self.pg.value("SELECT sum(quantity_bottles_75cl_eq)::numeric(10,1) "
+                                       "FROM canonical.sales_lines"), "2851.0")
+        self.assertEqual(self.pg.value("SELECT string_agg(customer_key, ',' ORDER BY customer_key) FROM "
+                                       "canonical.customers WHERE segment = 'prospect'"),
+                         ",".join("isavigne-" + c for c in (
+                             "C0004", "C0007", "C0032", "C0051", "C0052", "C0055", "C0057", "C0058")))
+        # aggregates agree with the sales, for every customer
+        self.assertEqual(self.pg.value(
+            "SELECT count(*) FROM canonical.customers c LEFT JOIN (SELECT customer_key, "
+            "sum(price_total) s FROM canonical.sales_lines GROUP BY 1) x USING (customer_key) "
+            "WHERE c.total_spent IS DISTINCT FROM coalesce(x.s, 0)"), "0")
+        self.assertEqual(self.pg.value("SELECT product_key FROM canonical.product_catalog "
+                                       "WHERE source_id = 'GEW-VT-2018'"), "GEW-VT-2018")
+
+
+class DialectB(SourceCase):
+    NAME = "dialectb"
+
+    def test_second_dialect(self):
+        status, run = self.load(os.path.join(FIXTURES, "dialect_b"))
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        self.assertEqual(self.counts(run, "customers"), (5, 5, 0))
+        self.assertEqual(self.counts(run, "product_catalog"), (4, 4, 0))
+        self.assertEqual(self.counts(run, "sales_lines"), (10, 10, 0))
+        self.assertEqual(self.counts(run, "stock_levels"), (4, 4, 0))
+        self.assertEqual(self.warnings(run), [])
+        self.assertEqual(self.pg.psql(
+            "SELECT quantity_units, quantity_bottles_75cl_eq, price_unit, price_total "
+            "FROM canonical.sales_lines WHERE unit = 'mag150'"), [["3", "6", "25.00", "75.00"]])
+        self.assertEqual(self.pg.psql(
+            "SELECT list_price, price_segment, category, vintage FROM canonical.product_catalog "
+            "WHERE product_key = 'CREMANT-D-ALSACE-BRUT'"), [["12.42", "entry", "mousseux", None]])
+
+
+class Excel(SourceCase):
+    NAME = "xlsx"
+
+    def test_xlsx_export(self):
+        status, run = self.load(os.path.join(FIXTURES, "xlsx"))
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        self.assertEqual(self.counts(run, "customers"), (3, 3, 0))
+        self.assertEqual(self.counts(run, "product_catalog"), (3, 3, 0))
+        self.assertEqual(self.counts(run, "sales_lines"), (5, 5, 0))
+        self.assertEqual(self.warnings(run), [])
+        self.assertEqual(self.pg.value("SELECT string_agg(DISTINCT date_sale::text, ',' ORDER BY "
+                                       "date_sale::text) FROM canonical.sales_lines"),
+                         "2024-03-15,2024-04-02,2024-05-17")
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.product_catalog WHERE "
+                                       "product_key IN ('RIES-RES-2022', 'GEW-VT-2018', "
+                                       "'CREMANT-D-ALSACE-BRUT')"), "3")
+
+
+class Malformed(SourceCase):
+    NAME = "malformed"
+
+    def test_malformed_export(self):
+        status, run = self.load(os.path.join(FIXTURES, "malformed"))
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        self.assertEqual(self.counts(run, "customers"), (4, 4, 0))
+        self.assertEqual(self.counts(run, "sales_lines"), (12, 8, 4))
+        files = {f["file"]: f["status"] for f in run["files"]}
+        self.assertEqual(files["stock.csv"], "empty")
+        rejects = self.rejects(run)
+        self.assertEqual([(r[0], r[1]) for r in rejects],
+                         [("ventes.csv", 7), ("ventes.csv", 8), ("ventes.csv", 10), ("ventes.csv", 13)])
+        self.assertIn("wrong field count", rejects[0][2])
+        self.assertIn("invalid date", rejects[1][2])
+        self.assertIn("negative quantity on an invoice", rejects[2][2])
+        self.assertIn("unterminated quoted field", rejects[3][2])
+        self.assertIn("FA-2024-0099", rejects[3][3])
+        self.assertEqual(self.warnings(run), [
+            ("clients.csv", 3, "invalid email address"),
+            ("ventes.csv", 9, "unknown unit: 75 cl equivalent left empty"),
+            ("ventes.csv", 11, "unknown customer")])
+
+    def test_garbage_fails_the_file_not_the_run(self):
+        folder = copy_tree(os.path.join(FIXTURES, "garbage"))
+        with open(os.path.join(folder, "clients.csv"), "w", encoding="utf-8") as f:
+            f.write("client_code;nom;prenom;email\nG001;Weber;Paul;paul.weber@example.fr\n")
+        status, run = self.load(folder, "garbage")
+        self.assertEqual((status, run["status"]), (2, "partial"), run)
+        files = {f["file"]: f for f in run["files"]}
+        self.assertEqual(files["produits.csv"]["status"], "failed")
+        self.assertEqual(files["clients.csv"]["status"], "loaded")
+        self.assertTrue(run["errors"] and "produits.csv" in str(run["errors"]))
+        self.assertEqual(self.pg.value("SELECT email FROM canonical.customers "
+                                       "WHERE customer_key = 'isavigne-G001'"), "paul.weber@example.fr")
+        # the failed file's cursor did not move: the next run reads it again
+        status, run = self.stack.sync("garbage")
+        files = {f["file"]: f["status"] for f in run["files"]}
+        self.assertEqual(files, {"produits.csv": "failed", "clients.csv": "unchanged"})
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,64 @@
+/*  selftest - runs the x_test() of every class.
+
+    selftest            run every test
+    selftest NAME...    run the named tests
+    selftest -v ...     verbose
+*/
+#include "vendange.h"
+#include "vd_msg.h"
+#include "isv_extract.h"
+#include "isv_mapping.h"
+#include "isv_reader.h"
+#include "norm_batch.h"
+#include "load_copy.h"
+#include "load_sql.h"
+
+typedef struct {
+    const char *name;
+    int (*fn) (bool verbose);
+} selftest_t;
+
+/* One line per class; keep alphabetical inside each component. */
+static const selftest_t s_tests[] = {
+    { "vd_config", vd_config_test },
+    { "vd_date", vd_date_test },
+    { "vd_msg", vd_msg_test },
+    { "vd_number", vd_number_test },
+    { "vd_schema", vd_schema_test },
+    { "vd_text", vd_text_test },
+    { "vd_units", vd_units_test },
+    { "isv_mapping", isv_mapping_test },
+    { "isv_reader", isv_reader_test },
+    { "norm_batch", norm_batch_test },
+    { "load_copy", load_copy_test },
+    { "load_sql", load_sql_test },
+};
+
+int
+main (int argc, char **argv)
+{
+    bool verbose = false;
+    int first = 1;
+    if (argc > 1 && strcmp (argv[1], "-v") == 0) {
+        verbose = true;
+        first = 2;
+    }
+    size_t ntests = sizeof s_tests / sizeof s_tests[0];
+    int passed = 0, failed = 0;
+    for (size_t i = 0; i < ntests; i++) {
+        bool wanted = first >= argc;
+        for (int a = first; a < argc; a++)
+            if (strcmp (argv[a], s_tests[i].name) == 0)
+                wanted = true;
+        if (!wanted)
+            continue;
+        int rc = s_tests[i].fn (verbose);
+        printf ("%-24s %s\n", s_tests[i].name, rc == 0 ? "ok" : "FAILED");
+        if (rc == 0)
+            passed++;
+        else
+            failed++;
+    }
+    printf ("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

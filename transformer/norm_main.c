@@ -1,0 +1,166 @@
+/*  normalizer - raw records in (PULL, bound), canonical records out (PUSH,
+    connected to the loader). Stateless between messages: several
+    normalizers may run side by side; END messages pass through unchanged.
+*/
+#include "vendange.h"
+#include "vd_ctl.h"
+#include "vd_msg.h"
+#include "vd_pipe.h"
+#include "norm_batch.h"
+
+typedef struct {
+    vd_config_t *config;
+    vd_ctl_t *ctl;
+    zsock_t *input;
+    zsock_t *output;
+    norm_batch_t *batch;
+    msgpack_sbuffer out;
+    int64_t aborted_run;     /* drop the rest of this run's messages */
+    bool terminated;
+} self_t;
+
+static bool
+s_stop (void *arg)
+{
+    self_t *self = arg;
+    return self->terminated || zsys_interrupted;
+}
+
+static void
+s_report_failure (self_t *self, int64_t run_id, const vd_error_t *err)
+{
+    json_t *msg = json_pack ("{s:s, s:I, s:{s:s, s:s}}", "type", "failed", "run_id",
+                             (json_int_t) run_id, "error", "reason", err->msg, "detail",
+                             err->detail);
+    if (msg)
+        vd_ctl_send (self->ctl, msg);
+    json_decref (msg);
+}
+
+/*  Handles one data frame. */
+static void
+s_handle_data (self_t *self, zframe_t *frame)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    vd_msg_t msg;
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (vd_msg_decode ((const char *) zframe_data (frame), zframe_size (frame), &u, &msg,
+                       &err) < 0) {
+        vd_log_error (VD_LOG_ERROR, &err);   /* no run to blame: log it */
+        msgpack_unpacked_destroy (&u);
+        return;
+    }
+    vd_log_set_run (msg.run_id);
+    if (msg.run_id == self->aborted_run)
+        ;   /* the run is over: nothing to forward */
+    else if (msg.kind == VD_MSG_END)
+        vd_pipe_send (self->output, zframe_data (frame), zframe_size (frame), self->ctl, s_stop,
+                      self);
+    else {
+        msgpack_sbuffer_clear (&self->out);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &self->out, msgpack_sbuffer_write);
+        if (norm_batch_convert (self->batch, &msg, &pk, &err) < 0) {
+            vd_log_error (VD_LOG_ERROR, &err);
+            s_report_failure (self, msg.run_id, &err);
+        }
+        else
+            vd_pipe_send (self->output, self->out.data, self->out.size, self->ctl, s_stop, self);
+    }
+    vd_log_set_run (0);
+    msgpack_unpacked_destroy (&u);
+}
+
+static void
+s_handle_control (self_t *self)
+{
+    json_t *msg = vd_ctl_recv (self->ctl);
+    if (!msg)
+        return;
+    const char *type = json_string_value (json_object_get (msg, "type"));
+    if (type && strcmp (type, "abort") == 0)
+        self->aborted_run = json_integer_value (json_object_get (msg, "run_id"));
+    json_decref (msg);
+}
+
+static int
+s_setup (self_t *self, vd_error_t *err)
+{
+    self->config = vd_config_load (VD_SVC_NORMALIZER, err);
+    if (!self->config)
+        return -1;
+    vd_log_level_t level = VD_LOG_INFO;
+    vd_log_level_parse (vd_config_str (self->config, VD_CFG_LOG_LEVEL), &level);
+    vd_log_init ("normalizer", level);
+    self->batch = norm_batch_new (vd_config_str (self->config, VD_CFG_VAT_RATE),
+                                  vd_config_str (self->config, VD_CFG_TIMEZONE), err);
+    if (!self->batch)
+        return -1;
+    char endpoint[512];
+    snprintf (endpoint, sizeof endpoint, "@%s",
+              vd_config_str (self->config, VD_CFG_NORMALIZER_ENDPOINT));
+    self->input = vd_pipe_new (ZMQ_PULL, endpoint, 100, err);
+    snprintf (endpoint, sizeof endpoint, ">%s",
+              vd_config_str (self->config, VD_CFG_LOADER_ENDPOINT));
+    self->output = self->input ? vd_pipe_new (ZMQ_PUSH, endpoint, 100, err) : NULL;
+    if (!self->output)
+        return -1;
+    self->ctl = vd_ctl_new (vd_config_str (self->config, VD_CFG_ORCHESTRATOR_ENDPOINT),
+                            "normalizer", NULL,
+                            (int) vd_config_int (self->config, VD_CFG_HEARTBEAT_MS), err);
+    msgpack_sbuffer_init (&self->out);
+    return self->ctl ? 0 : -1;
+}
+
+static void
+s_teardown (self_t *self)
+{
+    vd_ctl_destroy (&self->ctl);
+    zsock_destroy (&self->input);
+    zsock_destroy (&self->output);
+    norm_batch_destroy (&self->batch);
+    msgpack_sbuffer_destroy (&self->out);
+    vd_config_destroy (&self->config);
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
+        printf ("usage: normalizer\nTurns raw records into canonical records.\n\n");
+        vd_config_usage (VD_SVC_NORMALIZER, stdout);
+        return 0;
+    }
+    zsys_init ();
+    self_t self = { 0 };
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (s_setup (&self, &err) < 0) {
+        vd_log_init ("normalizer", VD_LOG_INFO);
+        vd_log_error (VD_LOG_ERROR, &err);
+        s_teardown (&self);
+        return 1;
+    }
+    vd_info ("normalizer started");
+    zpoller_t *poller = zpoller_new (self.input, vd_ctl_sock (self.ctl), NULL);
+    while (!self.terminated) {
+        vd_ctl_tick (self.ctl);
+        zsock_t *which = zpoller_wait (poller, 200);
+        if (zpoller_terminated (poller))
+            break;
+        if (which == self.input) {
+            zframe_t *frame = zframe_recv (self.input);
+            if (frame)
+                s_handle_data (&self, frame);
+            zframe_destroy (&frame);
+        }
+        else if (which == vd_ctl_sock (self.ctl))
+            s_handle_control (&self);
+    }
+    zpoller_destroy (&poller);
+    vd_info ("normalizer stopped");
+    s_teardown (&self);
+    return 0;
+}
