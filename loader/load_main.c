@@ -13,6 +13,7 @@
 #include "vd_db.h"
 #include "vd_msg.h"
 #include "vd_pipe.h"
+#include "vd_service.h"
 #include "load_agg.h"
 #include "load_run.h"
 #include "load_sql.h"
@@ -271,12 +272,6 @@ s_handle_control (self_t *self)
 static int
 s_setup (self_t *self, vd_error_t *err)
 {
-    self->config = vd_config_load (VD_SVC_LOADER, err);
-    if (!self->config)
-        return -1;
-    vd_log_level_t level = VD_LOG_INFO;
-    vd_log_level_parse (vd_config_str (self->config, VD_CFG_LOG_LEVEL), &level);
-    vd_log_init ("loader", level);
     for (int t = 0; t < VD_TABLE_COUNT; t++)
         if (load_sql_build (t, &self->sql[t]) < 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
@@ -289,14 +284,8 @@ s_setup (self_t *self, vd_error_t *err)
     self->batch_rows = (size_t) vd_config_int (self->config, VD_CFG_BATCH_ROWS);
     self->runs = zhashx_new ();
     zhashx_set_destructor (self->runs, s_run_destructor);
-    char endpoint[512];
-    snprintf (endpoint, sizeof endpoint, "@%s", vd_config_str (self->config, VD_CFG_LOADER_ENDPOINT));
-    self->input = vd_pipe_new (ZMQ_PULL, endpoint, 100, err);
-    if (!self->input)
-        return -1;
-    self->ctl = vd_ctl_new (vd_config_str (self->config, VD_CFG_ORCHESTRATOR_ENDPOINT), "loader",
-                            NULL, (int) vd_config_int (self->config, VD_CFG_HEARTBEAT_MS), err);
-    return self->ctl ? 0 : -1;
+    self->input = vd_service_pipe (self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PULL, true, err);
+    return self->input ? 0 : -1;
 }
 
 static void
@@ -316,17 +305,17 @@ s_teardown (self_t *self)
 int
 main (int argc, char **argv)
 {
-    if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
-        printf ("usage: loader\nWrites canonical records into PostgreSQL.\n\n");
-        vd_config_usage (VD_SVC_LOADER, stdout);
-        return 0;
-    }
-    zsys_init ();
+    static const vd_service_info_t info = {
+        "loader", NULL, VD_SVC_LOADER,
+        "usage: loader\nWrites canonical records into PostgreSQL.\n\n"
+    };
     self_t self = { 0 };
+    int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
+    if (rc != 0)
+        return rc > 0 ? 0 : 1;
     vd_error_t err;
     vd_error_clear (&err);
     if (s_setup (&self, &err) < 0) {
-        vd_log_init ("loader", VD_LOG_INFO);
         vd_log_error (VD_LOG_ERROR, &err);
         s_teardown (&self);
         return 1;

@@ -12,6 +12,22 @@
 #include "norm_batch.h"
 #include "load_copy.h"
 #include "load_sql.h"
+#include "orch_active.h"
+#include "orch_api.h"
+#include "orch_http.h"
+#include "orch_json.h"
+#include "orch_registry.h"
+#include "orch_route.h"
+#include "orch_runs.h"
+#include "orch_runview.h"
+#include "orch_settings.h"
+#include "orch_status.h"
+#include "orch_web.h"
+#include "cli_connector.h"
+#include "cli_pg.h"
+#include "cli_proc.h"
+#include "cli_table.h"
+#include "cli_up.h"
 
 typedef struct {
     const char *name;
@@ -32,6 +48,22 @@ static const selftest_t s_tests[] = {
     { "norm_batch", norm_batch_test },
     { "load_copy", load_copy_test },
     { "load_sql", load_sql_test },
+    { "cli_connector", cli_connector_test },
+    { "cli_pg", cli_pg_test },
+    { "cli_proc", cli_proc_test },
+    { "cli_table", cli_table_test },
+    { "cli_up", cli_up_test },
+    { "orch_active", orch_active_test },
+    { "orch_api", orch_api_test },
+    { "orch_http", orch_http_test },
+    { "orch_json", orch_json_test },
+    { "orch_registry", orch_registry_test },
+    { "orch_route", orch_route_test },
+    { "orch_runs", orch_runs_test },
+    { "orch_runview", orch_runview_test },
+    { "orch_settings", orch_settings_test },
+    { "orch_status", orch_status_test },
+    { "orch_web", orch_web_test },
 };
 
 int

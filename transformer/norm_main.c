@@ -6,6 +6,7 @@
 #include "vd_ctl.h"
 #include "vd_msg.h"
 #include "vd_pipe.h"
+#include "vd_service.h"
 #include "norm_batch.h"
 
 typedef struct {
@@ -88,30 +89,16 @@ s_handle_control (self_t *self)
 static int
 s_setup (self_t *self, vd_error_t *err)
 {
-    self->config = vd_config_load (VD_SVC_NORMALIZER, err);
-    if (!self->config)
-        return -1;
-    vd_log_level_t level = VD_LOG_INFO;
-    vd_log_level_parse (vd_config_str (self->config, VD_CFG_LOG_LEVEL), &level);
-    vd_log_init ("normalizer", level);
+    msgpack_sbuffer_init (&self->out);
     self->batch = norm_batch_new (vd_config_str (self->config, VD_CFG_VAT_RATE),
                                   vd_config_str (self->config, VD_CFG_TIMEZONE), err);
     if (!self->batch)
         return -1;
-    char endpoint[512];
-    snprintf (endpoint, sizeof endpoint, "@%s",
-              vd_config_str (self->config, VD_CFG_NORMALIZER_ENDPOINT));
-    self->input = vd_pipe_new (ZMQ_PULL, endpoint, 100, err);
-    snprintf (endpoint, sizeof endpoint, ">%s",
-              vd_config_str (self->config, VD_CFG_LOADER_ENDPOINT));
-    self->output = self->input ? vd_pipe_new (ZMQ_PUSH, endpoint, 100, err) : NULL;
-    if (!self->output)
-        return -1;
-    self->ctl = vd_ctl_new (vd_config_str (self->config, VD_CFG_ORCHESTRATOR_ENDPOINT),
-                            "normalizer", NULL,
-                            (int) vd_config_int (self->config, VD_CFG_HEARTBEAT_MS), err);
-    msgpack_sbuffer_init (&self->out);
-    return self->ctl ? 0 : -1;
+    self->input = vd_service_pipe (self->config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PULL, true, err);
+    self->output = self->input ? vd_service_pipe (self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PUSH,
+                                                  false, err)
+                               : NULL;
+    return self->output ? 0 : -1;
 }
 
 static void
@@ -128,17 +115,17 @@ s_teardown (self_t *self)
 int
 main (int argc, char **argv)
 {
-    if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
-        printf ("usage: normalizer\nTurns raw records into canonical records.\n\n");
-        vd_config_usage (VD_SVC_NORMALIZER, stdout);
-        return 0;
-    }
-    zsys_init ();
+    static const vd_service_info_t info = {
+        "normalizer", NULL, VD_SVC_NORMALIZER,
+        "usage: normalizer\nTurns raw records into canonical records (or rejects).\n\n"
+    };
     self_t self = { 0 };
+    int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
+    if (rc != 0)
+        return rc > 0 ? 0 : 1;
     vd_error_t err;
     vd_error_clear (&err);
     if (s_setup (&self, &err) < 0) {
-        vd_log_init ("normalizer", VD_LOG_INFO);
         vd_log_error (VD_LOG_ERROR, &err);
         s_teardown (&self);
         return 1;

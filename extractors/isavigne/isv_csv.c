@@ -10,6 +10,7 @@
 */
 #include "vendange.h"
 #include "isv_csv.h"
+#include "vd_utf8.h"
 #include "isv_fields.h"
 
 #define ISV_CSV_CHUNK (64 * 1024)     /* bytes read at a time         */
@@ -143,6 +144,30 @@ s_count_separators (const char *s, size_t len, bool complete, size_t counts[ISV_
 
 //  The separator seen the same non-zero number of times on the most lines
 //  (then the highest such number); ';' when none is seen or on a tie
+/*  True when the sample is UTF-8, possibly with a few lines saved in
+    another encoding (an export edited by hand): it holds valid multi-byte
+    sequences and at least as many of them as invalid bytes. Windows-1252
+    text almost never forms valid multi-byte sequences. Records that are
+    not valid UTF-8 are then converted from windows-1252 one by one. */
+static bool
+s_looks_utf8 (const unsigned char *s, size_t len)
+{
+    size_t valid = 0, invalid = 0, i = 0;
+    while (i < len) {
+        i += vd_utf8_ascii_run (s + i, len - i);
+        if (i == len)
+            break;
+        uint32_t cp;
+        size_t n = vd_utf8_decode (s + i, len - i, &cp);
+        if (cp == VD_UTF8_INVALID)
+            invalid++;
+        else
+            valid++;
+        i += n;
+    }
+    return invalid == 0 || (valid > 0 && valid >= invalid);
+}
+
 static char
 s_detect_separator (const char *s, size_t len, bool complete)
 {
@@ -197,7 +222,7 @@ s_sniff (isv_csv_t *self, const unsigned char *sample, size_t len, bool complete
     else if (wanted)
         self->encoding = wanted;
     else
-        self->encoding = vd_utf8_valid ((const char *)sample, whole) ? "utf-8" : "windows-1252";
+        self->encoding = s_looks_utf8 (sample, whole) ? "utf-8" : "windows-1252";
     self->separator = s_detect_separator ((const char *)sample, len, complete);
     return 0;
 }

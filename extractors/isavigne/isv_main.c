@@ -5,6 +5,7 @@
 #include "vendange.h"
 #include "vd_ctl.h"
 #include "vd_pipe.h"
+#include "vd_service.h"
 #include "isv_extract.h"
 #include "isv_mapping.h"
 #include <sodium.h>
@@ -139,24 +140,10 @@ s_run (self_t *self, json_t *start)
 static int
 s_setup (self_t *self, vd_error_t *err)
 {
-    self->config = vd_config_load (VD_SVC_EXTRACTOR, err);
-    if (!self->config)
-        return -1;
-    vd_log_level_t level = VD_LOG_INFO;
-    vd_log_level_parse (vd_config_str (self->config, VD_CFG_LOG_LEVEL), &level);
-    vd_log_init ("extractor-isavigne", level);
     if (sodium_init () < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "libsodium failed to initialise");
-    char endpoint[512];
-    snprintf (endpoint, sizeof endpoint, ">%s",
-              vd_config_str (self->config, VD_CFG_NORMALIZER_ENDPOINT));
-    self->output = vd_pipe_new (ZMQ_PUSH, endpoint, 100, err);
-    if (!self->output)
-        return -1;
-    self->ctl = vd_ctl_new (vd_config_str (self->config, VD_CFG_ORCHESTRATOR_ENDPOINT),
-                            "extractor-isavigne", "isavigne",
-                            (int) vd_config_int (self->config, VD_CFG_HEARTBEAT_MS), err);
-    return self->ctl ? 0 : -1;
+    self->output = vd_service_pipe (self->config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PUSH, false, err);
+    return self->output ? 0 : -1;
 }
 
 static void
@@ -170,23 +157,23 @@ s_teardown (self_t *self)
 int
 main (int argc, char **argv)
 {
+    static const vd_service_info_t info = {
+        "extractor-isavigne", "isavigne", VD_SVC_EXTRACTOR,
+        "usage: extractor-isavigne [--print-mapping]\n"
+        "Extracts iSaVigne export folders for the orchestrator's runs.\n"
+        "--print-mapping prints the built-in column mapping (both dialects).\n\n"
+    };
     if (argc > 1 && strcmp (argv[1], "--print-mapping") == 0) {
         fputs (isv_mapping_default_text (), stdout);
         return 0;
     }
-    if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
-        printf ("usage: extractor-isavigne [--print-mapping]\n"
-                "Extracts iSaVigne export folders for the orchestrator's runs.\n"
-                "--print-mapping prints the built-in column mapping (both dialects).\n\n");
-        vd_config_usage (VD_SVC_EXTRACTOR, stdout);
-        return 0;
-    }
-    zsys_init ();
     self_t self = { 0 };
+    int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
+    if (rc != 0)
+        return rc > 0 ? 0 : 1;
     vd_error_t err;
     vd_error_clear (&err);
     if (s_setup (&self, &err) < 0) {
-        vd_log_init ("extractor-isavigne", VD_LOG_INFO);
         vd_log_error (VD_LOG_ERROR, &err);
         s_teardown (&self);
         return 1;

@@ -141,8 +141,10 @@ class Stack:
     def start(self, role, key=None):
         key = key or role
         log_path = os.path.join(ARTIFACTS, "%s-%s.log" % (self.name, key))
-        self.logs.append(log_path)
-        log = open(log_path, "ab")
+        # a fresh log per test run; a restart of the same service appends
+        log = open(log_path, "ab" if log_path in self.logs else "wb")
+        if log_path not in self.logs:
+            self.logs.append(log_path)
         self.procs[key] = subprocess.Popen([os.path.join(BIN, role)], env=self.env,
                                            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()

@@ -138,6 +138,29 @@ class Malformed(SourceCase):
             ("ventes.csv", 9, "unknown unit: 75 cl equivalent left empty"),
             ("ventes.csv", 11, "unknown customer")])
 
+    def test_wrong_encodings(self):
+        # a UTF-8 export with one line saved in Windows-1252, and an
+        # ISO-8859-15 export read through the connector's encoding setting
+        mixed = copy_tree(os.path.join(FIXTURES, "garbage"))
+        os.remove(os.path.join(mixed, "produits.csv"))
+        with open(os.path.join(mixed, "clients.csv"), "wb") as f:
+            f.write("client_code;nom;prenom\nE001;Hügel;Étienne\n".encode("utf-8"))
+            f.write("E002;Zind-Humbrecht;Léonard\n".encode("cp1252"))
+        status, run = self.load(mixed, "mixed")
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        self.assertEqual(self.pg.psql("SELECT last_name, first_name FROM canonical.customers "
+                                      "WHERE customer_key IN ('isavigne-E001', 'isavigne-E002') "
+                                      "ORDER BY 1"), [["Hügel", "Étienne"], ["Zind-Humbrecht", "Léonard"]])
+        latin9 = copy_tree(os.path.join(FIXTURES, "garbage"))
+        os.remove(os.path.join(latin9, "produits.csv"))
+        with open(os.path.join(latin9, "produits.csv"), "wb") as f:
+            f.write("article;produit\nOEUV-1;Cœur de cuvée ¤\n".replace("¤", "€").encode("iso-8859-15"))
+        self.stack.add_isavigne("latin9", latin9, "encoding=iso-8859-15")
+        status, run = self.stack.sync("latin9")
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        self.assertEqual(self.pg.value("SELECT name FROM canonical.product_catalog "
+                                       "WHERE product_key = 'OEUV-1'"), "Cœur de cuvée €")
+
     def test_garbage_fails_the_file_not_the_run(self):
         folder = copy_tree(os.path.join(FIXTURES, "garbage"))
         with open(os.path.join(folder, "clients.csv"), "w", encoding="utf-8") as f:
