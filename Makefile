@@ -74,7 +74,7 @@ deps:
 	@sh deploy/install-deps.sh
 
 # The test build: sanitizers on, its own folder so `make` stays optimised.
-check: deps
+check: deps lint
 	$(MAKE) BUILD=build/check SAN=1 OPT="-O1 -g" all
 	$(MAKE) BUILD=build/check check-unit check-integration
 

@@ -79,14 +79,14 @@ vd_buf_printf (vd_buf_t *b, const char *fmt, ...)
     va_end (ap);
     if (n < 0)
         return -1;
-    if ((size_t) n < sizeof small)
-        return vd_buf_add (b, small, (size_t) n);
-    if (s_reserve (b, (size_t) n) < 0)
+    if ((size_t)n < sizeof small)
+        return vd_buf_add (b, small, (size_t)n);
+    if (s_reserve (b, (size_t)n) < 0)
         return -1;
     va_start (ap, fmt);
-    vsnprintf (b->data + b->len, (size_t) n + 1, fmt, ap);
+    vsnprintf (b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end (ap);
-    b->len += (size_t) n;
+    b->len += (size_t)n;
     return 0;
 }
 

@@ -10,10 +10,10 @@
 #include <stddef.h>
 
 typedef struct vd_buf {
-    char *data;      /* always NUL-terminated when not NULL */
+    char *data; /* always NUL-terminated when not NULL */
     size_t len;
     size_t cap;
-    size_t max;      /* ceiling in bytes, excluding the NUL */
+    size_t max; /* ceiling in bytes, excluding the NUL */
 } vd_buf_t;
 
 /*  Initialises an empty buffer that may grow up to max bytes. */
@@ -26,8 +26,7 @@ void vd_buf_reset (vd_buf_t *b);
 int vd_buf_add (vd_buf_t *b, const void *mem, size_t len);
 int vd_buf_addstr (vd_buf_t *b, const char *s);
 int vd_buf_addc (vd_buf_t *b, char c);
-int vd_buf_printf (vd_buf_t *b, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+int vd_buf_printf (vd_buf_t *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 /*  The content as a string ("" when empty); borrowed. */
 const char *vd_buf_str (const vd_buf_t *b);
 /*  Hands the content to the caller (malloc'ed, NUL-terminated; never NULL

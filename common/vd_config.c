@@ -5,63 +5,64 @@
 */
 #include "vendange.h"
 
-#define INT_KEY 0x100   /* flag: numeric, checked against min..max */
-#define SECRET  0x200   /* flag: never printed                     */
+#define INT_KEY 0x100 /* flag: numeric, checked against min..max */
+#define SECRET 0x200  /* flag: never printed                     */
 
 typedef struct {
     vd_cfg_key_t key;
     const char *name;
     const char *def;
-    unsigned flags;     /* VD_SVC_* mask | INT_KEY | SECRET */
+    unsigned flags; /* VD_SVC_* mask | INT_KEY | SECRET */
     int64_t min, max;
     const char *help;
 } s_entry_t;
 
 static const s_entry_t s_table[VD_CFG_COUNT] = {
-    { VD_CFG_DATABASE_URL, "DATABASE_URL", "", SECRET | VD_SVC_ORCHESTRATOR | VD_SVC_LOADER | VD_SVC_CLI, 0, 0,
-      "PostgreSQL connection (URL or key=value). Unset: `vendange up` runs an embedded server" },
-    { VD_CFG_HOME, "VENDANGE_HOME", "", VD_SVC_ALL, 0, 0,
-      "state folder (embedded database, logs, pid files, spool); default /var/lib/vendange as root" },
-    { VD_CFG_LOG_LEVEL, "VENDANGE_LOG_LEVEL", "info", VD_SVC_ALL, 0, 0,
-      "debug, info, warn or error" },
-    { VD_CFG_ORCHESTRATOR_ENDPOINT, "VENDANGE_ORCHESTRATOR_ENDPOINT", "tcp://127.0.0.1:5570", VD_SVC_ALL, 0, 0,
-      "ZeroMQ control endpoint of the orchestrator (it binds, services connect)" },
-    { VD_CFG_NORMALIZER_ENDPOINT, "VENDANGE_NORMALIZER_ENDPOINT", "tcp://127.0.0.1:5571",
-      VD_SVC_NORMALIZER | VD_SVC_EXTRACTOR, 0, 0,
-      "ZeroMQ endpoint where the normalizer receives raw records (it binds, extractors connect)" },
-    { VD_CFG_LOADER_ENDPOINT, "VENDANGE_LOADER_ENDPOINT", "tcp://127.0.0.1:5572",
-      VD_SVC_LOADER | VD_SVC_NORMALIZER, 0, 0,
-      "ZeroMQ endpoint where the loader receives canonical records (it binds, normalizers connect)" },
-    { VD_CFG_HTTP_ADDR, "VENDANGE_HTTP_ADDR", "127.0.0.1:8480", VD_SVC_ORCHESTRATOR, 0, 0,
-      "host:port of the orchestrator's HTTP API and web page" },
-    { VD_CFG_API_URL, "VENDANGE_API_URL", "http://127.0.0.1:8480", VD_SVC_CLI, 0, 0,
-      "where the vendange CLI finds the orchestrator's API" },
-    { VD_CFG_HEARTBEAT_MS, "VENDANGE_HEARTBEAT_MS", "1000", INT_KEY | VD_SVC_ALL, 50, 60000,
-      "interval between heartbeats of each service, in milliseconds" },
-    { VD_CFG_DEAD_AFTER_S, "VENDANGE_DEAD_AFTER_S", "60", INT_KEY | VD_SVC_ORCHESTRATOR, 1, 3600,
-      "a service silent this many seconds is dead and its runs fail" },
-    { VD_CFG_DISPATCH_TIMEOUT_S, "VENDANGE_DISPATCH_TIMEOUT_S", "60", INT_KEY | VD_SVC_ORCHESTRATOR, 1, 86400,
-      "a queued run that no extractor can take within this many seconds fails" },
-    { VD_CFG_STALL_TIMEOUT_S, "VENDANGE_STALL_TIMEOUT_S", "600", INT_KEY | VD_SVC_ORCHESTRATOR, 5, 86400,
-      "a running run without progress for this many seconds fails" },
-    { VD_CFG_BATCH_ROWS, "VENDANGE_BATCH_ROWS", "5000", INT_KEY | VD_SVC_LOADER | VD_SVC_EXTRACTOR, 1, 1000000,
-      "records per loader transaction (and per extractor message / 10)" },
-    { VD_CFG_VAT_RATE, "VENDANGE_VAT_RATE", "20", VD_SVC_NORMALIZER | VD_SVC_LOADER, 0, 0,
-      "VAT rate in percent, converts prices given including VAT" },
-    { VD_CFG_TIMEZONE, "VENDANGE_TIMEZONE", "Europe/Paris", VD_SVC_NORMALIZER | VD_SVC_LOADER, 0, 0,
-      "time zone of local times in the sources" },
-    { VD_CFG_SEGMENT_VIP_SPENT, "VENDANGE_SEGMENT_VIP_SPENT", "1000", INT_KEY | VD_SVC_LOADER, 0, 100000000,
-      "segment vip: total spent (EUR excl. VAT) at least this" },
-    { VD_CFG_SEGMENT_VIP_ORDERS, "VENDANGE_SEGMENT_VIP_ORDERS", "10", INT_KEY | VD_SVC_LOADER, 1, 1000000,
-      "segment vip: or at least this many orders" },
-    { VD_CFG_SEGMENT_AT_RISK_DAYS, "VENDANGE_SEGMENT_AT_RISK_DAYS", "365", INT_KEY | VD_SVC_LOADER, 1, 36500,
-      "segment at_risk: last purchase older than this many days" },
-    { VD_CFG_SEGMENT_INACTIVE_DAYS, "VENDANGE_SEGMENT_INACTIVE_DAYS", "730", INT_KEY | VD_SVC_LOADER, 1, 36500,
-      "segment inactive: last purchase older than this many days" },
-    { VD_CFG_EXTRACTORS_ISAVIGNE, "VENDANGE_EXTRACTORS_ISAVIGNE", "1", INT_KEY | VD_SVC_CLI, 0, 64,
-      "number of iSaVigne extractor processes `vendange up` starts" },
-    { VD_CFG_PG_PORT, "VENDANGE_PG_PORT", "54329", INT_KEY | VD_SVC_CLI, 1, 65535,
-      "port (socket name) of the embedded PostgreSQL" },
+    {VD_CFG_DATABASE_URL, "DATABASE_URL", "",
+     SECRET | VD_SVC_ORCHESTRATOR | VD_SVC_LOADER | VD_SVC_CLI, 0, 0,
+     "PostgreSQL connection (URL or key=value). Unset: `vendange up` runs an embedded server"},
+    {VD_CFG_HOME, "VENDANGE_HOME", "", VD_SVC_ALL, 0, 0,
+     "state folder (embedded database, logs, pid files, spool); default /var/lib/vendange as root"},
+    {VD_CFG_LOG_LEVEL, "VENDANGE_LOG_LEVEL", "info", VD_SVC_ALL, 0, 0,
+     "debug, info, warn or error"},
+    {VD_CFG_ORCHESTRATOR_ENDPOINT, "VENDANGE_ORCHESTRATOR_ENDPOINT", "tcp://127.0.0.1:5570",
+     VD_SVC_ALL, 0, 0, "ZeroMQ control endpoint of the orchestrator (it binds, services connect)"},
+    {VD_CFG_NORMALIZER_ENDPOINT, "VENDANGE_NORMALIZER_ENDPOINT", "tcp://127.0.0.1:5571",
+     VD_SVC_NORMALIZER | VD_SVC_EXTRACTOR, 0, 0,
+     "ZeroMQ endpoint where the normalizer receives raw records (it binds, extractors connect)"},
+    {VD_CFG_LOADER_ENDPOINT, "VENDANGE_LOADER_ENDPOINT", "tcp://127.0.0.1:5572",
+     VD_SVC_LOADER | VD_SVC_NORMALIZER, 0, 0,
+     "ZeroMQ endpoint where the loader receives canonical records (it binds, normalizers connect)"},
+    {VD_CFG_HTTP_ADDR, "VENDANGE_HTTP_ADDR", "127.0.0.1:8480", VD_SVC_ORCHESTRATOR, 0, 0,
+     "host:port of the orchestrator's HTTP API and web page"},
+    {VD_CFG_API_URL, "VENDANGE_API_URL", "http://127.0.0.1:8480", VD_SVC_CLI, 0, 0,
+     "where the vendange CLI finds the orchestrator's API"},
+    {VD_CFG_HEARTBEAT_MS, "VENDANGE_HEARTBEAT_MS", "1000", INT_KEY | VD_SVC_ALL, 50, 60000,
+     "interval between heartbeats of each service, in milliseconds"},
+    {VD_CFG_DEAD_AFTER_S, "VENDANGE_DEAD_AFTER_S", "60", INT_KEY | VD_SVC_ORCHESTRATOR, 1, 3600,
+     "a service silent this many seconds is dead and its runs fail"},
+    {VD_CFG_DISPATCH_TIMEOUT_S, "VENDANGE_DISPATCH_TIMEOUT_S", "60", INT_KEY | VD_SVC_ORCHESTRATOR,
+     1, 86400, "a queued run that no extractor can take within this many seconds fails"},
+    {VD_CFG_STALL_TIMEOUT_S, "VENDANGE_STALL_TIMEOUT_S", "600", INT_KEY | VD_SVC_ORCHESTRATOR, 5,
+     86400, "a running run without progress for this many seconds fails"},
+    {VD_CFG_BATCH_ROWS, "VENDANGE_BATCH_ROWS", "5000", INT_KEY | VD_SVC_LOADER | VD_SVC_EXTRACTOR,
+     1, 1000000, "records per loader transaction (and per extractor message / 10)"},
+    {VD_CFG_VAT_RATE, "VENDANGE_VAT_RATE", "20", VD_SVC_NORMALIZER | VD_SVC_LOADER, 0, 0,
+     "VAT rate in percent, converts prices given including VAT"},
+    {VD_CFG_TIMEZONE, "VENDANGE_TIMEZONE", "Europe/Paris", VD_SVC_NORMALIZER | VD_SVC_LOADER, 0, 0,
+     "time zone of local times in the sources"},
+    {VD_CFG_SEGMENT_VIP_SPENT, "VENDANGE_SEGMENT_VIP_SPENT", "1000", INT_KEY | VD_SVC_LOADER, 0,
+     100000000, "segment vip: total spent (EUR excl. VAT) at least this"},
+    {VD_CFG_SEGMENT_VIP_ORDERS, "VENDANGE_SEGMENT_VIP_ORDERS", "10", INT_KEY | VD_SVC_LOADER, 1,
+     1000000, "segment vip: or at least this many orders"},
+    {VD_CFG_SEGMENT_AT_RISK_DAYS, "VENDANGE_SEGMENT_AT_RISK_DAYS", "365", INT_KEY | VD_SVC_LOADER,
+     1, 36500, "segment at_risk: last purchase older than this many days"},
+    {VD_CFG_SEGMENT_INACTIVE_DAYS, "VENDANGE_SEGMENT_INACTIVE_DAYS", "730", INT_KEY | VD_SVC_LOADER,
+     1, 36500, "segment inactive: last purchase older than this many days"},
+    {VD_CFG_EXTRACTORS_ISAVIGNE, "VENDANGE_EXTRACTORS_ISAVIGNE", "1", INT_KEY | VD_SVC_CLI, 0, 64,
+     "number of iSaVigne extractor processes `vendange up` starts"},
+    {VD_CFG_PG_PORT, "VENDANGE_PG_PORT", "54329", INT_KEY | VD_SVC_CLI, 1, 65535,
+     "port (socket name) of the embedded PostgreSQL"},
 };
 
 struct vd_config {
@@ -119,7 +120,7 @@ s_env_file_value (const char *path, const char *key)
 vd_config_t *
 vd_config_load (unsigned service, vd_error_t *err)
 {
-    (void) service; /* every key is loaded; the mask only filters --help */
+    (void)service; /* every key is loaded; the mask only filters --help */
     vd_config_t *self = calloc (1, sizeof *self);
     if (!self) {
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
@@ -139,8 +140,8 @@ vd_config_load (unsigned service, vd_error_t *err)
             vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
             return NULL;
         }
-        if ((e->flags & INT_KEY)
-            && vd_parse_int (self->values[i], e->min, e->max, &self->ints[i]) < 0) {
+        if ((e->flags & INT_KEY) &&
+            vd_parse_int (self->values[i], e->min, e->max, &self->ints[i]) < 0) {
             vd_error_set (err, VD_ERR_PERMANENT, "invalid value for %s", e->name);
             vd_error_detail (err, "expected an integer from %" PRId64 " to %" PRId64 ", got \"%s\"",
                              e->min, e->max, (e->flags & SECRET) ? "***" : self->values[i]);
@@ -194,8 +195,8 @@ vd_config_usage (unsigned service, FILE *out)
         const s_entry_t *e = &s_table[i];
         if (!(e->flags & service))
             continue;
-        fprintf (out, "  %-32s %s%s%s%s\n", e->name, e->help, *e->def ? " (default " : "",
-                 e->def, *e->def ? ")" : "");
+        fprintf (out, "  %-32s %s%s%s%s\n", e->name, e->help, *e->def ? " (default " : "", e->def,
+                 *e->def ? ")" : "");
     }
 }
 
@@ -211,7 +212,7 @@ vd_redact_dsn (const char *dsn, char *out, size_t size)
         const char *at = strchr (scheme + 3, '@');
         const char *colon = strchr (scheme + 3, ':');
         if (at && colon && colon < at) {
-            vd_buf_add (&b, p, (size_t) (colon - p) + 1);
+            vd_buf_add (&b, p, (size_t)(colon - p) + 1);
             vd_buf_addstr (&b, "***");
             p = at;
         }
@@ -223,7 +224,7 @@ vd_redact_dsn (const char *dsn, char *out, size_t size)
             vd_buf_addstr (&b, p);
             break;
         }
-        vd_buf_add (&b, p, (size_t) (pw - p) + 9);
+        vd_buf_add (&b, p, (size_t)(pw - p) + 9);
         vd_buf_addstr (&b, "***");
         p = pw + 9 + strcspn (pw + 9, " &");
     }
@@ -239,10 +240,11 @@ vd_config_test (bool verbose)
     struct {
         const char *in, *want;
     } dsn[] = {
-        { "postgresql://u:secret@h:5432/db", "postgresql://u:***@h:5432/db" },
-        { "host=h password=secret dbname=x", "host=h password=*** dbname=x" },
-        { "postgresql:///db?host=/tmp&password=secret&port=5", "postgresql:///db?host=/tmp&password=***&port=5" },
-        { "postgresql:///db?host=/tmp", "postgresql:///db?host=/tmp" },
+        {"postgresql://u:secret@h:5432/db", "postgresql://u:***@h:5432/db"},
+        {"host=h password=secret dbname=x", "host=h password=*** dbname=x"},
+        {"postgresql:///db?host=/tmp&password=secret&port=5",
+         "postgresql:///db?host=/tmp&password=***&port=5"},
+        {"postgresql:///db?host=/tmp", "postgresql:///db?host=/tmp"},
     };
     for (size_t i = 0; i < sizeof dsn / sizeof dsn[0]; i++) {
         vd_redact_dsn (dsn[i].in, out, sizeof out);
@@ -252,9 +254,9 @@ vd_config_test (bool verbose)
         }
     }
     int64_t v;
-    if (vd_parse_int ("42", 0, 100, &v) != 0 || v != 42 || vd_parse_int ("42x", 0, 100, &v) == 0
-        || vd_parse_int ("", 0, 100, &v) == 0 || vd_parse_int ("101", 0, 100, &v) == 0
-        || vd_parse_int ("99999999999999999999", 0, INT64_MAX, &v) == 0)
+    if (vd_parse_int ("42", 0, 100, &v) != 0 || v != 42 || vd_parse_int ("42x", 0, 100, &v) == 0 ||
+        vd_parse_int ("", 0, 100, &v) == 0 || vd_parse_int ("101", 0, 100, &v) == 0 ||
+        vd_parse_int ("99999999999999999999", 0, INT64_MAX, &v) == 0)
         failures++;
     setenv ("VENDANGE_HEARTBEAT_MS", "abc", 1);
     vd_error_t err;
@@ -265,9 +267,9 @@ vd_config_test (bool verbose)
     vd_config_destroy (&cfg);
     setenv ("VENDANGE_HEARTBEAT_MS", "250", 1);
     cfg = vd_config_load (VD_SVC_ALL, &err);
-    if (!cfg || vd_config_int (cfg, VD_CFG_HEARTBEAT_MS) != 250
-        || !vd_config_is_set (cfg, VD_CFG_HEARTBEAT_MS)
-        || strcmp (vd_config_str (cfg, VD_CFG_TIMEZONE), "Europe/Paris") != 0)
+    if (!cfg || vd_config_int (cfg, VD_CFG_HEARTBEAT_MS) != 250 ||
+        !vd_config_is_set (cfg, VD_CFG_HEARTBEAT_MS) ||
+        strcmp (vd_config_str (cfg, VD_CFG_TIMEZONE), "Europe/Paris") != 0)
         failures++;
     vd_config_destroy (&cfg);
     unsetenv ("VENDANGE_HEARTBEAT_MS");

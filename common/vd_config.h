@@ -41,12 +41,12 @@ typedef enum {
 } vd_cfg_key_t;
 
 /*  Which services read a key (bit mask in the table). */
-#define VD_SVC_CLI          0x01
+#define VD_SVC_CLI 0x01
 #define VD_SVC_ORCHESTRATOR 0x02
-#define VD_SVC_NORMALIZER   0x04
-#define VD_SVC_LOADER       0x08
-#define VD_SVC_EXTRACTOR    0x10
-#define VD_SVC_ALL          0xff
+#define VD_SVC_NORMALIZER 0x04
+#define VD_SVC_LOADER 0x08
+#define VD_SVC_EXTRACTOR 0x10
+#define VD_SVC_ALL 0xff
 
 typedef struct vd_config vd_config_t;
 

@@ -20,7 +20,7 @@ vd_clock_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 vd_ctl_t *
@@ -53,9 +53,9 @@ vd_ctl_new (const char *endpoint, const char *role, const char *kind, int heartb
         snprintf (self->host, sizeof self->host, "unknown");
     uint32_t nonce = 0;
     if (getrandom (&nonce, sizeof nonce, 0) != sizeof nonce)
-        nonce = (uint32_t) vd_clock_ms ();
+        nonce = (uint32_t)vd_clock_ms ();
     snprintf (self->instance, sizeof self->instance, "%s:%s:%d:%08x", role, self->host,
-              (int) getpid (), nonce);
+              (int)getpid (), nonce);
     self->heartbeat_ms = heartbeat_ms;
     snprintf (self->state, sizeof self->state, "idle");
     return self;
@@ -110,7 +110,7 @@ vd_ctl_recv (vd_ctl_t *self)
     if (!frame)
         return NULL;
     json_error_t jerr;
-    json_t *msg = json_loadb ((const char *) zframe_data (frame), zframe_size (frame), 0, &jerr);
+    json_t *msg = json_loadb ((const char *)zframe_data (frame), zframe_size (frame), 0, &jerr);
     zframe_destroy (&frame);
     if (!msg || !json_is_object (msg)) {
         vd_log_detail (VD_LOG_WARN, jerr.text, NULL, "malformed control message dropped");
@@ -127,7 +127,7 @@ vd_ctl_set_state (vd_ctl_t *self, const char *state, int64_t run_id)
     snprintf (self->state, sizeof self->state, "%s", state);
     self->run_id = run_id;
     if (changed)
-        self->next_heartbeat = 0;   /* tell the orchestrator at once */
+        self->next_heartbeat = 0; /* tell the orchestrator at once */
 }
 
 int
@@ -137,10 +137,10 @@ vd_ctl_tick (vd_ctl_t *self)
     if (now < self->next_heartbeat)
         return 0;
     self->next_heartbeat = now + self->heartbeat_ms;
-    json_t *hb = json_pack ("{s:s, s:s?, s:i, s:s, s:s, s:I, s:s}", "type", "heartbeat",
-                            "kind", *self->kind ? self->kind : NULL, "pid", (int) getpid (),
-                            "host", self->host, "state", self->state,
-                            "run_id", (json_int_t) self->run_id, "version", VD_VERSION);
+    json_t *hb =
+        json_pack ("{s:s, s:s?, s:i, s:s, s:s, s:I, s:s}", "type", "heartbeat", "kind",
+                   *self->kind ? self->kind : NULL, "pid", (int)getpid (), "host", self->host,
+                   "state", self->state, "run_id", (json_int_t)self->run_id, "version", VD_VERSION);
     if (!hb)
         return 0;
     vd_ctl_send (self, hb);

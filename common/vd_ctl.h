@@ -25,8 +25,8 @@ typedef struct vd_ctl vd_ctl_t;
 /*  Connects to the orchestrator. role: "loader", "normalizer",
     "extractor-isavigne"...; kind: the connector type an extractor serves
     ("isavigne"), or NULL. Returns NULL with err on a bad endpoint. */
-vd_ctl_t *vd_ctl_new (const char *endpoint, const char *role, const char *kind,
-                      int heartbeat_ms, vd_error_t *err);
+vd_ctl_t *vd_ctl_new (const char *endpoint, const char *role, const char *kind, int heartbeat_ms,
+                      vd_error_t *err);
 void vd_ctl_destroy (vd_ctl_t **self_p);
 
 /*  The socket, to put in a zpoller. */

@@ -14,9 +14,9 @@ typedef struct {
     int year, month, day;
     bool has_time;
     int hour, minute, second;
-    int usec;              /* microseconds (7th fractional digit rounded) */
-    bool has_offset;       /* "Z" or an explicit offset was given        */
-    int offset_min;        /* offset east of UTC in minutes               */
+    int usec;        /* microseconds (7th fractional digit rounded) */
+    bool has_offset; /* "Z" or an explicit offset was given        */
+    int offset_min;  /* offset east of UTC in minutes               */
 } vd_date_t;
 
 /*  Parses and validates (31/02 and 29/02 of a common year are invalid,
@@ -32,8 +32,7 @@ int vd_date_format_date (const vd_date_t *d, char *out, size_t size);
     by " " and tz_name ("2024-03-15 10:30:00 Europe/Paris"), which
     PostgreSQL resolves (daylight saving included). A date without time is
     midnight. Returns 0, -1 when size is too small (64 is enough). */
-int vd_date_format_instant (const vd_date_t *d, const char *tz_name, char *out,
-                            size_t size);
+int vd_date_format_instant (const vd_date_t *d, const char *tz_name, char *out, size_t size);
 
 /*  Excel serial day number (1900 date system, with Excel's 1900-02-29
     quirk) to a date; the fraction is the time of day. Returns 0, -1 when

@@ -19,7 +19,7 @@ int
 vd_db_wait (PGconn *conn)
 {
     while (PQisBusy (conn)) {
-        struct pollfd pfd = { .fd = PQsocket (conn), .events = POLLIN };
+        struct pollfd pfd = {.fd = PQsocket (conn), .events = POLLIN};
         if (pfd.fd < 0)
             return -1;
         int n = poll (&pfd, 1, WAIT_TICK_MS);
@@ -36,8 +36,8 @@ vd_db_wait (PGconn *conn)
 PGconn *
 vd_db_connect (const char *dsn, const char *service, vd_error_t *err)
 {
-    const char *keys[] = { "dbname", "application_name", "client_encoding", NULL };
-    const char *values[] = { dsn, service, "UTF8", NULL };
+    const char *keys[] = {"dbname", "application_name", "client_encoding", NULL};
+    const char *values[] = {dsn, service, "UTF8", NULL};
     /* expand_dbname=1: dsn may be a URL or key=value string */
     PGconn *conn = PQconnectdbParams (keys, values, 1);
     if (!conn) {
@@ -49,8 +49,7 @@ vd_db_connect (const char *dsn, const char *service, vd_error_t *err)
         vd_redact_dsn (dsn, where, sizeof where);
         vd_error_set (err, VD_ERR_TRANSIENT, "could not connect to PostgreSQL");
         vd_error_detail (err, "%s (libpq: %s)", where, PQerrorMessage (conn));
-        snprintf (err->hint, sizeof err->hint,
-                  "check DATABASE_URL and that the server is running");
+        snprintf (err->hint, sizeof err->hint, "check DATABASE_URL and that the server is running");
         PQfinish (conn);
         return NULL;
     }
@@ -60,8 +59,8 @@ vd_db_connect (const char *dsn, const char *service, vd_error_t *err)
 static bool
 s_transient (const char *sqlstate)
 {
-    static const char *codes[] = { "40001", "40P01", "57P01", "57P02", "57P03",
-                                   "53300", "55P03", NULL };
+    static const char *codes[] = {"40001", "40P01", "57P01", "57P02",
+                                  "57P03", "53300", "55P03", NULL};
     if (!sqlstate || !*sqlstate)
         return false;
     if (strncmp (sqlstate, "08", 2) == 0)
@@ -88,8 +87,8 @@ vd_db_error (PGconn *conn, const PGresult *res, const char *what, vd_error_t *er
     const char *primary = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
     bool lost = PQstatus (conn) != CONNECTION_OK;
-    vd_error_set (err, lost || s_transient (state) ? VD_ERR_TRANSIENT : VD_ERR_PERMANENT,
-                  "%s: %s", what, primary ? primary : PQerrorMessage (conn));
+    vd_error_set (err, lost || s_transient (state) ? VD_ERR_TRANSIENT : VD_ERR_PERMANENT, "%s: %s",
+                  what, primary ? primary : PQerrorMessage (conn));
     s_trim_newline (err->msg);
     snprintf (err->sqlstate, sizeof err->sqlstate, "%s", state ? state : "");
     const char *detail = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_DETAIL) : NULL;
@@ -100,10 +99,10 @@ vd_db_error (PGconn *conn, const PGresult *res, const char *what, vd_error_t *er
 }
 
 PGresult *
-vd_db_exec (PGconn *conn, const char *sql, int nparams, const char *const *params,
-            vd_error_t *err)
+vd_db_exec (PGconn *conn, const char *sql, int nparams, const char *const *params, vd_error_t *err)
 {
-    if (!PQsendQueryParams (conn, sql, nparams, NULL, params, NULL, NULL, 0) || vd_db_wait (conn) < 0) {
+    if (!PQsendQueryParams (conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
+        vd_db_wait (conn) < 0) {
         vd_db_error (conn, NULL, "query failed", err);
         return NULL;
     }
@@ -135,8 +134,9 @@ vd_db_script (PGconn *conn, const char *sql, vd_error_t *err)
 {
     PGresult *res = PQexec (conn, sql);
     ExecStatusType st = PQresultStatus (res);
-    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0
-                                                             : vd_db_error (conn, res, "query failed", err);
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK
+                 ? 0
+                 : vd_db_error (conn, res, "query failed", err);
     PQclear (res);
     return rc;
 }

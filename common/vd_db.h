@@ -28,11 +28,11 @@ int vd_db_wait (PGconn *conn);
     err filled from the server: msg = primary, detail, hint, sqlstate; kind
     TRANSIENT for connection loss, serialization failure (40001), deadlock
     (40P01), shutdown (57P01..57P03), else PERMANENT. */
-PGresult *vd_db_exec (PGconn *conn, const char *sql, int nparams,
-                      const char *const *params, vd_error_t *err);
+PGresult *vd_db_exec (PGconn *conn, const char *sql, int nparams, const char *const *params,
+                      vd_error_t *err);
 /*  Same, for a statement whose result is not needed. Returns 0, -1. */
-int vd_db_command (PGconn *conn, const char *sql, int nparams,
-                   const char *const *params, vd_error_t *err);
+int vd_db_command (PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   vd_error_t *err);
 /*  Runs a script of several statements without parameters (migrations
     only: never with values from outside). Returns 0, -1 with err. */
 int vd_db_script (PGconn *conn, const char *sql, vd_error_t *err);

@@ -6,7 +6,7 @@ static char s_service[32] = "vendange";
 static vd_log_level_t s_min_level = VD_LOG_INFO;
 static _Thread_local int64_t s_run_id;
 
-static const char *s_level_names[] = { "debug", "info", "warn", "error" };
+static const char *s_level_names[] = {"debug", "info", "warn", "error"};
 
 void
 vd_log_init (const char *service, vd_log_level_t min_level)
@@ -20,7 +20,7 @@ vd_log_level_parse (const char *name, vd_log_level_t *level)
 {
     for (int i = 0; i < 4; i++)
         if (strcasecmp (name, s_level_names[i]) == 0) {
-            *level = (vd_log_level_t) i;
+            *level = (vd_log_level_t)i;
             return 0;
         }
     if (strcasecmp (name, "warning") == 0) {
@@ -42,7 +42,7 @@ static size_t
 s_utf8_copy (vd_buf_t *out, const unsigned char *s, size_t len, int *rc)
 {
     size_t n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 1;
-    if (n == 1 || !vd_utf8_valid ((const char *) s, n <= len ? n : len) || n > len) {
+    if (n == 1 || !vd_utf8_valid ((const char *)s, n <= len ? n : len) || n > len) {
         *rc |= vd_buf_addstr (out, "\xEF\xBF\xBD");
         return 1;
     }
@@ -53,16 +53,15 @@ s_utf8_copy (vd_buf_t *out, const unsigned char *s, size_t len, int *rc)
 int
 vd_json_escape (vd_buf_t *out, const char *str, size_t len)
 {
-    const unsigned char *s = (const unsigned char *) str;
+    const unsigned char *s = (const unsigned char *)str;
     int rc = 0;
     size_t i = 0;
     while (i < len) {
         unsigned char c = s[i];
         if (c == '"' || c == '\\') {
             rc |= vd_buf_addc (out, '\\');
-            rc |= vd_buf_addc (out, (char) c);
-        }
-        else if (c == '\n')
+            rc |= vd_buf_addc (out, (char)c);
+        } else if (c == '\n')
             rc |= vd_buf_addstr (out, "\\n");
         else if (c == '\r')
             rc |= vd_buf_addstr (out, "\\r");
@@ -73,17 +72,16 @@ vd_json_escape (vd_buf_t *out, const char *str, size_t len)
         else if (c >= 0x80) {
             i += s_utf8_copy (out, s + i, len - i, &rc);
             continue;
-        }
-        else
-            rc |= vd_buf_addc (out, (char) c);
+        } else
+            rc |= vd_buf_addc (out, (char)c);
         i++;
     }
     return rc ? -1 : 0;
 }
 
 static void
-s_emit (vd_log_level_t level, const char *detail, const char *hint,
-        const char *file, long line, const char *msg)
+s_emit (vd_log_level_t level, const char *detail, const char *hint, const char *file, long line,
+        const char *msg)
 {
     if (level < s_min_level)
         return;
@@ -97,7 +95,7 @@ s_emit (vd_log_level_t level, const char *detail, const char *hint,
     vd_buf_t b;
     vd_buf_init (&b, 64 * 1024);
     vd_buf_printf (&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"service\":\"%s\"", ts,
-                   (long) tv.tv_usec / 1000, s_level_names[level], s_service);
+                   (long)tv.tv_usec / 1000, s_level_names[level], s_service);
     if (s_run_id)
         vd_buf_printf (&b, ",\"run_id\":%" PRId64, s_run_id);
     vd_buf_addstr (&b, ",\"msg\":\"");
@@ -123,7 +121,7 @@ s_emit (vd_log_level_t level, const char *detail, const char *hint,
     vd_buf_addstr (&b, "}\n");
     /* one write per line so lines of concurrent threads never interleave */
     ssize_t rc = write (STDERR_FILENO, vd_buf_str (&b), b.len);
-    (void) rc; /* nowhere left to report a failed log write */
+    (void)rc; /* nowhere left to report a failed log write */
     vd_buf_free (&b);
 }
 
@@ -141,8 +139,7 @@ vd_log (vd_log_level_t level, const char *fmt, ...)
 }
 
 void
-vd_log_detail (vd_log_level_t level, const char *detail, const char *hint,
-               const char *fmt, ...)
+vd_log_detail (vd_log_level_t level, const char *detail, const char *hint, const char *fmt, ...)
 {
     if (level < s_min_level)
         return;

@@ -20,11 +20,10 @@ int vd_log_level_parse (const char *name, vd_log_level_t *level);
 /*  The run the following lines belong to (0: none). */
 void vd_log_set_run (int64_t run_id);
 
-void vd_log (vd_log_level_t level, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+void vd_log (vd_log_level_t level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 /*  Logs msg with a detail and an optional hint (either may be NULL). */
-void vd_log_detail (vd_log_level_t level, const char *detail, const char *hint,
-                    const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+void vd_log_detail (vd_log_level_t level, const char *detail, const char *hint, const char *fmt,
+                    ...) __attribute__ ((format (printf, 4, 5)));
 /*  Logs a vd_error_t at the given level (msg, detail, hint, file:line). */
 void vd_log_error (vd_log_level_t level, const vd_error_t *err);
 

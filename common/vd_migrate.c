@@ -88,7 +88,7 @@ static const char *s_steps[] = {
     "CREATE INDEX contact_history_email ON canonical.contact_history (email);",
 };
 
-#define NSTEPS ((int) (sizeof s_steps / sizeof s_steps[0]))
+#define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))
 
 int
 vd_db_schema_version (void)
@@ -102,14 +102,14 @@ s_reconcile_table (PGconn *conn, const vd_table_t *t, vd_error_t *err)
 {
     vd_buf_t sql;
     vd_buf_init (&sql, 64 * 1024);
-    vd_buf_printf (&sql, "CREATE TABLE IF NOT EXISTS canonical.%s (%s text PRIMARY KEY);",
-                   t->name, t->key);
+    vd_buf_printf (&sql, "CREATE TABLE IF NOT EXISTS canonical.%s (%s text PRIMARY KEY);", t->name,
+                   t->key);
     for (size_t i = 0; i < t->ncolumns; i++) {
         const vd_column_t *c = &t->columns[i];
         if (c->flags & VD_COL_KEY)
             continue;
-        vd_buf_printf (&sql, "ALTER TABLE canonical.%s ADD COLUMN IF NOT EXISTS %s %s%s;",
-                       t->name, c->name, vd_schema_sql_type (c->type),
+        vd_buf_printf (&sql, "ALTER TABLE canonical.%s ADD COLUMN IF NOT EXISTS %s %s%s;", t->name,
+                       c->name, vd_schema_sql_type (c->type),
                        strcmp (c->name, "synced_at") == 0 ? " NOT NULL DEFAULT now()" : "");
     }
     int rc = vd_db_script (conn, vd_buf_str (&sql), err);
@@ -120,24 +120,23 @@ s_reconcile_table (PGconn *conn, const vd_table_t *t, vd_error_t *err)
 static int
 s_run_steps (PGconn *conn, vd_error_t *err)
 {
-    PGresult *res = vd_db_exec (conn,
-                                "SELECT coalesce(max(version), 0) FROM ops.schema_migrations",
+    PGresult *res = vd_db_exec (conn, "SELECT coalesce(max(version), 0) FROM ops.schema_migrations",
                                 0, NULL, err);
     if (!res)
         return -1;
     int64_t done = 0;
     vd_parse_int (PQgetvalue (res, 0, 0), 0, INT_MAX, &done);
     PQclear (res);
-    for (int v = (int) done + 1; v <= NSTEPS; v++) {
+    for (int v = (int)done + 1; v <= NSTEPS; v++) {
         char version[16];
         snprintf (version, sizeof version, "%d", v);
-        const char *params[] = { version };
+        const char *params[] = {version};
         if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
             return -1;
-        if (vd_db_script (conn, s_steps[v - 1], err) < 0
-            || vd_db_command (conn, "INSERT INTO ops.schema_migrations (version) VALUES ($1)",
-                              1, params, err) < 0
-            || vd_db_command (conn, "COMMIT", 0, NULL, err) < 0) {
+        if (vd_db_script (conn, s_steps[v - 1], err) < 0 ||
+            vd_db_command (conn, "INSERT INTO ops.schema_migrations (version) VALUES ($1)", 1,
+                           params, err) < 0 ||
+            vd_db_command (conn, "COMMIT", 0, NULL, err) < 0) {
             vd_db_command (conn, "ROLLBACK", 0, NULL, NULL);
             vd_error_detail (err, "migration step %d", v);
             return -1;
@@ -152,13 +151,13 @@ vd_db_migrate (PGconn *conn, vd_error_t *err)
     if (vd_db_command (conn, MIGRATE_LOCK, 0, NULL, err) < 0)
         return -1;
     int rc = vd_db_script (conn,
-                            "SET client_min_messages = warning;"
-                            "CREATE SCHEMA IF NOT EXISTS canonical;"
-                            "CREATE SCHEMA IF NOT EXISTS ops;"
-                            "CREATE TABLE IF NOT EXISTS ops.schema_migrations ("
-                            "  version integer PRIMARY KEY,"
-                            "  applied_at timestamptz NOT NULL DEFAULT now())",
-                            err);
+                           "SET client_min_messages = warning;"
+                           "CREATE SCHEMA IF NOT EXISTS canonical;"
+                           "CREATE SCHEMA IF NOT EXISTS ops;"
+                           "CREATE TABLE IF NOT EXISTS ops.schema_migrations ("
+                           "  version integer PRIMARY KEY,"
+                           "  applied_at timestamptz NOT NULL DEFAULT now())",
+                           err);
     for (int i = 0; rc == 0 && i < VD_TABLE_COUNT; i++)
         rc = s_reconcile_table (conn, vd_schema_table (i), err);
     if (rc == 0)

@@ -31,18 +31,17 @@ vd_msg_decode (const char *data, size_t len, msgpack_unpacked *unpacked, vd_msg_
         return vd_error_set (err, VD_ERR_PERMANENT, "unsupported envelope version");
     if (vd_mp_int (&a[1], &kind) < 0 || kind < VD_MSG_RAW || kind > VD_MSG_END)
         return vd_error_set (err, VD_ERR_PERMANENT, "unknown message kind");
-    if (vd_mp_int (&a[2], &run_id) < 0 || run_id <= 0 || vd_mp_int (&a[3], &seq) < 0
-        || seq < 0)
+    if (vd_mp_int (&a[2], &run_id) < 0 || run_id <= 0 || vd_mp_int (&a[3], &seq) < 0 || seq < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "bad run id or sequence number");
-    if (vd_mp_int (&a[4], &table) < 0 || table < -1 || table >= VD_TABLE_COUNT
-        || (kind != VD_MSG_END && table < 0))
+    if (vd_mp_int (&a[4], &table) < 0 || table < -1 || table >= VD_TABLE_COUNT ||
+        (kind != VD_MSG_END && table < 0))
         return vd_error_set (err, VD_ERR_PERMANENT, "bad table number");
     if (a[5].type != MSGPACK_OBJECT_MAP)
         return vd_error_set (err, VD_ERR_PERMANENT, "message body is not a map");
-    out->kind = (int) kind;
+    out->kind = (int)kind;
     out->run_id = run_id;
-    out->seq = (uint64_t) seq;
-    out->table = (int) table;
+    out->seq = (uint64_t)seq;
+    out->table = (int)table;
     out->body = &a[5];
     return 0;
 }
@@ -55,8 +54,8 @@ vd_mp_get (const msgpack_object *map, const char *key)
     size_t klen = strlen (key);
     for (uint32_t i = 0; i < map->via.map.size; i++) {
         const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen
-            && memcmp (k->via.str.ptr, key, klen) == 0)
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
+            memcmp (k->via.str.ptr, key, klen) == 0)
             return &map->via.map.ptr[i].val;
     }
     return NULL;
@@ -93,7 +92,7 @@ vd_mp_int (const msgpack_object *obj, int64_t *out)
     if (obj->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
         if (obj->via.u64 > INT64_MAX)
             return -1;
-        *out = (int64_t) obj->via.u64;
+        *out = (int64_t)obj->via.u64;
         return 0;
     }
     if (obj->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
@@ -143,17 +142,17 @@ vd_msg_test (bool verbose)
     msgpack_unpacked_init (&u);
     vd_msg_t m;
     vd_error_t err;
-    if (vd_msg_decode (sb.data, sb.size, &u, &m, &err) != 0 || m.kind != VD_MSG_CANON
-        || m.run_id != 42 || m.seq != 7 || m.table != VD_TABLE_SALES)
+    if (vd_msg_decode (sb.data, sb.size, &u, &m, &err) != 0 || m.kind != VD_MSG_CANON ||
+        m.run_id != 42 || m.seq != 7 || m.table != VD_TABLE_SALES)
         failures++;
     char file[32];
-    if (vd_mp_copy (vd_mp_get (m.body, "file"), file, sizeof file) != 0
-        || strcmp (file, "ventes.csv") != 0 || vd_mp_get (m.body, "nope"))
+    if (vd_mp_copy (vd_mp_get (m.body, "file"), file, sizeof file) != 0 ||
+        strcmp (file, "ventes.csv") != 0 || vd_mp_get (m.body, "nope"))
         failures++;
     msgpack_unpacked_destroy (&u);
 
     /* bad input: truncated, garbage, wrong shape, trailing bytes */
-    const char *bad[] = { "\x96\x01", "garbage", "\x93\x01\x02\x03", "\xc0" };
+    const char *bad[] = {"\x96\x01", "garbage", "\x93\x01\x02\x03", "\xc0"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         msgpack_unpacked_init (&u);
         if (vd_msg_decode (bad[i], strlen (bad[i]), &u, &m, &err) == 0)

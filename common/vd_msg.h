@@ -40,24 +40,23 @@
 typedef enum { VD_MSG_RAW = 1, VD_MSG_CANON = 2, VD_MSG_END = 3 } vd_msg_kind_t;
 
 #define VD_MSG_VERSION 1
-#define VD_MSG_MAX_BYTES (64 * 1024 * 1024)  /* one message, received     */
+#define VD_MSG_MAX_BYTES (64 * 1024 * 1024) /* one message, received     */
 
 typedef struct {
     int kind;
     int64_t run_id;
     uint64_t seq;
     int table;
-    const msgpack_object *body;   /* a map; lives in the unpacked zone     */
+    const msgpack_object *body; /* a map; lives in the unpacked zone     */
 } vd_msg_t;
 
 /*  Writes the envelope header; the caller then packs the body map. */
-void vd_msg_pack_header (msgpack_packer *pk, int kind, int64_t run_id, uint64_t seq,
-                         int table);
+void vd_msg_pack_header (msgpack_packer *pk, int kind, int64_t run_id, uint64_t seq, int table);
 /*  Decodes and checks a frame: unpacked must be initialised by the caller
     (msgpack_unpacked_init) and destroyed after use of out. Returns 0, or
     -1 with err (wrong version, kind, shape, table out of range). */
-int vd_msg_decode (const char *data, size_t len, msgpack_unpacked *unpacked,
-                   vd_msg_t *out, vd_error_t *err);
+int vd_msg_decode (const char *data, size_t len, msgpack_unpacked *unpacked, vd_msg_t *out,
+                   vd_error_t *err);
 
 /*  Helpers over msgpack objects (NULL-safe; no allocation). */
 const msgpack_object *vd_mp_get (const msgpack_object *map, const char *key);

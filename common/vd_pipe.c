@@ -26,8 +26,8 @@ vd_pipe_new (int type, const char *endpoint, int hwm, vd_error_t *err)
 }
 
 int
-vd_pipe_send (zsock_t *sock, const void *data, size_t len, vd_ctl_t *ctl,
-              vd_pipe_stop_fn *stop, void *arg)
+vd_pipe_send (zsock_t *sock, const void *data, size_t len, vd_ctl_t *ctl, vd_pipe_stop_fn *stop,
+              void *arg)
 {
     while (true) {
         if (zmq_send (zsock_resolve (sock), data, len, 0) >= 0)

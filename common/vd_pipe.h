@@ -21,7 +21,7 @@ zsock_t *vd_pipe_new (int type, const char *endpoint, int hwm, vd_error_t *err);
 
 /*  Sends one frame (copied). Returns 0 when queued, -1 when stop said so,
     the process was interrupted, or the socket failed for another reason. */
-int vd_pipe_send (zsock_t *sock, const void *data, size_t len, vd_ctl_t *ctl,
-                  vd_pipe_stop_fn *stop, void *arg);
+int vd_pipe_send (zsock_t *sock, const void *data, size_t len, vd_ctl_t *ctl, vd_pipe_stop_fn *stop,
+                  void *arg);
 
 #endif

@@ -7,6 +7,7 @@
 */
 #include "vendange.h"
 
+// clang-format off
 #define COMMON_COLUMNS                                                        \
     { "source", VD_SQL_TEXT, VD_COL_REQUIRED, VD_RULE_SOURCE, { NULL } },     \
     { "source_id", VD_SQL_TEXT, VD_COL_REQUIRED, VD_RULE_SOURCE_ID, { NULL } }
@@ -128,8 +129,9 @@ static const vd_table_t s_tables[VD_TABLE_COUNT] = {
     [VD_TABLE_CONTACTS] = { "contact_history", "contact_key", VD_KEY_SOURCE_PREFIX,
                             { { "event_id", false } }, 0, COLUMNS (s_contacts) },
 };
+// clang-format on
 
-static const char *s_sources[] = { "isavigne", "odoo", "brevo", "powerautomate" };
+static const char *s_sources[] = {"isavigne", "odoo", "brevo", "powerautomate"};
 
 const vd_table_t *
 vd_schema_table (int id)
@@ -151,7 +153,7 @@ vd_schema_column (const vd_table_t *t, const char *name)
 {
     for (size_t i = 0; i < t->ncolumns; i++)
         if (strcmp (t->columns[i].name, name) == 0)
-            return (int) i;
+            return (int)i;
     return -1;
 }
 
@@ -174,10 +176,14 @@ const char *
 vd_schema_sql_type (vd_sql_type_t type)
 {
     static const char *names[] = {
-        [VD_SQL_TEXT] = "text",       [VD_SQL_TEXT_ARRAY] = "text[]",
-        [VD_SQL_INT] = "integer",     [VD_SQL_NUMERIC] = "numeric",
-        [VD_SQL_BOOL] = "boolean",    [VD_SQL_DATE] = "date",
-        [VD_SQL_TIMESTAMPTZ] = "timestamptz", [VD_SQL_JSONB] = "jsonb",
+        [VD_SQL_TEXT] = "text",
+        [VD_SQL_TEXT_ARRAY] = "text[]",
+        [VD_SQL_INT] = "integer",
+        [VD_SQL_NUMERIC] = "numeric",
+        [VD_SQL_BOOL] = "boolean",
+        [VD_SQL_DATE] = "date",
+        [VD_SQL_TIMESTAMPTZ] = "timestamptz",
+        [VD_SQL_JSONB] = "jsonb",
     };
     return names[type];
 }
@@ -222,15 +228,14 @@ vd_schema_test (bool verbose)
         const vd_table_t *t = vd_schema_table (i);
         /* the key is the first column, carried, required; every table has
            source, source_id and synced_at; names are unique */
-        if (strcmp (t->columns[0].name, t->key) != 0
-            || !(t->columns[0].flags & VD_COL_KEY)
-            || vd_schema_column (t, "source") < 0 || vd_schema_column (t, "source_id") < 0
-            || vd_schema_column (t, "synced_at") < 0) {
+        if (strcmp (t->columns[0].name, t->key) != 0 || !(t->columns[0].flags & VD_COL_KEY) ||
+            vd_schema_column (t, "source") < 0 || vd_schema_column (t, "source_id") < 0 ||
+            vd_schema_column (t, "synced_at") < 0) {
             fprintf (stderr, "vd_schema: table %s is malformed\n", t->name);
             failures++;
         }
         for (size_t c = 0; c < t->ncolumns; c++)
-            if (vd_schema_column (t, t->columns[c].name) != (int) c) {
+            if (vd_schema_column (t, t->columns[c].name) != (int)c) {
                 fprintf (stderr, "vd_schema: %s.%s twice\n", t->name, t->columns[c].name);
                 failures++;
             }
@@ -241,15 +246,15 @@ vd_schema_test (bool verbose)
                     vd_schema_ncarried (t));
     }
     const vd_table_t *sales = vd_schema_table (VD_TABLE_SALES);
-    if (!vd_schema_has_input (sales, "line_no") || !vd_schema_has_input (sales, "margin")
-        || !vd_schema_has_input (sales, "date_sale") || vd_schema_has_input (sales, "segment")
-        || vd_schema_has_input (vd_schema_table (VD_TABLE_PRODUCTS), "true"))
+    if (!vd_schema_has_input (sales, "line_no") || !vd_schema_has_input (sales, "margin") ||
+        !vd_schema_has_input (sales, "date_sale") || vd_schema_has_input (sales, "segment") ||
+        vd_schema_has_input (vd_schema_table (VD_TABLE_PRODUCTS), "true"))
         failures++;
-    if (vd_schema_table_id ("nope") != -1 || vd_schema_source_id ("odoo") != 1
-        || vd_schema_source_id ("x") != -1)
+    if (vd_schema_table_id ("nope") != -1 || vd_schema_source_id ("odoo") != 1 ||
+        vd_schema_source_id ("x") != -1)
         failures++;
-    if (vd_schema_ncarried (vd_schema_table (VD_TABLE_CUSTOMERS))
-        != vd_schema_table (VD_TABLE_CUSTOMERS)->ncolumns - 8)
+    if (vd_schema_ncarried (vd_schema_table (VD_TABLE_CUSTOMERS)) !=
+        vd_schema_table (VD_TABLE_CUSTOMERS)->ncolumns - 8)
         failures++;
     return failures ? -1 : 0;
 }

@@ -28,19 +28,19 @@ typedef enum {
     A failure on a VD_COL_REQUIRED column rejects the record; on another
     column it nulls the value and adds a warning with the raw value. */
 typedef enum {
-    VD_RULE_DERIVED,        /* set by the loader, not carried            */
-    VD_RULE_KEY,            /* the table's key (vd_table_t.key_kind)     */
-    VD_RULE_SOURCE,         /* the record's source name                  */
-    VD_RULE_SOURCE_ID,      /* id in the source (vd_table_t.id_parts)    */
-    VD_RULE_TEXT,           /* cleaned text                              */
-    VD_RULE_LOWER,          /* cleaned, folded text (units, channels)    */
-    VD_RULE_EMAIL,          /* lower-cased email (kept when invalid)     */
-    VD_RULE_EMAIL_INVALID,  /* bool: in[0] is a non-empty invalid email  */
+    VD_RULE_DERIVED,       /* set by the loader, not carried            */
+    VD_RULE_KEY,           /* the table's key (vd_table_t.key_kind)     */
+    VD_RULE_SOURCE,        /* the record's source name                  */
+    VD_RULE_SOURCE_ID,     /* id in the source (vd_table_t.id_parts)    */
+    VD_RULE_TEXT,          /* cleaned text                              */
+    VD_RULE_LOWER,         /* cleaned, folded text (units, channels)    */
+    VD_RULE_EMAIL,         /* lower-cased email (kept when invalid)     */
+    VD_RULE_EMAIL_INVALID, /* bool: in[0] is a non-empty invalid email  */
     VD_RULE_PHONE,
-    VD_RULE_MONEY,          /* in[0] excl. VAT, else in[1] incl. VAT / (1+rate) */
+    VD_RULE_MONEY, /* in[0] excl. VAT, else in[1] incl. VAT / (1+rate) */
     VD_RULE_NUMBER,
     VD_RULE_INT,
-    VD_RULE_VINTAGE,        /* 4-digit year 1900..2100, or text holding one */
+    VD_RULE_VINTAGE, /* 4-digit year 1900..2100, or text holding one */
     VD_RULE_DATE,
     VD_RULE_INSTANT,        /* timestamptz; local times in the configured zone */
     VD_RULE_BOOL,           /* oui/non/yes/no/true/false/1/0; in[1] a default */
@@ -59,13 +59,15 @@ typedef enum {
     VD_RULE_JSON            /* the input as jsonb text                    */
 } vd_rule_t;
 
-#define VD_COL_KEY       0x01  /* the primary key                           */
-#define VD_COL_REQUIRED  0x02  /* unusable value rejects the record         */
-#define VD_COL_STICKY    0x04  /* bool a sync never clears (consent flags);
-                                  with in[2] set, cleared when that column
-                                  changes (email_invalid follows email)    */
-#define VD_COL_NOCOMPARE 0x08  /* written, but a change alone does not make
-                                  the row "updated"                         */
+#define VD_COL_KEY 0x01      /* the primary key                           */
+#define VD_COL_REQUIRED 0x02 /* unusable value rejects the record         */
+#define VD_COL_STICKY                                                                              \
+    0x04 /* bool a sync never clears (consent flags);                                              \
+            with in[2] set, cleared when that column                                               \
+            changes (email_invalid follows email)    */
+#define VD_COL_NOCOMPARE                                                                           \
+    0x08 /* written, but a change alone does not make                                              \
+            the row "updated"                         */
 
 typedef struct {
     const char *name;
@@ -76,26 +78,27 @@ typedef struct {
 } vd_column_t;
 
 typedef enum {
-    VD_KEY_SOURCE_PREFIX,   /* "<source>-<source_id>"                      */
-    VD_KEY_PRODUCT_CODE     /* normalised product code, else "<SOURCE>-<source_id>" */
+    VD_KEY_SOURCE_PREFIX, /* "<source>-<source_id>"                      */
+    VD_KEY_PRODUCT_CODE   /* normalised product code, else "<SOURCE>-<source_id>" */
 } vd_key_kind_t;
 
 typedef struct {
-    const char *name;       /* input field                                  */
-    bool as_code;           /* normalised like a product code               */
+    const char *name; /* input field                                  */
+    bool as_code;     /* normalised like a product code               */
 } vd_id_part_t;
 
-#define VD_TABLE_KEY_MAPPED 0x01  /* keys kept in ops.key_map (stable codes) */
-#define VD_TABLE_ODOO_WINS  0x02  /* once Odoo wrote a row, other sources don't */
-#define VD_TABLE_CUSTOMER_AGG 0x04 /* changed rows mark their customer_key dirty:
-                                     aggregates recomputed at the run's end */
+#define VD_TABLE_KEY_MAPPED 0x01 /* keys kept in ops.key_map (stable codes) */
+#define VD_TABLE_ODOO_WINS 0x02  /* once Odoo wrote a row, other sources don't */
+#define VD_TABLE_CUSTOMER_AGG                                                                      \
+    0x04 /* changed rows mark their customer_key dirty:                                            \
+           aggregates recomputed at the run's end */
 
 typedef struct {
-    const char *name;            /* "sales_lines"                           */
-    const char *key;             /* key column                              */
+    const char *name; /* "sales_lines"                           */
+    const char *key;  /* key column                              */
     vd_key_kind_t key_kind;
-    vd_id_part_t id_parts[3];    /* source_id = parts joined by '-', unless
-                                    the input field "source_id" is given    */
+    vd_id_part_t id_parts[3]; /* source_id = parts joined by '-', unless
+                                 the input field "source_id" is given    */
     unsigned flags;
     const vd_column_t *columns;
     size_t ncolumns;

@@ -3,11 +3,11 @@
 #include "vd_pipe.h"
 #include "vd_service.h"
 
-#define DATA_HWM 100   /* messages queued per socket: back pressure past it */
+#define DATA_HWM 100 /* messages queued per socket: back pressure past it */
 
 int
-vd_service_start (const vd_service_info_t *info, int argc, char **argv,
-                  vd_config_t **config, vd_ctl_t **ctl)
+vd_service_start (const vd_service_info_t *info, int argc, char **argv, vd_config_t **config,
+                  vd_ctl_t **ctl)
 {
     if (argc > 1 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
         fputs (info->usage, stdout);
@@ -27,9 +27,9 @@ vd_service_start (const vd_service_info_t *info, int argc, char **argv,
         vd_warn ("unknown VENDANGE_LOG_LEVEL \"%s\": using info",
                  vd_config_str (*config, VD_CFG_LOG_LEVEL));
     vd_log_init (info->role, level);
-    zsys_init ();   /* SIGINT/SIGTERM set zsys_interrupted */
+    zsys_init (); /* SIGINT/SIGTERM set zsys_interrupted */
     *ctl = vd_ctl_new (vd_config_str (*config, VD_CFG_ORCHESTRATOR_ENDPOINT), info->role,
-                       info->kind, (int) vd_config_int (*config, VD_CFG_HEARTBEAT_MS), &err);
+                       info->kind, (int)vd_config_int (*config, VD_CFG_HEARTBEAT_MS), &err);
     if (!*ctl) {
         vd_log_error (VD_LOG_ERROR, &err);
         vd_config_destroy (config);
@@ -39,8 +39,7 @@ vd_service_start (const vd_service_info_t *info, int argc, char **argv,
 }
 
 zsock_t *
-vd_service_pipe (const vd_config_t *config, vd_cfg_key_t key, int type, bool bind,
-                 vd_error_t *err)
+vd_service_pipe (const vd_config_t *config, vd_cfg_key_t key, int type, bool bind, vd_error_t *err)
 {
     char endpoint[512];
     snprintf (endpoint, sizeof endpoint, "%c%s", bind ? '@' : '>', vd_config_str (config, key));

@@ -10,16 +10,16 @@
 #include "vd_ctl.h"
 
 typedef struct {
-    const char *role;       /* "normalizer", "extractor-isavigne"           */
-    const char *kind;       /* connector type an extractor serves, or NULL */
-    unsigned mask;          /* VD_SVC_* keys it reads                        */
-    const char *usage;      /* --help text before the configuration list   */
+    const char *role;  /* "normalizer", "extractor-isavigne"           */
+    const char *kind;  /* connector type an extractor serves, or NULL */
+    unsigned mask;     /* VD_SVC_* keys it reads                        */
+    const char *usage; /* --help text before the configuration list   */
 } vd_service_info_t;
 
 /*  Returns 1 when --help was answered (exit 0), -1 when the service cannot
     start (the reason is logged; exit 1), 0 with *config and *ctl set. */
-int vd_service_start (const vd_service_info_t *info, int argc, char **argv,
-                      vd_config_t **config, vd_ctl_t **ctl);
+int vd_service_start (const vd_service_info_t *info, int argc, char **argv, vd_config_t **config,
+                      vd_ctl_t **ctl);
 
 /*  A PUSH or PULL socket on the endpoint of a configuration key: bound
     (bind) or connected. NULL with err. */

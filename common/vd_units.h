@@ -37,8 +37,7 @@ int vd_units_parse (vd_units_t *self, const char *text, size_t len, vd_error_t *
 /*  Same, from a file path (err->file set). */
 int vd_units_load (vd_units_t *self, const char *path, vd_error_t *err);
 /*  Factor for a unit as written in a source. false when unknown or empty. */
-bool vd_units_lookup (const vd_units_t *self, const char *unit, size_t len,
-                      vd_dec_t *factor);
+bool vd_units_lookup (const vd_units_t *self, const char *unit, size_t len, vd_dec_t *factor);
 /*  The folded form of a unit name, appended to out: accents removed,
     lower case, white space, dots, commas, dashes and underscores dropped
     ("Mag 150" -> "mag150", "37,5 cl" -> "375cl"). Returns 0, -1 when the

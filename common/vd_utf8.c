@@ -239,4 +239,3 @@ vd_text_to_utf8 (const char *encoding, const char *in, size_t len, vd_buf_t *out
         s_truncate (out, start);
     return rc;
 }
-

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VD_UTF8_INVALID 0x110000u    /* vd_utf8_decode: not a valid sequence */
+#define VD_UTF8_INVALID 0x110000u /* vd_utf8_decode: not a valid sequence */
 #define VD_UTF8_REPLACEMENT "\xEF\xBF\xBD"
 
 /*  Decodes one sequence at s (len >= 1). Returns the bytes consumed: the

@@ -50,7 +50,7 @@ load_agg_update (PGconn *conn, const load_agg_rules_t *rules, vd_error_t *err)
     snprintf (p[1], sizeof p[1], "%" PRId64, rules->vip_orders);
     snprintf (p[2], sizeof p[2], "%" PRId64, rules->at_risk_days);
     snprintf (p[3], sizeof p[3], "%" PRId64, rules->inactive_days);
-    const char *params[] = { p[0], p[1], p[2], p[3] };
+    const char *params[] = {p[0], p[1], p[2], p[3]};
     if (vd_db_command (conn, s_aggregates, 0, NULL, err) < 0)
         return -1;
     return vd_db_command (conn, s_segments, 4, params, err);

@@ -11,7 +11,7 @@
 #include "vd_db.h"
 
 typedef struct {
-    int64_t vip_spent;      /* EUR excl. VAT */
+    int64_t vip_spent; /* EUR excl. VAT */
     int64_t vip_orders;
     int64_t at_risk_days;
     int64_t inactive_days;

@@ -31,8 +31,8 @@ load_copy_text (vd_buf_t *b, const char *s, size_t len)
         return s_escape (b, s, len);
     vd_buf_t clean;
     vd_buf_init (&clean, len * 3 + 16);
-    int rc = vd_text_to_utf8 ("utf-8", s, len, &clean) < 0 ? -1
-                                                          : s_escape (b, clean.data, clean.len);
+    int rc =
+        vd_text_to_utf8 ("utf-8", s, len, &clean) < 0 ? -1 : s_escape (b, clean.data, clean.len);
     vd_buf_free (&clean);
     return rc;
 }
@@ -102,7 +102,7 @@ load_copy_run (PGconn *conn, const char *sql, const char *data, size_t len, vd_e
     const size_t chunk = 1024 * 1024;
     for (size_t off = 0; off < len && rc == 0; off += chunk) {
         size_t n = len - off < chunk ? len - off : chunk;
-        if (PQputCopyData (conn, data + off, (int) n) != 1)
+        if (PQputCopyData (conn, data + off, (int)n) != 1)
             rc = -1;
     }
     if (PQputCopyEnd (conn, rc == 0 ? NULL : "could not send data") != 1)

@@ -17,8 +17,7 @@ int load_copy_text (vd_buf_t *b, const char *s, size_t len);
     array of strings as a PostgreSQL array literal). -1 on another type. */
 int load_copy_value (vd_buf_t *b, const msgpack_object *v);
 /*  Runs `sql` (a COPY ... FROM STDIN) with data. Returns 0, -1 with err. */
-int load_copy_run (PGconn *conn, const char *sql, const char *data, size_t len,
-                   vd_error_t *err);
+int load_copy_run (PGconn *conn, const char *sql, const char *data, size_t len, vd_error_t *err);
 
 int load_copy_test (bool verbose);
 

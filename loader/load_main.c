@@ -29,10 +29,10 @@ typedef struct {
     PGconn *conn;
     load_sql_t sql[VD_TABLE_COUNT];
     load_agg_rules_t agg;
-    zhashx_t *runs;            /* run id text -> load_run_t                */
+    zhashx_t *runs; /* run id text -> load_run_t                */
     int64_t aborted[ABORTED_RING];
     int naborted;
-    zframe_t *held;            /* a frame waiting for the database         */
+    zframe_t *held; /* a frame waiting for the database         */
     int64_t last_message_ms;
     int64_t retry_at_ms;
     int backoff_ms;
@@ -49,7 +49,7 @@ s_heartbeat (void *ctl)
 static void
 s_run_destructor (void **item)
 {
-    load_run_destroy ((load_run_t **) item);
+    load_run_destroy ((load_run_t **)item);
 }
 
 static bool
@@ -73,8 +73,8 @@ s_forget_run (self_t *self, int64_t run_id)
 static void
 s_send (self_t *self, const char *type, int64_t run_id, int64_t records, const vd_error_t *err)
 {
-    json_t *msg = json_pack ("{s:s, s:I, s:I}", "type", type, "run_id", (json_int_t) run_id,
-                             "records", (json_int_t) records);
+    json_t *msg = json_pack ("{s:s, s:I, s:I}", "type", type, "run_id", (json_int_t)run_id,
+                             "records", (json_int_t)records);
     if (msg && err)
         json_object_set_new (msg, "error",
                              json_pack ("{s:s, s:s}", "reason", err->msg, "detail", err->detail));
@@ -136,8 +136,9 @@ s_flush (self_t *self, load_run_t *run)
         return 0;
     vd_log_set_run (load_run_id (run));
     int table = load_run_table (run);
-    int rc = s_db_ready (self, &err) < 0 ? -1
-                                         : load_run_flush (run, self->conn, &self->sql[table], &err);
+    int rc = s_db_ready (self, &err) < 0
+                 ? -1
+                 : load_run_flush (run, self->conn, &self->sql[table], &err);
     if (rc < 0 && err.kind == VD_ERR_TRANSIENT) {
         s_db_failed (self, &err);
         vd_log_set_run (0);
@@ -209,8 +210,7 @@ s_handle_data (self_t *self, zframe_t *frame)
     vd_error_t err;
     vd_error_clear (&err);
     int rc = 0;
-    if (vd_msg_decode ((const char *) zframe_data (frame), zframe_size (frame), &u, &msg,
-                       &err) < 0)
+    if (vd_msg_decode ((const char *)zframe_data (frame), zframe_size (frame), &u, &msg, &err) < 0)
         vd_log_error (VD_LOG_ERROR, &err);
     else if (!s_is_aborted (self, msg.run_id)) {
         load_run_t *run = s_run (self, msg.run_id);
@@ -220,11 +220,10 @@ s_handle_data (self_t *self, zframe_t *frame)
         else if (msg.kind == VD_MSG_END) {
             if (load_run_end (run, &msg, &err) < 0)
                 s_run_failed (self, run, &err);
-        }
-        else if (table >= 0 && table != msg.table && s_flush (self, run) < 0)
-            rc = -1;   /* the buffer holds another table: commit it first */
+        } else if (table >= 0 && table != msg.table && s_flush (self, run) < 0)
+            rc = -1; /* the buffer holds another table: commit it first */
         else if (s_is_aborted (self, msg.run_id))
-            ;          /* the flush failed the run */
+            ; /* the flush failed the run */
         else if (load_run_add (run, &msg, &err) < 0)
             s_run_failed (self, run, &err);
     }
@@ -245,7 +244,7 @@ s_work (self_t *self)
         size_t pending = load_run_pending (run);
         if (pending && (idle || pending >= self->batch_rows) && s_flush (self, run) < 0)
             break;
-        run = zhashx_lookup (self->runs, key);   /* a failed run is gone */
+        run = zhashx_lookup (self->runs, key); /* a failed run is gone */
         if (run && load_run_complete (run) && s_finish (self, run) < 0)
             break;
     }
@@ -281,7 +280,7 @@ s_setup (self_t *self, vd_error_t *err)
         vd_config_int (self->config, VD_CFG_SEGMENT_AT_RISK_DAYS),
         vd_config_int (self->config, VD_CFG_SEGMENT_INACTIVE_DAYS),
     };
-    self->batch_rows = (size_t) vd_config_int (self->config, VD_CFG_BATCH_ROWS);
+    self->batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS);
     self->runs = zhashx_new ();
     zhashx_set_destructor (self->runs, s_run_destructor);
     self->input = vd_service_pipe (self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PULL, true, err);
@@ -307,9 +306,8 @@ main (int argc, char **argv)
 {
     static const vd_service_info_t info = {
         "loader", NULL, VD_SVC_LOADER,
-        "usage: loader\nWrites canonical records into PostgreSQL.\n\n"
-    };
-    self_t self = { 0 };
+        "usage: loader\nWrites canonical records into PostgreSQL.\n\n"};
+    self_t self = {0};
     int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
     if (rc != 0)
         return rc > 0 ? 0 : 1;
@@ -339,10 +337,10 @@ main (int argc, char **argv)
                 self.held = frame;
             else
                 zframe_destroy (&frame);
-        }
-        else if (which == vd_ctl_sock (self.ctl))
+        } else if (which == vd_ctl_sock (self.ctl))
             s_handle_control (&self);
-        if (self.held && vd_clock_ms () >= self.retry_at_ms && s_handle_data (&self, self.held) == 0)
+        if (self.held && vd_clock_ms () >= self.retry_at_ms &&
+            s_handle_data (&self, self.held) == 0)
             zframe_destroy (&self.held);
         s_work (&self);
     }

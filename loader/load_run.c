@@ -2,23 +2,23 @@
 #include "load_run.h"
 #include "load_copy.h"
 
-#define BUF_MAX ((size_t) 512 * 1024 * 1024)
+#define BUF_MAX ((size_t)512 * 1024 * 1024)
 
 struct load_run {
     int64_t run_id;
     char run_text[24];
-    int table;              /* table of the buffer, -1 when empty        */
-    vd_buf_t rows;          /* COPY text, one line per canonical row      */
-    size_t *row_start;      /* offset of each line in rows                */
+    int table;         /* table of the buffer, -1 when empty        */
+    vd_buf_t rows;     /* COPY text, one line per canonical row      */
+    size_t *row_start; /* offset of each line in rows                */
     size_t nrows, cap_rows;
-    vd_buf_t rejects;       /* COPY text for ops.rejects                  */
+    vd_buf_t rejects; /* COPY text for ops.rejects                  */
     size_t nrejects;
-    vd_buf_t warnings;      /* COPY text for ops.run_warnings             */
-    int64_t ord;            /* arrival order, for "the later line wins"   */
-    int64_t handled;        /* rows received (buffered or committed)      */
+    vd_buf_t warnings; /* COPY text for ops.run_warnings             */
+    int64_t ord;       /* arrival order, for "the later line wins"   */
+    int64_t handled;   /* rows received (buffered or committed)      */
     int64_t committed;
-    int64_t expected;       /* from END; -1 before                        */
-    json_t *extracted;      /* END's per-table extracted counts           */
+    int64_t expected;  /* from END; -1 before                        */
+    json_t *extracted; /* END's per-table extracted counts           */
 };
 
 load_run_t *
@@ -174,10 +174,10 @@ load_run_add (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
 {
     const vd_table_t *t = vd_schema_table (msg->table);
     const msgpack_object *rows = vd_mp_get (msg->body, "rows");
-    if (msg->kind != VD_MSG_CANON || !rows || rows->type != MSGPACK_OBJECT_ARRAY
-        || s_check_rows (t, rows) < 0)
-        return vd_error_set (err, VD_ERR_PERMANENT,
-                             "malformed canonical message (seq %" PRIu64 ")", msg->seq);
+    if (msg->kind != VD_MSG_CANON || !rows || rows->type != MSGPACK_OBJECT_ARRAY ||
+        s_check_rows (t, rows) < 0)
+        return vd_error_set (err, VD_ERR_PERMANENT, "malformed canonical message (seq %" PRIu64 ")",
+                             msg->seq);
     assert (load_run_table (self) < 0 || load_run_table (self) == msg->table);
     self->table = msg->table;
     size_t file_len = 0;
@@ -194,16 +194,16 @@ load_run_end (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
 {
     int64_t records;
     const msgpack_object *extracted = vd_mp_get (msg->body, "extracted");
-    if (vd_mp_int (vd_mp_get (msg->body, "records"), &records) < 0 || records < 0 || !extracted
-        || extracted->type != MSGPACK_OBJECT_MAP)
+    if (vd_mp_int (vd_mp_get (msg->body, "records"), &records) < 0 || records < 0 || !extracted ||
+        extracted->type != MSGPACK_OBJECT_MAP)
         return vd_error_set (err, VD_ERR_PERMANENT, "malformed END message");
     json_decref (self->extracted);
     self->extracted = json_object ();
     for (uint32_t i = 0; i < extracted->via.map.size; i++) {
         char table[64];
         int64_t n;
-        if (vd_mp_copy (&extracted->via.map.ptr[i].key, table, sizeof table) < 0
-            || vd_schema_table_id (table) < 0 || vd_mp_int (&extracted->via.map.ptr[i].val, &n) < 0)
+        if (vd_mp_copy (&extracted->via.map.ptr[i].key, table, sizeof table) < 0 ||
+            vd_schema_table_id (table) < 0 || vd_mp_int (&extracted->via.map.ptr[i].val, &n) < 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "malformed END message");
         json_object_set_new (self->extracted, table, json_integer (n));
     }
@@ -220,13 +220,12 @@ s_merge_rows (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from
     const vd_table_t *t = vd_schema_table (self->table);
     size_t start = self->row_start[from];
     size_t end = to < self->nrows ? self->row_start[to] : self->rows.len;
-    const char *params[] = { self->run_text, t->name };
-    const char *table_param[] = { t->name };
+    const char *params[] = {self->run_text, t->name};
+    const char *table_param[] = {t->name};
     if (load_copy_run (conn, sql->copy, self->rows.data + start, end - start, err) < 0)
         return -1;
-    if (sql->key_map
-        && (vd_db_command (conn, sql->key_map, 1, table_param, err) < 0
-            || vd_db_command (conn, sql->key_apply, 1, table_param, err) < 0))
+    if (sql->key_map && (vd_db_command (conn, sql->key_map, 1, table_param, err) < 0 ||
+                         vd_db_command (conn, sql->key_apply, 1, table_param, err) < 0))
         return -1;
     if (vd_db_command (conn, sql->duplicates, 2, params, err) < 0)
         return -1;
@@ -257,18 +256,18 @@ s_reject_row (load_run_t *self, size_t i, const vd_error_t *why)
     const char *tab2 = NULL, *tab1 = NULL;
     for (size_t k = len; k > 0 && !tab2; k--)
         if (line_text[k - 1] == '\t')
-            tab1 ? (void) (tab2 = line_text + k - 1) : (void) (tab1 = line_text + k - 1);
+            tab1 ? (void)(tab2 = line_text + k - 1) : (void)(tab1 = line_text + k - 1);
     vd_buf_printf (&self->rejects, "%s\t%s\t", self->run_text, t->name);
-    vd_buf_add (&self->rejects, tab2 + 1, (size_t) (tab1 - tab2 - 1));
+    vd_buf_add (&self->rejects, tab2 + 1, (size_t)(tab1 - tab2 - 1));
     vd_buf_addc (&self->rejects, '\t');
-    vd_buf_add (&self->rejects, tab1 + 1, (size_t) (line_text + len - tab1 - 1));
+    vd_buf_add (&self->rejects, tab1 + 1, (size_t)(line_text + len - tab1 - 1));
     vd_buf_addc (&self->rejects, '\t');
     char reason[600];
     snprintf (reason, sizeof reason, "refused by the database: %s", why->msg);
     load_copy_text (&self->rejects, reason, strlen (reason));
     vd_buf_addc (&self->rejects, '\t');
     /* the canonical values as staged (already COPY-escaped) */
-    vd_buf_add (&self->rejects, line_text, (size_t) (tab2 - line_text));
+    vd_buf_add (&self->rejects, line_text, (size_t)(tab2 - line_text));
     vd_buf_addc (&self->rejects, '\n');
     self->nrejects++;
 }
@@ -276,14 +275,14 @@ s_reject_row (load_run_t *self, size_t i, const vd_error_t *why)
 /*  Merges [from, to) under savepoints, halving around rows the server
     refuses; those become rejects. -1 only on a transient error. */
 static int
-s_merge_isolating (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from,
-                   size_t to, int64_t *ins, int64_t *upd, size_t *refused, vd_error_t *err)
+s_merge_isolating (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from, size_t to,
+                   int64_t *ins, int64_t *upd, size_t *refused, vd_error_t *err)
 {
     char stage_clear[128];
     snprintf (stage_clear, sizeof stage_clear, "DELETE FROM stage_%s",
               vd_schema_table (self->table)->name);
-    if (vd_db_command (conn, "SAVEPOINT isolate", 0, NULL, err) < 0
-        || vd_db_command (conn, stage_clear, 0, NULL, err) < 0)
+    if (vd_db_command (conn, "SAVEPOINT isolate", 0, NULL, err) < 0 ||
+        vd_db_command (conn, stage_clear, 0, NULL, err) < 0)
         return -1;
     int64_t i = 0, u = 0;
     if (s_merge_rows (self, conn, sql, from, to, &i, &u, err) == 0) {
@@ -291,8 +290,8 @@ s_merge_isolating (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t
         *upd += u;
         return vd_db_command (conn, "RELEASE SAVEPOINT isolate", 0, NULL, err);
     }
-    if (err->kind == VD_ERR_TRANSIENT
-        || vd_db_command (conn, "ROLLBACK TO SAVEPOINT isolate", 0, NULL, NULL) < 0)
+    if (err->kind == VD_ERR_TRANSIENT ||
+        vd_db_command (conn, "ROLLBACK TO SAVEPOINT isolate", 0, NULL, NULL) < 0)
         return -1;
     if (to - from == 1) {
         s_reject_row (self, from, err);
@@ -314,8 +313,8 @@ s_write_counts (load_run_t *self, PGconn *conn, int64_t ins, int64_t upd, int64_
     snprintf (n[1], sizeof n[1], "%" PRId64, upd);
     snprintf (n[2], sizeof n[2], "%" PRId64, unchanged);
     snprintf (n[3], sizeof n[3], "%zu", self->nrejects);
-    const char *params[] = { self->run_text, vd_schema_table (self->table)->name,
-                             n[0], n[1], n[2], n[3] };
+    const char *params[] = {
+        self->run_text, vd_schema_table (self->table)->name, n[0], n[1], n[2], n[3]};
     return vd_db_command (conn,
                           "INSERT INTO ops.run_tables (run_id, table_name, inserted, updated,"
                           " unchanged, rejected) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -342,23 +341,23 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
         vd_log_error (VD_LOG_WARN, err);
         vd_warn ("isolating the rows the database refuses in this batch");
         ins = upd = 0;
-        if (vd_db_command (conn, "ROLLBACK", 0, NULL, err) < 0
-            || vd_db_command (conn, "BEGIN", 0, NULL, err) < 0
-            || s_merge_isolating (self, conn, sql, 0, self->nrows, &ins, &upd, &refused, err) < 0)
+        if (vd_db_command (conn, "ROLLBACK", 0, NULL, err) < 0 ||
+            vd_db_command (conn, "BEGIN", 0, NULL, err) < 0 ||
+            s_merge_isolating (self, conn, sql, 0, self->nrows, &ins, &upd, &refused, err) < 0)
             return -1;
     }
-    if ((self->rejects.len
-         && load_copy_run (conn,
-                           "COPY ops.rejects (run_id, table_name, file, line, reason, raw)"
-                           " FROM STDIN",
-                           self->rejects.data, self->rejects.len, err) < 0)
-        || (self->warnings.len
-            && load_copy_run (conn,
-                              "COPY ops.run_warnings (run_id, table_name, file, line, field,"
-                              " reason, raw_value) FROM STDIN",
-                              self->warnings.data, self->warnings.len, err) < 0)
-        || s_write_counts (self, conn, ins, upd, (int64_t) (self->nrows - refused) - ins - upd,
-                           err) < 0)
+    if ((self->rejects.len &&
+         load_copy_run (conn,
+                        "COPY ops.rejects (run_id, table_name, file, line, reason, raw)"
+                        " FROM STDIN",
+                        self->rejects.data, self->rejects.len, err) < 0) ||
+        (self->warnings.len &&
+         load_copy_run (conn,
+                        "COPY ops.run_warnings (run_id, table_name, file, line, field,"
+                        " reason, raw_value) FROM STDIN",
+                        self->warnings.data, self->warnings.len, err) < 0) ||
+        s_write_counts (self, conn, ins, upd, (int64_t)(self->nrows - refused) - ins - upd, err) <
+            0)
         return -1;
     *refused_p = refused;
     return vd_db_command (conn, "COMMIT", 0, NULL, err);
@@ -372,14 +371,14 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
     size_t rejects_len = self->rejects.len, nrejects = self->nrejects, refused = 0;
     if (s_flush_tx (self, conn, sql, &refused, err) < 0) {
         PGresult *res = PQexec (conn, "ROLLBACK");
-        PQclear (res);   /* best effort: the connection may be gone */
+        PQclear (res); /* best effort: the connection may be gone */
         /* undo rows moved to rejects: the whole batch is retried */
         self->rejects.len = rejects_len;
         self->nrejects = nrejects;
         return -1;
     }
     /* a refused row is both in rows and, now, in rejects */
-    self->committed += (int64_t) (self->nrows + self->nrejects - refused);
+    self->committed += (int64_t)(self->nrows + self->nrejects - refused);
     self->nrows = self->nrejects = 0;
     vd_buf_reset (&self->rows);
     vd_buf_reset (&self->rejects);
@@ -393,10 +392,11 @@ load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err)
 {
     const char *table;
     json_t *n;
-    json_object_foreach (self->extracted, table, n) {
+    json_object_foreach (self->extracted, table, n)
+    {
         char count[24];
         snprintf (count, sizeof count, "%" JSON_INTEGER_FORMAT, json_integer_value (n));
-        const char *params[] = { self->run_text, table, count };
+        const char *params[] = {self->run_text, table, count};
         if (vd_db_command (conn,
                            "INSERT INTO ops.run_tables (run_id, table_name, extracted)"
                            " VALUES ($1, $2, $3) ON CONFLICT (run_id, table_name)"

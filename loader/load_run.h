@@ -41,5 +41,4 @@ int load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_er
 /*  Writes the extracted counts of END (in the caller's transaction). */
 int load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err);
 
-
 #endif

@@ -10,7 +10,7 @@ s_new_value (vd_buf_t *b, const vd_column_t *c)
 {
     if (!(c->flags & VD_COL_STICKY))
         vd_buf_printf (b, "excluded.%s", c->name);
-    else if (c->in[2])   /* cleared only when the column it follows changes */
+    else if (c->in[2]) /* cleared only when the column it follows changes */
         vd_buf_printf (b,
                        "CASE WHEN t.%s IS DISTINCT FROM excluded.%s THEN excluded.%s"
                        " ELSE coalesce(t.%s, false) OR coalesce(excluded.%s, false) END",
@@ -58,8 +58,8 @@ s_merge (const vd_table_t *t)
                    " ON CONFLICT DO NOTHING)"
                    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
                    " FROM m",
-                   t->name, vd_buf_str (&cols), t->key, vd_buf_str (&cols), t->name, t->key,
-                   t->key, vd_buf_str (&set), vd_buf_str (&old_row), vd_buf_str (&new_row),
+                   t->name, vd_buf_str (&cols), t->key, vd_buf_str (&cols), t->name, t->key, t->key,
+                   vd_buf_str (&set), vd_buf_str (&old_row), vd_buf_str (&new_row),
                    (t->flags & VD_TABLE_ODOO_WINS)
                        ? " AND (t.source IS DISTINCT FROM 'odoo' OR excluded.source = 'odoo')"
                        : "",
@@ -79,11 +79,10 @@ s_orphans (const vd_table_t *t)
     vd_buf_init (&b, SQL_MAX);
     for (size_t i = 0; i < t->ncolumns; i++) {
         const vd_column_t *c = &t->columns[i];
-        const vd_table_t *target = c->rule == VD_RULE_CUSTOMER_REF
-                                       ? vd_schema_table (VD_TABLE_CUSTOMERS)
-                                   : c->rule == VD_RULE_PRODUCT_REF
-                                       ? vd_schema_table (VD_TABLE_PRODUCTS)
-                                       : NULL;
+        const vd_table_t *target =
+            c->rule == VD_RULE_CUSTOMER_REF  ? vd_schema_table (VD_TABLE_CUSTOMERS)
+            : c->rule == VD_RULE_PRODUCT_REF ? vd_schema_table (VD_TABLE_PRODUCTS)
+                                             : NULL;
         if (!target)
             continue;
         vd_buf_printf (&b,

@@ -8,14 +8,14 @@
 #include "vendange.h"
 
 typedef struct {
-    char *stage_ddl;      /* CREATE TEMP TABLE stage_<t> ... ON COMMIT DELETE ROWS */
-    char *copy;           /* COPY stage_<t> (carried..., _ord, _file, _line) FROM STDIN */
-    char *key_map;        /* NULL unless VD_TABLE_KEY_MAPPED: records first-seen
-                             keys; $1 table name                        */
-    char *key_apply;      /* then gives staged rows their recorded key  */
-    char *merge;          /* returns one row: inserted, updated; $1 run id */
-    char *duplicates;     /* warnings for keys seen twice in a batch; $1 run id, $2 table */
-    char *orphans;        /* warnings for unknown references; NULL when none */
+    char *stage_ddl;  /* CREATE TEMP TABLE stage_<t> ... ON COMMIT DELETE ROWS */
+    char *copy;       /* COPY stage_<t> (carried..., _ord, _file, _line) FROM STDIN */
+    char *key_map;    /* NULL unless VD_TABLE_KEY_MAPPED: records first-seen
+                         keys; $1 table name                        */
+    char *key_apply;  /* then gives staged rows their recorded key  */
+    char *merge;      /* returns one row: inserted, updated; $1 run id */
+    char *duplicates; /* warnings for keys seen twice in a batch; $1 run id, $2 table */
+    char *orphans;    /* warnings for unknown references; NULL when none */
 } load_sql_t;
 
 /*  Builds the SQL of table id. Returns 0, -1 (out of memory). */

@@ -131,6 +131,41 @@ cli_sync_print_summary (json_t *run, FILE *out)
     s_print_problems (run, out);
 }
 
+/*  The first rejects of a finished run (their reason, file and line), when
+    it has any: what was refused is said with the counts, not left to psql. */
+static void
+s_print_rejects (const char *api, json_t *run, FILE *out)
+{
+    json_int_t total = 0;
+    const char *name;
+    json_t *counts;
+    json_object_foreach (json_object_get (run, "tables"), name, counts) total +=
+        json_integer_value (json_object_get (counts, "rejected"));
+    if (total <= 0)
+        return;
+    char path[96];
+    snprintf (path, sizeof path, "/api/runs/%" JSON_INTEGER_FORMAT "/rejects?limit=%d",
+              json_integer_value (json_object_get (run, "id")), SHOW_WARNINGS);
+    cli_reply_t reply;
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (cli_http_call (api, "GET", path, NULL, POLL_TIMEOUT_MS, &reply, &err) < 0)
+        return; /* the summary is complete without them */
+    fprintf (out, "rejects: %" JSON_INTEGER_FORMAT "%s\n", total,
+             total > SHOW_WARNINGS ? " (the first 5 below; all in ops.rejects)" : "");
+    size_t i;
+    json_t *r;
+    json_array_foreach (reply.status == 200 ? reply.json : NULL, i, r)
+    {
+        fprintf (out, "  %s", s_text (r, "file"));
+        if (json_is_integer (json_object_get (r, "line")))
+            fprintf (out, ":%" JSON_INTEGER_FORMAT,
+                     json_integer_value (json_object_get (r, "line")));
+        fprintf (out, " %s: %s\n", s_text (r, "table"), s_text (r, "reason"));
+    }
+    cli_reply_clear (&reply);
+}
+
 typedef struct {
     bool tty;
     int64_t start_ms; /* when the run was first seen running */
@@ -215,6 +250,7 @@ s_wait (const char *api, json_int_t id)
                 if (rc >= 0) {
                     s_progress_end (&p);
                     cli_sync_print_summary (reply.json, stdout);
+                    s_print_rejects (api, reply.json, stdout);
                 } else
                     s_progress (&p, reply.json, last_ok);
             } else if (reply.status < 500) {

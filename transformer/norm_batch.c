@@ -42,8 +42,8 @@ norm_batch_new (const char *vat_percent, const char *tz, vd_error_t *err)
                  ? vd_dec_parse (num.data, num.len, &rate)
                  : -1;
     vd_buf_free (&num);
-    if (rc < 0 || rate.v < 0 || vd_dec_div (rate, vd_dec_int (100), 6, &rate) < 0
-        || vd_dec_add (rate, vd_dec_int (1), &self->vat_factor) < 0) {
+    if (rc < 0 || rate.v < 0 || vd_dec_div (rate, vd_dec_int (100), 6, &rate) < 0 ||
+        vd_dec_add (rate, vd_dec_int (1), &self->vat_factor) < 0) {
         vd_error_set (err, VD_ERR_PERMANENT, "invalid VAT rate \"%s\"", vat_percent);
         free (self);
         return NULL;
@@ -82,9 +82,9 @@ s_col_position (const msgpack_object *cols, const char *name)
     size_t len = strlen (name);
     for (uint32_t i = 0; i < cols->via.array.size; i++) {
         const msgpack_object *o = &cols->via.array.ptr[i];
-        if (o->type == MSGPACK_OBJECT_STR && o->via.str.size == len
-            && memcmp (o->via.str.ptr, name, len) == 0)
-            return (int) i;
+        if (o->type == MSGPACK_OBJECT_STR && o->via.str.size == len &&
+            memcmp (o->via.str.ptr, name, len) == 0)
+            return (int)i;
     }
     return -1;
 }
@@ -111,7 +111,7 @@ s_layout_build (s_layout_t *l, const vd_table_t *t, const msgpack_object *cols)
 static const char *
 s_field (const s_layout_t *l, int pos, size_t *len)
 {
-    if (pos < 0 || (uint32_t) pos >= l->nfields)
+    if (pos < 0 || (uint32_t)pos >= l->nfields)
         return NULL;
     const char *s = vd_mp_str (&l->fields[pos], len);
     return s;
@@ -125,7 +125,7 @@ s_raw_line (norm_batch_t *self, const s_layout_t *l)
     vd_buf_reset (&self->raw);
     for (uint32_t i = 0; i < l->nfields; i++) {
         size_t len = 0;
-        const char *s = s_field (l, (int) i, &len);
+        const char *s = s_field (l, (int)i, &len);
         if (i)
             vd_buf_addc (&self->raw, ';');
         if (!s)
@@ -162,7 +162,7 @@ s_source_id (norm_batch_t *self, const s_layout_t *l, norm_value_t *out)
         const vd_id_part_t *part = &l->table->id_parts[i];
         const char *s = s_field (l, l->id_pos[i], &len);
         vd_buf_reset (&self->scratch);
-        int rc = !s ? -1
+        int rc = !s              ? -1
                  : part->as_code ? vd_text_product_code (s, len, &self->scratch)
                                  : vd_text_clean (s, len, &self->scratch);
         if (rc < 0 || self->scratch.len == 0) {
@@ -180,8 +180,7 @@ s_source_id (norm_batch_t *self, const s_layout_t *l, norm_value_t *out)
 
 /*  The key column from source_id. */
 static int
-s_key (norm_batch_t *self, const s_layout_t *l, const norm_value_t *source_id,
-       norm_value_t *out)
+s_key (norm_batch_t *self, const s_layout_t *l, const norm_value_t *source_id, norm_value_t *out)
 {
     size_t len;
     const char *code = s_field (l, l->code_pos, &len);
@@ -190,12 +189,11 @@ s_key (norm_batch_t *self, const s_layout_t *l, const norm_value_t *source_id,
     vd_buf_reset (&out->str);
     out->kind = NORM_STR;
     vd_buf_reset (&self->scratch);
-    if (l->table->key_kind == VD_KEY_PRODUCT_CODE) {   /* "ODOO-<id>" */
+    if (l->table->key_kind == VD_KEY_PRODUCT_CODE) { /* "ODOO-<id>" */
         for (const char *p = l->source; *p; p++)
-            vd_buf_addc (&out->str, (char) toupper ((unsigned char) *p));
+            vd_buf_addc (&out->str, (char)toupper ((unsigned char)*p));
         vd_buf_addc (&out->str, '-');
-    }
-    else
+    } else
         vd_buf_printf (&out->str, "%s-", l->source);
     return vd_buf_add (&out->str, source_id->str.data, source_id->str.len);
 }
@@ -217,7 +215,7 @@ s_pack_value (msgpack_packer *pk, const norm_value_t *v)
             msgpack_pack_false (pk);
         break;
     case NORM_LIST: {
-        msgpack_pack_array (pk, (uint32_t) v->nitems);
+        msgpack_pack_array (pk, (uint32_t)v->nitems);
         const char *p = vd_buf_str (&v->str);
         for (size_t i = 0; i < v->nitems; i++) {
             vd_mp_pack_cstr (pk, p);
@@ -238,8 +236,7 @@ typedef struct {
 /*  Applies every column's rule. Returns NULL when the record is usable
     (warnings filled), else the reject reason. */
 static const char *
-s_convert_record (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings,
-                  size_t *nwarnings)
+s_convert_record (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings, size_t *nwarnings)
 {
     const vd_table_t *t = l->table;
     norm_value_t *v = self->values;
@@ -248,8 +245,12 @@ s_convert_record (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings
     if (why)
         return why;
     const norm_value_t *source_id = &v[vd_schema_column (t, "source_id")];
-    norm_input_t ctx = { .source = l->source, .units = l->units, .vat_factor = self->vat_factor,
-                         .tz = self->tz, .source_id = source_id, .scratch = &self->scratch };
+    norm_input_t ctx = {.source = l->source,
+                        .units = l->units,
+                        .vat_factor = self->vat_factor,
+                        .tz = self->tz,
+                        .source_id = source_id,
+                        .scratch = &self->scratch};
     for (size_t c = 0; c < t->ncolumns; c++) {
         const vd_column_t *col = &t->columns[c];
         if (col->rule == VD_RULE_SOURCE_ID || col->rule == VD_RULE_DERIVED)
@@ -258,8 +259,8 @@ s_convert_record (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings
             s_key (self, l, source_id, &v[c]);
             continue;
         }
-        const char *in[3] = { NULL, NULL, NULL };
-        size_t in_len[3] = { 0, 0, 0 };
+        const char *in[3] = {NULL, NULL, NULL};
+        size_t in_len[3] = {0, 0, 0};
         for (int i = 0; i < 3; i++)
             in[i] = s_field (l, l->pos[c][i], &in_len[i]);
         if (col->rule == VD_RULE_BOOL && col->in[1]) {
@@ -277,14 +278,14 @@ s_convert_record (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings
         if (col->flags & VD_COL_REQUIRED) {
             vd_buf_reset (&self->reason);
             vd_buf_printf (&self->reason, "%s in %s: \"%.*s\"", reason, col->name,
-                           (int) (raw_len > 200 ? 200 : raw_len), raw);
+                           (int)(raw_len > 200 ? 200 : raw_len), raw);
             return vd_buf_str (&self->reason);
         }
-        if (col->rule == VD_RULE_EMAIL)   /* kept, flagged by email_invalid */
+        if (col->rule == VD_RULE_EMAIL) /* kept, flagged by email_invalid */
             ;
         else if (v[c].kind != NORM_NULL)
             norm_value_set_null (&v[c]);
-        warnings[(*nwarnings)++] = (s_warning_t){ col->name, reason, raw, raw_len };
+        warnings[(*nwarnings)++] = (s_warning_t){col->name, reason, raw, raw_len};
     }
     if (v[0].kind != NORM_STR || v[0].str.len == 0)
         return "empty key";
@@ -298,7 +299,7 @@ s_pack_warnings (msgpack_packer *pk, const s_warning_t *w, size_t n)
         msgpack_pack_nil (pk);
         return;
     }
-    msgpack_pack_array (pk, (uint32_t) n);
+    msgpack_pack_array (pk, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
         msgpack_pack_array (pk, 3);
         vd_mp_pack_cstr (pk, w[i].column);
@@ -309,8 +310,7 @@ s_pack_warnings (msgpack_packer *pk, const s_warning_t *w, size_t n)
 
 /*  One output row: [line, values|nil, reason|nil, raw|nil, warnings|nil]. */
 static void
-s_convert_row (norm_batch_t *self, s_layout_t *l, const msgpack_object *row,
-               msgpack_packer *pk)
+s_convert_row (norm_batch_t *self, s_layout_t *l, const msgpack_object *row, msgpack_packer *pk)
 {
     const msgpack_object *item = row->type == MSGPACK_OBJECT_ARRAY ? row->via.array.ptr : NULL;
     uint32_t n = item ? row->via.array.size : 0;
@@ -325,7 +325,7 @@ s_convert_row (norm_batch_t *self, s_layout_t *l, const msgpack_object *row,
         return;
     }
     msgpack_pack_int64 (pk, line);
-    if (item[1].type != MSGPACK_OBJECT_ARRAY) {   /* rejected by the extractor */
+    if (item[1].type != MSGPACK_OBJECT_ARRAY) { /* rejected by the extractor */
         size_t reason_len = 0, raw_len = 0;
         const char *reason = n > 2 ? vd_mp_str (&item[2], &reason_len) : NULL;
         const char *raw = n > 3 ? vd_mp_str (&item[3], &raw_len) : NULL;
@@ -351,7 +351,7 @@ s_convert_row (norm_batch_t *self, s_layout_t *l, const msgpack_object *row,
         return;
     }
     const vd_table_t *t = l->table;
-    msgpack_pack_array (pk, (uint32_t) vd_schema_ncarried (t));
+    msgpack_pack_array (pk, (uint32_t)vd_schema_ncarried (t));
     for (size_t c = 0; c < t->ncolumns; c++)
         if (vd_schema_carried (&t->columns[c]))
             s_pack_value (pk, &self->values[c]);
@@ -379,16 +379,15 @@ s_batch_units (const msgpack_object *text, vd_error_t *err)
 }
 
 int
-norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
-                    vd_error_t *err)
+norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk, vd_error_t *err)
 {
     const msgpack_object *cols = vd_mp_get (raw->body, "cols");
     const msgpack_object *rows = vd_mp_get (raw->body, "rows");
     char source[32];
-    if (raw->kind != VD_MSG_RAW || !cols || cols->type != MSGPACK_OBJECT_ARRAY || !rows
-        || rows->type != MSGPACK_OBJECT_ARRAY
-        || vd_mp_copy (vd_mp_get (raw->body, "source"), source, sizeof source) < 0
-        || vd_schema_source_id (source) < 0)
+    if (raw->kind != VD_MSG_RAW || !cols || cols->type != MSGPACK_OBJECT_ARRAY || !rows ||
+        rows->type != MSGPACK_OBJECT_ARRAY ||
+        vd_mp_copy (vd_mp_get (raw->body, "source"), source, sizeof source) < 0 ||
+        vd_schema_source_id (source) < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "malformed RAW message (seq %" PRIu64 ")",
                              raw->seq);
     vd_units_t *overrides = s_batch_units (vd_mp_get (raw->body, "units"), err);
@@ -403,7 +402,7 @@ norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
 
     vd_msg_pack_header (pk, VD_MSG_CANON, raw->run_id, raw->seq, raw->table);
     msgpack_pack_map (pk, 4);
-    const char *keys[] = { "source", "connector", "file" };
+    const char *keys[] = {"source", "connector", "file"};
     for (int i = 0; i < 3; i++) {
         size_t len = 0;
         const char *s = vd_mp_str (vd_mp_get (raw->body, keys[i]), &len);
@@ -436,15 +435,15 @@ s_test_pack_raw (msgpack_sbuffer *sb, int table, const char *const *cols, size_t
     vd_mp_pack_cstr (&pk, "file");
     vd_mp_pack_cstr (&pk, "ventes.csv");
     vd_mp_pack_cstr (&pk, "cols");
-    msgpack_pack_array (&pk, (uint32_t) ncols);
+    msgpack_pack_array (&pk, (uint32_t)ncols);
     for (size_t i = 0; i < ncols; i++)
         vd_mp_pack_cstr (&pk, cols[i]);
     vd_mp_pack_cstr (&pk, "rows");
-    msgpack_pack_array (&pk, (uint32_t) nrows + 1);
+    msgpack_pack_array (&pk, (uint32_t)nrows + 1);
     for (size_t r = 0; r < nrows; r++) {
         msgpack_pack_array (&pk, 2);
-        msgpack_pack_int (&pk, (int) r + 2);
-        msgpack_pack_array (&pk, (uint32_t) ncols);
+        msgpack_pack_int (&pk, (int)r + 2);
+        msgpack_pack_array (&pk, (uint32_t)ncols);
         for (size_t i = 0; i < ncols; i++)
             vd_mp_pack_cstr (&pk, cells[r * ncols + i]);
     }
@@ -488,8 +487,7 @@ s_test_value (const vd_msg_t *m, uint32_t r, const char *name, char *out, size_t
                     strncat (out, i ? "|" : "", size - strlen (out) - 1);
                     strncat (out, item, size - strlen (out) - 1);
                 }
-            }
-            else
+            } else
                 vd_mp_copy (v, out, size);
             return out;
         }
@@ -501,8 +499,8 @@ s_test_value (const vd_msg_t *m, uint32_t r, const char *name, char *out, size_t
 
 static int
 s_test_convert (norm_batch_t *nb, int table, const char *const *cols, size_t ncols,
-                const char *const *cells, size_t nrows,
-                const char *const (*expect)[3], size_t nexpect, bool verbose)
+                const char *const *cells, size_t nrows, const char *const (*expect)[3],
+                size_t nexpect, bool verbose)
 {
     int failures = 0;
     msgpack_sbuffer in, out;
@@ -516,16 +514,16 @@ s_test_convert (norm_batch_t *nb, int table, const char *const *cols, size_t nco
     vd_error_t err;
     msgpack_packer pk;
     msgpack_packer_init (&pk, &out, msgpack_sbuffer_write);
-    if (vd_msg_decode (in.data, in.size, &u1, &raw, &err) < 0
-        || norm_batch_convert (nb, &raw, &pk, &err) < 0
-        || vd_msg_decode (out.data, out.size, &u2, &canon, &err) < 0) {
+    if (vd_msg_decode (in.data, in.size, &u1, &raw, &err) < 0 ||
+        norm_batch_convert (nb, &raw, &pk, &err) < 0 ||
+        vd_msg_decode (out.data, out.size, &u2, &canon, &err) < 0) {
         fprintf (stderr, "norm_batch: %s\n", err.msg);
         failures++;
     }
     for (size_t e = 0; !failures && e < nexpect; e++) {
         char got[256];
         int64_t r = strtol (expect[e][0], NULL, 10);
-        s_test_value (&canon, (uint32_t) r, expect[e][1], got, sizeof got);
+        s_test_value (&canon, (uint32_t)r, expect[e][1], got, sizeof got);
         bool ok = strncmp (expect[e][2], "REJECT", 6) == 0 ? strstr (got, expect[e][2] + 8) != NULL
                                                            : strcmp (got, expect[e][2]) == 0;
         if (!ok || verbose)
@@ -548,86 +546,179 @@ norm_batch_test (bool verbose)
     if (norm_batch_new ("abc", "Europe/Paris", &err) != NULL)
         failures++;
     norm_batch_t *nb = norm_batch_new ("20", "Europe/Paris", &err);
-    const char *sales_cols[] = { "customer_code", "date_sale", "document_type", "document_no",
-                                 "line_no", "product_code", "quantity_units", "unit",
-                                 "price_unit", "price_total", "margin" };
+    const char *sales_cols[] = {"customer_code", "date_sale",    "document_type",  "document_no",
+                                "line_no",       "product_code", "quantity_units", "unit",
+                                "price_unit",    "price_total",  "margin"};
     const char *sales[] = {
-        "C0042", "15/03/2024", "Facture", "F2024-001", "1", "ries-res-2022", "3", "MAG150", "1 234,50", "3 703,50", "1 000,00",
-        "C0042", "31/02/2024", "Facture", "F2024-001", "2", "GEW VT 2018", "1", "BT", "10", "10", "",
-        "C0043", "16/03/2024", "Facture", "F2024-002", "1", "Crémant d'Alsace Brut", "-2", "BT", "10", "-20", "",
-        "C0043", "16/03/2024", "Avoir", "AV2024-001", "1", "Crémant d'Alsace Brut", "-2", "BT", "10", "-20", "",
-        "C0044", "17.03.2024", "Facture", "F2024-003", "1", "PN-2021", "4", "fût", "8,5", "34", "",
-        "C0044", "17/03/2024", "Facture", "", "2", "PN-2021", "4", "BT", "8,5", "34", "",
+        "C0042",
+        "15/03/2024",
+        "Facture",
+        "F2024-001",
+        "1",
+        "ries-res-2022",
+        "3",
+        "MAG150",
+        "1 234,50",
+        "3 703,50",
+        "1 000,00",
+        "C0042",
+        "31/02/2024",
+        "Facture",
+        "F2024-001",
+        "2",
+        "GEW VT 2018",
+        "1",
+        "BT",
+        "10",
+        "10",
+        "",
+        "C0043",
+        "16/03/2024",
+        "Facture",
+        "F2024-002",
+        "1",
+        "Crémant d'Alsace Brut",
+        "-2",
+        "BT",
+        "10",
+        "-20",
+        "",
+        "C0043",
+        "16/03/2024",
+        "Avoir",
+        "AV2024-001",
+        "1",
+        "Crémant d'Alsace Brut",
+        "-2",
+        "BT",
+        "10",
+        "-20",
+        "",
+        "C0044",
+        "17.03.2024",
+        "Facture",
+        "F2024-003",
+        "1",
+        "PN-2021",
+        "4",
+        "fût",
+        "8,5",
+        "34",
+        "",
+        "C0044",
+        "17/03/2024",
+        "Facture",
+        "",
+        "2",
+        "PN-2021",
+        "4",
+        "BT",
+        "8,5",
+        "34",
+        "",
     };
     const char *const sales_expect[][3] = {
-        { "0", "sale_line_key", "isavigne-F2024-001-1" },
-        { "0", "customer_key", "isavigne-C0042" },
-        { "0", "product_key", "RIES-RES-2022" },
-        { "0", "date_sale", "2024-03-15" },
-        { "0", "quantity_bottles_75cl_eq", "6" },
-        { "0", "price_unit", "1234.50" },
-        { "0", "cost_total", "2703.50" },
-        { "0", "margin_percent", "27.00" },
-        { "0", "document_type", "facture" },
-        { "1", "date_sale", "REJECT: invalid date in date_sale: \"31/02/2024\"" },
-        { "2", "quantity_units", "REJECT: negative quantity on an invoice" },
-        { "3", "product_key", "CREMANT-D-ALSACE-BRUT" },
-        { "3", "quantity_units", "-2" },
-        { "4", "quantity_units", "4" },
-        { "4", "quantity_bottles_75cl_eq", "<nil>" },
-        { "5", "sale_line_key", "REJECT: missing or unusable document_no" },
-        { "6", "sale_line_key", "REJECT: too many fields" },
+        {"0", "sale_line_key", "isavigne-F2024-001-1"},
+        {"0", "customer_key", "isavigne-C0042"},
+        {"0", "product_key", "RIES-RES-2022"},
+        {"0", "date_sale", "2024-03-15"},
+        {"0", "quantity_bottles_75cl_eq", "6"},
+        {"0", "price_unit", "1234.50"},
+        {"0", "cost_total", "2703.50"},
+        {"0", "margin_percent", "27.00"},
+        {"0", "document_type", "facture"},
+        {"1", "date_sale", "REJECT: invalid date in date_sale: \"31/02/2024\""},
+        {"2", "quantity_units", "REJECT: negative quantity on an invoice"},
+        {"3", "product_key", "CREMANT-D-ALSACE-BRUT"},
+        {"3", "quantity_units", "-2"},
+        {"4", "quantity_units", "4"},
+        {"4", "quantity_bottles_75cl_eq", "<nil>"},
+        {"5", "sale_line_key", "REJECT: missing or unusable document_no"},
+        {"6", "sale_line_key", "REJECT: too many fields"},
     };
     failures += s_test_convert (nb, VD_TABLE_SALES, sales_cols, 11, sales, 6, sales_expect,
                                 sizeof sales_expect / sizeof sales_expect[0], verbose);
 
-    const char *cust_cols[] = { "customer_code", "last_name", "first_name", "email", "phone" };
+    const char *cust_cols[] = {"customer_code", "last_name", "first_name", "email", "phone"};
     const char *customers[] = {
-        "C0042", "  Müller ", "Jean\xC2\xA0 Pierre", " Jean.Muller@Example.FR ", "03.89.12.34.56",
-        "C0043", "Dupont", "Anne", "anne@@x.fr", "n/a",
-        "", "Sans", "Code", "", "",
+        "C0042",
+        "  Müller ",
+        "Jean\xC2\xA0 Pierre",
+        " Jean.Muller@Example.FR ",
+        "03.89.12.34.56",
+        "C0043",
+        "Dupont",
+        "Anne",
+        "anne@@x.fr",
+        "n/a",
+        "",
+        "Sans",
+        "Code",
+        "",
+        "",
     };
     const char *const cust_expect[][3] = {
-        { "0", "customer_key", "isavigne-C0042" },
-        { "0", "last_name", "Müller" },
-        { "0", "first_name", "Jean Pierre" },
-        { "0", "email", "jean.muller@example.fr" },
-        { "0", "email_invalid", "false" },
-        { "0", "email_opt_out", "false" },
-        { "0", "phone", "0389123456" },
-        { "1", "email", "anne@@x.fr" },
-        { "1", "email_invalid", "true" },
-        { "1", "phone", "<nil>" },
-        { "2", "customer_key", "REJECT: missing or unusable customer_code" },
+        {"0", "customer_key", "isavigne-C0042"},
+        {"0", "last_name", "Müller"},
+        {"0", "first_name", "Jean Pierre"},
+        {"0", "email", "jean.muller@example.fr"},
+        {"0", "email_invalid", "false"},
+        {"0", "email_opt_out", "false"},
+        {"0", "phone", "0389123456"},
+        {"1", "email", "anne@@x.fr"},
+        {"1", "email_invalid", "true"},
+        {"1", "phone", "<nil>"},
+        {"2", "customer_key", "REJECT: missing or unusable customer_code"},
     };
     failures += s_test_convert (nb, VD_TABLE_CUSTOMERS, cust_cols, 5, customers, 3, cust_expect,
                                 sizeof cust_expect / sizeof cust_expect[0], verbose);
 
-    const char *prod_cols[] = { "code", "name", "vintage", "colour", "family",
-                                "list_price_incl_vat", "grapes", "volume" };
+    const char *prod_cols[] = {
+        "code", "name", "vintage", "colour", "family", "list_price_incl_vat", "grapes", "volume"};
     const char *products[] = {
-        "Crémant d'Alsace Brut", "Crémant d'Alsace Brut", "NV", "Blanc", "Crémant", "14,90", "Pinot Blanc, Auxerrois", "75 cl",
-        "ries-res-2022", "Riesling Réserve", "2022", "Blanc", "", "24,00", "Riesling", "0,75 L",
-        "PN-MAG-2020", "Pinot Noir Magnum", "Millésime 2020", "Rouge", "", "90", "", "Magnum",
+        "Crémant d'Alsace Brut",
+        "Crémant d'Alsace Brut",
+        "NV",
+        "Blanc",
+        "Crémant",
+        "14,90",
+        "Pinot Blanc, Auxerrois",
+        "75 cl",
+        "ries-res-2022",
+        "Riesling Réserve",
+        "2022",
+        "Blanc",
+        "",
+        "24,00",
+        "Riesling",
+        "0,75 L",
+        "PN-MAG-2020",
+        "Pinot Noir Magnum",
+        "Millésime 2020",
+        "Rouge",
+        "",
+        "90",
+        "",
+        "Magnum",
     };
     const char *const prod_expect[][3] = {
-        { "0", "product_key", "CREMANT-D-ALSACE-BRUT" },
-        { "0", "category", "mousseux" },
-        { "0", "price_segment", "entry" },
-        { "0", "list_price", "12.42" },
-        { "0", "grapes", "Pinot Blanc|Auxerrois" },
-        { "0", "vintage", "<nil>" },
-        { "0", "volume_cl", "75" },
-        { "0", "active", "true" },
-        { "1", "list_price", "20.00" },
-        { "1", "price_segment", "standard" },
-        { "1", "category", "blanc" },
-        { "1", "vintage", "2022" },
-        { "1", "volume_cl", "75.00" },
-        { "2", "vintage", "2020" },
-        { "2", "category", "rouge" },
-        { "2", "price_segment", "luxury" },
-        { "2", "volume_cl", "150" },
+        {"0", "product_key", "CREMANT-D-ALSACE-BRUT"},
+        {"0", "category", "mousseux"},
+        {"0", "price_segment", "entry"},
+        {"0", "list_price", "12.42"},
+        {"0", "grapes", "Pinot Blanc|Auxerrois"},
+        {"0", "vintage", "<nil>"},
+        {"0", "volume_cl", "75"},
+        {"0", "active", "true"},
+        {"1", "list_price", "20.00"},
+        {"1", "price_segment", "standard"},
+        {"1", "category", "blanc"},
+        {"1", "vintage", "2022"},
+        {"1", "volume_cl", "75.00"},
+        {"2", "vintage", "2020"},
+        {"2", "category", "rouge"},
+        {"2", "price_segment", "luxury"},
+        {"2", "volume_cl", "150"},
     };
     failures += s_test_convert (nb, VD_TABLE_PRODUCTS, prod_cols, 8, products, 3, prod_expect,
                                 sizeof prod_expect / sizeof prod_expect[0], verbose);

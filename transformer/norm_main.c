@@ -16,7 +16,7 @@ typedef struct {
     zsock_t *output;
     norm_batch_t *batch;
     msgpack_sbuffer out;
-    int64_t aborted_run;     /* drop the rest of this run's messages */
+    int64_t aborted_run; /* drop the rest of this run's messages */
     bool terminated;
 } self_t;
 
@@ -30,9 +30,9 @@ s_stop (void *arg)
 static void
 s_report_failure (self_t *self, int64_t run_id, const vd_error_t *err)
 {
-    json_t *msg = json_pack ("{s:s, s:I, s:{s:s, s:s}}", "type", "failed", "run_id",
-                             (json_int_t) run_id, "error", "reason", err->msg, "detail",
-                             err->detail);
+    json_t *msg =
+        json_pack ("{s:s, s:I, s:{s:s, s:s}}", "type", "failed", "run_id", (json_int_t)run_id,
+                   "error", "reason", err->msg, "detail", err->detail);
     if (msg)
         vd_ctl_send (self->ctl, msg);
     json_decref (msg);
@@ -47,15 +47,15 @@ s_handle_data (self_t *self, zframe_t *frame)
     vd_msg_t msg;
     vd_error_t err;
     vd_error_clear (&err);
-    if (vd_msg_decode ((const char *) zframe_data (frame), zframe_size (frame), &u, &msg,
-                       &err) < 0) {
-        vd_log_error (VD_LOG_ERROR, &err);   /* no run to blame: log it */
+    if (vd_msg_decode ((const char *)zframe_data (frame), zframe_size (frame), &u, &msg, &err) <
+        0) {
+        vd_log_error (VD_LOG_ERROR, &err); /* no run to blame: log it */
         msgpack_unpacked_destroy (&u);
         return;
     }
     vd_log_set_run (msg.run_id);
     if (msg.run_id == self->aborted_run)
-        ;   /* the run is over: nothing to forward */
+        ; /* the run is over: nothing to forward */
     else if (msg.kind == VD_MSG_END)
         vd_pipe_send (self->output, zframe_data (frame), zframe_size (frame), self->ctl, s_stop,
                       self);
@@ -66,8 +66,7 @@ s_handle_data (self_t *self, zframe_t *frame)
         if (norm_batch_convert (self->batch, &msg, &pk, &err) < 0) {
             vd_log_error (VD_LOG_ERROR, &err);
             s_report_failure (self, msg.run_id, &err);
-        }
-        else
+        } else
             vd_pipe_send (self->output, self->out.data, self->out.size, self->ctl, s_stop, self);
     }
     vd_log_set_run (0);
@@ -95,9 +94,9 @@ s_setup (self_t *self, vd_error_t *err)
     if (!self->batch)
         return -1;
     self->input = vd_service_pipe (self->config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PULL, true, err);
-    self->output = self->input ? vd_service_pipe (self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PUSH,
-                                                  false, err)
-                               : NULL;
+    self->output =
+        self->input ? vd_service_pipe (self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PUSH, false, err)
+                    : NULL;
     return self->output ? 0 : -1;
 }
 
@@ -117,9 +116,8 @@ main (int argc, char **argv)
 {
     static const vd_service_info_t info = {
         "normalizer", NULL, VD_SVC_NORMALIZER,
-        "usage: normalizer\nTurns raw records into canonical records (or rejects).\n\n"
-    };
-    self_t self = { 0 };
+        "usage: normalizer\nTurns raw records into canonical records (or rejects).\n\n"};
+    self_t self = {0};
     int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
     if (rc != 0)
         return rc > 0 ? 0 : 1;
@@ -142,8 +140,7 @@ main (int argc, char **argv)
             if (frame)
                 s_handle_data (&self, frame);
             zframe_destroy (&frame);
-        }
-        else if (which == vd_ctl_sock (self.ctl))
+        } else if (which == vd_ctl_sock (self.ctl))
             s_handle_control (&self);
     }
     zpoller_destroy (&poller);

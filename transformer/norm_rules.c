@@ -47,11 +47,11 @@ s_input (const norm_input_t *ctx, int i, size_t *len)
     if (!s)
         return NULL;
     size_t n = ctx->in_len[i];
-    while (n && (unsigned char) *s <= ' ') {
+    while (n && (unsigned char)*s <= ' ') {
         s++;
         n--;
     }
-    while (n && (unsigned char) s[n - 1] <= ' ')
+    while (n && (unsigned char)s[n - 1] <= ' ')
         n--;
     *len = n;
     return n ? s : NULL;
@@ -66,8 +66,8 @@ s_decimal (const norm_input_t *ctx, int i, vd_dec_t *out)
     if (!s)
         return 0;
     vd_buf_reset (ctx->scratch);
-    if (vd_number_parse (s, len, ctx->scratch) < 0
-        || vd_dec_parse (ctx->scratch->data, ctx->scratch->len, out) < 0)
+    if (vd_number_parse (s, len, ctx->scratch) < 0 ||
+        vd_dec_parse (ctx->scratch->data, ctx->scratch->len, out) < 0)
         return -1;
     return 1;
 }
@@ -215,8 +215,9 @@ s_rule_vintage (const norm_input_t *ctx, norm_value_t *out, const char **reason,
     if (!s)
         return NORM_OK;
     /* non-vintage wines (crémants): no year, and nothing wrong with that */
-    static const char *const non_vintage[] = { "nv", "n.v.", "n v", "non vintage", "non millesime",
-                                               "sans millesime", "sans annee", "sa", NULL };
+    static const char *const non_vintage[] = {
+        "nv",         "n.v.", "n v", "non vintage", "non millesime", "sans millesime",
+        "sans annee", "sa",   NULL};
     const char *folded = s_folded (ctx, 0);
     for (int i = 0; folded && non_vintage[i]; i++)
         if (strcmp (folded, non_vintage[i]) == 0)
@@ -224,14 +225,15 @@ s_rule_vintage (const norm_input_t *ctx, norm_value_t *out, const char **reason,
     /* the one run of exactly four digits, 1900..2100 ("2019", "Millésime 2019") */
     int found = -1;
     for (size_t i = 0; i < len; i++) {
-        if (!isdigit ((unsigned char) s[i]) || (i && isdigit ((unsigned char) s[i - 1])))
+        if (!isdigit ((unsigned char)s[i]) || (i && isdigit ((unsigned char)s[i - 1])))
             continue;
         size_t n = 0;
-        while (i + n < len && isdigit ((unsigned char) s[i + n]))
+        while (i + n < len && isdigit ((unsigned char)s[i + n]))
             n++;
         if (n != 4 || found >= 0)
             return s_bad (reason, "unreadable vintage", bad, 0);
-        found = (s[i] - '0') * 1000 + (s[i + 1] - '0') * 100 + (s[i + 2] - '0') * 10 + s[i + 3] - '0';
+        found =
+            (s[i] - '0') * 1000 + (s[i + 1] - '0') * 100 + (s[i + 2] - '0') * 10 + s[i + 3] - '0';
     }
     if (found < 1900 || found > 2100)
         return s_bad (reason, "unreadable vintage", bad, 0);
@@ -281,8 +283,8 @@ s_find_word (const char *s, const char *const *words)
     for (int w = 0; words[w]; w++) {
         size_t n = strlen (words[w]);
         for (const char *p = strstr (s, words[w]); p; p = strstr (p + 1, words[w])) {
-            bool start = p == s || !isalnum ((unsigned char) p[-1]);
-            bool end = !isalnum ((unsigned char) p[n]);
+            bool start = p == s || !isalnum ((unsigned char)p[-1]);
+            bool end = !isalnum ((unsigned char)p[n]);
             if (start && end)
                 return w;
         }
@@ -293,12 +295,12 @@ s_find_word (const char *s, const char *const *words)
 static norm_result_t
 s_rule_bool (const norm_input_t *ctx, norm_value_t *out, const char **reason, int *bad)
 {
-    static const char *const yes[] = { "oui", "yes", "true", "vrai", "1", "x", "o", "y", "t", NULL };
-    static const char *const no[] = { "non", "no", "false", "faux", "0", "n", "f", NULL };
+    static const char *const yes[] = {"oui", "yes", "true", "vrai", "1", "x", "o", "y", "t", NULL};
+    static const char *const no[] = {"non", "no", "false", "faux", "0", "n", "f", NULL};
     const char *s = s_folded (ctx, 0);
     if (!s) {
         norm_value_set_null (out);
-        if (ctx->in[1])   /* the default, a constant of the schema */
+        if (ctx->in[1]) /* the default, a constant of the schema */
             s_set_bool (out, strcmp (ctx->in[1], "true") == 0);
         return NORM_OK;
     }
@@ -352,12 +354,14 @@ s_rule_list (const norm_input_t *ctx, norm_value_t *out)
 static norm_result_t
 s_rule_category (const norm_input_t *ctx, norm_value_t *out)
 {
-    static const char *const sparkling[] = { "cremant", "champagne", "mousseux", "effervescent",
-                                             "sparkling", "brut", NULL };
-    static const char *const other[] = { "petillant", "rose", "rouge", "red", "blanc", "white",
-                                         "fortifie", "vdn", "vin doux naturel", "porto", NULL };
-    static const char *const other_cat[] = { "petillant", "rose", "rouge", "rouge", "blanc",
-                                             "blanc", "fortifie", "fortifie", "fortifie", "fortifie" };
+    static const char *const sparkling[] = {"cremant",   "champagne", "mousseux", "effervescent",
+                                            "sparkling", "brut",      NULL};
+    static const char *const other[] = {
+        "petillant",        "rose",  "rouge", "red", "blanc", "white", "fortifie", "vdn",
+        "vin doux naturel", "porto", NULL};
+    static const char *const other_cat[] = {"petillant", "rose",    "rouge",    "rouge",
+                                            "blanc",     "blanc",   "fortifie", "fortifie",
+                                            "fortifie",  "fortifie"};
     bool any = false;
     const char *cat = NULL;
     for (int pass = 0; pass < 2 && !cat; pass++)
@@ -387,8 +391,7 @@ s_rule_price_segment (const norm_input_t *ctx, norm_value_t *out)
     vd_dec_t incl, excl;
     norm_value_set_null (out);
     if ((ctx->in[1] ? s_decimal (ctx, 1, &incl) : 0) != 1) {
-        if (s_decimal (ctx, 0, &excl) != 1
-            || vd_dec_mul (excl, ctx->vat_factor, 2, &incl) < 0)
+        if (s_decimal (ctx, 0, &excl) != 1 || vd_dec_mul (excl, ctx->vat_factor, 2, &incl) < 0)
             return NORM_OK;
     }
     const char *seg = vd_dec_cmp (incl, vd_dec_int (15)) < 0   ? "entry"
@@ -401,9 +404,9 @@ s_rule_price_segment (const norm_input_t *ctx, norm_value_t *out)
 static norm_result_t
 s_rule_volume (const norm_input_t *ctx, norm_value_t *out, const char **reason, int *bad)
 {
-    static const char *const names[] = { "magnum", "demi", "jeroboam", "bouteille", "fillette",
-                                         NULL };
-    static const int cl[] = { 150, 0, 300, 75, 0 };
+    static const char *const names[] = {"magnum",    "demi",     "jeroboam",
+                                        "bouteille", "fillette", NULL};
+    static const int cl[] = {150, 0, 300, 75, 0};
     const char *s = s_folded (ctx, 0);
     norm_value_set_null (out);
     if (!s)
@@ -411,8 +414,8 @@ s_rule_volume (const norm_input_t *ctx, norm_value_t *out, const char **reason, 
     int w = s_find_word (s, names);
     if (w >= 0 && cl[w])
         return s_set_dec (out, vd_dec_int (cl[w])) < 0 ? NORM_BAD : NORM_OK;
-    if (w >= 0)   /* demi, fillette: 37.5 cl */
-        return s_set_dec (out, (vd_dec_t){ 375, 1 }) < 0 ? NORM_BAD : NORM_OK;
+    if (w >= 0) /* demi, fillette: 37.5 cl */
+        return s_set_dec (out, (vd_dec_t){375, 1}) < 0 ? NORM_BAD : NORM_OK;
     /* a number, then an optional unit: cl, l, ml; no unit: <= 10 is litres */
     size_t n = strspn (s, "0123456789,. ");
     vd_dec_t d;
@@ -421,14 +424,14 @@ s_rule_volume (const norm_input_t *ctx, norm_value_t *out, const char **reason, 
     int rc = vd_number_parse (s, n, &num) == 0 ? vd_dec_parse (num.data, num.len, &d) : -1;
     vd_buf_free (&num);
     const char *unit = s + n;
-    vd_dec_t factor = strncmp (unit, "ml", 2) == 0 ? (vd_dec_t){ 1, 1 }
+    vd_dec_t factor = strncmp (unit, "ml", 2) == 0   ? (vd_dec_t){1, 1}
                       : strncmp (unit, "cl", 2) == 0 ? vd_dec_int (1)
-                      : *unit == 'l' ? vd_dec_int (100)
+                      : *unit == 'l'                 ? vd_dec_int (100)
                       : *unit == '\0' && rc == 0 && vd_dec_cmp (d, vd_dec_int (10)) <= 0
                           ? vd_dec_int (100)
                           : vd_dec_int (1);
-    if (rc < 0 || (*unit && strcmp (unit, "cl") && strcmp (unit, "l") && strcmp (unit, "ml"))
-        || vd_dec_mul (d, factor, d.scale, &d) < 0)
+    if (rc < 0 || (*unit && strcmp (unit, "cl") && strcmp (unit, "l") && strcmp (unit, "ml")) ||
+        vd_dec_mul (d, factor, d.scale, &d) < 0)
         return s_bad (reason, "unreadable volume", bad, 0);
     return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
 }
@@ -437,10 +440,11 @@ s_rule_volume (const norm_input_t *ctx, norm_value_t *out, const char **reason, 
 static int
 s_document_sign (const norm_input_t *ctx)
 {
-    static const char *const credit[] = { "avoir", "avoirs", "credit", "retour", "av",
-                                          "remboursement", NULL };
-    static const char *const invoice[] = { "facture", "factures", "invoice", "fa", "ticket",
-                                           "vente", "bl", "bon de livraison", "livraison", NULL };
+    static const char *const credit[] = {"avoir", "avoirs",        "credit", "retour",
+                                         "av",    "remboursement", NULL};
+    static const char *const invoice[] = {"facture",   "factures", "invoice", "fa",
+                                          "ticket",    "vente",    "bl",      "bon de livraison",
+                                          "livraison", NULL};
     const char *s = ctx->in[1] ? s_folded (ctx, 1) : NULL;
     if (!s)
         return 0;
@@ -471,7 +475,7 @@ s_rule_bottles (const norm_input_t *ctx, norm_value_t *out, const char **reason,
     vd_dec_t qty, factor, eq;
     norm_value_set_null (out);
     if (s_decimal (ctx, 0, &qty) != 1)
-        return NORM_OK;   /* the quantity column reports its own problem */
+        return NORM_OK; /* the quantity column reports its own problem */
     size_t len;
     const char *unit = s_input (ctx, 1, &len);
     if (!unit)
@@ -504,13 +508,12 @@ s_rule_difference (const norm_input_t *ctx, norm_value_t *out, bool missing_zero
         rb = 1;
     }
     if (ra != 1 || rb != 1 || vd_dec_sub (a, b, &d) < 0)
-        return NORM_OK;   /* inputs report their own problems */
+        return NORM_OK; /* inputs report their own problems */
     return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
 }
 
 static norm_result_t
-s_rule_margin_percent (const norm_input_t *ctx, norm_value_t *out, const char **reason,
-                       int *bad)
+s_rule_margin_percent (const norm_input_t *ctx, norm_value_t *out, const char **reason, int *bad)
 {
     vd_dec_t total, margin, d;
     norm_value_set_null (out);
@@ -519,9 +522,9 @@ s_rule_margin_percent (const norm_input_t *ctx, norm_value_t *out, const char **
         return s_bad (reason, "not a number", bad, 0);
     if (rc > 0)
         return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
-    if (s_decimal (ctx, 1, &total) != 1 || s_decimal (ctx, 2, &margin) != 1 || total.v == 0
-        || vd_dec_mul (margin, vd_dec_int (100), margin.scale, &margin) < 0
-        || vd_dec_div (margin, total, 2, &d) < 0)
+    if (s_decimal (ctx, 1, &total) != 1 || s_decimal (ctx, 2, &margin) != 1 || total.v == 0 ||
+        vd_dec_mul (margin, vd_dec_int (100), margin.scale, &margin) < 0 ||
+        vd_dec_div (margin, total, 2, &d) < 0)
         return NORM_OK;
     return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
 }
@@ -547,8 +550,7 @@ s_rule_customer_ref (const norm_input_t *ctx, norm_value_t *out)
     if (!s)
         return NORM_OK;
     out->kind = NORM_STR;
-    if (vd_buf_printf (&out->str, "%s-", ctx->source) < 0
-        || vd_text_clean (s, len, &out->str) < 0)
+    if (vd_buf_printf (&out->str, "%s-", ctx->source) < 0 || vd_text_clean (s, len, &out->str) < 0)
         norm_value_set_null (out);
     return NORM_OK;
 }
@@ -567,15 +569,14 @@ s_rule_product_ref (const norm_input_t *ctx, norm_value_t *out, const char **rea
 static norm_result_t
 s_rule_channel (const norm_input_t *ctx, norm_value_t *out, const char **reason, int *bad)
 {
-    static const char *const words[] = { "email", "e-mail", "mail", "courriel", "sms", "text",
-                                         "phone", "telephone", "tel", "appel", "website", "web",
-                                         "site", "internet", "online", "form", "direct",
-                                         "boutique", "caveau", "shop", "salon", "visite", NULL };
-    static const char *const channel[] = { "email", "email", "email", "email", "sms", "sms",
-                                           "phone", "phone", "phone", "phone", "website",
-                                           "website", "website", "website", "website",
-                                           "website", "direct", "direct", "direct", "direct",
-                                           "direct", "direct" };
+    static const char *const words[] = {
+        "email",  "e-mail",   "mail",    "courriel", "sms",   "text",     "phone",  "telephone",
+        "tel",    "appel",    "website", "web",      "site",  "internet", "online", "form",
+        "direct", "boutique", "caveau",  "shop",     "salon", "visite",   NULL};
+    static const char *const channel[] = {
+        "email",  "email",  "email",   "email",   "sms",     "sms",     "phone",   "phone",
+        "phone",  "phone",  "website", "website", "website", "website", "website", "website",
+        "direct", "direct", "direct",  "direct",  "direct",  "direct"};
     const char *s = s_folded (ctx, 0);
     norm_value_set_null (out);
     if (!s)
@@ -604,42 +605,66 @@ s_rule_json (const norm_input_t *ctx, norm_value_t *out, const char **reason, in
 }
 
 norm_result_t
-norm_rule_apply (vd_rule_t rule, const norm_input_t *ctx, norm_value_t *out,
-                 const char **reason, int *bad)
+norm_rule_apply (vd_rule_t rule, const norm_input_t *ctx, norm_value_t *out, const char **reason,
+                 int *bad)
 {
     switch (rule) {
-    case VD_RULE_TEXT: return s_rule_text (ctx, out, false);
-    case VD_RULE_LOWER: return s_rule_text (ctx, out, true);
-    case VD_RULE_EMAIL: return s_rule_email (ctx, out, reason, bad);
-    case VD_RULE_EMAIL_INVALID: return s_rule_email_invalid (ctx, out);
-    case VD_RULE_PHONE: return s_rule_phone (ctx, out, reason, bad);
-    case VD_RULE_MONEY: return s_rule_money (ctx, out, reason, bad);
-    case VD_RULE_NUMBER: return s_rule_number (ctx, out, reason, bad);
-    case VD_RULE_INT: return s_rule_int (ctx, out, reason, bad);
-    case VD_RULE_VINTAGE: return s_rule_vintage (ctx, out, reason, bad);
-    case VD_RULE_DATE: return s_rule_date (ctx, out, false, reason, bad);
-    case VD_RULE_INSTANT: return s_rule_date (ctx, out, true, reason, bad);
-    case VD_RULE_BOOL: return s_rule_bool (ctx, out, reason, bad);
-    case VD_RULE_LIST: return s_rule_list (ctx, out);
-    case VD_RULE_CATEGORY: return s_rule_category (ctx, out);
-    case VD_RULE_PRICE_SEGMENT: return s_rule_price_segment (ctx, out);
-    case VD_RULE_VOLUME_CL: return s_rule_volume (ctx, out, reason, bad);
-    case VD_RULE_QUANTITY: return s_rule_quantity (ctx, out, reason, bad);
-    case VD_RULE_BOTTLES: return s_rule_bottles (ctx, out, reason, bad);
-    case VD_RULE_COST: return s_rule_difference (ctx, out, false, reason, bad);
-    case VD_RULE_AVAILABLE: return s_rule_difference (ctx, out, true, reason, bad);
-    case VD_RULE_MARGIN_PERCENT: return s_rule_margin_percent (ctx, out, reason, bad);
-    case VD_RULE_CUSTOMER_REF: return s_rule_customer_ref (ctx, out);
-    case VD_RULE_PRODUCT_REF: return s_rule_product_ref (ctx, out, reason, bad);
-    case VD_RULE_CHANNEL: return s_rule_channel (ctx, out, reason, bad);
-    case VD_RULE_JSON: return s_rule_json (ctx, out, reason, bad);
+    case VD_RULE_TEXT:
+        return s_rule_text (ctx, out, false);
+    case VD_RULE_LOWER:
+        return s_rule_text (ctx, out, true);
+    case VD_RULE_EMAIL:
+        return s_rule_email (ctx, out, reason, bad);
+    case VD_RULE_EMAIL_INVALID:
+        return s_rule_email_invalid (ctx, out);
+    case VD_RULE_PHONE:
+        return s_rule_phone (ctx, out, reason, bad);
+    case VD_RULE_MONEY:
+        return s_rule_money (ctx, out, reason, bad);
+    case VD_RULE_NUMBER:
+        return s_rule_number (ctx, out, reason, bad);
+    case VD_RULE_INT:
+        return s_rule_int (ctx, out, reason, bad);
+    case VD_RULE_VINTAGE:
+        return s_rule_vintage (ctx, out, reason, bad);
+    case VD_RULE_DATE:
+        return s_rule_date (ctx, out, false, reason, bad);
+    case VD_RULE_INSTANT:
+        return s_rule_date (ctx, out, true, reason, bad);
+    case VD_RULE_BOOL:
+        return s_rule_bool (ctx, out, reason, bad);
+    case VD_RULE_LIST:
+        return s_rule_list (ctx, out);
+    case VD_RULE_CATEGORY:
+        return s_rule_category (ctx, out);
+    case VD_RULE_PRICE_SEGMENT:
+        return s_rule_price_segment (ctx, out);
+    case VD_RULE_VOLUME_CL:
+        return s_rule_volume (ctx, out, reason, bad);
+    case VD_RULE_QUANTITY:
+        return s_rule_quantity (ctx, out, reason, bad);
+    case VD_RULE_BOTTLES:
+        return s_rule_bottles (ctx, out, reason, bad);
+    case VD_RULE_COST:
+        return s_rule_difference (ctx, out, false, reason, bad);
+    case VD_RULE_AVAILABLE:
+        return s_rule_difference (ctx, out, true, reason, bad);
+    case VD_RULE_MARGIN_PERCENT:
+        return s_rule_margin_percent (ctx, out, reason, bad);
+    case VD_RULE_CUSTOMER_REF:
+        return s_rule_customer_ref (ctx, out);
+    case VD_RULE_PRODUCT_REF:
+        return s_rule_product_ref (ctx, out, reason, bad);
+    case VD_RULE_CHANNEL:
+        return s_rule_channel (ctx, out, reason, bad);
+    case VD_RULE_JSON:
+        return s_rule_json (ctx, out, reason, bad);
     case VD_RULE_SOURCE:
-        return norm_value_set_str (out, ctx->source, strlen (ctx->source)) < 0 ? NORM_BAD
-                                                                               : NORM_OK;
+        return norm_value_set_str (out, ctx->source, strlen (ctx->source)) < 0 ? NORM_BAD : NORM_OK;
     case VD_RULE_DERIVED:
     case VD_RULE_KEY:
     case VD_RULE_SOURCE_ID:
-        break;   /* computed by norm_batch from the table description */
+        break; /* computed by norm_batch from the table description */
     }
     norm_value_set_null (out);
     return NORM_OK;

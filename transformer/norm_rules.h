@@ -8,7 +8,7 @@
 #include "vendange.h"
 #include <jansson.h>
 
-#define NORM_MAX_FIELD (64 * 1024)   /* bytes of one normalised value */
+#define NORM_MAX_FIELD (64 * 1024) /* bytes of one normalised value */
 
 typedef enum { NORM_NULL, NORM_STR, NORM_BOOL, NORM_LIST } norm_kind_t;
 
@@ -23,26 +23,26 @@ typedef struct {
 
 /*  What a rule sees: the run context and the record's inputs. */
 typedef struct {
-    const char *source;        /* "isavigne"                              */
+    const char *source; /* "isavigne"                              */
     const vd_units_t *units;
-    vd_dec_t vat_factor;       /* 1 + rate, e.g. 1.20                     */
-    const char *tz;            /* "Europe/Paris"                          */
+    vd_dec_t vat_factor; /* 1 + rate, e.g. 1.20                     */
+    const char *tz;      /* "Europe/Paris"                          */
     /* the record */
-    const char *const *in;     /* in[i]: input i of the column, NULL when
-                                  absent; in_len[i] its length            */
+    const char *const *in; /* in[i]: input i of the column, NULL when
+                              absent; in_len[i] its length            */
     const size_t *in_len;
-    const norm_value_t *source_id;  /* computed before any other column  */
+    const norm_value_t *source_id; /* computed before any other column  */
     vd_buf_t *scratch;
 } norm_input_t;
 
 typedef enum {
-    NORM_OK,       /* value set (possibly NORM_NULL)                       */
-    NORM_BAD       /* unusable: the reason is in *reason, the raw value is
-                      in[0] (or the input named in *bad_input)            */
+    NORM_OK, /* value set (possibly NORM_NULL)                       */
+    NORM_BAD /* unusable: the reason is in *reason, the raw value is
+                in[0] (or the input named in *bad_input)            */
 } norm_result_t;
 
 /*  Computes one column. On NORM_BAD, *reason is a static string and
-    *bad_input the index of the offending input. */
+ *bad_input the index of the offending input. */
 norm_result_t norm_rule_apply (vd_rule_t rule, const norm_input_t *ctx, norm_value_t *out,
                                const char **reason, int *bad_input);
 
@@ -53,6 +53,5 @@ void norm_value_init (norm_value_t *v);
 void norm_value_free (norm_value_t *v);
 void norm_value_set_null (norm_value_t *v);
 int norm_value_set_str (norm_value_t *v, const char *s, size_t len);
-
 
 #endif

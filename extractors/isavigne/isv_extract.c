@@ -11,12 +11,12 @@
 
 typedef struct {
     const isv_job_t *job;
-    const char *file;                  /* name within the folder          */
+    const char *file; /* name within the folder          */
     const isv_table_map_t *table;
-    const char *cols[ISV_MAX_FIELDS];  /* input fed by each column         */
+    const char *cols[ISV_MAX_FIELDS]; /* input fed by each column         */
     size_t ncols;
-    bool strict_width;                 /* CSV: a row must have ncols fields */
-    msgpack_sbuffer rows;              /* packed rows of the batch        */
+    bool strict_width;    /* CSV: a row must have ncols fields */
+    msgpack_sbuffer rows; /* packed rows of the batch        */
     msgpack_packer pk;
     size_t nrows;
     msgpack_sbuffer msg;
@@ -60,7 +60,7 @@ s_progress (s_file_t *f, bool force)
         return;
     *f->last_progress = now;
     json_t *msg = json_pack ("{s:s, s:I, s:I}", "type", "progress", "run_id",
-                             (json_int_t) f->job->run_id, "records", (json_int_t) *f->records);
+                             (json_int_t)f->job->run_id, "records", (json_int_t)*f->records);
     if (msg)
         vd_ctl_send (f->job->ctl, msg);
     json_decref (msg);
@@ -86,7 +86,7 @@ s_send_batch (s_file_t *f)
     vd_mp_pack_cstr (&pk, "file");
     vd_mp_pack_cstr (&pk, f->file);
     vd_mp_pack_cstr (&pk, "cols");
-    msgpack_pack_array (&pk, (uint32_t) f->ncols);
+    msgpack_pack_array (&pk, (uint32_t)f->ncols);
     for (size_t i = 0; i < f->ncols; i++)
         vd_mp_pack_cstr (&pk, f->cols[i]);
     if (job->units) {
@@ -94,12 +94,13 @@ s_send_batch (s_file_t *f)
         vd_mp_pack_cstr (&pk, job->units);
     }
     vd_mp_pack_cstr (&pk, "rows");
-    msgpack_pack_array (&pk, (uint32_t) f->nrows);
+    msgpack_pack_array (&pk, (uint32_t)f->nrows);
     msgpack_sbuffer_write (&f->msg, f->rows.data, f->rows.size);
-    *f->records += (int64_t) f->nrows;
+    *f->records += (int64_t)f->nrows;
     f->nrows = 0;
     msgpack_sbuffer_clear (&f->rows);
-    if (vd_pipe_send (job->output, f->msg.data, f->msg.size, job->ctl, job->stop, job->stop_arg) < 0)
+    if (vd_pipe_send (job->output, f->msg.data, f->msg.size, job->ctl, job->stop, job->stop_arg) <
+        0)
         return -1;
     s_progress (f, false);
     return job->stop && job->stop (job->stop_arg) ? -1 : 0;
@@ -110,7 +111,7 @@ s_blank_row (const isv_row_t *row)
 {
     for (size_t i = 0; i < row->nfields; i++)
         for (const char *p = row->fields[i]; *p; p++)
-            if (!isspace ((unsigned char) *p))
+            if (!isspace ((unsigned char)*p))
                 return false;
     return true;
 }
@@ -128,7 +129,7 @@ s_add_row (s_file_t *f, const isv_row_t *row)
         if (f->strict_width || (row->nfields > f->ncols && !extra_empty))
             snprintf (reason, sizeof reason, "%zu fields instead of %zu (wrong field count)",
                       row->nfields, f->ncols);
-        width = f->ncols;   /* spreadsheets: missing trailing cells are empty */
+        width = f->ncols; /* spreadsheets: missing trailing cells are empty */
     }
     msgpack_pack_array (&f->pk, row->error || *reason ? 4 : 2);
     msgpack_pack_int64 (&f->pk, row->line);
@@ -136,9 +137,8 @@ s_add_row (s_file_t *f, const isv_row_t *row)
         msgpack_pack_nil (&f->pk);
         vd_mp_pack_cstr (&f->pk, row->error ? row->error : reason);
         vd_mp_pack_cstr (&f->pk, row->raw);
-    }
-    else {
-        msgpack_pack_array (&f->pk, (uint32_t) width);
+    } else {
+        msgpack_pack_array (&f->pk, (uint32_t)width);
         for (size_t i = 0; i < width; i++)
             vd_mp_pack_str (&f->pk, i < row->nfields ? row->fields[i] : "",
                             i < row->nfields ? row->lengths[i] : 0);
@@ -161,11 +161,11 @@ s_try_header (s_file_t *f, const isv_row_t *row, vd_error_t *err)
     for (size_t i = 0; i < row->nfields; i++) {
         vd_buf_init (&b, 256);
         names[i] = vd_text_column_name (row->fields[i], row->lengths[i], &b) == 0 ? vd_buf_take (&b)
-                                                                                   : strdup ("");
+                                                                                  : strdup ("");
         vd_buf_free (&b);
     }
-    size_t matched = isv_mapping_header (f->table, (const char *const *) names, row->nfields,
-                                         f->cols);
+    size_t matched =
+        isv_mapping_header (f->table, (const char *const *)names, row->nfields, f->cols);
     for (size_t i = 0; i < row->nfields; i++)
         free (names[i]);
     if (matched < 2)
@@ -223,7 +223,7 @@ s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
         rc = -2;
     if (rc >= 0 && !have_header) {
         if (rc == 0 && header_rows == 0 && !err->msg[0])
-            rc = 1;   /* nothing but blank lines: an empty export */
+            rc = 1; /* nothing but blank lines: an empty export */
         else {
             if (!err->msg[0]) {
                 vd_error_set (err, VD_ERR_PERMANENT, "no header row found in the first %d rows",
@@ -242,7 +242,7 @@ s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
 
 typedef struct {
     char *name;
-    size_t order;          /* table position in the mapping */
+    size_t order; /* table position in the mapping */
     const isv_table_map_t *table;
 } s_entry_t;
 
@@ -259,8 +259,8 @@ static bool
 s_export_extension (const char *name)
 {
     const char *dot = strrchr (name, '.');
-    return dot && (strcasecmp (dot, ".csv") == 0 || strcasecmp (dot, ".txt") == 0
-                   || strcasecmp (dot, ".xlsx") == 0 || strcasecmp (dot, ".xls") == 0);
+    return dot && (strcasecmp (dot, ".csv") == 0 || strcasecmp (dot, ".txt") == 0 ||
+                   strcasecmp (dot, ".xlsx") == 0 || strcasecmp (dot, ".xls") == 0);
 }
 
 /*  The export files of the folder, in processing order. NULL with err
@@ -315,10 +315,11 @@ s_send_end (const isv_job_t *job, json_t *extracted, int64_t records, uint64_t s
     vd_mp_pack_cstr (&pk, "connector");
     vd_mp_pack_cstr (&pk, job->connector);
     vd_mp_pack_cstr (&pk, "extracted");
-    msgpack_pack_map (&pk, (uint32_t) json_object_size (extracted));
+    msgpack_pack_map (&pk, (uint32_t)json_object_size (extracted));
     const char *table;
     json_t *n;
-    json_object_foreach (extracted, table, n) {
+    json_object_foreach (extracted, table, n)
+    {
         vd_mp_pack_cstr (&pk, table);
         msgpack_pack_int64 (&pk, json_integer_value (n));
     }
@@ -331,8 +332,8 @@ s_send_end (const isv_job_t *job, json_t *extracted, int64_t records, uint64_t s
 
 /*  Extracts one listed file into the report. -1 when stopped. */
 static int
-s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *report,
-            json_t *cursor, json_t *extracted)
+s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *report, json_t *cursor,
+            json_t *extracted)
 {
     char path[4096], hash[65];
     snprintf (path, sizeof path, "%s/%s", job->export_path, e->name);
@@ -350,12 +351,14 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *repor
         f->table = e->table;
         rc = s_extract_file (f, path, &err);
         json_object_set_new (entry, "status",
-                             json_string (rc == 0 ? "loaded" : rc == 1 ? "empty" : "failed"));
+                             json_string (rc == 0   ? "loaded"
+                                          : rc == 1 ? "empty"
+                                                    : "failed"));
         json_object_set_new (entry, "rows", json_integer (*f->records - before));
     }
     if (rc >= 0)
         json_object_set_new (cursor, e->name, json_string (hash));
-    else if (known)   /* a failed file keeps its old hash: it is read again */
+    else if (known) /* a failed file keeps its old hash: it is read again */
         json_object_set_new (cursor, e->name, json_string (known));
     if (rc == -1) {
         vd_error_at (&err, e->name, err.line);
@@ -363,7 +366,7 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *repor
         json_object_set_new (entry, "error", json_string (err.msg));
         json_array_append_new (json_object_get (report, "errors"),
                                json_pack ("{s:s, s:I, s:s, s:s}", "file", e->name, "line",
-                                          (json_int_t) err.line, "reason", err.msg, "hint",
+                                          (json_int_t)err.line, "reason", err.msg, "hint",
                                           err.hint));
         vd_log_error (VD_LOG_WARN, &err);
     }
@@ -387,7 +390,7 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
     json_object_set_new (report, "errors", json_array ());
     uint64_t seq = 0;
     int64_t records = 0, last_progress = 0;
-    s_file_t f = { .job = job, .seq = &seq, .records = &records, .last_progress = &last_progress };
+    s_file_t f = {.job = job, .seq = &seq, .records = &records, .last_progress = &last_progress};
     msgpack_sbuffer_init (&f.rows);
     msgpack_sbuffer_init (&f.msg);
     msgpack_packer_init (&f.pk, &f.rows, msgpack_sbuffer_write);

@@ -12,21 +12,21 @@
 #include "isv_mapping.h"
 #include <jansson.h>
 
-#define ISV_HEADER_SCAN 10   /* rows searched for the header row */
+#define ISV_HEADER_SCAN 10 /* rows searched for the header row */
 
 typedef struct {
     int64_t run_id;
     const char *connector;
     const char *export_path;
-    const char *encoding;           /* NULL: detect                     */
+    const char *encoding; /* NULL: detect                     */
     const isv_mapping_t *mapping;
-    const char *units;              /* unit table file text, or NULL    */
-    const json_t *cursor_files;     /* {"file": "hash"} or NULL         */
-    bool full;                      /* ignore the cursor                */
-    size_t batch_rows;              /* rows per RAW message             */
-    zsock_t *output;                /* PUSH to the normalizer           */
-    vd_ctl_t *ctl;                  /* heartbeats and progress          */
-    vd_pipe_stop_fn *stop;          /* asked while waiting: abort?      */
+    const char *units;          /* unit table file text, or NULL    */
+    const json_t *cursor_files; /* {"file": "hash"} or NULL         */
+    bool full;                  /* ignore the cursor                */
+    size_t batch_rows;          /* rows per RAW message             */
+    zsock_t *output;            /* PUSH to the normalizer           */
+    vd_ctl_t *ctl;              /* heartbeats and progress          */
+    vd_pipe_stop_fn *stop;      /* asked while waiting: abort?      */
     void *stop_arg;
 } isv_job_t;
 
@@ -38,6 +38,5 @@ int isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err);
 
 /*  BLAKE2b-256 of a file as hex (65 bytes). Returns 0, -1 with err. */
 int isv_extract_hash (const char *path, char *hex, vd_error_t *err);
-
 
 #endif

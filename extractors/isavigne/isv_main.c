@@ -16,7 +16,7 @@ typedef struct {
     vd_config_t *config;
     vd_ctl_t *ctl;
     zsock_t *output;
-    int64_t run_id;          /* the run in progress, 0 when idle */
+    int64_t run_id; /* the run in progress, 0 when idle */
     bool aborted;
 } self_t;
 
@@ -35,11 +35,10 @@ s_handle_control (self_t *self, json_t **start)
     else if (type && strcmp (type, "start") == 0 && !self->run_id && start) {
         *start = msg;
         return;
-    }
-    else if (type && strcmp (type, "start") == 0) {
-        json_t *reply = json_pack ("{s:s, s:I, s:{s:s}}", "type", "failed", "run_id",
-                                   (json_int_t) run_id, "error", "reason",
-                                   "the extractor given the run was busy");
+    } else if (type && strcmp (type, "start") == 0) {
+        json_t *reply =
+            json_pack ("{s:s, s:I, s:{s:s}}", "type", "failed", "run_id", (json_int_t)run_id,
+                       "error", "reason", "the extractor given the run was busy");
         vd_ctl_send (self->ctl, reply);
         json_decref (reply);
     }
@@ -93,8 +92,8 @@ s_run (self_t *self, json_t *start)
     json_error_t jerr;
     const char *cursor_text = json_string_value (json_object_get (start, "cursor"));
     json_t *cursor = cursor_text ? json_loads (cursor_text, 0, &jerr) : NULL;
-    isv_mapping_t *mapping = mapping_path ? isv_mapping_load (mapping_path, &err)
-                                          : isv_mapping_default (&err);
+    isv_mapping_t *mapping =
+        mapping_path ? isv_mapping_load (mapping_path, &err) : isv_mapping_default (&err);
     char *units = mapping && unit_path ? s_read_small (unit_path, &err) : NULL;
     json_t *report = json_object ();
     isv_job_t job = {
@@ -102,11 +101,15 @@ s_run (self_t *self, json_t *start)
         .connector = json_string_value (json_object_get (start, "connector")),
         .export_path = json_string_value (json_object_get (settings, "export_path")),
         .encoding = json_string_value (json_object_get (settings, "encoding")),
-        .mapping = mapping, .units = units,
+        .mapping = mapping,
+        .units = units,
         .cursor_files = json_object_get (cursor, "files"),
         .full = json_is_true (json_object_get (start, "full")),
-        .batch_rows = (size_t) vd_config_int (self->config, VD_CFG_BATCH_ROWS) / 10 + 1,
-        .output = self->output, .ctl = self->ctl, .stop = s_stop, .stop_arg = self,
+        .batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS) / 10 + 1,
+        .output = self->output,
+        .ctl = self->ctl,
+        .stop = s_stop,
+        .stop_arg = self,
     };
     int rc = -1;
     if (!job.connector || !job.export_path)
@@ -120,14 +123,13 @@ s_run (self_t *self, json_t *start)
         json_object_set_new (reply, "run_id", json_integer (self->run_id));
         vd_info ("run extracted: %" JSON_INTEGER_FORMAT " records",
                  json_integer_value (json_object_get (report, "records")));
-    }
-    else {
+    } else {
         json_decref (report);
         vd_log_error (VD_LOG_ERROR, &err);
-        reply = json_pack ("{s:s, s:I, s:{s:s, s:s, s:s, s:s, s:I}}", "type", "failed",
-                           "run_id", (json_int_t) self->run_id, "error", "reason", err.msg,
-                           "detail", err.detail, "hint", err.hint, "file", err.file, "line",
-                           (json_int_t) err.line);
+        reply =
+            json_pack ("{s:s, s:I, s:{s:s, s:s, s:s, s:s, s:I}}", "type", "failed", "run_id",
+                       (json_int_t)self->run_id, "error", "reason", err.msg, "detail", err.detail,
+                       "hint", err.hint, "file", err.file, "line", (json_int_t)err.line);
     }
     if (!self->aborted)
         vd_ctl_send (self->ctl, reply);
@@ -161,13 +163,12 @@ main (int argc, char **argv)
         "extractor-isavigne", "isavigne", VD_SVC_EXTRACTOR,
         "usage: extractor-isavigne [--print-mapping]\n"
         "Extracts iSaVigne export folders for the orchestrator's runs.\n"
-        "--print-mapping prints the built-in column mapping (both dialects).\n\n"
-    };
+        "--print-mapping prints the built-in column mapping (both dialects).\n\n"};
     if (argc > 1 && strcmp (argv[1], "--print-mapping") == 0) {
         fputs (isv_mapping_default_text (), stdout);
         return 0;
     }
-    self_t self = { 0 };
+    self_t self = {0};
     int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
     if (rc != 0)
         return rc > 0 ? 0 : 1;

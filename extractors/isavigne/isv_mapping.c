@@ -125,9 +125,9 @@ s_split (const char *value, bool raw, char **items)
         size_t len = strcspn (p, "|");
         const char *s = p;
         size_t k = len;
-        while (k && isspace ((unsigned char) *s))
+        while (k && isspace ((unsigned char)*s))
             s++, k--;
-        while (k && isspace ((unsigned char) s[k - 1]))
+        while (k && isspace ((unsigned char)s[k - 1]))
             k--;
         if (k == 0 || n == ISV_MAX_ALIASES)
             return -1;
@@ -135,7 +135,7 @@ s_split (const char *value, bool raw, char **items)
         if (!items[n])
             return -1;
         for (char *c = raw ? items[n] : NULL; c && *c; c++)
-            *c = (char) tolower ((unsigned char) *c);
+            *c = (char)tolower ((unsigned char)*c);
         n++;
         p += len + (p[len] == '|');
     }
@@ -151,7 +151,7 @@ s_parse_entry (isv_table_map_t *t, char *key, char *value, vd_error_t *err)
         int n = s_split (value, true, t->patterns + t->npatterns);
         if (n <= 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "bad file pattern list");
-        t->npatterns += (size_t) n;
+        t->npatterns += (size_t)n;
         return 0;
     }
     if (!vd_schema_has_input (table, key))
@@ -167,17 +167,17 @@ s_parse_entry (isv_table_map_t *t, char *key, char *value, vd_error_t *err)
     int n = s_split (value, false, f->columns);
     if (n <= 0 || !f->input)
         return vd_error_set (err, VD_ERR_PERMANENT, "bad column list for \"%s\"", key);
-    f->ncolumns = (size_t) n;
+    f->ncolumns = (size_t)n;
     return 0;
 }
 
 static char *
 s_trim (char *s)
 {
-    while (isspace ((unsigned char) *s))
+    while (isspace ((unsigned char)*s))
         s++;
     size_t n = strlen (s);
-    while (n && isspace ((unsigned char) s[n - 1]))
+    while (n && isspace ((unsigned char)s[n - 1]))
         s[--n] = '\0';
     return s;
 }
@@ -338,19 +338,19 @@ isv_mapping_test (bool verbose)
     if (!t || t->table != VD_TABLE_SALES || isv_mapping_match (m, "notes.txt"))
         failures++;
     /* dialect B header */
-    const char *header[] = { "code_client", "date", "num_ligne", "produit_key", "quantite",
-                             "document_no", "inconnue" };
+    const char *header[] = {"code_client", "date",        "num_ligne", "produit_key",
+                            "quantite",    "document_no", "inconnue"};
     const char *cols[7];
     size_t n = t ? isv_mapping_header (t, header, 7, cols) : 0;
-    if (n != 6 || !cols[0] || strcmp (cols[0], "customer_code") != 0 || !cols[2]
-        || strcmp (cols[2], "line_no") != 0 || cols[6])
+    if (n != 6 || !cols[0] || strcmp (cols[0], "customer_code") != 0 || !cols[2] ||
+        strcmp (cols[2], "line_no") != 0 || cols[6])
         failures++;
     isv_mapping_destroy (&m);
     /* bad input */
-    const char *bad[] = { "[nope]\nfiles=*x*\n", "code = article\n",
-                          "[customers]\nfiles = *c*\nsegment = x\n", "[customers]\n",
-                          "[customers]\nfiles = *c*\njunk\n" };
-    long lines[] = { 1, 1, 3, 0, 3 };
+    const char *bad[] = {"[nope]\nfiles=*x*\n", "code = article\n",
+                         "[customers]\nfiles = *c*\nsegment = x\n", "[customers]\n",
+                         "[customers]\nfiles = *c*\njunk\n"};
+    long lines[] = {1, 1, 3, 0, 3};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         vd_error_clear (&err);
         m = isv_mapping_parse (bad[i], strlen (bad[i]), &err);

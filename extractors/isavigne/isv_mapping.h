@@ -23,13 +23,13 @@
 #define ISV_MAX_ALIASES 8
 
 typedef struct {
-    char *input;                        /* normalizer input field name     */
-    char *columns[ISV_MAX_ALIASES];     /* source column names, normalised */
+    char *input;                    /* normalizer input field name     */
+    char *columns[ISV_MAX_ALIASES]; /* source column names, normalised */
     size_t ncolumns;
 } isv_field_map_t;
 
 typedef struct {
-    int table;                          /* vd_table_id_t                   */
+    int table; /* vd_table_id_t                   */
     char *patterns[ISV_MAX_ALIASES];
     size_t npatterns;
     isv_field_map_t *fields;
@@ -59,8 +59,8 @@ const isv_table_map_t *isv_mapping_match (const isv_mapping_t *self, const char 
 /*  Position of each input in a header row: cols[i] = the input name fed
     by header column i, or NULL. Returns the number of header cells that
     matched. */
-size_t isv_mapping_header (const isv_table_map_t *table, const char *const *header,
-                           size_t ncells, const char **cols);
+size_t isv_mapping_header (const isv_table_map_t *table, const char *const *header, size_t ncells,
+                           const char **cols);
 
 int isv_mapping_test (bool verbose);
 
