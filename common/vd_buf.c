@@ -8,6 +8,7 @@ vd_buf_init (vd_buf_t *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->truncated = false;
 }
 
 void
@@ -22,6 +23,7 @@ void
 vd_buf_reset (vd_buf_t *b)
 {
     b->len = 0;
+    b->truncated = false;
     if (b->data)
         b->data[0] = '\0';
 }
@@ -29,8 +31,10 @@ vd_buf_reset (vd_buf_t *b)
 static int
 s_reserve (vd_buf_t *b, size_t extra)
 {
-    if (extra > b->max || b->len > b->max - extra)
+    if (extra > b->max || b->len > b->max - extra) {
+        b->truncated = true;
         return -1;
+    }
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
@@ -38,8 +42,10 @@ s_reserve (vd_buf_t *b, size_t extra)
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     char *data = realloc (b->data, cap);
-    if (!data)
+    if (!data) {
+        b->truncated = true;
         return -1;
+    }
     b->data = data;
     b->cap = cap;
     return 0;

@@ -13,7 +13,8 @@ typedef struct vd_buf {
     char *data; /* always NUL-terminated when not NULL */
     size_t len;
     size_t cap;
-    size_t max; /* ceiling in bytes, excluding the NUL */
+    size_t max;     /* ceiling in bytes, excluding the NUL */
+    bool truncated; /* an append failed since init / reset   */
 } vd_buf_t;
 
 /*  Initialises an empty buffer that may grow up to max bytes. */

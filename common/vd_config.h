@@ -37,6 +37,8 @@ typedef enum {
     VD_CFG_SEGMENT_INACTIVE_DAYS,
     VD_CFG_EXTRACTORS_ISAVIGNE,
     VD_CFG_PG_PORT,
+    VD_CFG_SECRET_KEY,
+    VD_CFG_SECRET_KEY_FILE,
     VD_CFG_COUNT
 } vd_cfg_key_t;
 

@@ -86,6 +86,23 @@ static const char *s_steps[] = {
     "CREATE INDEX stock_levels_product ON canonical.stock_levels (product_key);"
     "CREATE INDEX contact_history_customer ON canonical.contact_history (customer_key);"
     "CREATE INDEX contact_history_email ON canonical.contact_history (email);",
+    /* 2: secrets sealed (vd_secret); their names in clear for display */
+    "ALTER TABLE ops.connectors ADD COLUMN secret_names text[] NOT NULL DEFAULT '{}';"
+    "UPDATE ops.connectors SET secret_names = ARRAY(SELECT jsonb_object_keys("
+    "  convert_from(secrets, 'UTF8')::jsonb) ORDER BY 1)"
+    "  WHERE length(secrets) > 0 AND get_byte(secrets, 0) = 123;",
+    /* 3: connector tests (orch_tests) */
+    "CREATE TABLE ops.connector_tests ("
+    "  id bigserial PRIMARY KEY,"
+    "  connector text NOT NULL,"
+    "  status text NOT NULL DEFAULT 'pending'"
+    "    CHECK (status IN ('pending','running','ok','failed')),"
+    "  extractor text,"
+    "  requested_at timestamptz NOT NULL DEFAULT now(),"
+    "  finished_at timestamptz,"
+    "  result jsonb);"
+    "CREATE INDEX connector_tests_open ON ops.connector_tests (id)"
+    "  WHERE status IN ('pending','running');",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

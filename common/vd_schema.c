@@ -10,7 +10,8 @@
 // clang-format off
 #define COMMON_COLUMNS                                                        \
     { "source", VD_SQL_TEXT, VD_COL_REQUIRED, VD_RULE_SOURCE, { NULL } },     \
-    { "source_id", VD_SQL_TEXT, VD_COL_REQUIRED, VD_RULE_SOURCE_ID, { NULL } }
+    { "source_id", VD_SQL_TEXT, VD_COL_REQUIRED, VD_RULE_SOURCE_ID, { NULL } },   \
+    { "connector", VD_SQL_TEXT, VD_COL_REQUIRED, VD_RULE_CONNECTOR, { NULL } }
 
 #define SYNCED_AT { "synced_at", VD_SQL_TIMESTAMPTZ, 0, VD_RULE_DERIVED, { NULL } }
 

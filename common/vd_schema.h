@@ -31,6 +31,7 @@ typedef enum {
     VD_RULE_DERIVED,       /* set by the loader, not carried            */
     VD_RULE_KEY,           /* the table's key (vd_table_t.key_kind)     */
     VD_RULE_SOURCE,        /* the record's source name                  */
+    VD_RULE_CONNECTOR,     /* the connector whose run wrote the row     */
     VD_RULE_SOURCE_ID,     /* id in the source (vd_table_t.id_parts)    */
     VD_RULE_TEXT,          /* cleaned text                              */
     VD_RULE_LOWER,         /* cleaned, folded text (units, channels)    */

@@ -14,7 +14,7 @@
 #include "vd_msg.h"
 #include "vd_pipe.h"
 #include "vd_service.h"
-#include "load_agg.h"
+#include "vd_agg.h"
 #include "load_run.h"
 #include "load_sql.h"
 
@@ -28,7 +28,7 @@ typedef struct {
     zsock_t *input;
     PGconn *conn;
     load_sql_t sql[VD_TABLE_COUNT];
-    load_agg_rules_t agg;
+    vd_agg_rules_t agg;
     zhashx_t *runs; /* run id text -> load_run_t                */
     int64_t aborted[ABORTED_RING];
     int naborted;
@@ -166,7 +166,7 @@ s_finish (self_t *self, load_run_t *run)
         if (rc == 0)
             rc = load_run_write_extracted (run, self->conn, &err);
         if (rc == 0)
-            rc = load_agg_update (self->conn, &self->agg, &err);
+            rc = vd_agg_update (self->conn, &self->agg, &err);
         if (rc == 0)
             rc = vd_db_command (self->conn, "COMMIT", 0, NULL, &err);
         else
@@ -274,12 +274,7 @@ s_setup (self_t *self, vd_error_t *err)
     for (int t = 0; t < VD_TABLE_COUNT; t++)
         if (load_sql_build (t, &self->sql[t]) < 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
-    self->agg = (load_agg_rules_t){
-        vd_config_int (self->config, VD_CFG_SEGMENT_VIP_SPENT),
-        vd_config_int (self->config, VD_CFG_SEGMENT_VIP_ORDERS),
-        vd_config_int (self->config, VD_CFG_SEGMENT_AT_RISK_DAYS),
-        vd_config_int (self->config, VD_CFG_SEGMENT_INACTIVE_DAYS),
-    };
+    self->agg = vd_agg_rules (self->config);
     self->batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS);
     self->runs = zhashx_new ();
     zhashx_set_destructor (self->runs, s_run_destructor);

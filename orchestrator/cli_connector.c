@@ -9,15 +9,21 @@
 
 #define SECRET_FILE_MAX (1024 * 1024)
 
-static const char s_usage[] =
+const char cli_connector_usage[] =
     "usage: vendange connector add NAME --type TYPE [--set KEY=VALUE]...\n"
     "       vendange connector list [--json]\n"
-    "       vendange connector remove NAME\n\n"
+    "       vendange connector show NAME [--json]\n"
+    "       vendange connector set NAME [--set KEY=VALUE]... [--unset KEY]...\n"
+    "       vendange connector test NAME [--json]\n"
+    "       vendange connector remove NAME [--purge]\n\n"
     "TYPE is isavigne, odoo, brevo or powerautomate. A VALUE written @FILE is\n"
     "read from FILE, env:VAR from the environment variable VAR: give secrets\n"
     "(api_key, token, password) that way, never on the command line. Relative\n"
-    "paths (export_path, mapping, unit_table...) are made absolute.\n"
-    "remove keeps the rows the connector loaded.\n";
+    "paths (export_path, mapping, unit_table...) are made absolute. Secrets are\n"
+    "stored encrypted and never shown again (show prints their names).\n"
+    "test has an extractor check the settings (folder readable, server\n"
+    "reachable, credentials valid); exit status 1 when a check fails.\n"
+    "remove keeps the rows the connector loaded; --purge deletes them too.\n";
 
 /*  The content of a file (at most 1 MiB, one trailing newline dropped). */
 static char *
@@ -97,9 +103,8 @@ s_absolute (const char *path)
     return out;
 }
 
-/*  Adds one --set to settings. Returns 0, -1 (message printed). */
-static int
-s_add_setting (json_t *settings, const char *type, const char *arg)
+int
+cli_connector_add_setting (json_t *settings, const char *type, const char *arg)
 {
     char *key, *value;
     vd_error_t err;
@@ -136,7 +141,8 @@ s_add (int argc, char **argv, const char *api)
     int c, rc;
     /* first pass: the type (path settings depend on it) */
     optind = 0;
-    while ((rc = cli_getopt (argc, argv, ":ht:s:", options, s_usage, &c)) < 0 && c != -1)
+    while ((rc = cli_getopt (argc, argv, ":ht:s:", options, cli_connector_usage, &c)) < 0 &&
+           c != -1)
         if (c == 't')
             type = optarg;
     if (rc >= 0) {
@@ -144,14 +150,15 @@ s_add (int argc, char **argv, const char *api)
         return rc;
     }
     if (optind + 1 != argc || !type) {
-        fprintf (stderr, "vendange: connector add wants NAME and --type TYPE\n%s", s_usage);
+        fprintf (stderr, "vendange: connector add wants NAME and --type TYPE\n%s",
+                 cli_connector_usage);
         json_decref (settings);
         return CLI_EXIT_USAGE;
     }
     const char *name = argv[optind];
     optind = 0;
     while ((c = getopt_long (argc, argv, ":ht:s:", options, NULL)) != -1)
-        if (c == 's' && s_add_setting (settings, type, optarg) < 0) {
+        if (c == 's' && cli_connector_add_setting (settings, type, optarg) < 0) {
             json_decref (settings);
             return CLI_EXIT_FAIL;
         }
@@ -169,9 +176,8 @@ s_add (int argc, char **argv, const char *api)
     return CLI_EXIT_OK;
 }
 
-/*  "key=value ..." of a connector's public settings, secrets as ***. */
-static void
-s_settings_text (json_t *c, char *out, size_t size)
+void
+cli_connector_settings_text (json_t *c, char *out, size_t size)
 {
     vd_buf_t b;
     vd_buf_init (&b, size - 1);
@@ -199,12 +205,12 @@ s_list (int argc, char **argv, const char *api)
     bool as_json = false;
     int c, rc;
     optind = 0;
-    while ((rc = cli_getopt (argc, argv, ":hj", options, s_usage, &c)) < 0 && c != -1)
+    while ((rc = cli_getopt (argc, argv, ":hj", options, cli_connector_usage, &c)) < 0 && c != -1)
         as_json = true;
     if (rc >= 0)
         return rc;
     if (optind != argc)
-        return cli_usage_error (argv, '?', s_usage);
+        return cli_usage_error (argv, '?', cli_connector_usage);
     cli_reply_t reply;
     static const long ok[] = {200, 0};
     if (cli_api (api, "GET", "/api/connectors", NULL, &reply, ok) < 0)
@@ -224,7 +230,7 @@ s_list (int argc, char **argv, const char *api)
             if (json_is_integer (json_object_get (last, "id")))
                 snprintf (id, sizeof id, "%" JSON_INTEGER_FORMAT,
                           json_integer_value (json_object_get (last, "id")));
-            s_settings_text (conn, settings, sizeof settings);
+            cli_connector_settings_text (conn, settings, sizeof settings);
             const char *row[] = {json_string_value (json_object_get (conn, "name")),
                                  json_string_value (json_object_get (conn, "type")),
                                  id,
@@ -244,33 +250,17 @@ s_list (int argc, char **argv, const char *api)
     return CLI_EXIT_OK;
 }
 
-static int
-s_remove (int argc, char **argv, const char *api)
-{
-    static const struct option options[] = {{"help", no_argument, NULL, 'h'}, {0}};
-    int c, rc;
-    optind = 0;
-    while ((rc = cli_getopt (argc, argv, ":h", options, s_usage, &c)) < 0 && c != -1)
-        ;
-    if (rc >= 0)
-        return rc;
-    if (optind + 1 != argc) {
-        fprintf (stderr, "vendange: connector remove wants one NAME\n%s", s_usage);
-        return CLI_EXIT_USAGE;
-    }
-    const char *name = argv[optind];
-    char *escaped = cli_http_escape (name);
-    char path[600];
-    snprintf (path, sizeof path, "/api/connectors/%.500s", escaped ? escaped : "");
-    free (escaped);
-    cli_reply_t reply;
-    static const long ok[] = {200, 204, 0};
-    if (cli_api (api, "DELETE", path, NULL, &reply, ok) < 0)
-        return CLI_EXIT_FAIL;
-    cli_reply_clear (&reply);
-    printf ("connector %s removed (the rows it loaded are kept)\n", name);
-    return CLI_EXIT_OK;
-}
+static const struct {
+    const char *name;
+    int (*fn) (int argc, char **argv, const char *api);
+} s_ops[] = {
+    {"add", s_add},
+    {"list", s_list},
+    {"show", cli_connector_show},
+    {"set", cli_connector_set},
+    {"test", cli_connector_check},
+    {"remove", cli_connector_remove},
+};
 
 int
 cli_connector_main (int argc, char **argv, const vd_config_t *cfg)
@@ -278,21 +268,21 @@ cli_connector_main (int argc, char **argv, const vd_config_t *cfg)
     char api[512];
     cli_api_url (cfg, api, sizeof api);
     if (argc < 2) {
-        fprintf (stderr, "%s", s_usage);
+        fprintf (stderr, "%s", cli_connector_usage);
         return CLI_EXIT_USAGE;
     }
     if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
         strcmp (argv[1], "help") == 0) {
-        printf ("%s", s_usage);
+        printf ("%s", cli_connector_usage);
         return CLI_EXIT_OK;
     }
-    if (strcmp (argv[1], "add") == 0)
-        return s_add (argc - 1, argv + 1, api);
-    if (strcmp (argv[1], "list") == 0)
-        return s_list (argc - 1, argv + 1, api);
-    if (strcmp (argv[1], "remove") == 0 || strcmp (argv[1], "rm") == 0)
-        return s_remove (argc - 1, argv + 1, api);
-    fprintf (stderr, "vendange: unknown command \"connector %s\"\n%s", argv[1], s_usage);
+    if (strcmp (argv[1], "rm") == 0)
+        argv[1] = "remove";
+    for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
+        if (strcmp (argv[1], s_ops[i].name) == 0)
+            return s_ops[i].fn (argc - 1, argv + 1, api);
+    fprintf (stderr, "vendange: unknown command \"connector %s\"\n%s", argv[1],
+             cli_connector_usage);
     return CLI_EXIT_USAGE;
 }
 

@@ -18,10 +18,12 @@ static const struct {
 } s_commands[] = {
     {"up", cli_up_main, "start PostgreSQL (embedded when DATABASE_URL is unset) and the services"},
     {"down", cli_down_main, "stop what `vendange up` started (data is kept)"},
-    {"connector", cli_connector_main, "add NAME --type T --set k=v... | list | remove NAME"},
+    {"connector", cli_connector_main,
+     "add | list | show | set | test | remove: the connector registry"},
     {"sync", cli_sync_main, "NAME [--full] [--wait]: run a sync of a connector"},
     {"runs", cli_runs_main, "[NAME] [--json] [--limit N]: sync run history, newest first"},
     {"status", cli_status_main, "[--json]: services and connectors health"},
+    {"secret-key", cli_secret_key_main, "print a new random key for VENDANGE_SECRET_KEY"},
 };
 
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

@@ -4,7 +4,9 @@
 #include "cli_pg.h"
 #include "cli_proc.h"
 #include "cli_up.h"
+#include "vd_secret.h"
 #include <ctype.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -308,6 +310,35 @@ s_help (int argc, char **argv, const char *usage)
     return -1;
 }
 
+/*  Without VENDANGE_SECRET_KEY(_FILE), the services `up` starts seal
+    connector secrets with $VENDANGE_HOME/secret.key, made once (0600). */
+static int
+s_secret_key (s_up_t *up, const vd_config_t *cfg, vd_error_t *err)
+{
+    if (vd_config_is_set (cfg, VD_CFG_SECRET_KEY) || vd_config_is_set (cfg, VD_CFG_SECRET_KEY_FILE))
+        return 0;
+    char path[sizeof up->home + 16];
+    snprintf (path, sizeof path, "%s/secret.key", up->home);
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0) {
+        char hex[VD_SECRET_KEY_HEX + 2];
+        vd_secret_key_generate (hex);
+        hex[VD_SECRET_KEY_HEX] = '\n';
+        bool ok =
+            write (fd, hex, VD_SECRET_KEY_HEX + 1) == VD_SECRET_KEY_HEX + 1 && fsync (fd) == 0;
+        memset (hex, 0, sizeof hex);
+        if (close (fd) < 0 || !ok) {
+            unlink (path);
+            return vd_error_set (err, VD_ERR_PERMANENT, "cannot write %s: %s", path,
+                                 strerror (errno));
+        }
+    } else if (errno != EEXIST)
+        return vd_error_set (err, VD_ERR_PERMANENT, "cannot create %s: %s", path, strerror (errno));
+    if (setenv ("VENDANGE_SECRET_KEY_FILE", path, 1) < 0)
+        return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    return 0;
+}
+
 static const char s_up_usage[] =
     "usage: vendange up\n\n"
     "Starts PostgreSQL (embedded, when DATABASE_URL is unset) and every missing\n"
@@ -324,7 +355,7 @@ cli_up_main (int argc, char **argv, const vd_config_t *cfg)
     vd_error_clear (&err);
     if (!up || s_locate (up, cfg, &err) < 0 || s_plan (up, cfg, &err) < 0 ||
         s_database (up, cfg, &err) < 0 || setenv ("DATABASE_URL", up->dsn, 1) < 0 ||
-        setenv ("VENDANGE_HOME", up->home, 1) < 0)
+        setenv ("VENDANGE_HOME", up->home, 1) < 0 || s_secret_key (up, cfg, &err) < 0)
         goto fail;
     for (size_t i = 0; i < up->count; i++)
         if (s_ensure (up, &up->services[i], &err) < 0)
@@ -340,6 +371,23 @@ fail:
     cli_print_error (&err);
     free (up);
     return CLI_EXIT_FAIL;
+}
+
+int
+cli_secret_key_main (int argc, char **argv, const vd_config_t *cfg)
+{
+    (void)cfg;
+    int rc = s_help (argc, argv,
+                     "usage: vendange secret-key\n\n"
+                     "Prints a new random key for VENDANGE_SECRET_KEY (64 hex characters).\n"
+                     "Keep it with your backups: the connector secrets in the database can\n"
+                     "only be read with it.\n");
+    if (rc >= 0)
+        return rc;
+    char hex[VD_SECRET_KEY_HEX + 1];
+    vd_secret_key_generate (hex);
+    printf ("%s\n", hex);
+    return CLI_EXIT_OK;
 }
 
 /*  Stopping order: extractors first, the orchestrator last. */

@@ -19,6 +19,8 @@
 
 int cli_up_main (int argc, char **argv, const vd_config_t *cfg);
 int cli_down_main (int argc, char **argv, const vd_config_t *cfg);
+/*  `vendange secret-key`: prints a new random VENDANGE_SECRET_KEY. */
+int cli_secret_key_main (int argc, char **argv, const vd_config_t *cfg);
 
 /*  The state folder: setting (VENDANGE_HOME) when not empty, else
     /var/lib/vendange for root, else $XDG_DATA_HOME/vendange, else

@@ -5,6 +5,7 @@
 #include "orch_connectors.h"
 #include "orch_history.h"
 #include "orch_json.h"
+#include "orch_metrics.h"
 #include "orch_route.h"
 #include "orch_status.h"
 #include "orch_web.h"
@@ -12,16 +13,21 @@
 struct orch_api {
     char *dsn;
     PGconn *conn; /* the HTTP thread's own connection */
+    vd_secret_key_t key;
+    vd_agg_rules_t agg;
     bool down_logged;
 };
 
 orch_api_t *
-orch_api_new (const char *dsn)
+orch_api_new (const orch_api_config_t *config)
 {
     orch_api_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->dsn = strdup (dsn ? dsn : "");
+    if (config->secret_key)
+        self->key = *config->secret_key;
+    self->agg = config->agg;
+    self->dsn = strdup (config->dsn ? config->dsn : "");
     if (!self->dsn) {
         free (self);
         return NULL;
@@ -38,6 +44,7 @@ orch_api_destroy (orch_api_t **self_p)
     if (self->conn)
         PQfinish (self->conn);
     free (self->dsn);
+    vd_secret_key_clear (&self->key);
     free (self);
     *self_p = NULL;
 }
@@ -139,7 +146,8 @@ s_conn (orch_api_t *self, orch_answer_t *a)
 
 /*  Calls the endpoint's handler. */
 static void
-s_call (PGconn *conn, const orch_route_t *r, const orch_request_t *req, orch_answer_t *a)
+s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_request_t *req,
+        orch_answer_t *a)
 {
     bool get = strcmp (req->method, "GET") == 0 || strcmp (req->method, "HEAD") == 0;
     switch (r->id) {
@@ -156,13 +164,24 @@ s_call (PGconn *conn, const orch_route_t *r, const orch_request_t *req, orch_ans
         if (get)
             orch_connectors_list (conn, a);
         else
-            orch_connectors_create (conn, req, a);
+            orch_connectors_create (conn, &self->key, req, a);
         break;
     case ORCH_ROUTE_CONNECTOR:
         if (get)
             orch_connectors_get (conn, r->name, a);
+        else if (strcmp (req->method, "PATCH") == 0)
+            orch_connectors_update (conn, &self->key, r->name, req, a);
         else
-            orch_connectors_delete (conn, r->name, a);
+            orch_connectors_delete (conn, &self->agg, r->name, req, a);
+        break;
+    case ORCH_ROUTE_CONNECTOR_TEST:
+        orch_connectors_test (conn, r->name, a);
+        break;
+    case ORCH_ROUTE_TEST:
+        orch_connectors_test_get (conn, r->run_id, a);
+        break;
+    case ORCH_ROUTE_METRICS:
+        orch_metrics_get (conn, a);
         break;
     case ORCH_ROUTE_CONNECTOR_SYNC:
         orch_connectors_sync (conn, r->name, req, a);
@@ -215,7 +234,7 @@ orch_api_handle (orch_api_t *self, const orch_request_t *req, orch_answer_t *a)
     PGconn *conn = s_conn (self, a);
     if (!conn)
         return;
-    s_call (conn, &r, req, a);
+    s_call (self, conn, &r, req, a);
     if (!a->json && !a->html)
         orch_answer_error (a, 500, "internal error: no answer", NULL, NULL);
 }
@@ -260,7 +279,7 @@ orch_api_test (bool verbose)
     orch_answer_clear (&a);
     failed += orch_request_int ("1e3", "limit", 20, 1, 500, &n, &a) == 0;
     orch_answer_clear (&a);
-    orch_api_t *api = orch_api_new ("postgresql:///x");
+    orch_api_t *api = orch_api_new (&(orch_api_config_t){.dsn = "postgresql:///x"});
     failed += api == NULL;
     orch_api_destroy (&api);
     failed += api != NULL;

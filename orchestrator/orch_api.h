@@ -12,6 +12,8 @@
 #define ORCH_API_H_INCLUDED
 
 #include "vd_error.h"
+#include "vd_agg.h"
+#include "vd_secret.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,21 +26,29 @@ typedef struct {
     const char *q_connector; /* query arguments, NULL when absent     */
     const char *q_limit;
     const char *q_offset;
+    const char *q_purge;
     const char *body; /* NUL-terminated, "" when none          */
     size_t body_len;
 } orch_request_t;
 
 typedef struct {
     unsigned status;
-    json_t *json;      /* the answer, or                         */
-    char *html;        /* a page (malloc'ed)                     */
-    const char *allow; /* methods, for a 405                     */
+    json_t *json;             /* the answer, or                         */
+    char *html;               /* a page, or other text (malloc'ed)      */
+    const char *content_type; /* of html, when not text/html     */
+    const char *allow;        /* methods, for a 405                     */
 } orch_answer_t;
 
 typedef struct orch_api orch_api_t;
 
-/*  dsn is copied. NULL when out of memory. */
-orch_api_t *orch_api_new (const char *dsn);
+typedef struct {
+    const char *dsn;                   /* the database the API reads and writes   */
+    const vd_secret_key_t *secret_key; /* seals connector secrets; NULL: none     */
+    vd_agg_rules_t agg;                /* for aggregates after a purge or forget  */
+} orch_api_config_t;
+
+/*  What config points to is copied. NULL when out of memory. */
+orch_api_t *orch_api_new (const orch_api_config_t *config);
 void orch_api_destroy (orch_api_t **self_p);
 
 /*  Answers a request. The caller frees answer->json / answer->html with

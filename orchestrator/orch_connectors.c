@@ -4,6 +4,7 @@
 #include "orch_connectors.h"
 #include "orch_json.h"
 #include "orch_runview.h"
+#include "orch_secrets.h"
 #include "orch_settings.h"
 
 /*  Columns of a connector and a summary of its latest run. Secrets: only
@@ -12,12 +13,15 @@
 #define CONNECTOR_SQL                                                                       \
     "SELECT c.name, c.type, c.settings::text, c.schedule, "                                 \
     ORCH_SQL_ISO ("c.created_at") ", " ORCH_SQL_ISO ("c.updated_at") ", "                  \
-    "(SELECT coalesce(jsonb_agg(k ORDER BY k), '[]') FROM jsonb_object_keys("              \
-    "coalesce(convert_from(c.secrets, 'UTF8')::jsonb, '{}')) k)::text, "                   \
+    "to_jsonb(c.secret_names)::text, "                                                     \
     "r.id, r.status, " ORCH_SQL_ISO ("r.started_at") ", " ORCH_SQL_ISO ("r.finished_at")    \
     ", c.cursor FROM ops.connectors c LEFT JOIN LATERAL (SELECT id, status, started_at, "  \
     "finished_at FROM ops.sync_runs WHERE connector = c.name ORDER BY id DESC LIMIT 1) r " \
     "ON true "
+#define TEST_SQL                                                                            \
+    "SELECT connector, status, extractor, " ORCH_SQL_ISO ("requested_at") ", "             \
+    ORCH_SQL_ISO ("finished_at") ", result::text FROM ops.connector_tests "                \
+    "WHERE id = $1::bigint"
 /* clang-format on */
 
 static const char *
@@ -147,24 +151,63 @@ s_parse_create (json_t *body, const char **name, const char **type, json_t **pub
     return 0;
 }
 
+/*  The names of sec as a PostgreSQL text[] literal ("{a,b}"; names are
+    setting keys: letters, digits and '_'). */
 static void
-s_insert (PGconn *conn, const char *name, const char *type, json_t *pub, json_t *sec,
-          orch_answer_t *a)
+s_names_literal (const json_t *sec, char *out, size_t size)
 {
+    size_t n = (size_t)snprintf (out, size, "{");
+    const char *k;
+    json_t *v;
+    json_object_foreach ((json_t *)sec, k, v)
+    {
+        (void)v;
+        if (n < size)
+            n += (size_t)snprintf (out + n, size - n, "%s%s", n > 1 ? "," : "", k);
+    }
+    if (n < size)
+        snprintf (out + n, size - n, "}");
+}
+
+/*  Writes a connector's settings: sql (INSERT or UPDATE) takes $1 name,
+    $2 type, $3 public settings, $4 sealed secrets (hex), $5 schedule,
+    $6 secret names. Returns 0; -1 with err, or with a 500 answered when
+    the secrets cannot be sealed. */
+static int
+s_store (PGconn *conn, const char *sql, const vd_secret_key_t *key, const char *name,
+         const char *type, json_t *pub, json_t *sec, orch_answer_t *a, vd_error_t *err)
+{
+    char *secrets = NULL, names[512];
+    if (orch_secrets_seal (key, name, sec, &secrets, err) < 0) {
+        vd_error_detail (err, "the connector has secret settings and they are never stored "
+                              "in clear");
+        orch_answer_error (a, 500, "cannot store the connector's secrets", err->detail, err->hint);
+        return -1;
+    }
+    s_names_literal (sec, names, sizeof names);
     char *settings = json_dumps (pub, JSON_COMPACT);
-    char *secrets = json_object_size (sec) ? json_dumps (sec, JSON_COMPACT) : NULL;
     const char *schedule = orch_json_str (pub, "schedule");
-    const char *params[] = {name, type, settings, secrets, schedule};
-    vd_error_t err;
-    vd_error_clear (&err);
-    int rc = settings ? vd_db_command (conn,
-                                       "INSERT INTO ops.connectors (name, type, settings, "
-                                       "secrets, schedule) VALUES ($1, $2, $3::jsonb, "
-                                       "convert_to($4, 'UTF8'), $5)",
-                                       5, params, &err)
-                      : vd_error_set (&err, VD_ERR_TRANSIENT, "out of memory");
+    const char *params[] = {name, type, settings, secrets, schedule, names};
+    int rc = settings ? vd_db_command (conn, sql, 6, params, err)
+                      : vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
     free (settings);
     free (secrets);
+    return rc;
+}
+
+static void
+s_insert (PGconn *conn, const vd_secret_key_t *key, const char *name, const char *type, json_t *pub,
+          json_t *sec, orch_answer_t *a)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    int rc = s_store (conn,
+                      "INSERT INTO ops.connectors (name, type, settings, secrets, schedule, "
+                      "secret_names) VALUES ($1, $2, $3::jsonb, decode($4, 'hex'), $5, "
+                      "$6::text[])",
+                      key, name, type, pub, sec, a, &err);
+    if (rc < 0 && a->status)
+        return; /* answered */
     if (rc == 0) {
         vd_info ("connector %s added (type %s)", name, type);
         orch_connectors_get (conn, name, a);
@@ -183,7 +226,8 @@ s_insert (PGconn *conn, const char *name, const char *type, json_t *pub, json_t 
 }
 
 void
-orch_connectors_create (PGconn *conn, const orch_request_t *req, orch_answer_t *a)
+orch_connectors_create (PGconn *conn, const vd_secret_key_t *key, const orch_request_t *req,
+                        orch_answer_t *a)
 {
     json_t *body = orch_request_json (req, a);
     if (!body)
@@ -191,10 +235,139 @@ orch_connectors_create (PGconn *conn, const orch_request_t *req, orch_answer_t *
     const char *name, *type;
     json_t *pub = NULL, *sec = NULL;
     if (s_parse_create (body, &name, &type, &pub, &sec, a) == 0)
-        s_insert (conn, name, type, pub, sec, a);
+        s_insert (conn, key, name, type, pub, sec, a);
     json_decref (pub);
     json_decref (sec);
     json_decref (body);
+}
+
+/*  Applies a PATCH body ({"settings": {...}, "unset": [...]}) to the
+    connector's whole settings (secrets opened) in full. Returns 0, -1
+    with a 400 answer. */
+static int
+s_apply_patch (json_t *body, json_t *full, orch_answer_t *a)
+{
+    json_t *set = json_object_get (body, "settings");
+    json_t *unset = json_object_get (body, "unset");
+    if ((set && !json_is_object (set)) || (unset && !json_is_array (unset))) {
+        orch_answer_error (a, 400, "\"settings\" must be an object and \"unset\" a list", NULL,
+                           "{\"settings\": {\"key\": \"value\"}, \"unset\": [\"key\"]}");
+        return -1;
+    }
+    size_t i;
+    json_t *k;
+    json_array_foreach (unset, i, k)
+    {
+        if (!json_is_string (k) || json_object_del (full, json_string_value (k)) < 0) {
+            char *text = json_dumps (k, JSON_ENCODE_ANY);
+            orch_answer_error (a, 400, "cannot unset a setting the connector does not have", text,
+                               NULL);
+            free (text);
+            return -1;
+        }
+    }
+    json_object_update (full, set);
+    return 0;
+}
+
+void
+orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *name,
+                        const orch_request_t *req, orch_answer_t *a)
+{
+    json_t *body = orch_request_json (req, a);
+    if (!body)
+        return;
+    vd_error_t err;
+    vd_error_clear (&err);
+    const char *params[] = {name};
+    PGresult *res = vd_db_exec (conn,
+                                "SELECT type, settings::text, encode(secrets, 'hex') FROM "
+                                "ops.connectors WHERE name = $1",
+                                1, params, &err);
+    json_t *full = NULL, *sec = NULL, *pub = NULL, *new_sec = NULL;
+    if (!res)
+        orch_answer_fail (a, &err);
+    else if (PQntuples (res) == 0)
+        s_not_found (a, name);
+    else if (!(sec = orch_secrets_open (key, name, s_cell (res, 0, 2), &err)))
+        orch_answer_error (a, 500, "cannot open the connector's secrets", err.msg, err.hint);
+    else if (!(full = json_loads (PQgetvalue (res, 0, 1), 0, NULL)) ||
+             json_object_update (full, sec))
+        orch_answer_error (a, 500, "the connector's settings are damaged", NULL, NULL);
+    else if (s_apply_patch (body, full, a) == 0) {
+        const char *type = PQgetvalue (res, 0, 0);
+        if (orch_settings_validate (type, full, &pub, &new_sec, &err) < 0)
+            orch_answer_error (a, 400, err.msg, err.detail, err.hint);
+        else if (s_store (conn,
+                          "UPDATE ops.connectors SET settings = $3::jsonb, secrets = "
+                          "decode($4, 'hex'), schedule = $5, secret_names = $6::text[], "
+                          "updated_at = now() WHERE name = $1 AND type = $2",
+                          key, name, type, pub, new_sec, a, &err) == 0) {
+            vd_info ("connector %s updated", name);
+            orch_connectors_get (conn, name, a);
+        } else if (!a->status)
+            orch_answer_fail (a, &err);
+    }
+    if (res)
+        PQclear (res);
+    json_decref (sec);
+    json_decref (full);
+    json_decref (pub);
+    json_decref (new_sec);
+    json_decref (body);
+}
+
+void
+orch_connectors_test (PGconn *conn, const char *name, orch_answer_t *a)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    const char *params[] = {name};
+    PGresult *res = vd_db_exec (conn,
+                                "INSERT INTO ops.connector_tests (connector) SELECT name FROM "
+                                "ops.connectors WHERE name = $1 RETURNING id",
+                                1, params, &err);
+    if (!res) {
+        orch_answer_fail (a, &err);
+        return;
+    }
+    int64_t id = 0;
+    if (PQntuples (res) == 1)
+        vd_parse_int (PQgetvalue (res, 0, 0), 1, INT64_MAX, &id);
+    PQclear (res);
+    if (id == 0)
+        s_not_found (a, name);
+    else
+        orch_answer_json (a, 202,
+                          json_pack ("{s:I, s:s}", "test_id", (json_int_t)id, "status", "pending"));
+}
+
+void
+orch_connectors_test_get (PGconn *conn, int64_t id, orch_answer_t *a)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    char ids[24];
+    snprintf (ids, sizeof ids, "%" PRId64, id);
+    const char *params[] = {ids};
+    PGresult *res = vd_db_exec (conn, TEST_SQL, 1, params, &err);
+    if (!res) {
+        orch_answer_fail (a, &err);
+        return;
+    }
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        orch_answer_error (a, 404, "no such connector test", ids, NULL);
+        return;
+    }
+    json_t *t = json_pack (
+        "{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)id, "connector",
+        orch_json_text (s_cell (res, 0, 0)), "status", orch_json_text (s_cell (res, 0, 1)),
+        "extractor", orch_json_text (s_cell (res, 0, 2)), "requested_at",
+        orch_json_text (s_cell (res, 0, 3)), "finished_at", orch_json_text (s_cell (res, 0, 4)),
+        "result", s_json_cell (res, 0, 5, json_null ()));
+    PQclear (res);
+    orch_answer_json (a, 200, t);
 }
 
 /*  The run queued or running for a connector, 0 when none, -1 on error. */
@@ -226,29 +399,86 @@ s_busy (orch_answer_t *a, const char *name, int64_t run_id, const char *hint)
     orch_answer_json (a, 409, j);
 }
 
-void
-orch_connectors_delete (PGconn *conn, const char *name, orch_answer_t *a)
+/*  Deletes the rows connector name wrote in every canonical table, then
+    brings the aggregates of the customers whose sales went up to date
+    (in the caller's transaction). Fills purged with the counts. */
+static int
+s_purge (PGconn *conn, const vd_agg_rules_t *agg, const char *name, json_t *purged, vd_error_t *err)
 {
-    vd_error_t err;
-    vd_error_clear (&err);
     const char *params[] = {name};
+    if (vd_db_command (conn,
+                       "INSERT INTO ops.dirty_customers SELECT DISTINCT customer_key FROM "
+                       "canonical.sales_lines WHERE connector = $1 AND customer_key IS NOT NULL "
+                       "ON CONFLICT DO NOTHING",
+                       1, params, err) < 0)
+        return -1;
+    for (int t = 0; t < VD_TABLE_COUNT; t++) {
+        const vd_table_t *table = vd_schema_table (t);
+        char sql[160];
+        snprintf (sql, sizeof sql, "DELETE FROM canonical.%s WHERE connector = $1", table->name);
+        PGresult *res = vd_db_exec (conn, sql, 1, params, err);
+        if (!res)
+            return -1;
+        int64_t n = 0;
+        vd_parse_int (PQcmdTuples (res), 0, INT64_MAX, &n);
+        PQclear (res);
+        json_object_set_new (purged, table->name, json_integer (n));
+    }
+    return vd_agg_update (conn, agg, err);
+}
+
+/*  Removes the connector (and with purge its rows) in one transaction.
+    Returns 1 removed, 0 not there or busy, -1 with err. */
+static int
+s_remove (PGconn *conn, const vd_agg_rules_t *agg, const char *name, json_t *purged,
+          vd_error_t *err)
+{
+    const char *params[] = {name};
+    if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
+        return -1;
     PGresult *res = vd_db_exec (conn,
                                 "DELETE FROM ops.connectors WHERE name = $1 AND NOT EXISTS "
                                 "(SELECT 1 FROM ops.sync_runs WHERE connector = $1 "
                                 "AND status IN ('queued', 'running')) RETURNING name",
-                                1, params, &err);
-    if (!res) {
-        orch_answer_fail (a, &err);
+                                1, params, err);
+    int rc = res ? PQntuples (res) == 1 : -1;
+    if (res)
+        PQclear (res);
+    if (rc == 1 && purged && s_purge (conn, agg, name, purged, err) < 0)
+        rc = -1;
+    if (rc == 1 && vd_db_command (conn, "COMMIT", 0, NULL, err) == 0)
+        return 1;
+    vd_db_command (conn, "ROLLBACK", 0, NULL, NULL);
+    return rc == 1 ? -1 : rc;
+}
+
+void
+orch_connectors_delete (PGconn *conn, const vd_agg_rules_t *agg, const char *name,
+                        const orch_request_t *req, orch_answer_t *a)
+{
+    bool purge =
+        req->q_purge && (strcmp (req->q_purge, "true") == 0 || strcmp (req->q_purge, "1") == 0);
+    if (req->q_purge && !purge && strcmp (req->q_purge, "false") != 0 &&
+        strcmp (req->q_purge, "0") != 0) {
+        orch_answer_error (a, 400, "purge must be true or false", req->q_purge, NULL);
         return;
     }
-    bool deleted = PQntuples (res) == 1;
-    PQclear (res);
-    if (deleted) {
-        vd_info ("connector %s removed (its loaded rows are kept)", name);
-        orch_answer_json (a, 200, json_pack ("{s:s, s:b}", "deleted", name, "rows_kept", 1));
+    vd_error_t err;
+    vd_error_clear (&err);
+    json_t *purged = purge ? json_object () : NULL;
+    int rc = s_remove (conn, agg, name, purged, &err);
+    if (rc == 1) {
+        vd_info ("connector %s removed (%s)", name,
+                 purge ? "the rows it loaded are deleted" : "the rows it loaded are kept");
+        json_t *answer = json_pack ("{s:s, s:b}", "deleted", name, "rows_kept", !purge);
+        if (answer && purged)
+            json_object_set (answer, "purged", purged);
+        orch_answer_json (a, 200, answer);
+        json_decref (purged);
         return;
     }
-    int64_t run_id = s_active_run (conn, name, &err);
+    json_decref (purged);
+    int64_t run_id = rc < 0 ? -1 : s_active_run (conn, name, &err);
     if (run_id < 0)
         orch_answer_fail (a, &err);
     else if (run_id > 0)

@@ -6,6 +6,8 @@
 #include "orch_json.h"
 #include "orch_registry.h"
 #include "orch_runs.h"
+#include "orch_secrets.h"
+#include "orch_tests.h"
 
 #define POLL_MS 200
 #define DISPATCH_EVERY_MS 500
@@ -29,6 +31,7 @@ struct orch_engine {
     PGconn *conn;
     orch_registry_t *registry;
     orch_active_t *active;
+    orch_tests_t *tests;
     s_wait_t *waits; /* queued runs nothing could take       */
     size_t nwaits, waits_cap;
     int64_t next_dispatch_ms;
@@ -120,6 +123,13 @@ s_send (orch_engine_t *self, zframe_t *identity, json_t *msg)
     zmsg_destroy (&out);
     free (text);
     return rc;
+}
+
+/*  s_send as an orch_send_fn. */
+static int
+s_send_fn (void *arg, zframe_t *identity, json_t *msg)
+{
+    return s_send (arg, identity, msg);
 }
 
 /*  Tells every live service to drop a run. */
@@ -331,14 +341,16 @@ s_fail_queued (orch_engine_t *self, int64_t id, const char *reason)
 static void
 s_start (orch_engine_t *self, orch_service_t *ext, const PGresult *res, int i, int64_t id)
 {
-    json_t *msg = orch_runs_start_message (res, i, id);
+    vd_error_t err;
+    vd_error_clear (&err);
+    json_t *msg = orch_runs_start_message (res, i, id, &self->config.secret_key, &err);
     if (!msg) {
-        s_fail_queued (self, id, "the connector's settings are not a JSON object");
+        char reason[800];
+        snprintf (reason, sizeof reason, "%s%s%s", err.msg, err.hint[0] ? ": " : "", err.hint);
+        s_fail_queued (self, id, reason);
         return;
     }
     const char *cursor = PQgetisnull (res, i, 6) ? NULL : PQgetvalue (res, i, 6);
-    vd_error_t err;
-    vd_error_clear (&err);
     int rc = orch_runs_start (self->conn, id, ext->hb.instance, cursor, &err);
     orch_active_run_t *run = NULL;
     if (rc < 0)
@@ -583,6 +595,13 @@ s_handle (orch_engine_t *self, json_t *msg, zframe_t *identity)
         s_on_heartbeat (self, msg, identity);
         return;
     }
+    if (type && strcmp (type, "tested") == 0) {
+        vd_error_t err;
+        vd_error_clear (&err);
+        if (s_db_ready (self) && orch_tests_answer (self->tests, self->conn, msg, &err) < 0)
+            s_db_failed (self, "recording a connector test", &err);
+        return;
+    }
     for (size_t i = 0; type && i < sizeof s_run_handlers / sizeof s_run_handlers[0]; i++) {
         if (strcmp (type, s_run_handlers[i].type) != 0)
             continue;
@@ -662,8 +681,9 @@ orch_engine_new (PGconn **conn_p, const orch_engine_config_t *config, vd_error_t
     self->reset_backoff_ms = 250;
     self->registry = orch_registry_new ();
     self->active = orch_active_new ();
+    self->tests = orch_tests_new (&config->secret_key, s_send_fn, self);
     self->router = zsock_new (ZMQ_ROUTER);
-    if (!self->registry || !self->active || !self->router) {
+    if (!self->registry || !self->active || !self->tests || !self->router) {
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         goto err;
     }
@@ -683,6 +703,13 @@ orch_engine_new (PGconn **conn_p, const orch_engine_config_t *config, vd_error_t
     int failed = orch_runs_recover (self->conn, err);
     if (failed < 0 || orch_services_reset (self->conn, err) < 0)
         goto err;
+    vd_error_t serr;
+    vd_error_clear (&serr);
+    int sealed = orch_secrets_upgrade (self->conn, &config->secret_key, &serr);
+    if (sealed < 0)
+        vd_log_error (VD_LOG_WARN, &serr);
+    else if (sealed > 0)
+        vd_info ("sealed the secrets of %d connector(s) stored in clear", sealed);
     if (failed > 0)
         vd_warn ("%d run(s) left running by a previous orchestrator marked failed", failed);
     return self;
@@ -722,6 +749,11 @@ orch_engine_run (orch_engine_t *self)
         s_settle (self);
         if (now >= self->next_dispatch_ms && s_db_ready (self)) {
             s_dispatch (self, now);
+            vd_error_t err;
+            vd_error_clear (&err);
+            if (orch_tests_dispatch (self->tests, self->conn, self->registry, now,
+                                     self->config.dispatch_timeout_ms, &err) < 0)
+                s_db_failed (self, "dispatching connector tests", &err);
             self->next_dispatch_ms = now + DISPATCH_EVERY_MS;
         }
     }
@@ -735,10 +767,12 @@ orch_engine_destroy (orch_engine_t **self_p)
     if (!self_p || !*self_p)
         return;
     orch_engine_t *self = *self_p;
+    vd_secret_key_clear (&self->config.secret_key);
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->router);
     orch_registry_destroy (&self->registry);
     orch_active_destroy (&self->active);
+    orch_tests_destroy (&self->tests);
     free (self->waits);
     if (self->conn)
         PQfinish (self->conn);

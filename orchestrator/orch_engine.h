@@ -12,6 +12,7 @@
 #define ORCH_ENGINE_H_INCLUDED
 
 #include "vd_error.h"
+#include "vd_secret.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@ typedef struct {
     int64_t dead_after_ms;       /* silent service -> dead               */
     int64_t dispatch_timeout_ms; /* queued run nobody can take -> failed */
     int64_t stall_timeout_ms;    /* running run without news -> failed   */
+    vd_secret_key_t secret_key;  /* opens connector secrets (may be unset) */
 } orch_engine_config_t;
 
 typedef struct orch_engine orch_engine_t;

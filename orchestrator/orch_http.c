@@ -84,7 +84,7 @@ s_resolve (const char *host, int port, struct sockaddr_storage *out, socklen_t *
 static enum MHD_Result
 s_queue (struct MHD_Connection *c, orch_answer_t *a)
 {
-    const char *type = "text/html; charset=utf-8";
+    const char *type = a->content_type ? a->content_type : "text/html; charset=utf-8";
     char *body = a->html;
     a->html = NULL;
     if (!body) {
@@ -166,6 +166,7 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
         .q_connector = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "connector"),
         .q_limit = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "limit"),
         .q_offset = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "offset"),
+        .q_purge = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "purge"),
         .body = vd_buf_str (&req->body),
         .body_len = req->body.len,
     };
@@ -201,7 +202,7 @@ s_mhd_log (void *cls, const char *fmt, va_list ap)
 }
 
 orch_http_t *
-orch_http_new (const char *addr, const char *dsn, vd_error_t *err)
+orch_http_new (const char *addr, const orch_api_config_t *api, vd_error_t *err)
 {
     char host[256];
     int port;
@@ -216,7 +217,7 @@ orch_http_new (const char *addr, const char *dsn, vd_error_t *err)
     if (s_resolve (host, port, &sa, &salen, err) < 0)
         return NULL;
     orch_http_t *self = calloc (1, sizeof *self);
-    self->api = self ? orch_api_new (dsn) : NULL;
+    self->api = self ? orch_api_new (api) : NULL;
     if (!self || !self->api) {
         free (self);
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
@@ -281,7 +282,7 @@ orch_http_test (bool verbose)
                                     host, sizeof host, &port) == 0;
     vd_error_t err;
     vd_error_clear (&err);
-    orch_http_t *http = orch_http_new ("nonsense", "", &err);
+    orch_http_t *http = orch_http_new ("nonsense", &(orch_api_config_t){.dsn = ""}, &err);
     failed += http != NULL || strstr (err.msg, "invalid HTTP address") == NULL;
     if (verbose)
         printf ("orch_http_test: %d failure(s)\n", failed);

@@ -7,15 +7,16 @@
 #define ORCH_HTTP_H_INCLUDED
 
 #include "vd_error.h"
+#include "orch_api.h"
 #include <stdbool.h>
 #include <stddef.h>
 
 typedef struct orch_http orch_http_t;
 
 /*  Listens on addr ("host:port", "[v6]:port", ":port" or "*:port" for
-    every interface). dsn is the database the API reads and writes.
+    every interface). api configures the API it serves (orch_api_new).
     NULL with err on a bad address or when the port is taken. */
-orch_http_t *orch_http_new (const char *addr, const char *dsn, vd_error_t *err);
+orch_http_t *orch_http_new (const char *addr, const orch_api_config_t *api, vd_error_t *err);
 void orch_http_destroy (orch_http_t **self_p);
 
 /*  Splits "host:port" into host (may come back "" for every interface)

@@ -70,10 +70,21 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
         .dispatch_timeout_ms = vd_config_int (cfg, VD_CFG_DISPATCH_TIMEOUT_S) * 1000,
         .stall_timeout_ms = vd_config_int (cfg, VD_CFG_STALL_TIMEOUT_S) * 1000,
     };
+    if (vd_secret_key_load (cfg, &ec.secret_key, &err) < 0) {
+        vd_log_error (VD_LOG_ERROR, &err);
+        return 1;
+    }
+    if (!ec.secret_key.set)
+        vd_warn ("no VENDANGE_SECRET_KEY: connectors with secrets (Odoo, webhooks) cannot be "
+                 "registered");
     /* HTTP first: a taken port stops us before we touch any run */
     const char *addr = vd_config_str (cfg, VD_CFG_HTTP_ADDR);
-    orch_http_t *http = orch_http_new (addr, vd_config_str (cfg, VD_CFG_DATABASE_URL), &err);
+    orch_api_config_t ac = {.dsn = vd_config_str (cfg, VD_CFG_DATABASE_URL),
+                            .secret_key = &ec.secret_key,
+                            .agg = vd_agg_rules (cfg)};
+    orch_http_t *http = orch_http_new (addr, &ac, &err);
     orch_engine_t *engine = http ? orch_engine_new (conn_p, &ec, &err) : NULL;
+    vd_secret_key_clear (&ec.secret_key); /* the engine and the API hold copies */
     if (!engine) {
         vd_log_error (VD_LOG_ERROR, &err);
         orch_http_destroy (&http);

@@ -16,11 +16,14 @@ typedef enum {
     ORCH_ROUTE_HEALTH,         /* GET /health                         */
     ORCH_ROUTE_STATUS,         /* GET /api/status, /status            */
     ORCH_ROUTE_CONNECTORS,     /* GET, POST /api/connectors           */
-    ORCH_ROUTE_CONNECTOR,      /* GET, DELETE /api/connectors/NAME    */
+    ORCH_ROUTE_CONNECTOR,      /* GET, PATCH, DELETE .../NAME         */
     ORCH_ROUTE_CONNECTOR_SYNC, /* POST /api/connectors/NAME/sync      */
     ORCH_ROUTE_RUNS,           /* GET /api/runs                       */
     ORCH_ROUTE_RUN,            /* GET /api/runs/ID                    */
-    ORCH_ROUTE_RUN_REJECTS     /* GET /api/runs/ID/rejects            */
+    ORCH_ROUTE_RUN_REJECTS,    /* GET /api/runs/ID/rejects            */
+    ORCH_ROUTE_CONNECTOR_TEST, /* POST /api/connectors/NAME/test      */
+    ORCH_ROUTE_TEST,           /* GET /api/tests/ID                   */
+    ORCH_ROUTE_METRICS         /* GET /metrics                        */
 } orch_route_id_t;
 
 typedef struct {
@@ -28,7 +31,7 @@ typedef struct {
     bool method_allowed; /* false: the path exists, not with that method */
     const char *allow;   /* the methods the path accepts ("GET, POST")  */
     char name[72];       /* {name}                                       */
-    int64_t run_id;      /* {id}                                         */
+    int64_t run_id;      /* {id} (a run, or a test for ORCH_ROUTE_TEST) */
 } orch_route_t;
 
 /*  Matches method and path (no query string). Returns 0 and fills out

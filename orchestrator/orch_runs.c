@@ -4,6 +4,7 @@
 #include "vd_db.h"
 #include "orch_json.h"
 #include "orch_runs.h"
+#include "orch_secrets.h"
 
 #define RESTART_REASON "orchestrator restarted while the run was in progress"
 
@@ -43,24 +44,30 @@ orch_runs_queued (PGconn *conn, vd_error_t *err)
 {
     return vd_db_exec (conn,
                        "SELECT r.id, r.connector, r.connector_type, r.full_sync, "
-                       "c.settings::text, convert_from(c.secrets, 'UTF8'), c.cursor "
+                       "c.settings::text, encode(c.secrets, 'hex'), c.cursor "
                        "FROM ops.sync_runs r LEFT JOIN ops.connectors c ON c.name = r.connector "
                        "WHERE r.status = 'queued' ORDER BY r.id",
                        0, NULL, err);
 }
 
 json_t *
-orch_runs_start_message (const PGresult *res, int i, int64_t id)
+orch_runs_start_message (const PGresult *res, int i, int64_t id, const vd_secret_key_t *key,
+                         vd_error_t *err)
 {
+    const char *name = PQgetvalue (res, i, 1);
     json_t *settings = json_loads (PQgetvalue (res, i, 4), 0, NULL);
-    json_t *secrets = PQgetisnull (res, i, 5) ? NULL : json_loads (PQgetvalue (res, i, 5), 0, NULL);
     if (!json_is_object (settings)) {
         json_decref (settings);
-        json_decref (secrets);
+        vd_error_set (err, VD_ERR_PERMANENT, "the connector's settings are not a JSON object");
         return NULL;
     }
-    if (json_is_object (secrets))
-        json_object_update (settings, secrets);
+    json_t *secrets =
+        orch_secrets_open (key, name, PQgetisnull (res, i, 5) ? NULL : PQgetvalue (res, i, 5), err);
+    if (!secrets) {
+        json_decref (settings);
+        return NULL;
+    }
+    json_object_update (settings, secrets);
     json_decref (secrets);
     const char *cursor = PQgetisnull (res, i, 6) ? NULL : PQgetvalue (res, i, 6);
     return json_pack ("{s:s, s:I, s:s, s:s, s:o, s:o, s:b}", "type", "start", "run_id",

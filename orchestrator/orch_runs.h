@@ -10,6 +10,7 @@
 #define ORCH_RUNS_H_INCLUDED
 
 #include "vd_error.h"
+#include "vd_secret.h"
 #include "orch_registry.h"
 #include "orch_runview.h"
 #include <jansson.h>
@@ -31,14 +32,16 @@ int orch_runs_recover (PGconn *conn, vd_error_t *err);
 
 /*  Queued runs, oldest first. Columns: 0 id, 1 connector, 2 type,
     3 full_sync ("t"/"f"), 4 settings (JSON text, NULL when the connector
-    is gone), 5 secrets (JSON text or NULL), 6 cursor (or NULL). The caller
+    is gone), 5 sealed secrets (hex, or NULL), 6 cursor (or NULL). The caller
     PQclear()s the result; NULL with err. */
 PGresult *orch_runs_queued (PGconn *conn, vd_error_t *err);
 
 /*  The start message for queued run id (row i of orch_runs_queued): its
-    settings with the secrets merged in, cursor, full flag. NULL when the
-    settings are not a JSON object. */
-json_t *orch_runs_start_message (const PGresult *res, int i, int64_t id);
+    settings with the secrets (opened with key) merged in, cursor, full
+    flag. NULL with err when the settings are not a JSON object or the
+    secrets cannot be opened. */
+json_t *orch_runs_start_message (const PGresult *res, int i, int64_t id, const vd_secret_key_t *key,
+                                 vd_error_t *err);
 
 /*  queued -> running on extractor, with cursor_before. Returns 1, 0 when
     the run was no longer queued, -1 with err. */

@@ -6,6 +6,7 @@
 */
 #include "vendange.h"
 #include "vd_msg.h"
+#include "vd_secret.h"
 #include "isv_extract.h"
 #include "isv_mapping.h"
 #include "isv_reader.h"
@@ -16,12 +17,15 @@
 #include "orch_api.h"
 #include "orch_http.h"
 #include "orch_json.h"
+#include "orch_metrics.h"
 #include "orch_registry.h"
 #include "orch_route.h"
 #include "orch_runs.h"
 #include "orch_runview.h"
+#include "orch_secrets.h"
 #include "orch_settings.h"
 #include "orch_status.h"
+#include "orch_tests.h"
 #include "orch_web.h"
 #include "cli_connector.h"
 #include "cli_pg.h"
@@ -41,6 +45,7 @@ static const selftest_t s_tests[] = {
     {"vd_msg", vd_msg_test},
     {"vd_number", vd_number_test},
     {"vd_schema", vd_schema_test},
+    {"vd_secret", vd_secret_test},
     {"vd_text", vd_text_test},
     {"vd_units", vd_units_test},
     {"isv_mapping", isv_mapping_test},
@@ -57,12 +62,15 @@ static const selftest_t s_tests[] = {
     {"orch_api", orch_api_test},
     {"orch_http", orch_http_test},
     {"orch_json", orch_json_test},
+    {"orch_metrics", orch_metrics_test},
     {"orch_registry", orch_registry_test},
     {"orch_route", orch_route_test},
     {"orch_runs", orch_runs_test},
     {"orch_runview", orch_runview_test},
+    {"orch_secrets", orch_secrets_test},
     {"orch_settings", orch_settings_test},
     {"orch_status", orch_status_test},
+    {"orch_tests", orch_tests_test},
     {"orch_web", orch_web_test},
 };
 

@@ -23,6 +23,7 @@ typedef struct {
     int source_id_pos;
     int code_pos;
     const char *source;
+    const char *connector;
     const vd_units_t *units;
     /* the current record */
     const msgpack_object *fields;
@@ -246,6 +247,7 @@ s_convert_record (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings
         return why;
     const norm_value_t *source_id = &v[vd_schema_column (t, "source_id")];
     norm_input_t ctx = {.source = l->source,
+                        .connector = l->connector,
                         .units = l->units,
                         .vat_factor = self->vat_factor,
                         .tz = self->tz,
@@ -383,11 +385,13 @@ norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
 {
     const msgpack_object *cols = vd_mp_get (raw->body, "cols");
     const msgpack_object *rows = vd_mp_get (raw->body, "rows");
-    char source[32];
+    char source[32], connector[72];
     if (raw->kind != VD_MSG_RAW || !cols || cols->type != MSGPACK_OBJECT_ARRAY || !rows ||
         rows->type != MSGPACK_OBJECT_ARRAY ||
         vd_mp_copy (vd_mp_get (raw->body, "source"), source, sizeof source) < 0 ||
-        vd_schema_source_id (source) < 0)
+        vd_schema_source_id (source) < 0 ||
+        vd_mp_copy (vd_mp_get (raw->body, "connector"), connector, sizeof connector) < 0 ||
+        !connector[0])
         return vd_error_set (err, VD_ERR_PERMANENT, "malformed RAW message (seq %" PRIu64 ")",
                              raw->seq);
     vd_units_t *overrides = s_batch_units (vd_mp_get (raw->body, "units"), err);
@@ -398,6 +402,7 @@ norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
     }
     s_layout_build (l, vd_schema_table (raw->table), cols);
     l->source = source;
+    l->connector = connector;
     l->units = overrides ? overrides : self->default_units;
 
     vd_msg_pack_header (pk, VD_MSG_CANON, raw->run_id, raw->seq, raw->table);

@@ -661,6 +661,9 @@ norm_rule_apply (vd_rule_t rule, const norm_input_t *ctx, norm_value_t *out, con
         return s_rule_json (ctx, out, reason, bad);
     case VD_RULE_SOURCE:
         return norm_value_set_str (out, ctx->source, strlen (ctx->source)) < 0 ? NORM_BAD : NORM_OK;
+    case VD_RULE_CONNECTOR:
+        return norm_value_set_str (out, ctx->connector, strlen (ctx->connector)) < 0 ? NORM_BAD
+                                                                                     : NORM_OK;
     case VD_RULE_DERIVED:
     case VD_RULE_KEY:
     case VD_RULE_SOURCE_ID:

@@ -23,7 +23,8 @@ typedef struct {
 
 /*  What a rule sees: the run context and the record's inputs. */
 typedef struct {
-    const char *source; /* "isavigne"                              */
+    const char *source;    /* "isavigne"                              */
+    const char *connector; /* the run's connector ("isv_main")        */
     const vd_units_t *units;
     vd_dec_t vat_factor; /* 1 + rate, e.g. 1.20                     */
     const char *tz;      /* "Europe/Paris"                          */

@@ -302,6 +302,61 @@ s_list (const isv_job_t *job, size_t *count, vd_error_t *err)
     return entries ? entries : calloc (1, sizeof *entries);
 }
 
+static void
+s_check (json_t *checks, const char *check, bool ok, const char *message)
+{
+    json_array_append_new (
+        checks, json_pack ("{s:s, s:b, s:s}", "check", check, "ok", ok, "message", message));
+}
+
+int
+isv_extract_probe (const isv_job_t *job, json_t *answer, vd_error_t *err)
+{
+    json_t *checks = json_array (), *warnings = json_array ();
+    json_object_set_new (answer, "checks", checks);
+    json_object_set_new (answer, "warnings", warnings);
+    size_t n = 0;
+    s_entry_t *entries = s_list (job, &n, err);
+    if (!entries) {
+        s_check (checks, "export folder", false, err->msg);
+        return -1;
+    }
+    s_check (checks, "export folder", true, job->export_path);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_MAX], check[300], message[200];
+        snprintf (path, sizeof path, "%s/%s", job->export_path, entries[i].name);
+        snprintf (check, sizeof check, "file %s", entries[i].name);
+        struct stat st;
+        bool ok = access (path, R_OK) == 0 && stat (path, &st) == 0;
+        if (ok)
+            snprintf (message, sizeof message, "%s, %lld bytes",
+                      vd_schema_table (entries[i].table->table)->name, (long long)st.st_size);
+        else
+            snprintf (message, sizeof message, "cannot read: %s", strerror (errno));
+        s_check (checks, check, ok, message);
+        bad += !ok;
+    }
+    for (size_t t = 0; isv_mapping_at (job->mapping, t); t++) {
+        const isv_table_map_t *map = isv_mapping_at (job->mapping, t);
+        bool found = false;
+        for (size_t i = 0; i < n && !found; i++)
+            found = entries[i].table == map;
+        if (!found)
+            json_array_append_new (warnings, json_sprintf ("no export file for %s in the folder",
+                                                           vd_schema_table (map->table)->name));
+    }
+    for (size_t i = 0; i < n; i++)
+        free (entries[i].name);
+    free (entries);
+    json_object_set_new (answer, "summary",
+                         json_sprintf ("export folder %s: %zu export file(s)%s", job->export_path,
+                                       n, bad ? ", some unreadable" : ""));
+    if (bad)
+        return vd_error_set (err, VD_ERR_PERMANENT, "%d export file(s) cannot be read", bad);
+    return 0;
+}
+
 /*  Sends END: extracted counts per table and the number of records. */
 static int
 s_send_end (const isv_job_t *job, json_t *extracted, int64_t records, uint64_t seq)

@@ -36,6 +36,13 @@ typedef struct {
     with err when the whole run failed (missing folder, stopped). */
 int isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err);
 
+/*  `connector test`: lists the export files job->export_path holds (only
+    export_path and mapping are used), checks each is readable, and fills
+    answer with "summary", "checks", "warnings" (a table without a file).
+    Returns 0 when every check passed, -1 with err when the folder cannot
+    be read or a file is unreadable (the checks still say which). */
+int isv_extract_probe (const isv_job_t *job, json_t *answer, vd_error_t *err);
+
 /*  BLAKE2b-256 of a file as hex (65 bytes). Returns 0, -1 with err. */
 int isv_extract_hash (const char *path, char *hex, vd_error_t *err);
 

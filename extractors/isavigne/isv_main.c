@@ -20,40 +20,6 @@ typedef struct {
     bool aborted;
 } self_t;
 
-/*  Handles control messages; while a run is in progress only "abort"
-    matters (a second "start" is refused). */
-static void
-s_handle_control (self_t *self, json_t **start)
-{
-    json_t *msg = vd_ctl_recv (self->ctl);
-    if (!msg)
-        return;
-    const char *type = json_string_value (json_object_get (msg, "type"));
-    int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
-    if (type && strcmp (type, "abort") == 0 && run_id == self->run_id && run_id)
-        self->aborted = true;
-    else if (type && strcmp (type, "start") == 0 && !self->run_id && start) {
-        *start = msg;
-        return;
-    } else if (type && strcmp (type, "start") == 0) {
-        json_t *reply =
-            json_pack ("{s:s, s:I, s:{s:s}}", "type", "failed", "run_id", (json_int_t)run_id,
-                       "error", "reason", "the extractor given the run was busy");
-        vd_ctl_send (self->ctl, reply);
-        json_decref (reply);
-    }
-    json_decref (msg);
-}
-
-static bool
-s_stop (void *arg)
-{
-    self_t *self = arg;
-    while (!self->aborted && zsock_events (vd_ctl_sock (self->ctl)) & ZMQ_POLLIN)
-        s_handle_control (self, NULL);
-    return self->aborted || zsys_interrupted;
-}
-
 /*  Reads a small text file (unit table). NULL with err. */
 static char *
 s_read_small (const char *path, vd_error_t *err)
@@ -78,6 +44,87 @@ s_read_small (const char *path, vd_error_t *err)
         return NULL;
     }
     return text;
+}
+
+/*  Answers a "test" request: the settings are checked the way a run
+    would use them (mapping and unit table parsed, folder listed). */
+static void
+s_test (self_t *self, json_t *msg)
+{
+    json_t *settings = json_object_get (msg, "settings");
+    const char *mapping_path = json_string_value (json_object_get (settings, "mapping"));
+    const char *unit_path = json_string_value (json_object_get (settings, "unit_table"));
+    vd_error_t err;
+    vd_error_clear (&err);
+    json_t *answer = json_object ();
+    isv_mapping_t *mapping =
+        mapping_path ? isv_mapping_load (mapping_path, &err) : isv_mapping_default (&err);
+    char *units = mapping && unit_path ? s_read_small (unit_path, &err) : NULL;
+    isv_job_t job = {
+        .export_path = json_string_value (json_object_get (settings, "export_path")),
+        .mapping = mapping,
+    };
+    int rc = -1;
+    if (!job.export_path)
+        vd_error_set (&err, VD_ERR_PERMANENT, "the connector has no export_path");
+    else if (mapping && (!unit_path || units))
+        rc = isv_extract_probe (&job, answer, &err);
+    json_object_set_new (answer, "type", json_string ("tested"));
+    json_object_set (answer, "request_id", json_object_get (msg, "request_id"));
+    json_object_set_new (answer, "ok", json_boolean (rc == 0));
+    if (rc < 0)
+        json_object_set_new (answer, "error",
+                             json_pack ("{s:s, s:s, s:s}", "reason", err.msg, "detail", err.detail,
+                                        "hint", err.hint));
+    vd_info ("connector test of %s: %s", json_string_value (json_object_get (msg, "connector")),
+             rc == 0 ? "ok" : err.msg);
+    vd_ctl_send (self->ctl, answer);
+    json_decref (answer);
+    free (units);
+    isv_mapping_destroy (&mapping);
+}
+
+/*  Handles control messages; while a run is in progress only "abort"
+    matters (a second "start" is refused). */
+static void
+s_handle_control (self_t *self, json_t **start)
+{
+    json_t *msg = vd_ctl_recv (self->ctl);
+    if (!msg)
+        return;
+    const char *type = json_string_value (json_object_get (msg, "type"));
+    int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
+    if (type && strcmp (type, "abort") == 0 && run_id == self->run_id && run_id)
+        self->aborted = true;
+    else if (type && strcmp (type, "test") == 0 && !self->run_id)
+        s_test (self, msg);
+    else if (type && strcmp (type, "test") == 0) {
+        json_t *reply = json_pack ("{s:s, s:O, s:b, s:{s:s, s:s}}", "type", "tested", "request_id",
+                                   json_object_get (msg, "request_id"), "ok", 0, "error", "reason",
+                                   "the extractor was busy with a run", "hint", "test again");
+        if (reply)
+            vd_ctl_send (self->ctl, reply);
+        json_decref (reply);
+    } else if (type && strcmp (type, "start") == 0 && !self->run_id && start) {
+        *start = msg;
+        return;
+    } else if (type && strcmp (type, "start") == 0) {
+        json_t *reply =
+            json_pack ("{s:s, s:I, s:{s:s}}", "type", "failed", "run_id", (json_int_t)run_id,
+                       "error", "reason", "the extractor given the run was busy");
+        vd_ctl_send (self->ctl, reply);
+        json_decref (reply);
+    }
+    json_decref (msg);
+}
+
+static bool
+s_stop (void *arg)
+{
+    self_t *self = arg;
+    while (!self->aborted && zsock_events (vd_ctl_sock (self->ctl)) & ZMQ_POLLIN)
+        s_handle_control (self, NULL);
+    return self->aborted || zsys_interrupted;
 }
 
 /*  Runs one start message; reports "extracted" or "failed". */

@@ -8,12 +8,14 @@ TCP sockets on free loopback ports; their logs go to tests/artifacts/.
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -115,6 +117,7 @@ class Stack:
             "DATABASE_URL": pg.dsn,
             "VENDANGE_HOME": self.home,
             "VENDANGE_ENV_FILE": "/nonexistent",
+            "VENDANGE_SECRET_KEY": secrets.token_hex(32),
             "VENDANGE_ORCHESTRATOR_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
             "VENDANGE_NORMALIZER_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
             "VENDANGE_LOADER_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
@@ -219,6 +222,28 @@ class Stack:
                 bad.append("%s exited %s" % (key, code))
         shutil.rmtree(self.home, ignore_errors=True)
         return bad
+
+
+class StackCase(unittest.TestCase):
+    """A test class with one PostgreSQL and one stack of its own: NAME names
+    the logs, EXTRACTORS and ENV configure the stack. At the end every
+    service must exit cleanly and its log hold no sanitizer report."""
+    NAME = None
+    EXTRACTORS = 1
+    ENV = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = Postgres()
+        cls.stack = Stack(cls.pg, cls.NAME, extractors=cls.EXTRACTORS, env=cls.ENV)
+
+    @classmethod
+    def tearDownClass(cls):
+        bad = cls.stack.close()
+        reports = cls.stack.sanitizer_reports()
+        cls.pg.close()
+        assert not bad, bad
+        assert not reports, reports
 
 
 def copy_tree(src):

@@ -6,7 +6,7 @@ import os
 import tempfile
 import unittest
 
-from harness import FIXTURES, Postgres, Stack, copy_tree
+from harness import FIXTURES, StackCase, copy_tree
 
 PRODUITS = (
     "article;produit;millesime;couleur;sous_famille;macro_categorie;prix_ttc;cout;cepages;region;contenance\r\n"
@@ -50,19 +50,8 @@ def checksum(pg, table):
                     "ORDER BY %s), '')) FROM canonical.%s t" % (key, table))
 
 
-class Backbone(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = Postgres()
-        cls.stack = Stack(cls.pg, "backbone")
-
-    @classmethod
-    def tearDownClass(cls):
-        bad = cls.stack.close()
-        reports = cls.stack.sanitizer_reports()
-        cls.pg.close()
-        assert not bad, bad
-        assert not reports, reports
+class Backbone(StackCase):
+    NAME = "backbone"
 
     def row(self, sql):
         rows = self.pg.psql(sql)

@@ -4,25 +4,11 @@ figures come from tests/fixtures/README.md."""
 import os
 import unittest
 
-from harness import FIXTURES, SAMPLES, Postgres, Stack, copy_tree
+from harness import FIXTURES, SAMPLES, StackCase, copy_tree
 
 
-class SourceCase(unittest.TestCase):
+class SourceCase(StackCase):
     """One PostgreSQL and one stack per class, so counts are the class's."""
-    NAME = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = Postgres()
-        cls.stack = Stack(cls.pg, cls.NAME)
-
-    @classmethod
-    def tearDownClass(cls):
-        bad = cls.stack.close()
-        reports = cls.stack.sanitizer_reports()
-        cls.pg.close()
-        assert not bad, bad
-        assert not reports, reports
 
     def load(self, folder, name=None):
         name = name or self.NAME

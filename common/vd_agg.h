@@ -1,11 +1,11 @@
-/*  load_agg - customer aggregates and segments, kept true at the end of
+/*  vd_agg - customer aggregates and segments, kept true at the end of
     every run: purchase dates, totals, counts, average order and segment
     of every customer whose sales changed (ops.dirty_customers, filled in
     the same transactions as the sales), then the segment of every
     customer (it depends on today's date).
 */
-#ifndef LOAD_AGG_H_INCLUDED
-#define LOAD_AGG_H_INCLUDED
+#ifndef VD_AGG_H_INCLUDED
+#define VD_AGG_H_INCLUDED
 
 #include "vendange.h"
 #include "vd_db.h"
@@ -15,9 +15,12 @@ typedef struct {
     int64_t vip_orders;
     int64_t at_risk_days;
     int64_t inactive_days;
-} load_agg_rules_t;
+} vd_agg_rules_t;
+
+/*  The rules from the configuration (VENDANGE_SEGMENT_*). */
+vd_agg_rules_t vd_agg_rules (const vd_config_t *cfg);
 
 /*  Runs inside the caller's transaction. Returns 0, -1 with err. */
-int load_agg_update (PGconn *conn, const load_agg_rules_t *rules, vd_error_t *err);
+int vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, vd_error_t *err);
 
 #endif

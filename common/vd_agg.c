@@ -1,5 +1,5 @@
-/*  load_agg - customer aggregates and segments. */
-#include "load_agg.h"
+/*  vd_agg - customer aggregates and segments. */
+#include "vd_agg.h"
 
 /*  Aggregates of the dirty customers. A purchase is an order (order_id)
     with a positive quantity; credit notes lower total_spent but are not
@@ -42,8 +42,19 @@ static const char *s_segments =
     " UPDATE canonical.customers c SET segment = s.segment, synced_at = now()"
     " FROM s WHERE c.customer_key = s.customer_key AND c.segment IS DISTINCT FROM s.segment";
 
+vd_agg_rules_t
+vd_agg_rules (const vd_config_t *cfg)
+{
+    return (vd_agg_rules_t){
+        vd_config_int (cfg, VD_CFG_SEGMENT_VIP_SPENT),
+        vd_config_int (cfg, VD_CFG_SEGMENT_VIP_ORDERS),
+        vd_config_int (cfg, VD_CFG_SEGMENT_AT_RISK_DAYS),
+        vd_config_int (cfg, VD_CFG_SEGMENT_INACTIVE_DAYS),
+    };
+}
+
 int
-load_agg_update (PGconn *conn, const load_agg_rules_t *rules, vd_error_t *err)
+vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, vd_error_t *err)
 {
     char p[4][24];
     snprintf (p[0], sizeof p[0], "%" PRId64, rules->vip_spent);
