@@ -31,7 +31,8 @@ class Sample:
     method: short id shown in the table (R1, R2, vd_full, ...); label: what
     it is, in words; rows: input rows the method handled (for rows/s);
     procs: {process name: {"peak_rss_mb": float, "cpu_s": float}};
-    check: what was verified after the run (counts), shown in the report.
+    check: what was verified after the run (counts), shown in the report;
+    extra: anything else worth keeping in the JSON (e.g. top statements).
     """
     method: str
     label: str
@@ -39,6 +40,7 @@ class Sample:
     rows: int
     procs: dict = field(default_factory=dict)
     check: str = ""
+    extra: dict = field(default_factory=dict)
 
 
 def case(order):
@@ -56,14 +58,17 @@ class BenchPostgres(harness.Postgres):
     Only the connection settings (unix socket, free port) are set, plus
     whatever BENCH_PG_SETTINGS adds ("name=value,name=value")."""
 
-    def __init__(self, extra):
+    def __init__(self, extra, profile=False):
         self.extra = [s.strip() for s in extra.split(",") if s.strip()]
+        self.profile = profile
         super().__init__()
 
     def start(self):
         opts = "-c listen_addresses='' -k %s -p %d" % (self.dir, self.port)
         for s in self.extra:
             opts += " -c %s" % s
+        if self.profile:
+            opts += " -c shared_preload_libraries=pg_stat_statements"
         subprocess.run(harness.as_pg_user([self.pg_ctl, "-D", self.data, "-o", opts, "-w", "-l",
                                            os.path.join(self.dir, "log"), "start"]),
                        check=True, capture_output=True)
@@ -82,6 +87,23 @@ class BenchPostgres(harness.Postgres):
     def recreate(self, db):
         self.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % db, db="postgres")
         self.psql("CREATE DATABASE %s" % db, db="postgres")
+        if self.profile:
+            self.psql("CREATE EXTENSION pg_stat_statements", db=db)
+
+    def statements_reset(self, db):
+        if self.profile:
+            self.psql("SELECT pg_stat_statements_reset()", db=db)
+
+    def top_statements(self, db, n=8):
+        """With BENCH_PG_PROFILE: the statements that took the most time
+        since the last reset, as [{"ms", "calls", "query"}]."""
+        if not self.profile:
+            return []
+        rows = self.psql("SELECT round(total_exec_time)::bigint, calls, "
+                         "left(regexp_replace(query, '\\s+', ' ', 'g'), 160) "
+                         "FROM pg_stat_statements WHERE query NOT LIKE '%%pg_stat_statements%%' "
+                         "ORDER BY total_exec_time DESC LIMIT %d" % n, db=db)
+        return [{"ms": int(ms), "calls": int(calls), "query": q} for ms, calls, q in rows]
 
 
 # ---------------------------------------------------------------- /proc

@@ -11,16 +11,16 @@ BENCH_PRODUCTS (2000), BENCH_STOCK (10000), BENCH_CHANGE_PERCENT (1),
 BENCH_ROUNDS (3), BENCH_CASES (comma-separated case names, default all),
 BENCH_LABEL (suffix of the result files), BENCH_RESULTS (folder,
 bench/results), BENCH_WORK (scratch folder, build/bench),
-BENCH_PG_SETTINGS (extra server settings "name=value,..."; fsync stays on).
+BENCH_PG_SETTINGS (extra server settings "name=value,..."; fsync stays on),
+BENCH_PG_PROFILE=1 (pg_stat_statements: the top statements of each
+vendange run in the results; not for reference numbers).
 """
 import datetime
 import glob
 import hashlib
 import importlib.util
-import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -51,6 +51,7 @@ def config():
         "results": env("BENCH_RESULTS", os.path.join(HERE, "results")),
         "work": env("BENCH_WORK", os.path.join(benchlib.ROOT, "build", "bench")),
         "pg_settings": env("BENCH_PG_SETTINGS", ""),
+        "pg_profile": env("BENCH_PG_PROFILE", "0") == "1",
     }
 
 
@@ -110,7 +111,8 @@ def machine(pg):
     return {"cpu": model, "cores": os.cpu_count(), "ram_gb": round(mem_kb / 1024 / 1024, 1),
             "kernel": platform.release(), "load_average_start": os.getloadavg(),
             "postgresql": pg.psql("SELECT version()", db="postgres")[0][0],
-            "pg_settings": settings, "pg_settings_changed": pg.extra,
+            "pg_settings": settings,
+            "pg_settings_changed": pg.extra + (["pg_stat_statements"] if pg.profile else []),
             "pgloader": pgloader.split("\n")[0], "vendange_commit": commit}
 
 
@@ -149,7 +151,7 @@ def main():
     os.chmod(cfg["work"], 0o755)
     cases = load_cases(cfg["cases"])
     export, changed = generate(cfg)
-    pg = benchlib.BenchPostgres(cfg["pg_settings"])
+    pg = benchlib.BenchPostgres(cfg["pg_settings"], profile=cfg["pg_profile"])
     try:
         if pg.psql("SHOW fsync", db="postgres")[0][0] != "on":
             raise SystemExit("bench: fsync must stay on for measured runs")
@@ -160,7 +162,8 @@ def main():
         desc["load_average_end"] = os.getloadavg()
     finally:
         pg.close()
-    result = report.build(cfg, desc, samples, errors, started)
+    mb = os.path.getsize(os.path.join(export, "ventes.csv")) / 1e6
+    result = report.build(cfg, desc, samples, errors, started, mb)
     paths = report.write(result, cfg["results"], started, cfg["label"])
     print()
     print(report.markdown(result))

@@ -42,20 +42,25 @@ def _round_folder(ctx):
 
 
 def _sync(ctx, stack, db):
-    """One measured sync; returns (seconds, wall seconds, the run, procs)."""
+    """One measured sync; returns (seconds, extra, the run, procs)."""
     ctx.quiesce()
+    ctx.pg.statements_reset(db)
     with Monitor(stack.pids(), ctx.pg) as m:
         t0 = time.perf_counter()
         status, out, err = stack.cli("sync", CONNECTOR, "--wait", check=False, timeout=3600)
         wall = time.perf_counter() - t0
+    top = ctx.pg.top_statements(db)
     run = json.loads(stack.cli("runs", CONNECTOR, "--json")[1])[0]
     if status != 0 or run["status"] != "success":
         raise AssertionError("vendange sync ended %s (exit %d):\n%s\n%s" % (
             run["status"], status, out, err))
-    seconds = float(ctx.pg.psql("SELECT extract(epoch FROM finished_at - queued_at) FROM "
-                                "ops.sync_runs WHERE id = %d" % int(run["id"]), db=db)[0][0])
+    seconds, dispatch = ctx.pg.psql("SELECT extract(epoch FROM finished_at - queued_at), "
+                                    "extract(epoch FROM started_at - queued_at) FROM "
+                                    "ops.sync_runs WHERE id = %d" % int(run["id"]), db=db)[0]
     procs = {("extractor" if k.startswith("extractor") else k): v for k, v in m.procs.items()}
-    return seconds, wall, run, procs
+    extra = {"wall_s": round(wall, 3), "dispatch_wait_s": round(float(dispatch), 3),
+             "tables": run["tables"], "top_statements": top}
+    return float(seconds), extra, run, procs
 
 
 def _totals(run):
@@ -97,11 +102,10 @@ def _counts(run):
 
 
 def _sample(method, label, rows, measured):
-    seconds, wall, run, procs = measured
-    s = Sample(method, label, seconds, rows, procs,
-               "%s (extracted/inserted/updated/unchanged/rejected); wall %.2f s"
-               % (_counts(run), wall))
-    return s
+    seconds, extra, run, procs = measured
+    return Sample(method, label, seconds, rows, procs,
+                  "%s (extracted/inserted/updated/unchanged/rejected); queued to started %.2f s, "
+                  "wall %.2f s" % (_counts(run), extra["dispatch_wait_s"], extra["wall_s"]), extra)
 
 
 @case(order=40)
