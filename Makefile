@@ -3,6 +3,7 @@
 #   make check      install packages, build with ASan/UBSan and -Werror, run every test
 #   make demo       install packages, build, start the services, sync the sample export
 #   make lint       clang-format check and banned functions
+#   make bench      vendange against psql \copy and pgloader (README, Benchmarks)
 # BUILD selects the output folder, SAN=1 adds AddressSanitizer/UBSan.
 
 CC      ?= gcc
@@ -39,7 +40,7 @@ LIBORCH := $(BUILD)/lib/liborch.a
 BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer \
         $(BUILD)/bin/loader $(BUILD)/bin/extractor-isavigne $(BUILD)/bin/selftest
 
-.PHONY: all deps check check-unit check-integration demo lint clean
+.PHONY: all deps deps-bench check check-unit check-integration demo bench lint clean
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -73,6 +74,9 @@ $(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBNORM) $(LIBLOAD)
 deps:
 	@sh deploy/install-deps.sh
 
+deps-bench:
+	@sh deploy/install-deps.sh bench
+
 # The test build: sanitizers on, its own folder so `make` stays optimised.
 check: deps lint
 	$(MAKE) BUILD=build/check SAN=1 OPT="-O1 -g" all
@@ -87,6 +91,10 @@ check-integration:
 
 demo: deps all
 	@sh deploy/demo.sh $(CURDIR)/$(BUILD)/bin
+
+# Not part of check: optimised binaries, durable PostgreSQL, BENCH_* sizes.
+bench: deps-bench all
+	VD_BIN=$(CURDIR)/$(BUILD)/bin /usr/bin/python3 bench/run.py
 
 lint:
 	@sh deploy/lint.sh

@@ -3,9 +3,16 @@
 usage: gen_isavigne.py FOLDER [--sales N] [--customers N] [--products N] [--stock N]
        [--change-percent P]   rewrite ventes.csv with P % of its lines changed
 
-Dialect A, Windows-1252, ';', decimal commas, dd/mm/yyyy, mixed units.
+Dialect A, Windows-1252, ';', CRLF, decimal commas with space-grouped
+thousands ("1 234,50"), dd/mm/yyyy dates (some with a time), mixed units
+(BT, 75cl, CT6, CT12, MAG150, DEMI, JERO), French labels with accents,
+a few quoted labels holding ';' or '"', and about 2 % credit notes
+(Avoir, negative quantities). Every sales line is valid (no reject), so
+the hand-written SQL references load the same rows as vendange.
 Sizes also come from BENCH_SALES, BENCH_CUSTOMERS, BENCH_PRODUCTS,
-BENCH_STOCK. The same arguments always give the same bytes.
+BENCH_STOCK. The same arguments always give the same bytes; with
+--change-percent P the same lines come out, P % of them with another
+quantity (and totals), so a re-sync writes only those.
 """
 import argparse
 import os
@@ -20,8 +27,10 @@ TOWNS = [("68340", "Riquewihr"), ("68000", "Colmar"), ("67000", "Strasbourg"), (
 STYLES = [("RIES", "Riesling", "Blanc"), ("GEW", "Gewurztraminer", "Blanc"),
           ("PG", "Pinot Gris", "Blanc"), ("PN", "Pinot Noir", "Rouge"), ("SYL", "Sylvaner", "Blanc"),
           ("MUS", "Muscat", "Blanc"), ("PB", "Pinot Blanc", "Blanc"), ("CREM", "Crémant d'Alsace", "Blanc")]
-UNITS = ["BT"] * 10 + ["CT6"] * 4 + ["CT12"] * 2 + ["MAG150", "DEMI"]
-FACTOR = {"BT": 1, "CT6": 6, "CT12": 12, "MAG150": 2, "DEMI": 0.5}
+UNITS = ["BT"] * 9 + ["75cl", "CT6", "CT6", "CT6", "CT12", "CT12", "MAG150", "DEMI", "JERO"]
+FACTOR = {"BT": 1, "75cl": 1, "CT6": 6, "CT12": 12, "MAG150": 2, "DEMI": 0.5, "JERO": 4}
+CUVEES = ["Réserve", "Grand Cru Schlossberg", "Vieilles Vignes", "Cuvée Théo", "Sélection de Grains Nobles",
+          "Vendanges Tardives", "Lieu-dit Rosacker", "Tradition", "Prestige; Élevé en fût", 'Cuvée "Émile"']
 
 
 def money(x):
@@ -54,6 +63,13 @@ def products(n, rnd):
     return out
 
 
+def csv_field(text):
+    """A ';' CSV field, quoted when it holds ';' or '"'."""
+    if ";" in text or '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def sales_rows(n, customers, prods, seed, change_percent=0):
     rnd = random.Random(seed)
     changed = random.Random(seed + 1)
@@ -62,22 +78,27 @@ def sales_rows(n, customers, prods, seed, change_percent=0):
     while line < n:
         doc += 1
         client = "C%06d" % rnd.randrange(customers)
-        day = 1 + rnd.randrange(28)
-        month = 1 + rnd.randrange(12)
-        year = 2022 + rnd.randrange(5)
+        date = "%02d/%02d/%d" % (1 + rnd.randrange(28), 1 + rnd.randrange(12), 2022 + rnd.randrange(5))
+        if rnd.random() < 0.1:
+            date += " %02d:%02d" % (9 + rnd.randrange(10), rnd.randrange(60))
+        credit = rnd.random() < 0.02
+        doc_type, doc_no = ("Avoir", "AV-%08d" % doc) if credit else ("Facture", "FA-%08d" % doc)
         for detail in range(1, 2 + rnd.randrange(6)):
             if line >= n:
                 break
             line += 1
-            code, _, _, _, price = prods[rnd.randrange(len(prods))]
+            code, name, vintage, _, price = prods[rnd.randrange(len(prods))]
             unit = UNITS[rnd.randrange(len(UNITS))]
             qty = 1 + rnd.randrange(6)
             if change_percent and changed.random() * 100 < change_percent:
                 qty += 1
+            if credit:
+                qty = -qty
+            label = csv_field(f"{name} {vintage} {CUVEES[rnd.randrange(len(CUVEES))]}")
             pu = price / 1.2 * FACTOR[unit]
             ht = qty * pu
-            yield (f"{client};{day:02d}/{month:02d}/{year};Facture;FA-{doc:08d};{detail};{code};"
-                   f"Vin {code};{qty};{unit};{money(pu)};{money(ht)};{money(ht * 1.2)};{money(ht * 0.4)}")
+            yield (f"{client};{date};{doc_type};{doc_no};{detail};{code};{label};{qty};{unit};"
+                   f"{money(pu)};{money(ht)};{money(ht * 1.2)};{money(ht * 0.4)}")
 
 
 def main():

@@ -2,6 +2,7 @@
 # Installs the Debian packages vendange needs to build, test and run,
 # only those missing (so `make demo` and `make check` are quick when all
 # is there). Needs root (or sudo) when something is missing.
+# `install-deps.sh bench` adds what only `make bench` needs.
 set -eu
 
 PACKAGES="build-essential pkg-config git ca-certificates \
@@ -9,6 +10,8 @@ PACKAGES="build-essential pkg-config git ca-certificates \
   libfreexl-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev \
   libsodium-dev libutf8proc-dev \
   postgresql postgresql-client python3 clang-format"
+BENCH_PACKAGES="pgloader"
+[ "${1:-}" = "bench" ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
 
 missing=""
 for p in $PACKAGES; do

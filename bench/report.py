@@ -1,0 +1,150 @@
+"""The bench's result: statistics per method, the targets of issue 5,
+the Markdown table and the JSON file."""
+import json
+import os
+import statistics
+
+SERVICES = ("orchestrator", "extractor", "normalizer", "loader")
+RSS_LIMIT_MB = 100
+
+
+def _method(samples, refs):
+    first = samples[0]
+    secs = [s.seconds for s in samples]
+    med = statistics.median(secs)
+    procs = {}
+    for name in sorted({n for s in samples for n in s.procs}):
+        rss = [s.procs[name]["peak_rss_mb"] for s in samples
+               if name in s.procs and s.procs[name]["peak_rss_mb"] is not None]
+        cpu = [s.procs[name]["cpu_s"] for s in samples
+               if name in s.procs and s.procs[name]["cpu_s"] is not None]
+        procs[name] = {"peak_rss_mb_max": max(rss) if rss else None,
+                       "cpu_s_median": round(statistics.median(cpu), 2) if cpu else None}
+    out = {"method": first.method, "label": first.label, "runs_s": [round(x, 3) for x in secs],
+           "median_s": round(med, 3), "min_s": round(min(secs), 3), "max_s": round(max(secs), 3),
+           "rows": first.rows, "rows_per_s": round(first.rows / med) if med > 0 else None,
+           "procs": procs,
+           "samples": [{"seconds": round(s.seconds, 3), "procs": s.procs, "check": s.check,
+                        "extra": s.extra} for s in samples]}
+    for ref in ("R1", "R3"):
+        out["ratio_" + ref.lower()] = round(med / refs[ref], 3) if refs.get(ref) else None
+    return out
+
+
+def _targets(by):
+    """Issue 5's targets, each with the measured ratio and whether it holds."""
+    def med(m):
+        return by[m]["median_s"] if m in by else None
+
+    out = []
+
+    def target(name, value, limit):
+        if value is not None:
+            out.append({"target": name, "value": round(value, 3), "limit": limit,
+                        "met": value <= limit})
+
+    if med("vd_full") and med("R2"):
+        target("full sync / R2 <= 1", med("vd_full") / med("R2"), 1.0)
+    if med("vd_full") and med("R3"):
+        target("full sync / R3 <= 0.25 (4x faster than pgloader)", med("vd_full") / med("R3"), 0.25)
+    if med("vd_unchanged") is not None and med("R1"):
+        target("unchanged re-sync / R1 <= 0.25", med("vd_unchanged") / med("R1"), 0.25)
+    if med("vd_changed") is not None and med("vd_full"):
+        target("changed re-sync / full sync <= 0.15", med("vd_changed") / med("vd_full"), 0.15)
+    peaks = [(m["method"], n, p["peak_rss_mb_max"]) for m in by.values()
+             for n, p in m["procs"].items() if n in SERVICES and p["peak_rss_mb_max"] is not None]
+    if peaks:
+        method, name, worst = max(peaks, key=lambda x: x[2])
+        target("peak RSS of every service <= %d MB (worst: %s in %s)" % (RSS_LIMIT_MB, name, method),
+               worst, RSS_LIMIT_MB)
+    return out
+
+
+def build(cfg, machine, samples, errors, started, sales_file_mb):
+    refs = {m: statistics.median(s.seconds for s in v) for m, v in samples.items()}
+    methods = [_method(v, refs) for v in samples.values()]
+    by = {m["method"]: m for m in methods}
+    return {"date": started.isoformat(timespec="seconds"), "label": cfg["label"],
+            "sizes": {k: cfg[k] for k in ("sales", "customers", "products", "stock",
+                                          "change_percent")},
+            "sales_file_mb": round(sales_file_mb, 1), "rounds": cfg["rounds"],
+            "machine": machine, "methods": methods,
+            "targets": _targets(by), "errors": errors}
+
+
+def _num(x, fmt="%.2f"):
+    return "-" if x is None else fmt % x
+
+
+def _procs(m, key, fmt):
+    return ", ".join("%s %s" % (n, _num(p[key], fmt)) for n, p in sorted(m["procs"].items())
+                     if p[key] is not None)
+
+
+def _statements(r):
+    """With BENCH_PG_PROFILE: where the server's time went, for the run
+    closest to the median of each method."""
+    out = []
+    for x in r["methods"]:
+        runs = [s for s in x["samples"] if s["extra"].get("top_statements")]
+        if not runs:
+            continue
+        run = min(runs, key=lambda s: abs(s["seconds"] - x["median_s"]))
+        out += ["", "Top statements of %s (%.2f s run; ms, calls, query):" % (x["method"],
+                                                                            run["seconds"]), ""]
+        out += ["- %d ms, %d calls: `%s`" % (t["ms"], t["calls"], t["query"].replace("`", "'"))
+                for t in run["extra"]["top_statements"]]
+    return out
+
+
+def markdown(r):
+    m, s = r["machine"], r["sizes"]
+    lines = ["# vendange bench, %s%s" % (r["date"], " (%s)" % r["label"] if r["label"] else ""), "",
+             "- machine: %s, %d cores, %.1f GB RAM, Linux %s; load average %s at start, %s at end"
+             % (m["cpu"], m["cores"], m["ram_gb"], m["kernel"],
+                "/".join("%.2f" % x for x in m["load_average_start"]),
+                "/".join("%.2f" % x for x in m.get("load_average_end", ()))),
+             "- %s" % m["postgresql"],
+             "- server settings: initdb defaults, unix socket only%s: %s"
+             % ("; changed: " + ", ".join(m["pg_settings_changed"]) if m["pg_settings_changed"]
+                else "", ", ".join("%s=%s" % kv for kv in sorted(m["pg_settings"].items()))),
+             "- %s; vendange %s" % (m["pgloader"], m["vendange_commit"]),
+             "- export: %d sales lines (ventes.csv %.1f MB), %d customers, %d products, %d stock "
+             "rows; %s %% of sales lines changed for the last re-sync; %d rounds, alternating"
+             % (s["sales"], r["sales_file_mb"], s["customers"], s["products"], s["stock"],
+                s["change_percent"], r["rounds"]),
+             "- times: R1 to R3 from the client's start to its exit; vendange runs from queued "
+             "to marked success (ops.sync_runs)", "",
+             "| method | what | median s | min s | max s | rows/s | × R1 | × R3 | peak RSS MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for x in r["methods"]:
+        lines.append("| %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s |" % (
+            x["method"], x["label"].replace("|", "\\|"), x["median_s"], x["min_s"], x["max_s"],
+            _num(x["rows_per_s"], "%d"), _num(x["ratio_r1"]), _num(x["ratio_r3"]),
+            _procs(x, "peak_rss_mb_max", "%.0f")))
+    lines += ["", "CPU seconds per process (median of the runs; postgres = the server, "
+              "all backends):", "", "| method | CPU s |", "|---|---|"]
+    for x in r["methods"]:
+        lines.append("| %s | %s |" % (x["method"], _procs(x, "cpu_s_median", "%.2f")))
+    if r["targets"]:
+        lines += ["", "Targets (issue 5%s):" % ("" if s["sales"] == 1000000 else ", stated for "
+                                                 "the 1,000,000-line export"), ""]
+        for t in r["targets"]:
+            lines.append("- %s: %s: %.3f (limit %s)" % ("met" if t["met"] else "MISSED",
+                                                       t["target"], t["value"], t["limit"]))
+    lines += _statements(r)
+    for e in r["errors"]:
+        lines += ["", "FAILED: case %s, round %d:" % (e["case"], e["round"] + 1), "```",
+                  e["error"].rstrip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write(result, folder, started, label):
+    os.makedirs(folder, exist_ok=True)
+    base = os.path.join(folder, started.strftime("%Y-%m-%d-%H%M") + ("-" + label if label else ""))
+    with open(base + ".md", "w") as f:
+        f.write(markdown(result))
+    with open(base + ".json", "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    return [base + ".md", base + ".json"]
