@@ -49,7 +49,8 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
      1, 1000000, "records per loader transaction (and per extractor message / 10)"},
     {VD_CFG_VAT_RATE, "VENDANGE_VAT_RATE", "20", VD_SVC_NORMALIZER | VD_SVC_LOADER, 0, 0,
      "VAT rate in percent, converts prices given including VAT"},
-    {VD_CFG_TIMEZONE, "VENDANGE_TIMEZONE", "Europe/Paris", VD_SVC_NORMALIZER | VD_SVC_LOADER, 0, 0,
+    {VD_CFG_TIMEZONE, "VENDANGE_TIMEZONE", "Europe/Paris",
+     VD_SVC_NORMALIZER | VD_SVC_LOADER | VD_SVC_ORCHESTRATOR, 0, 0,
      "time zone of local times in the sources"},
     {VD_CFG_SEGMENT_VIP_SPENT, "VENDANGE_SEGMENT_VIP_SPENT", "1000",
      INT_KEY | VD_SVC_LOADER | VD_SVC_ORCHESTRATOR, 0, 100000000,
@@ -72,6 +73,13 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
     {VD_CFG_SECRET_KEY_FILE, "VENDANGE_SECRET_KEY_FILE", "", VD_SVC_ORCHESTRATOR | VD_SVC_CLI, 0, 0,
      "file holding that key, when VENDANGE_SECRET_KEY is unset (`vendange up` makes "
      "$VENDANGE_HOME/secret.key)"},
+    {VD_CFG_RETENTION_RAW_DAYS, "VENDANGE_RETENTION_RAW_DAYS", "90", INT_KEY | VD_SVC_ORCHESTRATOR,
+     0, 36500,
+     "days raw content is kept (rejected lines, raw values of warnings, event payloads); 0: "
+     "forever"},
+    {VD_CFG_RETENTION_RUNS_DAYS, "VENDANGE_RETENTION_RUNS_DAYS", "400",
+     INT_KEY | VD_SVC_ORCHESTRATOR, 0, 36500,
+     "days run history is kept (each connector keeps its latest run); 0: forever"},
 };
 
 struct vd_config {

@@ -39,6 +39,8 @@ typedef enum {
     VD_CFG_PG_PORT,
     VD_CFG_SECRET_KEY,
     VD_CFG_SECRET_KEY_FILE,
+    VD_CFG_RETENTION_RAW_DAYS,
+    VD_CFG_RETENTION_RUNS_DAYS,
     VD_CFG_COUNT
 } vd_cfg_key_t;
 

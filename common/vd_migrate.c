@@ -103,6 +103,17 @@ static const char *s_steps[] = {
     "  result jsonb);"
     "CREATE INDEX connector_tests_open ON ops.connector_tests (id)"
     "  WHERE status IN ('pending','running');",
+    /* 4: schedules (orch_schedules): when each connector runs next */
+    "ALTER TABLE ops.connectors ADD COLUMN next_run_at timestamptz;",
+    /* 5: what `vendange forget` did (counts only, never the values) */
+    "CREATE TABLE ops.forget_log ("
+    "  id bigserial PRIMARY KEY,"
+    "  requested_at timestamptz NOT NULL DEFAULT now(),"
+    "  customers bigint NOT NULL DEFAULT 0,"
+    "  sales_lines bigint NOT NULL DEFAULT 0,"
+    "  contacts bigint NOT NULL DEFAULT 0,"
+    "  rejects bigint NOT NULL DEFAULT 0,"
+    "  warnings bigint NOT NULL DEFAULT 0);",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

@@ -6,6 +6,7 @@
 #include "vendange.h"
 #include "cli.h"
 #include "cli_connector.h"
+#include "cli_forget.h"
 #include "cli_runs.h"
 #include "cli_sync.h"
 #include "cli_up.h"
@@ -23,6 +24,7 @@ static const struct {
     {"sync", cli_sync_main, "NAME [--full] [--wait]: run a sync of a connector"},
     {"runs", cli_runs_main, "[NAME] [--json] [--limit N]: sync run history, newest first"},
     {"status", cli_status_main, "[--json]: services and connectors health"},
+    {"forget", cli_forget_main, "EMAIL|CUSTOMER_KEY: erase a person everywhere"},
     {"secret-key", cli_secret_key_main, "print a new random key for VENDANGE_SECRET_KEY"},
 };
 

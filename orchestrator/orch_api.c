@@ -5,6 +5,7 @@
 #include "orch_connectors.h"
 #include "orch_history.h"
 #include "orch_json.h"
+#include "orch_lifecycle.h"
 #include "orch_metrics.h"
 #include "orch_route.h"
 #include "orch_status.h"
@@ -182,6 +183,9 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         break;
     case ORCH_ROUTE_METRICS:
         orch_metrics_get (conn, a);
+        break;
+    case ORCH_ROUTE_FORGET:
+        orch_lifecycle_forget (conn, req, a);
         break;
     case ORCH_ROUTE_CONNECTOR_SYNC:
         orch_connectors_sync (conn, r->name, req, a);

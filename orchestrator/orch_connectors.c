@@ -301,7 +301,8 @@ orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *na
         else if (s_store (conn,
                           "UPDATE ops.connectors SET settings = $3::jsonb, secrets = "
                           "decode($4, 'hex'), schedule = $5, secret_names = $6::text[], "
-                          "updated_at = now() WHERE name = $1 AND type = $2",
+                          "next_run_at = CASE WHEN schedule IS DISTINCT FROM $5 THEN NULL "
+                          "ELSE next_run_at END, updated_at = now() WHERE name = $1 AND type = $2",
                           key, name, type, pub, new_sec, a, &err) == 0) {
             vd_info ("connector %s updated", name);
             orch_connectors_get (conn, name, a);

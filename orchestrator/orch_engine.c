@@ -3,14 +3,17 @@
 #include "vd_db.h"
 #include "orch_active.h"
 #include "orch_engine.h"
+#include "orch_lifecycle.h"
 #include "orch_json.h"
 #include "orch_registry.h"
 #include "orch_runs.h"
+#include "orch_schedule.h"
 #include "orch_secrets.h"
 #include "orch_tests.h"
 
 #define POLL_MS 200
 #define DISPATCH_EVERY_MS 500
+#define RETENTION_EVERY_MS (3600 * 1000)
 #define TOUCH_EVERY_MS 1000
 #define MAX_BATCH 256 /* messages handled per turn        */
 #define MAX_MESSAGE (64 * 1024 * 1024)
@@ -35,6 +38,7 @@ struct orch_engine {
     s_wait_t *waits; /* queued runs nothing could take       */
     size_t nwaits, waits_cap;
     int64_t next_dispatch_ms;
+    int64_t next_retention_ms;
     int64_t next_reset_ms;
     int64_t reset_backoff_ms;
     bool db_down;
@@ -257,6 +261,20 @@ s_settle (orch_engine_t *self)
         } else
             i++;
     }
+}
+
+/*  Erases raw content and run history past their retention. */
+static void
+s_retain (orch_engine_t *self)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    int64_t n = orch_lifecycle_retain (self->conn, self->config.retention_raw_days,
+                                       self->config.retention_runs_days, &err);
+    if (n < 0)
+        s_db_failed (self, "applying retention", &err);
+    else if (n > 0)
+        vd_info ("retention: %" PRId64 " old row(s) of raw content or history erased", n);
 }
 
 /*  --------------------------------------------------------------------
@@ -754,6 +772,12 @@ orch_engine_run (orch_engine_t *self)
             if (orch_tests_dispatch (self->tests, self->conn, self->registry, now,
                                      self->config.dispatch_timeout_ms, &err) < 0)
                 s_db_failed (self, "dispatching connector tests", &err);
+            if (orch_schedule_tick (self->conn, self->config.timezone, &err) < 0)
+                s_db_failed (self, "queueing scheduled runs", &err);
+            if (now >= self->next_retention_ms) {
+                s_retain (self);
+                self->next_retention_ms = now + RETENTION_EVERY_MS;
+            }
             self->next_dispatch_ms = now + DISPATCH_EVERY_MS;
         }
     }

@@ -23,6 +23,9 @@ typedef struct {
     int64_t dispatch_timeout_ms; /* queued run nobody can take -> failed */
     int64_t stall_timeout_ms;    /* running run without news -> failed   */
     vd_secret_key_t secret_key;  /* opens connector secrets (may be unset) */
+    const char *timezone;        /* of schedules (VENDANGE_TIMEZONE)     */
+    int64_t retention_raw_days;  /* orch_lifecycle_retain, hourly        */
+    int64_t retention_runs_days;
 } orch_engine_config_t;
 
 typedef struct orch_engine orch_engine_t;

@@ -69,6 +69,9 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
         .dead_after_ms = vd_config_int (cfg, VD_CFG_DEAD_AFTER_S) * 1000,
         .dispatch_timeout_ms = vd_config_int (cfg, VD_CFG_DISPATCH_TIMEOUT_S) * 1000,
         .stall_timeout_ms = vd_config_int (cfg, VD_CFG_STALL_TIMEOUT_S) * 1000,
+        .timezone = vd_config_str (cfg, VD_CFG_TIMEZONE),
+        .retention_raw_days = vd_config_int (cfg, VD_CFG_RETENTION_RAW_DAYS),
+        .retention_runs_days = vd_config_int (cfg, VD_CFG_RETENTION_RUNS_DAYS),
     };
     if (vd_secret_key_load (cfg, &ec.secret_key, &err) < 0) {
         vd_log_error (VD_LOG_ERROR, &err);

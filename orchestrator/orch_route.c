@@ -20,6 +20,7 @@ static const s_route_t s_routes[] = {
     {ORCH_ROUTE_CONNECTOR_TEST, "api/connectors/{name}/test", "POST"},
     {ORCH_ROUTE_TEST, "api/tests/{id}", "GET"},
     {ORCH_ROUTE_METRICS, "metrics", "GET"},
+    {ORCH_ROUTE_FORGET, "api/forget", "POST"},
     {ORCH_ROUTE_RUNS, "api/runs", "GET"},
     {ORCH_ROUTE_RUN, "api/runs/{id}", "GET"},
     {ORCH_ROUTE_RUN_REJECTS, "api/runs/{id}/rejects", "GET"},

@@ -23,7 +23,8 @@ typedef enum {
     ORCH_ROUTE_RUN_REJECTS,    /* GET /api/runs/ID/rejects            */
     ORCH_ROUTE_CONNECTOR_TEST, /* POST /api/connectors/NAME/test      */
     ORCH_ROUTE_TEST,           /* GET /api/tests/ID                   */
-    ORCH_ROUTE_METRICS         /* GET /metrics                        */
+    ORCH_ROUTE_METRICS,        /* GET /metrics                        */
+    ORCH_ROUTE_FORGET          /* POST /api/forget                    */
 } orch_route_id_t;
 
 typedef struct {

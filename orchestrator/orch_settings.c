@@ -1,5 +1,6 @@
 /*  orch_settings - connector names, types and settings, from one table. */
 #include "vendange.h"
+#include "orch_schedule.h"
 #include "orch_settings.h"
 #include <ctype.h>
 #include <strings.h>
@@ -11,6 +12,7 @@ typedef enum {
     S_BOOL,     /* true/false, yes/no, 1/0                              */
     S_INT,      /* integer within [min, max]                            */
     S_ENCODING, /* a label vd_text_encoding_name knows                  */
+    S_SCHEDULE, /* orch_schedule_parse accepts it                       */
     S_CHOICE,   /* one of choices ("a|b|c")                             */
     S_ADDRESSES /* IP addresses or CIDR ranges, comma separated         */
 } s_kind_t;
@@ -33,7 +35,7 @@ static const s_setting_t s_settings[] = {
     {"isavigne", "unit_table", S_PATH},
     {"isavigne", "encoding", S_ENCODING},
     {"isavigne", "full_snapshot", S_BOOL},
-    {"isavigne", "schedule", S_TEXT},
+    {"isavigne", "schedule", S_SCHEDULE},
     {"odoo", "url", S_URL, S_REQUIRED},
     {"odoo", "database", S_TEXT, S_REQUIRED},
     {"odoo", "user", S_TEXT, S_REQUIRED},
@@ -45,7 +47,7 @@ static const s_setting_t s_settings[] = {
     {"odoo", "safety_lag_s", S_INT, 0, NULL, 0, 86400},
     {"odoo", "reconcile", S_TEXT},
     {"odoo", "ca_file", S_PATH},
-    {"odoo", "schedule", S_TEXT},
+    {"odoo", "schedule", S_SCHEDULE},
     {"brevo", "token", S_TEXT, S_SECRET},
     {"brevo", "user", S_TEXT},
     {"brevo", "password", S_TEXT, S_SECRET},
@@ -231,6 +233,10 @@ s_check_value (const s_setting_t *def, json_t *value, vd_error_t *err)
                       def->min, def->max);
         vd_error_detail (err, "got \"%s\"", v);
         return NULL;
+    case S_SCHEDULE: {
+        orch_schedule_t schedule;
+        return orch_schedule_parse (v, &schedule, err) == 0 ? json_string (v) : NULL;
+    }
     case S_ENCODING:
         name = vd_text_encoding_name (v);
         if (name)

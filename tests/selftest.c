@@ -22,6 +22,7 @@
 #include "orch_route.h"
 #include "orch_runs.h"
 #include "orch_runview.h"
+#include "orch_schedule.h"
 #include "orch_secrets.h"
 #include "orch_settings.h"
 #include "orch_status.h"
@@ -67,6 +68,7 @@ static const selftest_t s_tests[] = {
     {"orch_route", orch_route_test},
     {"orch_runs", orch_runs_test},
     {"orch_runview", orch_runview_test},
+    {"orch_schedule", orch_schedule_test},
     {"orch_secrets", orch_secrets_test},
     {"orch_settings", orch_settings_test},
     {"orch_status", orch_status_test},
