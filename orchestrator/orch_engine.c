@@ -3,6 +3,7 @@
 #include "vd_db.h"
 #include "orch_active.h"
 #include "orch_engine.h"
+#include "orch_hooks.h"
 #include "orch_json.h"
 #include "orch_registry.h"
 #include "orch_runs.h"
@@ -29,7 +30,8 @@ struct orch_engine {
     PGconn *conn;
     orch_registry_t *registry;
     orch_active_t *active;
-    s_wait_t *waits; /* queued runs nothing could take       */
+    orch_hooks_t *hooks; /* webhook gateways */
+    s_wait_t *waits;     /* queued runs nothing could take       */
     size_t nwaits, waits_cap;
     int64_t next_dispatch_ms;
     int64_t next_reset_ms;
@@ -459,6 +461,8 @@ s_on_heartbeat (orch_engine_t *self, json_t *msg, zframe_t *identity)
                  hb.host[0] ? hb.host : "?");
     else if (change == ORCH_HB_REVIVED)
         vd_info ("%s %s is sending heartbeats again", hb.role, hb.instance);
+    if (change != ORCH_HB_KNOWN)
+        orch_hooks_service_seen (self->hooks, self->conn, s);
     if (s_db_ready (self) && orch_services_upsert (self->conn, s, &err) < 0)
         s_db_failed (self, "recording a heartbeat", &err);
     s_check_stale (self, s);
@@ -583,6 +587,8 @@ s_handle (orch_engine_t *self, json_t *msg, zframe_t *identity)
         s_on_heartbeat (self, msg, identity);
         return;
     }
+    if (orch_hooks_handle (self->hooks, self->conn, msg, identity))
+        return;
     for (size_t i = 0; type && i < sizeof s_run_handlers / sizeof s_run_handlers[0]; i++) {
         if (strcmp (type, s_run_handlers[i].type) != 0)
             continue;
@@ -662,8 +668,9 @@ orch_engine_new (PGconn **conn_p, const orch_engine_config_t *config, vd_error_t
     self->reset_backoff_ms = 250;
     self->registry = orch_registry_new ();
     self->active = orch_active_new ();
+    self->hooks = orch_hooks_new (self, s_send, self->registry);
     self->router = zsock_new (ZMQ_ROUTER);
-    if (!self->registry || !self->active || !self->router) {
+    if (!self->registry || !self->active || !self->hooks || !self->router) {
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         goto err;
     }
@@ -724,6 +731,8 @@ orch_engine_run (orch_engine_t *self)
             s_dispatch (self, now);
             self->next_dispatch_ms = now + DISPATCH_EVERY_MS;
         }
+        if (!self->db_down)
+            orch_hooks_tick (self->hooks, self->conn, now);
     }
     s_fail_active (self);
     return 0;
@@ -739,6 +748,7 @@ orch_engine_destroy (orch_engine_t **self_p)
     zsock_destroy (&self->router);
     orch_registry_destroy (&self->registry);
     orch_active_destroy (&self->active);
+    orch_hooks_destroy (&self->hooks);
     free (self->waits);
     if (self->conn)
         PQfinish (self->conn);
