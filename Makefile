@@ -42,7 +42,7 @@ BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer 
         $(BUILD)/bin/loader $(BUILD)/bin/extractor-isavigne $(BUILD)/bin/extractor-webhook \
         $(BUILD)/bin/selftest
 
-.PHONY: all deps check check-unit check-integration demo lint clean
+.PHONY: all deps check check-unit check-integration demo lint clean bench-webhook
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -74,6 +74,14 @@ $(eval $(call make_bin,loader,loader/load_main.c,$(LIBLOAD)))
 $(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH)))
 $(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH)))
 $(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBNORM) $(LIBLOAD) $(LIBORCH)))
+
+# Load test of the webhook gateway: 32 connections, SECONDS (default 60).
+$(BUILD)/bin/hook-load: bench/hook_load.c $(LIBVD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-webhook: all $(BUILD)/bin/hook-load
+	VD_BIN=$(CURDIR)/$(BUILD)/bin /usr/bin/python3 bench/webhook_load.py --seconds $(or $(SECONDS),60)
 
 deps:
 	@sh deploy/install-deps.sh
