@@ -41,6 +41,16 @@ typedef enum {
     VD_CFG_SECRET_KEY_FILE,
     VD_CFG_RETENTION_RAW_DAYS,
     VD_CFG_RETENTION_RUNS_DAYS,
+    VD_CFG_WEBHOOK_ADDR,
+    VD_CFG_WEBHOOK_SPOOL,
+    VD_CFG_WEBHOOK_MAX_BODY_KB,
+    VD_CFG_WEBHOOK_SPOOL_MAX_MB,
+    VD_CFG_WEBHOOK_IDLE_TIMEOUT_S,
+    VD_CFG_WEBHOOK_REQUEST_TIMEOUT_S,
+    VD_CFG_WEBHOOK_ACK_TIMEOUT_S,
+    VD_CFG_WEBHOOK_RETRY_AFTER_S,
+    VD_CFG_WEBHOOK_BATCH_EVENTS,
+    VD_CFG_WEBHOOK_RUN_S,
     VD_CFG_COUNT
 } vd_cfg_key_t;
 
@@ -50,6 +60,7 @@ typedef enum {
 #define VD_SVC_NORMALIZER 0x04
 #define VD_SVC_LOADER 0x08
 #define VD_SVC_EXTRACTOR 0x10
+#define VD_SVC_WEBHOOK 0x20 /* the webhook gateway (also an extractor) */
 #define VD_SVC_ALL 0xff
 
 typedef struct vd_config vd_config_t;

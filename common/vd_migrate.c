@@ -114,6 +114,21 @@ static const char *s_steps[] = {
     "  contacts bigint NOT NULL DEFAULT 0,"
     "  rejects bigint NOT NULL DEFAULT 0,"
     "  warnings bigint NOT NULL DEFAULT 0);",
+    /* 6: webhook runs (one per connector, gateway spool and hour, closed by
+       the gateway) and the batches the loader committed exactly once */
+    "DROP INDEX ops.sync_runs_one_active;"
+    "CREATE UNIQUE INDEX sync_runs_one_active ON ops.sync_runs (connector)"
+    "  WHERE status IN ('queued','running') AND trigger <> 'webhook';"
+    "CREATE UNIQUE INDEX sync_runs_one_webhook ON ops.sync_runs (connector, extractor)"
+    "  WHERE status = 'running' AND trigger = 'webhook';"
+    "CREATE TABLE ops.run_batches ("
+    "  run_id bigint NOT NULL REFERENCES ops.sync_runs ON DELETE CASCADE,"
+    "  seq bigint NOT NULL,"
+    "  rows bigint NOT NULL,"
+    "  committed_at timestamptz NOT NULL DEFAULT now(),"
+    "  PRIMARY KEY (run_id, seq));"
+    "CREATE INDEX contact_history_unmatched ON canonical.contact_history"
+    "  ((payload->>'client_code')) WHERE customer_key IS NULL;",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

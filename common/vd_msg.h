@@ -28,6 +28,14 @@
       records = number of rows in every RAW message of the run; the loader
       completes the run when it has handled that many (so it does not
       depend on message order across several normalizers).
+    "ack": true in a RAW body (the normalizer copies it into the CANON
+    body) marks an exactly-once batch, as the webhook gateway sends them:
+    (run_id, seq) names the batch, which may arrive several times. The
+    loader commits it once (ops.run_batches, in the batch's transaction,
+    which also counts its rows as extracted), skips a copy already
+    committed, and reports every committed or skipped batch on the
+    control channel: {"type":"batch_committed","run_id":N,"batches":[seq]}.
+    Such a run has no END: its gateway closes it.
 */
 #ifndef VD_MSG_H_INCLUDED
 #define VD_MSG_H_INCLUDED

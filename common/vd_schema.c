@@ -128,7 +128,7 @@ static const vd_table_t s_tables[VD_TABLE_COUNT] = {
                          { { "product_code", true }, { "warehouse", false } }, 0,
                          COLUMNS (s_stock) },
     [VD_TABLE_CONTACTS] = { "contact_history", "contact_key", VD_KEY_SOURCE_PREFIX,
-                            { { "event_id", false } }, 0, COLUMNS (s_contacts) },
+                            { { "event_id", false } }, VD_TABLE_EVENTS, COLUMNS (s_contacts) },
 };
 // clang-format on
 

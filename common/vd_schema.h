@@ -94,6 +94,11 @@ typedef struct {
     0x04 /* changed rows mark their customer_key dirty:                                            \
            aggregates recomputed at the run's end */
 
+#define VD_TABLE_EVENTS                                                                            \
+    0x08 /* rows are contact events: the loader matches                                            \
+           customers by email or client code and applies                                           \
+           their effects (opt-out, invalid email)    */
+
 typedef struct {
     const char *name; /* "sales_lines"                           */
     const char *key;  /* key column                              */

@@ -61,13 +61,37 @@ s_is_aborted (self_t *self, int64_t run_id)
     return false;
 }
 
+/*  Drops a run's buffer. Later messages of an ordinary run are dropped
+    too; an exactly-once run (webhooks) stays open: its gateway sends
+    every batch not confirmed again. */
 static void
 s_forget_run (self_t *self, int64_t run_id)
 {
     char key[24];
     snprintf (key, sizeof key, "%" PRId64, run_id);
+    load_run_t *run = zhashx_lookup (self->runs, key);
+    bool exactly_once = run && load_run_exactly_once (run);
     zhashx_delete (self->runs, key);
-    self->aborted[self->naborted++ % ABORTED_RING] = run_id;
+    if (!exactly_once)
+        self->aborted[self->naborted++ % ABORTED_RING] = run_id;
+}
+
+/*  Tells the orchestrator which exactly-once batches are committed (it
+    relays that to the webhook gateways, which then trim their spool). */
+static void
+s_send_committed (self_t *self, int64_t run_id, const uint64_t *seqs, size_t n)
+{
+    if (n == 0)
+        return;
+    json_t *list = json_array ();
+    for (size_t i = 0; list && i < n; i++)
+        json_array_append_new (list, json_integer ((json_int_t)seqs[i]));
+    json_t *msg = list ? json_pack ("{s:s, s:I, s:o}", "type", "batch_committed", "run_id",
+                                    (json_int_t)run_id, "batches", list)
+                       : NULL;
+    if (msg)
+        vd_ctl_send (self->ctl, msg);
+    json_decref (msg);
 }
 
 static void
@@ -146,8 +170,12 @@ s_flush (self_t *self, load_run_t *run)
     }
     if (rc < 0)
         s_run_failed (self, run, &err);
-    else
+    else {
+        size_t n = 0;
+        const uint64_t *seqs = load_run_committed_batches (run, &n);
+        s_send_committed (self, load_run_id (run), seqs, n);
         s_send (self, "progress", load_run_id (run), load_run_committed (run), NULL);
+    }
     self->backoff_ms = 0;
     vd_log_set_run (0);
     return 0;
@@ -199,6 +227,40 @@ s_run (self_t *self, int64_t run_id)
     return run;
 }
 
+/*  A copy of an exactly-once batch: 1 when it is one (buffered, or
+    committed before: then confirmed again), 0 when the batch is new, -1
+    when the database cannot tell now (the frame waits). */
+static int
+s_duplicate (self_t *self, load_run_t *run, const vd_msg_t *msg)
+{
+    if (load_run_has_batch (run, msg->seq))
+        return 1;
+    char run_text[24], seq_text[24];
+    snprintf (run_text, sizeof run_text, "%" PRId64, msg->run_id);
+    snprintf (seq_text, sizeof seq_text, "%" PRIu64, msg->seq);
+    const char *params[] = {run_text, seq_text};
+    vd_error_t err;
+    vd_error_clear (&err);
+    PGresult *res = s_db_ready (self, &err) < 0
+                        ? NULL
+                        : vd_db_exec (self->conn,
+                                      "SELECT 1 FROM ops.run_batches WHERE run_id = $1::bigint"
+                                      " AND seq = $2::bigint",
+                                      2, params, &err);
+    if (!res) {
+        s_db_failed (self, &err);
+        return -1;
+    }
+    bool committed = PQntuples (res) > 0;
+    PQclear (res);
+    if (committed) {
+        vd_debug ("batch %" PRIu64 " of run %" PRId64 " already committed: skipped", msg->seq,
+                  msg->run_id);
+        s_send_committed (self, msg->run_id, &msg->seq, 1);
+    }
+    return committed ? 1 : 0;
+}
+
 /*  Handles one data frame. Returns -1 when it must wait for the database
     (the caller keeps the frame and tries again later). */
 static int
@@ -215,8 +277,12 @@ s_handle_data (self_t *self, zframe_t *frame)
     else if (!s_is_aborted (self, msg.run_id)) {
         load_run_t *run = s_run (self, msg.run_id);
         int table = run ? load_run_table (run) : -1;
+        int dup = 0;
         if (!run)
             rc = -1;
+        else if (msg.kind == VD_MSG_CANON && load_msg_is_ack (&msg) &&
+                 (dup = s_duplicate (self, run, &msg)) != 0)
+            rc = dup < 0 ? -1 : 0;
         else if (msg.kind == VD_MSG_END) {
             if (load_run_end (run, &msg, &err) < 0)
                 s_run_failed (self, run, &err);

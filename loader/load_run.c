@@ -1,6 +1,7 @@
 /*  load_run - one run in flight in the loader. */
 #include "load_run.h"
 #include "load_copy.h"
+#include "load_events.h"
 
 #define BUF_MAX ((size_t)512 * 1024 * 1024)
 
@@ -19,6 +20,13 @@ struct load_run {
     int64_t committed;
     int64_t expected;  /* from END; -1 before                        */
     json_t *extracted; /* END's per-table extracted counts           */
+    /* exactly-once batches in the buffer: seq and rows of each; after a
+       flush, the seqs it committed */
+    uint64_t *batch_seq;
+    int64_t *batch_rows;
+    size_t nbatches, cap_batches;
+    size_t ncommitted_batches;
+    bool exactly_once;
 };
 
 load_run_t *
@@ -47,6 +55,8 @@ load_run_destroy (load_run_t **self_p)
     vd_buf_free (&self->rejects);
     vd_buf_free (&self->warnings);
     free (self->row_start);
+    free (self->batch_seq);
+    free (self->batch_rows);
     json_decref (self->extracted);
     free (self);
     *self_p = NULL;
@@ -80,6 +90,61 @@ int64_t
 load_run_committed (const load_run_t *self)
 {
     return self->committed;
+}
+
+bool
+load_msg_is_ack (const vd_msg_t *msg)
+{
+    const msgpack_object *ack = vd_mp_get (msg->body, "ack");
+    return ack && ack->type == MSGPACK_OBJECT_BOOLEAN && ack->via.boolean;
+}
+
+bool
+load_run_exactly_once (const load_run_t *self)
+{
+    return self->exactly_once;
+}
+
+bool
+load_run_has_batch (const load_run_t *self, uint64_t seq)
+{
+    if (self->ncommitted_batches) /* the list is the last flush's */
+        return false;
+    for (size_t i = 0; i < self->nbatches; i++)
+        if (self->batch_seq[i] == seq)
+            return true;
+    return false;
+}
+
+const uint64_t *
+load_run_committed_batches (const load_run_t *self, size_t *count)
+{
+    *count = self->ncommitted_batches;
+    return self->batch_seq;
+}
+
+static int
+s_add_batch (load_run_t *self, uint64_t seq, int64_t rows)
+{
+    if (self->ncommitted_batches) { /* the last flush's list was reported */
+        self->nbatches = 0;
+        self->ncommitted_batches = 0;
+    }
+    if (self->nbatches == self->cap_batches) {
+        size_t cap = self->cap_batches ? self->cap_batches * 2 : 16;
+        uint64_t *seqs = realloc (self->batch_seq, cap * sizeof *seqs);
+        if (seqs)
+            self->batch_seq = seqs;
+        int64_t *rows_p = seqs ? realloc (self->batch_rows, cap * sizeof *rows_p) : NULL;
+        if (!rows_p)
+            return -1;
+        self->batch_rows = rows_p;
+        self->cap_batches = cap;
+    }
+    self->batch_seq[self->nbatches] = seq;
+    self->batch_rows[self->nbatches++] = rows;
+    self->exactly_once = true;
+    return 0;
 }
 
 /*  "<run>\t<table>\t<file>\t<line>\t" prefix of a reject/warning line. */
@@ -179,6 +244,8 @@ load_run_add (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
         return vd_error_set (err, VD_ERR_PERMANENT, "malformed canonical message (seq %" PRIu64 ")",
                              msg->seq);
     assert (load_run_table (self) < 0 || load_run_table (self) == msg->table);
+    if (load_msg_is_ack (msg) && s_add_batch (self, msg->seq, rows->via.array.size) < 0)
+        return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     self->table = msg->table;
     size_t file_len = 0;
     const char *file = vd_mp_str (vd_mp_get (msg->body, "file"), &file_len);
@@ -229,6 +296,9 @@ s_merge_rows (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from
         return -1;
     if (vd_db_command (conn, sql->duplicates, 2, params, err) < 0)
         return -1;
+    for (const char *const *q = load_events_before (self->table); *q; q++)
+        if (vd_db_command (conn, *q, 0, NULL, err) < 0)
+            return -1;
     PGresult *res = vd_db_exec (conn, sql->merge, 0, NULL, err);
     if (!res)
         return -1;
@@ -240,6 +310,9 @@ s_merge_rows (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from
     *updated += upd;
     if (sql->orphans && vd_db_command (conn, sql->orphans, 2, params, err) < 0)
         return -1;
+    for (const char *const *q = load_events_after (self->table); *q; q++)
+        if (vd_db_command (conn, *q, 0, NULL, err) < 0)
+            return -1;
     return 0;
 }
 
@@ -304,26 +377,57 @@ s_merge_isolating (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t
     return s_merge_isolating (self, conn, sql, mid, to, ins, upd, refused, err);
 }
 
+/*  Adds the batch's counts to the run's; extracted is counted here only
+    for exactly-once batches (other runs get it from END). */
 static int
-s_write_counts (load_run_t *self, PGconn *conn, int64_t ins, int64_t upd, int64_t unchanged,
-                vd_error_t *err)
+s_write_counts (load_run_t *self, PGconn *conn, int64_t extracted, int64_t ins, int64_t upd,
+                int64_t unchanged, vd_error_t *err)
 {
-    char n[4][24];
+    char n[5][24];
     snprintf (n[0], sizeof n[0], "%" PRId64, ins);
     snprintf (n[1], sizeof n[1], "%" PRId64, upd);
     snprintf (n[2], sizeof n[2], "%" PRId64, unchanged);
     snprintf (n[3], sizeof n[3], "%zu", self->nrejects);
+    snprintf (n[4], sizeof n[4], "%" PRId64, extracted);
     const char *params[] = {
-        self->run_text, vd_schema_table (self->table)->name, n[0], n[1], n[2], n[3]};
+        self->run_text, vd_schema_table (self->table)->name, n[0], n[1], n[2], n[3], n[4]};
     return vd_db_command (conn,
                           "INSERT INTO ops.run_tables (run_id, table_name, inserted, updated,"
-                          " unchanged, rejected) VALUES ($1, $2, $3, $4, $5, $6)"
+                          " unchanged, rejected, extracted) VALUES ($1, $2, $3, $4, $5, $6, $7)"
                           " ON CONFLICT (run_id, table_name) DO UPDATE SET"
                           " inserted = run_tables.inserted + excluded.inserted,"
                           " updated = run_tables.updated + excluded.updated,"
                           " unchanged = run_tables.unchanged + excluded.unchanged,"
-                          " rejected = run_tables.rejected + excluded.rejected",
-                          6, params, err);
+                          " rejected = run_tables.rejected + excluded.rejected,"
+                          " extracted = run_tables.extracted + excluded.extracted",
+                          7, params, err);
+}
+
+/*  Records the buffer's exactly-once batches as committed (this
+    transaction). A batch already there means a second copy slipped in:
+    the primary key refuses it, and the transaction with it. */
+static int
+s_write_batches (load_run_t *self, PGconn *conn, vd_error_t *err)
+{
+    vd_buf_t seqs, rows;
+    vd_buf_init (&seqs, 64 * 1024 * 1024);
+    vd_buf_init (&rows, 64 * 1024 * 1024);
+    int rc = vd_buf_addc (&seqs, '{') | vd_buf_addc (&rows, '{');
+    for (size_t i = 0; i < self->nbatches; i++)
+        rc |= vd_buf_printf (&seqs, "%s%" PRIu64, i ? "," : "", self->batch_seq[i]) |
+              vd_buf_printf (&rows, "%s%" PRId64, i ? "," : "", self->batch_rows[i]);
+    rc |= vd_buf_addc (&seqs, '}') | vd_buf_addc (&rows, '}');
+    const char *params[] = {self->run_text, vd_buf_str (&seqs), vd_buf_str (&rows)};
+    if (rc == 0)
+        rc = vd_db_command (conn,
+                            "INSERT INTO ops.run_batches (run_id, seq, rows) SELECT $1::bigint,"
+                            " unnest($2::bigint[]), unnest($3::bigint[])",
+                            3, params, err);
+    else
+        vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    vd_buf_free (&seqs);
+    vd_buf_free (&rows);
+    return rc;
 }
 
 static int
@@ -331,9 +435,12 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
             vd_error_t *err)
 {
     int64_t ins = 0, upd = 0;
+    int64_t extracted = self->nbatches ? (int64_t)(self->nrows + self->nrejects) : 0;
     size_t refused = 0;
     *refused_p = 0;
     if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
+        return -1;
+    if (self->nbatches && s_write_batches (self, conn, err) < 0)
         return -1;
     if (self->nrows && s_merge_rows (self, conn, sql, 0, self->nrows, &ins, &upd, err) < 0) {
         if (err->kind == VD_ERR_TRANSIENT)
@@ -343,6 +450,7 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
         ins = upd = 0;
         if (vd_db_command (conn, "ROLLBACK", 0, NULL, err) < 0 ||
             vd_db_command (conn, "BEGIN", 0, NULL, err) < 0 ||
+            (self->nbatches && s_write_batches (self, conn, err) < 0) ||
             s_merge_isolating (self, conn, sql, 0, self->nrows, &ins, &upd, &refused, err) < 0)
             return -1;
     }
@@ -356,8 +464,8 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
                         "COPY ops.run_warnings (run_id, table_name, file, line, field,"
                         " reason, raw_value) FROM STDIN",
                         self->warnings.data, self->warnings.len, err) < 0) ||
-        s_write_counts (self, conn, ins, upd, (int64_t)(self->nrows - refused) - ins - upd, err) <
-            0)
+        s_write_counts (self, conn, extracted, ins, upd,
+                        (int64_t)(self->nrows - refused) - ins - upd, err) < 0)
         return -1;
     *refused_p = refused;
     return vd_db_command (conn, "COMMIT", 0, NULL, err);
@@ -380,6 +488,7 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
     /* a refused row is both in rows and, now, in rejects */
     self->committed += (int64_t)(self->nrows + self->nrejects - refused);
     self->nrows = self->nrejects = 0;
+    self->ncommitted_batches = self->nbatches;
     vd_buf_reset (&self->rows);
     vd_buf_reset (&self->rejects);
     vd_buf_reset (&self->warnings);

@@ -32,6 +32,16 @@ bool load_run_complete (const load_run_t *self);
 /*  Rows committed so far. */
 int64_t load_run_committed (const load_run_t *self);
 
+/*  True when msg is an exactly-once batch ("ack": true, see vd_msg.h). */
+bool load_msg_is_ack (const vd_msg_t *msg);
+/*  True once the run received an exactly-once batch (a webhook run). */
+bool load_run_exactly_once (const load_run_t *self);
+/*  True when batch seq of this run is buffered, not yet committed. */
+bool load_run_has_batch (const load_run_t *self, uint64_t seq);
+/*  The exactly-once batches the last flush committed (borrowed, valid
+    until the next add); *count may be 0. */
+const uint64_t *load_run_committed_batches (const load_run_t *self, size_t *count);
+
 /*  Commits the buffered rows (one transaction; rows a bad value makes the
     database refuse are isolated by halving and stored as rejects with the
     server's message). Returns 0; -1 with err->kind TRANSIENT when the

@@ -4,6 +4,7 @@
 #include "orch_active.h"
 #include "orch_engine.h"
 #include "orch_lifecycle.h"
+#include "orch_hooks.h"
 #include "orch_json.h"
 #include "orch_registry.h"
 #include "orch_runs.h"
@@ -35,7 +36,8 @@ struct orch_engine {
     orch_registry_t *registry;
     orch_active_t *active;
     orch_tests_t *tests;
-    s_wait_t *waits; /* queued runs nothing could take       */
+    orch_hooks_t *hooks; /* webhook gateways */
+    s_wait_t *waits;     /* queued runs nothing could take       */
     size_t nwaits, waits_cap;
     int64_t next_dispatch_ms;
     int64_t next_retention_ms;
@@ -489,6 +491,8 @@ s_on_heartbeat (orch_engine_t *self, json_t *msg, zframe_t *identity)
                  hb.host[0] ? hb.host : "?");
     else if (change == ORCH_HB_REVIVED)
         vd_info ("%s %s is sending heartbeats again", hb.role, hb.instance);
+    if (change != ORCH_HB_KNOWN)
+        orch_hooks_service_seen (self->hooks, self->conn, s);
     if (s_db_ready (self) && orch_services_upsert (self->conn, s, &err) < 0)
         s_db_failed (self, "recording a heartbeat", &err);
     s_check_stale (self, s);
@@ -620,6 +624,8 @@ s_handle (orch_engine_t *self, json_t *msg, zframe_t *identity)
             s_db_failed (self, "recording a connector test", &err);
         return;
     }
+    if (orch_hooks_handle (self->hooks, self->conn, msg, identity))
+        return;
     for (size_t i = 0; type && i < sizeof s_run_handlers / sizeof s_run_handlers[0]; i++) {
         if (strcmp (type, s_run_handlers[i].type) != 0)
             continue;
@@ -700,8 +706,9 @@ orch_engine_new (PGconn **conn_p, const orch_engine_config_t *config, vd_error_t
     self->registry = orch_registry_new ();
     self->active = orch_active_new ();
     self->tests = orch_tests_new (&config->secret_key, s_send_fn, self);
+    self->hooks = orch_hooks_new (self, s_send, self->registry, &config->secret_key);
     self->router = zsock_new (ZMQ_ROUTER);
-    if (!self->registry || !self->active || !self->tests || !self->router) {
+    if (!self->registry || !self->active || !self->tests || !self->hooks || !self->router) {
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         goto err;
     }
@@ -780,6 +787,8 @@ orch_engine_run (orch_engine_t *self)
             }
             self->next_dispatch_ms = now + DISPATCH_EVERY_MS;
         }
+        if (!self->db_down)
+            orch_hooks_tick (self->hooks, self->conn, now);
     }
     s_fail_active (self);
     return 0;
@@ -797,6 +806,7 @@ orch_engine_destroy (orch_engine_t **self_p)
     orch_registry_destroy (&self->registry);
     orch_active_destroy (&self->active);
     orch_tests_destroy (&self->tests);
+    orch_hooks_destroy (&self->hooks);
     free (self->waits);
     if (self->conn)
         PQfinish (self->conn);

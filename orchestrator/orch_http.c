@@ -3,6 +3,7 @@
 #include "orch_api.h"
 #include "orch_http.h"
 #include "orch_json.h"
+#include "vd_addr.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -22,62 +23,7 @@ typedef struct {
 int
 orch_http_parse_addr (const char *addr, char *host, size_t size, int *port)
 {
-    if (!addr || !*addr)
-        return -1;
-    const char *colon;
-    const char *h = addr;
-    size_t hlen;
-    if (addr[0] == '[') {
-        const char *close = strchr (addr, ']');
-        if (!close || close[1] != ':')
-            return -1;
-        h = addr + 1;
-        hlen = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr (addr, ':');
-        if (!colon || memchr (addr, ':', (size_t)(colon - addr)))
-            return -1; /* bare IPv6 needs brackets */
-        hlen = (size_t)(colon - addr);
-    }
-    int64_t p;
-    if (hlen >= size || vd_parse_int (colon + 1, 1, 65535, &p) < 0)
-        return -1;
-    memcpy (host, h, hlen);
-    host[hlen] = '\0';
-    if (strcmp (host, "*") == 0)
-        host[0] = '\0';
-    *port = (int)p;
-    return 0;
-}
-
-/*  Resolves host:port into out (IPv4 preferred). Returns 0, -1 with err. */
-static int
-s_resolve (const char *host, int port, struct sockaddr_storage *out, socklen_t *len,
-           vd_error_t *err)
-{
-    char service[8];
-    snprintf (service, sizeof service, "%d", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *list = NULL;
-    int rc = getaddrinfo (*host ? host : NULL, service, &hints, &list);
-    if (rc != 0) {
-        vd_error_set (err, VD_ERR_PERMANENT, "cannot resolve HTTP address \"%s\"", host);
-        vd_error_detail (err, "%s", gai_strerror (rc));
-        return -1;
-    }
-    struct addrinfo *pick = list;
-    for (struct addrinfo *ai = list; ai; ai = ai->ai_next)
-        if (ai->ai_family == AF_INET) {
-            pick = ai;
-            break;
-        }
-    memcpy (out, pick->ai_addr, pick->ai_addrlen);
-    *len = pick->ai_addrlen;
-    freeaddrinfo (list);
-    return 0;
+    return vd_addr_parse (addr, host, size, port);
 }
 
 /*  Answers with a (JSON or HTML) answer; frees what it holds. */
@@ -214,7 +160,7 @@ orch_http_new (const char *addr, const orch_api_config_t *api, vd_error_t *err)
                   "VENDANGE_HTTP_ADDR is host:port, e.g. 127.0.0.1:8480");
         return NULL;
     }
-    if (s_resolve (host, port, &sa, &salen, err) < 0)
+    if (vd_addr_resolve (host, port, &sa, &salen, err) < 0)
         return NULL;
     orch_http_t *self = calloc (1, sizeof *self);
     self->api = self ? orch_api_new (api) : NULL;

@@ -30,7 +30,9 @@ orch_runs_recover (PGconn *conn, vd_error_t *err)
     PGresult *res = vd_db_exec (conn,
                                 "UPDATE ops.sync_runs SET status = 'failed', finished_at = now(), "
                                 "errors = errors || jsonb_build_array(jsonb_build_object("
-                                "'reason', $1::text)) WHERE status = 'running'",
+                                "'reason', $1::text)) WHERE status = 'running' "
+                                /* webhook runs belong to their gateway, which closes them */
+                                "AND trigger <> 'webhook'",
                                 1, (const char *[]){RESTART_REASON}, err);
     if (!res)
         return -1;

@@ -10,11 +10,17 @@
 #include "isv_extract.h"
 #include "isv_mapping.h"
 #include "isv_reader.h"
+#include "hook_auth.h"
+#include "hook_event.h"
+#include "hook_http.h"
+#include "hook_spool.h"
+#include "load_events.h"
 #include "norm_batch.h"
 #include "load_copy.h"
 #include "load_sql.h"
 #include "orch_active.h"
 #include "orch_api.h"
+#include "orch_hooks.h"
 #include "orch_http.h"
 #include "orch_json.h"
 #include "orch_metrics.h"
@@ -51,8 +57,13 @@ static const selftest_t s_tests[] = {
     {"vd_units", vd_units_test},
     {"isv_mapping", isv_mapping_test},
     {"isv_reader", isv_reader_test},
+    {"hook_auth", hook_auth_test},
+    {"hook_event", hook_event_test},
+    {"hook_http", hook_http_test},
+    {"hook_spool", hook_spool_test},
     {"norm_batch", norm_batch_test},
     {"load_copy", load_copy_test},
+    {"load_events", load_events_test},
     {"load_sql", load_sql_test},
     {"cli_connector", cli_connector_test},
     {"cli_pg", cli_pg_test},
@@ -61,6 +72,7 @@ static const selftest_t s_tests[] = {
     {"cli_up", cli_up_test},
     {"orch_active", orch_active_test},
     {"orch_api", orch_api_test},
+    {"orch_hooks", orch_hooks_test},
     {"orch_http", orch_http_test},
     {"orch_json", orch_json_test},
     {"orch_metrics", orch_metrics_test},

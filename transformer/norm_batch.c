@@ -13,6 +13,7 @@ struct norm_batch {
     vd_buf_t scratch;
     vd_buf_t reason;
     vd_buf_t raw;
+    vd_buf_t warn; /* an extractor warning's field and reason */
 };
 
 /*  Where each input of each column is in the record: positions[c][i]. */
@@ -22,6 +23,7 @@ typedef struct {
     int id_pos[3];
     int source_id_pos;
     int code_pos;
+    int warn_pos[3]; /* extractor's own warning: field, reason, raw */
     const char *source;
     const char *connector;
     const vd_units_t *units;
@@ -56,6 +58,7 @@ norm_batch_new (const char *vat_percent, const char *tz, vd_error_t *err)
     vd_buf_init (&self->scratch, 1024 * 1024);
     vd_buf_init (&self->reason, 4096);
     vd_buf_init (&self->raw, 4 * 1024 * 1024);
+    vd_buf_init (&self->warn, 4096);
     return self;
 }
 
@@ -71,6 +74,7 @@ norm_batch_destroy (norm_batch_t **self_p)
     vd_buf_free (&self->scratch);
     vd_buf_free (&self->reason);
     vd_buf_free (&self->raw);
+    vd_buf_free (&self->warn);
     free (self);
     *self_p = NULL;
 }
@@ -105,6 +109,9 @@ s_layout_build (s_layout_t *l, const vd_table_t *t, const msgpack_object *cols)
     for (int i = 0; i < 3; i++)
         l->id_pos[i] = s_col_position (cols, t->id_parts[i].name);
     l->source_id_pos = s_col_position (cols, "source_id");
+    l->warn_pos[0] = s_col_position (cols, "warning_field");
+    l->warn_pos[1] = s_col_position (cols, "warning");
+    l->warn_pos[2] = s_col_position (cols, "warning_raw");
     l->code_pos = s_col_position (cols, t->columns[0].in[0] ? t->columns[0].in[0] : "code");
 }
 
@@ -234,6 +241,29 @@ typedef struct {
     size_t raw_len;
 } s_warning_t;
 
+/*  A warning the extractor attached to the record (inputs "warning",
+    "warning_field", "warning_raw"), e.g. an unknown webhook event type. */
+static void
+s_extractor_warning (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings,
+                     size_t *nwarnings)
+{
+    size_t len[3] = {0, 0, 0};
+    const char *w[3];
+    for (int i = 0; i < 3; i++)
+        w[i] = s_field (l, l->warn_pos[i], &len[i]);
+    if (!w[1] || len[1] == 0 || *nwarnings >= MAX_COLUMNS)
+        return;
+    /* msgpack strings are not NUL-terminated: copy field and reason */
+    vd_buf_reset (&self->warn);
+    if ((w[0] ? vd_buf_add (&self->warn, w[0], len[0]) : vd_buf_addstr (&self->warn, "record")) <
+            0 ||
+        vd_buf_addc (&self->warn, '\0') < 0 || vd_buf_add (&self->warn, w[1], len[1]) < 0)
+        return;
+    const char *field = self->warn.data;
+    warnings[(*nwarnings)++] =
+        (s_warning_t){field, field + strlen (field) + 1, w[2] ? w[2] : "", w[2] ? len[2] : 0};
+}
+
 /*  Applies every column's rule. Returns NULL when the record is usable
     (warnings filled), else the reject reason. */
 static const char *
@@ -291,6 +321,7 @@ s_convert_record (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings
     }
     if (v[0].kind != NORM_STR || v[0].str.len == 0)
         return "empty key";
+    s_extractor_warning (self, l, warnings, nwarnings);
     return NULL;
 }
 
@@ -406,7 +437,15 @@ norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
     l->units = overrides ? overrides : self->default_units;
 
     vd_msg_pack_header (pk, VD_MSG_CANON, raw->run_id, raw->seq, raw->table);
-    msgpack_pack_map (pk, 4);
+    /* "ack": exactly-once batches (webhooks) travel on to the loader */
+    bool ack = vd_mp_get (raw->body, "ack") && raw->body->type == MSGPACK_OBJECT_MAP &&
+               vd_mp_get (raw->body, "ack")->type == MSGPACK_OBJECT_BOOLEAN &&
+               vd_mp_get (raw->body, "ack")->via.boolean;
+    msgpack_pack_map (pk, ack ? 5 : 4);
+    if (ack) {
+        vd_mp_pack_cstr (pk, "ack");
+        msgpack_pack_true (pk);
+    }
     const char *keys[] = {"source", "connector", "file"};
     for (int i = 0; i < 3; i++) {
         size_t len = 0;

@@ -106,7 +106,7 @@ class Stack:
 
     SERVICES = ("orchestrator", "normalizer", "loader")
 
-    def __init__(self, pg, name, extractors=1, env=None):
+    def __init__(self, pg, name, extractors=1, env=None, gateway=False):
         self.pg = pg
         self.name = name
         self.home = tempfile.mkdtemp(prefix="vd-home-")
@@ -139,6 +139,12 @@ class Stack:
             self.start(role)
         for i in range(extractors):
             self.start("extractor-isavigne", "extractor-isavigne-%d" % i)
+        self.gateway = gateway
+        if gateway:  # the webhook gateway, on a free port, its spool in the home
+            self.env.setdefault("VENDANGE_WEBHOOK_ADDR", "127.0.0.1:%d" % free_port())
+            self.webhook_url = "http://" + self.env["VENDANGE_WEBHOOK_ADDR"]
+            self.spool = os.path.join(self.home, "spool", "webhook")
+            self.start("extractor-webhook")
         self.wait_ready(extractors)
 
     def start(self, role, key=None):
@@ -164,7 +170,8 @@ class Stack:
                 services = [s for s in self.get("/api/status")["services"] if s.get("alive")]
                 roles = [s["role"] for s in services]
                 if ("normalizer" in roles and "loader" in roles
-                        and roles.count("extractor-isavigne") >= extractors):
+                        and roles.count("extractor-isavigne") >= extractors
+                        and (not getattr(self, "gateway", False) or "extractor-webhook" in roles)):
                     return
             except OSError:
                 pass
