@@ -25,6 +25,7 @@ endif
 # Each component: a library of its classes (every .c but the *main.c files)
 COMMON_SRC := $(wildcard common/*.c)
 ISV_SRC    := $(filter-out %main.c,$(wildcard extractors/isavigne/*.c))
+ODOO_SRC   := $(filter-out %main.c,$(wildcard extractors/odoo/*.c))
 NORM_SRC   := $(filter-out %main.c,$(wildcard transformer/*.c))
 LOAD_SRC   := $(filter-out %main.c,$(wildcard loader/*.c))
 ORCH_SRC   := $(filter-out %main.c,$(wildcard orchestrator/*.c))
@@ -32,19 +33,21 @@ ORCH_SRC   := $(filter-out %main.c,$(wildcard orchestrator/*.c))
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBVD   := $(BUILD)/lib/libvd.a
 LIBISV  := $(BUILD)/lib/libisv.a
+LIBODOO := $(BUILD)/lib/libodoo.a
 LIBNORM := $(BUILD)/lib/libnorm.a
 LIBLOAD := $(BUILD)/lib/libload.a
 LIBORCH := $(BUILD)/lib/liborch.a
 
 BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer \
-        $(BUILD)/bin/loader $(BUILD)/bin/extractor-isavigne $(BUILD)/bin/selftest
+        $(BUILD)/bin/loader $(BUILD)/bin/extractor-isavigne $(BUILD)/bin/extractor-odoo \
+        $(BUILD)/bin/selftest
 
 .PHONY: all deps check check-unit check-integration demo lint clean
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iextractors/isavigne -Itransformer -Iloader -Iorchestrator -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) -Iextractors/isavigne -Iextractors/odoo -Itransformer -Iloader -Iorchestrator -MMD -MP -c $< -o $@
 
 define make_lib
 $(1): $(call obj,$(2))
@@ -54,6 +57,7 @@ $(1): $(call obj,$(2))
 endef
 $(eval $(call make_lib,$(LIBVD),$(COMMON_SRC)))
 $(eval $(call make_lib,$(LIBISV),$(ISV_SRC)))
+$(eval $(call make_lib,$(LIBODOO),$(ODOO_SRC)))
 $(eval $(call make_lib,$(LIBNORM),$(NORM_SRC)))
 $(eval $(call make_lib,$(LIBLOAD),$(LOAD_SRC)))
 $(eval $(call make_lib,$(LIBORCH),$(ORCH_SRC)))
@@ -64,11 +68,12 @@ $(BUILD)/bin/$(1): $(call obj,$(2)) $(3) $(LIBVD)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(eval $(call make_bin,extractor-isavigne,extractors/isavigne/isv_main.c,$(LIBISV)))
+$(eval $(call make_bin,extractor-odoo,extractors/odoo/odoo_main.c,$(LIBODOO)))
 $(eval $(call make_bin,normalizer,transformer/norm_main.c,$(LIBNORM)))
 $(eval $(call make_bin,loader,loader/load_main.c,$(LIBLOAD)))
 $(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH)))
 $(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH)))
-$(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBNORM) $(LIBLOAD) $(LIBORCH)))
+$(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBODOO) $(LIBNORM) $(LIBLOAD) $(LIBORCH)))
 
 deps:
 	@sh deploy/install-deps.sh

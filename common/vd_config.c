@@ -63,6 +63,10 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
      "number of iSaVigne extractor processes `vendange up` starts"},
     {VD_CFG_PG_PORT, "VENDANGE_PG_PORT", "54329", INT_KEY | VD_SVC_CLI, 1, 65535,
      "port (socket name) of the embedded PostgreSQL"},
+    {VD_CFG_EXTRACTORS_ODOO, "VENDANGE_EXTRACTORS_ODOO", "1", INT_KEY | VD_SVC_CLI, 0, 64,
+     "number of Odoo extractor processes `vendange up` starts"},
+    {VD_CFG_PERSON_MATCH, "VENDANGE_PERSON_MATCH", "ref,email", VD_SVC_LOADER, 0, 0,
+     "how customers of two sources are one person: ref,email, ref, email or none"},
 };
 
 struct vd_config {

@@ -42,6 +42,21 @@ static const char *s_segments =
     " UPDATE canonical.customers c SET segment = s.segment, synced_at = now()"
     " FROM s WHERE c.customer_key = s.customer_key AND c.segment IS DISTINCT FROM s.segment";
 
+/*  person_key: an Odoo partner whose ref is an iSaVigne client code
+    takes that customer's key ($1), else the smallest key of the
+    iSaVigne customers with its (valid) email ($2), else its own key;
+    every other customer is its own person. */
+static const char *s_persons =
+    "WITH m AS (SELECT c.customer_key, CASE WHEN c.source <> 'odoo' THEN c.customer_key"
+    "   ELSE coalesce((SELECT i.customer_key FROM canonical.customers i WHERE $1::boolean"
+    "       AND c.external_ref IS NOT NULL AND i.customer_key = 'isavigne-' || c.external_ref),"
+    "     (SELECT min(i.customer_key) FROM canonical.customers i WHERE $2::boolean"
+    "       AND i.source = 'isavigne' AND c.email IS NOT NULL"
+    "       AND NOT coalesce(c.email_invalid, false) AND i.email = c.email),"
+    "     c.customer_key) END AS person_key FROM canonical.customers c)"
+    " UPDATE canonical.customers c SET person_key = m.person_key, synced_at = now()"
+    " FROM m WHERE c.customer_key = m.customer_key AND c.person_key IS DISTINCT FROM m.person_key";
+
 int
 load_agg_update (PGconn *conn, const load_agg_rules_t *rules, vd_error_t *err)
 {
@@ -53,5 +68,29 @@ load_agg_update (PGconn *conn, const load_agg_rules_t *rules, vd_error_t *err)
     const char *params[] = {p[0], p[1], p[2], p[3]};
     if (vd_db_command (conn, s_aggregates, 0, NULL, err) < 0)
         return -1;
+    const char *match[] = {rules->match_ref ? "true" : "false",
+                           rules->match_email ? "true" : "false"};
+    if (vd_db_command (conn, s_persons, 2, match, err) < 0)
+        return -1;
     return vd_db_command (conn, s_segments, 4, params, err);
+}
+
+int
+load_agg_person_match (const char *setting, load_agg_rules_t *rules)
+{
+    rules->match_ref = rules->match_email = false;
+    if (strcmp (setting, "none") == 0)
+        return 0;
+    char copy[64];
+    snprintf (copy, sizeof copy, "%s", setting);
+    for (char *save = NULL, *word = strtok_r (copy, ", ", &save); word;
+         word = strtok_r (NULL, ", ", &save)) {
+        if (strcmp (word, "ref") == 0)
+            rules->match_ref = true;
+        else if (strcmp (word, "email") == 0)
+            rules->match_email = true;
+        else
+            return -1;
+    }
+    return rules->match_ref || rules->match_email ? 0 : -1;
 }

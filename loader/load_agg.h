@@ -2,7 +2,8 @@
     every run: purchase dates, totals, counts, average order and segment
     of every customer whose sales changed (ops.dirty_customers, filled in
     the same transactions as the sales), then the segment of every
-    customer (it depends on today's date).
+    customer (it depends on today's date), and the person_key that links
+    the rows of one person across sources (see s_persons).
 */
 #ifndef LOAD_AGG_H_INCLUDED
 #define LOAD_AGG_H_INCLUDED
@@ -15,7 +16,13 @@ typedef struct {
     int64_t vip_orders;
     int64_t at_risk_days;
     int64_t inactive_days;
+    bool match_ref;   /* person_key: Odoo ref = iSaVigne client code  */
+    bool match_email; /* person_key: same normalised email            */
 } load_agg_rules_t;
+
+/*  VENDANGE_PERSON_MATCH ("ref,email", "ref", "email", "none") into the
+    rules. Returns 0, -1 when the value is not one of those. */
+int load_agg_person_match (const char *setting, load_agg_rules_t *rules);
 
 /*  Runs inside the caller's transaction. Returns 0, -1 with err. */
 int load_agg_update (PGconn *conn, const load_agg_rules_t *rules, vd_error_t *err);

@@ -97,6 +97,8 @@ s_db_ready (self_t *self, vd_error_t *err)
     int rc = vd_db_migrate (self->conn, err);
     for (int t = 0; rc == 0 && t < VD_TABLE_COUNT; t++)
         rc = vd_db_command (self->conn, self->sql[t].stage_ddl, 0, NULL, err);
+    if (rc == 0)
+        rc = vd_db_command (self->conn, LOAD_SQL_STAGE_IDS, 0, NULL, err);
     if (rc < 0) {
         PQfinish (self->conn);
         self->conn = NULL;
@@ -166,6 +168,8 @@ s_finish (self_t *self, load_run_t *run)
         if (rc == 0)
             rc = load_run_write_extracted (run, self->conn, &err);
         if (rc == 0)
+            rc = load_run_apply_deletes (run, self->conn, self->sql, &err);
+        if (rc == 0)
             rc = load_agg_update (self->conn, &self->agg, &err);
         if (rc == 0)
             rc = vd_db_command (self->conn, "COMMIT", 0, NULL, &err);
@@ -219,6 +223,9 @@ s_handle_data (self_t *self, zframe_t *frame)
             rc = -1;
         else if (msg.kind == VD_MSG_END) {
             if (load_run_end (run, &msg, &err) < 0)
+                s_run_failed (self, run, &err);
+        } else if (msg.kind == VD_MSG_DELETE) {
+            if (load_run_delete (run, &msg, &err) < 0)
                 s_run_failed (self, run, &err);
         } else if (table >= 0 && table != msg.table && s_flush (self, run) < 0)
             rc = -1; /* the buffer holds another table: commit it first */
@@ -280,6 +287,9 @@ s_setup (self_t *self, vd_error_t *err)
         vd_config_int (self->config, VD_CFG_SEGMENT_AT_RISK_DAYS),
         vd_config_int (self->config, VD_CFG_SEGMENT_INACTIVE_DAYS),
     };
+    if (load_agg_person_match (vd_config_str (self->config, VD_CFG_PERSON_MATCH), &self->agg) < 0)
+        return vd_error_set (err, VD_ERR_PERMANENT,
+                             "VENDANGE_PERSON_MATCH must be ref,email, ref, email or none");
     self->batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS);
     self->runs = zhashx_new ();
     zhashx_set_destructor (self->runs, s_run_destructor);

@@ -104,7 +104,7 @@ class Stack:
 
     SERVICES = ("orchestrator", "normalizer", "loader")
 
-    def __init__(self, pg, name, extractors=1, env=None):
+    def __init__(self, pg, name, extractors=1, env=None, odoo_extractors=0):
         self.pg = pg
         self.name = name
         self.home = tempfile.mkdtemp(prefix="vd-home-")
@@ -136,7 +136,9 @@ class Stack:
             self.start(role)
         for i in range(extractors):
             self.start("extractor-isavigne", "extractor-isavigne-%d" % i)
-        self.wait_ready(extractors)
+        for i in range(odoo_extractors):
+            self.start("extractor-odoo", "extractor-odoo-%d" % i)
+        self.wait_ready(extractors, odoo_extractors)
 
     def start(self, role, key=None):
         key = key or role
@@ -154,14 +156,15 @@ class Stack:
         with urllib.request.urlopen(self.api + path, timeout=10) as r:
             return json.loads(r.read().decode())
 
-    def wait_ready(self, extractors, timeout=30):
+    def wait_ready(self, extractors, odoo_extractors=0, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
                 services = [s for s in self.get("/api/status")["services"] if s.get("alive")]
                 roles = [s["role"] for s in services]
                 if ("normalizer" in roles and "loader" in roles
-                        and roles.count("extractor-isavigne") >= extractors):
+                        and roles.count("extractor-isavigne") >= extractors
+                        and roles.count("extractor-odoo") >= odoo_extractors):
                     return
             except OSError:
                 pass
