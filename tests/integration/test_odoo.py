@@ -40,6 +40,7 @@ class OdooCase(unittest.TestCase):
     TRANSPORT = "auto"
     NAME = None
     ONLY = None  # test numbers this class runs (None: all)
+    ISAVIGNE = 0  # iSaVigne extractors (the cross-source test needs one)
 
     def setUp(self):
         number = int(self._testMethodName.split("_")[1])
@@ -50,7 +51,7 @@ class OdooCase(unittest.TestCase):
     def setUpClass(cls):
         cls.odoo = odoo_double.OdooDouble(cls.VERSION).start()
         cls.pg = Postgres()
-        cls.stack = Stack(cls.pg, cls.NAME, extractors=0, odoo_extractors=1)
+        cls.stack = Stack(cls.pg, cls.NAME, extractors=cls.ISAVIGNE, odoo_extractors=1)
         cls.dir = tempfile.mkdtemp(prefix="vd-odoo-")
         for name, text in (("mapping.ini", MAPPING), ("units.txt", UNITS)):
             with open(os.path.join(cls.dir, name), "w") as f:
@@ -300,6 +301,39 @@ class OdooCase(unittest.TestCase):
         self.assertEqual(bool(answer["warnings"]), transport == "xmlrpc")
         self.assertNotIn(good, json.dumps(answer))
 
+    def test_8_person_key_across_sources(self):
+        if not self.ISAVIGNE:
+            self.skipTest("needs an iSaVigne extractor (one class has it)")
+        p2 = self.odoo.record("res.partner", 2)
+        folder = tempfile.mkdtemp(prefix="vd-isv-")
+        with open(os.path.join(folder, "clients.csv"), "w", encoding="utf-8") as f:
+            f.write("client_code;nom;prenom;email\n"
+                    "C0001;Müller;Jean;jean.m@example.org\n"
+                    "C0099;Fischer;Marie;%s\n"
+                    "C0100;Roth;Paul;paul.roth@example.org\n" % p2["email"].upper())
+        with open(os.path.join(folder, "ventes.csv"), "w", encoding="utf-8") as f:
+            f.write("client_code;date;document_type;document_no;num_ligne;article;quantite;unite;"
+                    "prix_unitaire;mt_ht\n"
+                    "C0001;15/03/2024;Facture;F1;1;RIES-RES-2022;6;BT;10;60\n")
+        self.stack.add_isavigne("isv", folder)
+        status, run = self.stack.sync("isv")
+        self.assertEqual(run["status"], "success", run)
+        keys = dict(self.pg.psql("SELECT customer_key, person_key FROM canonical.customers "
+                                 "WHERE customer_key IN ('odoo-1', 'odoo-2', 'odoo-3', "
+                                 "'isavigne-C0001', 'isavigne-C0100')"))
+        self.assertEqual(keys, {"odoo-1": "isavigne-C0001", "odoo-2": "isavigne-C0099",
+                                "odoo-3": "odoo-3", "isavigne-C0001": "isavigne-C0001",
+                                "isavigne-C0100": "isavigne-C0100"})
+        self.assertEqual(self.rows("SELECT customer_key, matched_by FROM ops.person_matches "
+                                   "WHERE customer_key IN ('odoo-1', 'odoo-2', 'odoo-3')"),
+                         [("odoo-1", "ref"), ("odoo-2", "email"), ("odoo-3", "none")])
+        odoo_spent = Decimal(self.pg.value("SELECT total_spent FROM canonical.customers WHERE "
+                                           "customer_key = 'odoo-1'"))
+        row = self.pg.psql("SELECT customer_keys, sources, total_spent FROM canonical.persons "
+                           "WHERE person_key = 'isavigne-C0001'")
+        self.assertEqual(row[0][:2], ["{isavigne-C0001,odoo-1}", "{isavigne,odoo}"])
+        self.assertEqual(Decimal(row[0][2]), odoo_spent + 60)
+
     def probe(self):
         path = os.path.join(self.dir, "settings.json")
         with open(path, "w") as f:
@@ -314,6 +348,7 @@ class OdooCase(unittest.TestCase):
 class Odoo17XmlRpc(OdooCase):
     VERSION = "17"
     NAME = "odoo17"
+    ISAVIGNE = 1
 
 
 class Odoo19Json2(OdooCase):
