@@ -27,6 +27,7 @@ endif
 COMMON_SRC := $(wildcard common/*.c)
 ISV_SRC    := $(filter-out %main.c,$(wildcard extractors/isavigne/*.c))
 HOOK_SRC   := $(filter-out %main.c,$(wildcard extractors/webhook/*.c))
+ODOO_SRC   := $(filter-out %main.c,$(wildcard extractors/odoo/*.c))
 NORM_SRC   := $(filter-out %main.c,$(wildcard transformer/*.c))
 LOAD_SRC   := $(filter-out %main.c,$(wildcard loader/*.c))
 ORCH_SRC   := $(filter-out %main.c,$(wildcard orchestrator/*.c))
@@ -35,12 +36,14 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBVD   := $(BUILD)/lib/libvd.a
 LIBISV  := $(BUILD)/lib/libisv.a
 LIBHOOK := $(BUILD)/lib/libhook.a
+LIBODOO := $(BUILD)/lib/libodoo.a
 LIBNORM := $(BUILD)/lib/libnorm.a
 LIBLOAD := $(BUILD)/lib/libload.a
 LIBORCH := $(BUILD)/lib/liborch.a
 
 BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer \
-        $(BUILD)/bin/loader $(BUILD)/bin/extractor-isavigne $(BUILD)/bin/extractor-webhook \
+        $(BUILD)/bin/loader $(BUILD)/bin/extractor-isavigne $(BUILD)/bin/extractor-odoo \
+        $(BUILD)/bin/extractor-webhook \
         $(BUILD)/bin/selftest
 
 .PHONY: all deps deps-bench check check-unit check-integration demo bench bench-webhook lint clean
@@ -48,7 +51,7 @@ all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iextractors/isavigne -Iextractors/webhook -Itransformer -Iloader -Iorchestrator -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) -Iextractors/isavigne -Iextractors/odoo -Iextractors/webhook -Itransformer -Iloader -Iorchestrator -MMD -MP -c $< -o $@
 
 define make_lib
 $(1): $(call obj,$(2))
@@ -59,6 +62,7 @@ endef
 $(eval $(call make_lib,$(LIBVD),$(COMMON_SRC)))
 $(eval $(call make_lib,$(LIBISV),$(ISV_SRC)))
 $(eval $(call make_lib,$(LIBHOOK),$(HOOK_SRC)))
+$(eval $(call make_lib,$(LIBODOO),$(ODOO_SRC)))
 $(eval $(call make_lib,$(LIBNORM),$(NORM_SRC)))
 $(eval $(call make_lib,$(LIBLOAD),$(LOAD_SRC)))
 $(eval $(call make_lib,$(LIBORCH),$(ORCH_SRC)))
@@ -70,11 +74,12 @@ $(BUILD)/bin/$(1): $(call obj,$(2)) $(3) $(LIBVD)
 endef
 $(eval $(call make_bin,extractor-isavigne,extractors/isavigne/isv_main.c,$(LIBISV)))
 $(eval $(call make_bin,extractor-webhook,extractors/webhook/hook_main.c,$(LIBHOOK)))
+$(eval $(call make_bin,extractor-odoo,extractors/odoo/odoo_main.c,$(LIBODOO)))
 $(eval $(call make_bin,normalizer,transformer/norm_main.c,$(LIBNORM)))
 $(eval $(call make_bin,loader,loader/load_main.c,$(LIBLOAD)))
 $(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH)))
 $(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH)))
-$(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBNORM) $(LIBLOAD) $(LIBORCH)))
+$(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBODOO) $(LIBNORM) $(LIBLOAD) $(LIBORCH)))
 
 # Load test of the webhook gateway: 32 connections, SECONDS (default 60).
 $(BUILD)/bin/hook-load: bench/hook_load.c $(LIBVD)

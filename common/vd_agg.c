@@ -42,16 +42,20 @@ static const char *s_segments =
     " UPDATE canonical.customers c SET segment = s.segment, synced_at = now()"
     " FROM s WHERE c.customer_key = s.customer_key AND c.segment IS DISTINCT FROM s.segment";
 
-vd_agg_rules_t
-vd_agg_rules (const vd_config_t *cfg)
-{
-    return (vd_agg_rules_t){
-        vd_config_int (cfg, VD_CFG_SEGMENT_VIP_SPENT),
-        vd_config_int (cfg, VD_CFG_SEGMENT_VIP_ORDERS),
-        vd_config_int (cfg, VD_CFG_SEGMENT_AT_RISK_DAYS),
-        vd_config_int (cfg, VD_CFG_SEGMENT_INACTIVE_DAYS),
-    };
-}
+/*  person_key: an Odoo partner whose ref is an iSaVigne client code
+    takes that customer's key ($1), else the smallest key of the
+    iSaVigne customers with its (valid) email ($2), else its own key;
+    every other customer is its own person. */
+static const char *s_persons =
+    "WITH m AS (SELECT c.customer_key, CASE WHEN c.source <> 'odoo' THEN c.customer_key"
+    "   ELSE coalesce((SELECT i.customer_key FROM canonical.customers i WHERE $1::boolean"
+    "       AND c.external_ref IS NOT NULL AND i.customer_key = 'isavigne-' || c.external_ref),"
+    "     (SELECT min(i.customer_key) FROM canonical.customers i WHERE $2::boolean"
+    "       AND i.source = 'isavigne' AND c.email IS NOT NULL"
+    "       AND NOT coalesce(c.email_invalid, false) AND i.email = c.email),"
+    "     c.customer_key) END AS person_key FROM canonical.customers c)"
+    " UPDATE canonical.customers c SET person_key = m.person_key, synced_at = now()"
+    " FROM m WHERE c.customer_key = m.customer_key AND c.person_key IS DISTINCT FROM m.person_key";
 
 int
 vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, vd_error_t *err)
@@ -64,5 +68,44 @@ vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, vd_error_t *err)
     const char *params[] = {p[0], p[1], p[2], p[3]};
     if (vd_db_command (conn, s_aggregates, 0, NULL, err) < 0)
         return -1;
+    const char *match[] = {rules->match_ref ? "true" : "false",
+                           rules->match_email ? "true" : "false"};
+    if (vd_db_command (conn, s_persons, 2, match, err) < 0)
+        return -1;
     return vd_db_command (conn, s_segments, 4, params, err);
+}
+
+static int
+s_person_match (const char *setting, vd_agg_rules_t *rules)
+{
+    rules->match_ref = rules->match_email = false;
+    if (strcmp (setting, "none") == 0)
+        return 0;
+    char copy[64];
+    snprintf (copy, sizeof copy, "%s", setting);
+    for (char *save = NULL, *word = strtok_r (copy, ", ", &save); word;
+         word = strtok_r (NULL, ", ", &save)) {
+        if (strcmp (word, "ref") == 0)
+            rules->match_ref = true;
+        else if (strcmp (word, "email") == 0)
+            rules->match_email = true;
+        else
+            return -1;
+    }
+    return rules->match_ref || rules->match_email ? 0 : -1;
+}
+
+int
+vd_agg_rules (const vd_config_t *cfg, vd_agg_rules_t *rules, vd_error_t *err)
+{
+    *rules = (vd_agg_rules_t){
+        .vip_spent = vd_config_int (cfg, VD_CFG_SEGMENT_VIP_SPENT),
+        .vip_orders = vd_config_int (cfg, VD_CFG_SEGMENT_VIP_ORDERS),
+        .at_risk_days = vd_config_int (cfg, VD_CFG_SEGMENT_AT_RISK_DAYS),
+        .inactive_days = vd_config_int (cfg, VD_CFG_SEGMENT_INACTIVE_DAYS),
+    };
+    if (s_person_match (vd_config_str (cfg, VD_CFG_PERSON_MATCH), rules) == 0)
+        return 0;
+    return vd_error_set (err, VD_ERR_PERMANENT,
+                         "VENDANGE_PERSON_MATCH must be ref,email, ref, email or none");
 }

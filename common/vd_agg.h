@@ -2,7 +2,8 @@
     every run: purchase dates, totals, counts, average order and segment
     of every customer whose sales changed (ops.dirty_customers, filled in
     the same transactions as the sales), then the segment of every
-    customer (it depends on today's date).
+    customer (it depends on today's date), and the person_key that links
+    the rows of one person across sources (see s_persons).
 */
 #ifndef VD_AGG_H_INCLUDED
 #define VD_AGG_H_INCLUDED
@@ -15,10 +16,14 @@ typedef struct {
     int64_t vip_orders;
     int64_t at_risk_days;
     int64_t inactive_days;
+    bool match_ref;   /* person_key: Odoo ref = iSaVigne client code  */
+    bool match_email; /* person_key: same normalised email            */
 } vd_agg_rules_t;
 
-/*  The rules from the configuration (VENDANGE_SEGMENT_*). */
-vd_agg_rules_t vd_agg_rules (const vd_config_t *cfg);
+/*  The rules from the configuration: VENDANGE_SEGMENT_* and
+    VENDANGE_PERSON_MATCH ("ref,email", "ref", "email" or "none").
+    Returns 0, -1 with err when the latter is none of those. */
+int vd_agg_rules (const vd_config_t *cfg, vd_agg_rules_t *rules, vd_error_t *err);
 
 /*  Runs inside the caller's transaction. Returns 0, -1 with err. */
 int vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, vd_error_t *err);

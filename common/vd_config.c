@@ -102,6 +102,10 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
      1, 100000, "events per batch forwarded from the spool"},
     {VD_CFG_WEBHOOK_RUN_S, "VENDANGE_WEBHOOK_RUN_S", "3600", INT_KEY | VD_SVC_WEBHOOK, 1, 86400,
      "length of a webhook connector's run in seconds (one run per connector and hour)"},
+    {VD_CFG_EXTRACTORS_ODOO, "VENDANGE_EXTRACTORS_ODOO", "1", INT_KEY | VD_SVC_CLI, 0, 64,
+     "number of Odoo extractor processes `vendange up` starts"},
+    {VD_CFG_PERSON_MATCH, "VENDANGE_PERSON_MATCH", "ref,email", VD_SVC_LOADER | VD_SVC_ORCHESTRATOR,
+     0, 0, "how customers of two sources are one person: ref,email, ref, email or none"},
 };
 
 struct vd_config {

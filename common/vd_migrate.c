@@ -129,6 +129,38 @@ static const char *s_steps[] = {
     "  PRIMARY KEY (run_id, seq));"
     "CREATE INDEX contact_history_unmatched ON canonical.contact_history"
     "  ((payload->>'client_code')) WHERE customer_key IS NULL;",
+    /* 7: deletions (Odoo), cross-source persons */
+    "ALTER TABLE ops.run_tables ADD COLUMN IF NOT EXISTS deleted bigint NOT NULL DEFAULT 0;"
+    "CREATE INDEX customers_person ON canonical.customers (person_key);"
+    "CREATE VIEW canonical.persons AS SELECT coalesce(person_key, customer_key) AS person_key,"
+    "  array_agg(customer_key ORDER BY customer_key) AS customer_keys,"
+    "  array_agg(DISTINCT source ORDER BY source) AS sources,"
+    "  (array_agg(email ORDER BY source = 'odoo' DESC, customer_key)"
+    "    FILTER (WHERE email IS NOT NULL))[1] AS email,"
+    "  (array_agg(first_name ORDER BY source = 'odoo' DESC, customer_key)"
+    "    FILTER (WHERE first_name IS NOT NULL))[1] AS first_name,"
+    "  (array_agg(last_name ORDER BY source = 'odoo' DESC, customer_key)"
+    "    FILTER (WHERE last_name IS NOT NULL))[1] AS last_name,"
+    "  min(first_purchase_date) AS first_purchase_date,"
+    "  max(last_purchase_date) AS last_purchase_date,"
+    "  coalesce(sum(total_spent), 0) AS total_spent,"
+    "  coalesce(sum(purchase_count), 0)::integer AS purchase_count,"
+    "  CASE WHEN sum(purchase_count) > 0"
+    "    THEN round(sum(total_spent) / sum(purchase_count), 2) END AS avg_order_value"
+    "  FROM canonical.customers GROUP BY 1;"
+    "CREATE VIEW ops.person_matches AS SELECT c.customer_key, c.person_key,"
+    "  CASE WHEN c.person_key IS NULL OR c.person_key = c.customer_key THEN 'none'"
+    "    WHEN c.person_key = r.customer_key THEN 'ref' ELSE 'email' END AS matched_by,"
+    "  CASE WHEN r.customer_key IS NOT NULL AND e.n > 0 AND NOT (r.customer_key = ANY (e.keys))"
+    "    THEN 'ref and email name different iSaVigne customers'"
+    "    WHEN e.n > 1 THEN 'email shared by ' || e.n || ' iSaVigne customers' END AS conflict"
+    "  FROM canonical.customers c"
+    "  LEFT JOIN canonical.customers r ON c.external_ref IS NOT NULL"
+    "    AND r.customer_key = 'isavigne-' || c.external_ref"
+    "  LEFT JOIN LATERAL (SELECT count(*) AS n, array_agg(i.customer_key) AS keys"
+    "    FROM canonical.customers i WHERE i.source = 'isavigne' AND c.email IS NOT NULL"
+    "    AND i.email = c.email) e ON true"
+    "  WHERE c.source = 'odoo';",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

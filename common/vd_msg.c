@@ -29,7 +29,7 @@ vd_msg_decode (const char *data, size_t len, msgpack_unpacked *unpacked, vd_msg_
     int64_t version, kind, run_id, seq, table;
     if (vd_mp_int (&a[0], &version) < 0 || version != VD_MSG_VERSION)
         return vd_error_set (err, VD_ERR_PERMANENT, "unsupported envelope version");
-    if (vd_mp_int (&a[1], &kind) < 0 || kind < VD_MSG_RAW || kind > VD_MSG_END)
+    if (vd_mp_int (&a[1], &kind) < 0 || kind < VD_MSG_RAW || kind > VD_MSG_DELETE)
         return vd_error_set (err, VD_ERR_PERMANENT, "unknown message kind");
     if (vd_mp_int (&a[2], &run_id) < 0 || run_id <= 0 || vd_mp_int (&a[3], &seq) < 0 || seq < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "bad run id or sequence number");
@@ -44,6 +44,63 @@ vd_msg_decode (const char *data, size_t len, msgpack_unpacked *unpacked, vd_msg_
     out->table = (int)table;
     out->body = &a[5];
     return 0;
+}
+
+void
+vd_msg_pack_raw (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table, const char *source,
+                 const char *connector, const char *file, const char *const *cols, size_t ncols,
+                 const char *units, size_t nrows)
+{
+    vd_msg_pack_header (pk, VD_MSG_RAW, run_id, seq, table);
+    msgpack_pack_map (pk, units ? 6 : 5);
+    vd_mp_pack_cstr (pk, "source");
+    vd_mp_pack_cstr (pk, source);
+    vd_mp_pack_cstr (pk, "connector");
+    vd_mp_pack_cstr (pk, connector);
+    vd_mp_pack_cstr (pk, "file");
+    vd_mp_pack_cstr (pk, file);
+    vd_mp_pack_cstr (pk, "cols");
+    msgpack_pack_array (pk, (uint32_t)ncols);
+    for (size_t i = 0; i < ncols; i++)
+        vd_mp_pack_cstr (pk, cols[i]);
+    if (units) {
+        vd_mp_pack_cstr (pk, "units");
+        vd_mp_pack_cstr (pk, units);
+    }
+    vd_mp_pack_cstr (pk, "rows");
+    msgpack_pack_array (pk, (uint32_t)nrows);
+}
+
+void
+vd_msg_pack_end (msgpack_packer *pk, int64_t run_id, uint64_t seq, const char *connector,
+                 const json_t *extracted, int64_t records, int64_t deletes,
+                 const json_t *reconciled)
+{
+    vd_msg_pack_header (pk, VD_MSG_END, run_id, seq, -1);
+    msgpack_pack_map (pk, 3 + (deletes > 0) + (reconciled != NULL));
+    vd_mp_pack_cstr (pk, "connector");
+    vd_mp_pack_cstr (pk, connector);
+    vd_mp_pack_cstr (pk, "extracted");
+    msgpack_pack_map (pk, (uint32_t)json_object_size (extracted));
+    const char *table;
+    json_t *n;
+    json_object_foreach ((json_t *)extracted, table, n)
+    {
+        vd_mp_pack_cstr (pk, table);
+        msgpack_pack_int64 (pk, json_integer_value (n));
+    }
+    vd_mp_pack_cstr (pk, "records");
+    msgpack_pack_int64 (pk, records);
+    if (deletes > 0) {
+        vd_mp_pack_cstr (pk, "deletes");
+        msgpack_pack_int64 (pk, deletes);
+    }
+    if (reconciled) {
+        vd_mp_pack_cstr (pk, "reconciled");
+        msgpack_pack_array (pk, (uint32_t)json_array_size (reconciled));
+        size_t i;
+        json_array_foreach (reconciled, i, n) vd_mp_pack_cstr (pk, json_string_value (n));
+    }
 }
 
 const msgpack_object *

@@ -36,16 +36,35 @@
     committed, and reports every committed or skipped batch on the
     control channel: {"type":"batch_committed","run_id":N,"batches":[seq]}.
     Such a run has no END: its gateway closes it.
+      depend on message order across several normalizers). Optional:
+      "deletes": N, the number of DELETE messages of the run (the loader
+      also waits for those), and "reconciled": [table, ...], the tables
+      whose complete list of present ids was sent (see DELETE).
+    DELETE (extractor -> normalizer -> loader, passed through unchanged),
+    body:
+      {"source": "odoo", "connector": ..., "file": "sale.order",
+       "mode": "listed" | "present", "ids": [source_id text, ...]}
+      "listed": these rows of the table (source, source_id) are gone in
+      the source (a cancelled order's lines). "present": these ids exist
+      in the source; when END lists the table as reconciled, every row of
+      that table and source whose id no "present" message of the run
+      named is gone (a record deleted in the source). The loader applies
+      deletions at the end of the run, after every row is committed, in
+      the run's final transaction: a row of a table with an "active"
+      column is marked active = false, any other row is deleted. They are
+      counted apart ("deleted"), outside extracted = inserted + updated +
+      unchanged + rejected.
 */
 #ifndef VD_MSG_H_INCLUDED
 #define VD_MSG_H_INCLUDED
 
 #include "vd_error.h"
+#include <jansson.h>
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { VD_MSG_RAW = 1, VD_MSG_CANON = 2, VD_MSG_END = 3 } vd_msg_kind_t;
+typedef enum { VD_MSG_RAW = 1, VD_MSG_CANON = 2, VD_MSG_END = 3, VD_MSG_DELETE = 4 } vd_msg_kind_t;
 
 #define VD_MSG_VERSION 1
 #define VD_MSG_MAX_BYTES (64 * 1024 * 1024) /* one message, received     */
@@ -80,6 +99,18 @@ bool vd_mp_is_nil (const msgpack_object *obj);
 /*  Packs a C string (or nil when s is NULL). */
 void vd_mp_pack_str (msgpack_packer *pk, const char *s, size_t len);
 void vd_mp_pack_cstr (msgpack_packer *pk, const char *s);
+
+/*  Packs a whole RAW message but its rows: header, then the body map up
+    to "rows" and the rows array header for nrows rows; the caller then
+    appends the packed rows. units may be NULL. */
+void vd_msg_pack_raw (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table,
+                      const char *source, const char *connector, const char *file,
+                      const char *const *cols, size_t ncols, const char *units, size_t nrows);
+/*  Packs a whole END message. extracted: {table: count} (borrowed);
+    reconciled: an array of table names or NULL. */
+void vd_msg_pack_end (msgpack_packer *pk, int64_t run_id, uint64_t seq, const char *connector,
+                      const json_t *extracted, int64_t records, int64_t deletes,
+                      const json_t *reconciled);
 
 int vd_msg_test (bool verbose);
 

@@ -59,6 +59,8 @@ static const vd_column_t s_customers[] = {
     { "purchase_count", VD_SQL_INT, 0, VD_RULE_DERIVED, { NULL } },
     { "avg_order_value", VD_SQL_NUMERIC, 0, VD_RULE_DERIVED, { NULL } },
     { "last_updated", VD_SQL_TIMESTAMPTZ, 0, VD_RULE_INSTANT, { NULL } },
+    { "external_ref", VD_SQL_TEXT, 0, VD_RULE_TEXT, { NULL } },
+    { "active", VD_SQL_BOOL, 0, VD_RULE_BOOL, { "active", "true" } },
     SYNCED_AT,
 };
 

@@ -45,3 +45,33 @@ vd_service_pipe (const vd_config_t *config, vd_cfg_key_t key, int type, bool bin
     snprintf (endpoint, sizeof endpoint, "%c%s", bind ? '@' : '>', vd_config_str (config, key));
     return vd_pipe_new (type, endpoint, DATA_HWM, err);
 }
+
+void
+vd_service_serve_runs (vd_ctl_t *ctl, vd_service_control_fn *control, vd_service_run_fn *run,
+                       void *arg)
+{
+    vd_info ("extractor started: %s", vd_ctl_instance (ctl));
+    zpoller_t *poller = zpoller_new (vd_ctl_sock (ctl), NULL);
+    while (!zsys_interrupted) {
+        vd_ctl_tick (ctl);
+        void *which = zpoller_wait (poller, 200);
+        if (zpoller_terminated (poller))
+            break;
+        json_t *start = NULL;
+        if (which)
+            control (arg, &start);
+        if (!start)
+            continue;
+        int64_t run_id = json_integer_value (json_object_get (start, "run_id"));
+        vd_log_set_run (run_id);
+        vd_ctl_set_state (ctl, "busy", run_id);
+        vd_info ("run started for connector %s",
+                 json_string_value (json_object_get (start, "connector")));
+        run (arg, run_id, start);
+        json_decref (start);
+        vd_ctl_set_state (ctl, "idle", 0);
+        vd_log_set_run (0);
+    }
+    zpoller_destroy (&poller);
+    vd_info ("extractor stopped");
+}

@@ -26,4 +26,14 @@ int vd_service_start (const vd_service_info_t *info, int argc, char **argv, vd_c
 zsock_t *vd_service_pipe (const vd_config_t *config, vd_cfg_key_t key, int type, bool bind,
                           vd_error_t *err);
 
+/*  An extractor's loop: heartbeats and control messages; control(arg,
+    &start) reads one message and may hand back a "start" (the caller
+    owns it), which is run with run(arg, run_id, start) between "busy" and
+    "idle" heartbeats, with the run id in the log lines. Returns when the
+    process is told to stop (SIGTERM, SIGINT). */
+typedef void (vd_service_control_fn) (void *arg, json_t **start);
+typedef void (vd_service_run_fn) (void *arg, int64_t run_id, json_t *start);
+void vd_service_serve_runs (vd_ctl_t *ctl, vd_service_control_fn *control, vd_service_run_fn *run,
+                            void *arg);
+
 #endif

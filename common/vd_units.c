@@ -294,15 +294,16 @@ vd_units_parse (vd_units_t *self, const char *text, size_t len, vd_error_t *err)
     return 0;
 }
 
-int
-vd_units_load (vd_units_t *self, const char *path, vd_error_t *err)
+/*  The file's text; NULL with err (file and line set). */
+static char *
+s_read_file (const char *path, vd_error_t *err)
 {
     FILE *file = fopen (path, "rb");
     if (!file) {
         vd_error_set (err, VD_ERR_PERMANENT, "could not open unit file");
         vd_error_detail (err, "%s", strerror (errno));
         vd_error_at (err, path, 0);
-        return -1;
+        return NULL;
     }
     vd_buf_t text;
     vd_buf_init (&text, S_FILE_MAX);
@@ -316,12 +317,37 @@ vd_units_load (vd_units_t *self, const char *path, vd_error_t *err)
     if (rc == 0 && ferror (file))
         rc = vd_error_set (err, VD_ERR_PERMANENT, "could not read unit file");
     fclose (file);
-    if (rc == 0)
-        rc = vd_units_parse (self, vd_buf_str (&text), text.len, err);
-    if (rc)
+    if (rc) {
+        vd_error_at (err, path, 0);
+        vd_buf_free (&text);
+        return NULL;
+    }
+    return vd_buf_take (&text);
+}
+
+int
+vd_units_load (vd_units_t *self, const char *path, vd_error_t *err)
+{
+    char *text = s_read_file (path, err);
+    int rc = text ? vd_units_parse (self, text, strlen (text), err) : -1;
+    if (rc && text)
         vd_error_at (err, path, err ? err->line : 0);
-    vd_buf_free (&text);
+    free (text);
     return rc;
+}
+
+char *
+vd_units_read_text (const char *path, vd_error_t *err)
+{
+    vd_units_t *check = vd_units_new_empty ();
+    char *text = check ? s_read_file (path, err) : NULL;
+    if (text && vd_units_parse (check, text, strlen (text), err) < 0) {
+        vd_error_at (err, path, err ? err->line : 0);
+        free (text);
+        text = NULL;
+    }
+    vd_units_destroy (&check);
+    return text;
 }
 
 //  --------------------------------------------------------------------------

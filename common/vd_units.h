@@ -36,6 +36,10 @@ int vd_units_set (vd_units_t *self, const char *name, vd_dec_t factor);
 int vd_units_parse (vd_units_t *self, const char *text, size_t len, vd_error_t *err);
 /*  Same, from a file path (err->file set). */
 int vd_units_load (vd_units_t *self, const char *path, vd_error_t *err);
+/*  A unit file's text (malloc'ed), checked: NULL with err naming the
+    file and line when it cannot be read or has a bad line. Extractors
+    send this text with their records. */
+char *vd_units_read_text (const char *path, vd_error_t *err);
 /*  Factor for a unit as written in a source. false when unknown or empty. */
 bool vd_units_lookup (const vd_units_t *self, const char *unit, size_t len, vd_dec_t *factor);
 /*  The folded form of a unit name, appended to out: accents removed,

@@ -121,6 +121,8 @@ s_db_ready (self_t *self, vd_error_t *err)
     int rc = vd_db_migrate (self->conn, err);
     for (int t = 0; rc == 0 && t < VD_TABLE_COUNT; t++)
         rc = vd_db_command (self->conn, self->sql[t].stage_ddl, 0, NULL, err);
+    if (rc == 0)
+        rc = vd_db_command (self->conn, LOAD_SQL_STAGE_IDS, 0, NULL, err);
     if (rc < 0) {
         PQfinish (self->conn);
         self->conn = NULL;
@@ -193,6 +195,8 @@ s_finish (self_t *self, load_run_t *run)
         rc = vd_db_command (self->conn, "BEGIN", 0, NULL, &err);
         if (rc == 0)
             rc = load_run_write_extracted (run, self->conn, &err);
+        if (rc == 0)
+            rc = load_run_apply_deletes (run, self->conn, self->sql, &err);
         if (rc == 0)
             rc = vd_agg_update (self->conn, &self->agg, &err);
         if (rc == 0)
@@ -286,6 +290,9 @@ s_handle_data (self_t *self, zframe_t *frame)
         else if (msg.kind == VD_MSG_END) {
             if (load_run_end (run, &msg, &err) < 0)
                 s_run_failed (self, run, &err);
+        } else if (msg.kind == VD_MSG_DELETE) {
+            if (load_run_delete (run, &msg, &err) < 0)
+                s_run_failed (self, run, &err);
         } else if (table >= 0 && table != msg.table && s_flush (self, run) < 0)
             rc = -1; /* the buffer holds another table: commit it first */
         else if (s_is_aborted (self, msg.run_id))
@@ -340,7 +347,8 @@ s_setup (self_t *self, vd_error_t *err)
     for (int t = 0; t < VD_TABLE_COUNT; t++)
         if (load_sql_build (t, &self->sql[t]) < 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
-    self->agg = vd_agg_rules (self->config);
+    if (vd_agg_rules (self->config, &self->agg, err) < 0)
+        return -1;
     self->batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS);
     self->runs = zhashx_new ();
     zhashx_set_destructor (self->runs, s_run_destructor);

@@ -27,6 +27,11 @@ struct load_run {
     size_t nbatches, cap_batches;
     size_t ncommitted_batches;
     bool exactly_once;
+    /* DELETE messages: COPY text "l|p<TAB>source_id" per table */
+    vd_buf_t gone[VD_TABLE_COUNT];
+    char gone_source[VD_TABLE_COUNT][32];
+    bool reconciled[VD_TABLE_COUNT];
+    int64_t deletes_handled, deletes_expected;
 };
 
 load_run_t *
@@ -42,6 +47,8 @@ load_run_new (int64_t run_id)
     vd_buf_init (&self->rows, BUF_MAX);
     vd_buf_init (&self->rejects, BUF_MAX);
     vd_buf_init (&self->warnings, BUF_MAX);
+    for (int t = 0; t < VD_TABLE_COUNT; t++)
+        vd_buf_init (&self->gone[t], BUF_MAX);
     return self;
 }
 
@@ -54,6 +61,8 @@ load_run_destroy (load_run_t **self_p)
     vd_buf_free (&self->rows);
     vd_buf_free (&self->rejects);
     vd_buf_free (&self->warnings);
+    for (int t = 0; t < VD_TABLE_COUNT; t++)
+        vd_buf_free (&self->gone[t]);
     free (self->row_start);
     free (self->batch_seq);
     free (self->batch_rows);
@@ -83,7 +92,8 @@ load_run_table (const load_run_t *self)
 bool
 load_run_complete (const load_run_t *self)
 {
-    return self->expected >= 0 && self->committed == self->expected;
+    return self->expected >= 0 && self->committed == self->expected &&
+           self->deletes_handled == self->deletes_expected;
 }
 
 int64_t
@@ -274,7 +284,78 @@ load_run_end (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
             return vd_error_set (err, VD_ERR_PERMANENT, "malformed END message");
         json_object_set_new (self->extracted, table, json_integer (n));
     }
+    int64_t deletes = 0;
+    const msgpack_object *n = vd_mp_get (msg->body, "deletes");
+    const msgpack_object *reconciled = vd_mp_get (msg->body, "reconciled");
+    if ((n && (vd_mp_int (n, &deletes) < 0 || deletes < 0)) ||
+        (reconciled && reconciled->type != MSGPACK_OBJECT_ARRAY))
+        return vd_error_set (err, VD_ERR_PERMANENT, "malformed END message");
+    for (uint32_t i = 0; reconciled && i < reconciled->via.array.size; i++) {
+        char table[64];
+        int id = vd_mp_copy (&reconciled->via.array.ptr[i], table, sizeof table) == 0
+                     ? vd_schema_table_id (table)
+                     : -1;
+        if (id < 0)
+            return vd_error_set (err, VD_ERR_PERMANENT, "malformed END message");
+        self->reconciled[id] = true;
+    }
+    self->deletes_expected = deletes;
     self->expected = records;
+    return 0;
+}
+
+int
+load_run_delete (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
+{
+    char mode[16], source[32];
+    const msgpack_object *ids = vd_mp_get (msg->body, "ids");
+    if (msg->kind != VD_MSG_DELETE || msg->table < 0 ||
+        vd_mp_copy (vd_mp_get (msg->body, "mode"), mode, sizeof mode) < 0 ||
+        (strcmp (mode, "listed") != 0 && strcmp (mode, "present") != 0) ||
+        vd_mp_copy (vd_mp_get (msg->body, "source"), source, sizeof source) < 0 ||
+        vd_schema_source_id (source) < 0 || !ids || ids->type != MSGPACK_OBJECT_ARRAY)
+        return vd_error_set (err, VD_ERR_PERMANENT, "malformed DELETE message (seq %" PRIu64 ")",
+                             msg->seq);
+    vd_buf_t *b = &self->gone[msg->table];
+    snprintf (self->gone_source[msg->table], sizeof self->gone_source[0], "%s", source);
+    for (uint32_t i = 0; i < ids->via.array.size; i++) {
+        size_t len;
+        const char *id = vd_mp_str (&ids->via.array.ptr[i], &len);
+        if (!id || vd_buf_addc (b, mode[0] == 'l' ? 'l' : 'p') < 0 || vd_buf_addc (b, '\t') < 0 ||
+            load_copy_text (b, id, len) < 0 || vd_buf_addc (b, '\n') < 0)
+            return vd_error_set (err, VD_ERR_PERMANENT, "DELETE ids unusable or too many");
+    }
+    self->deletes_handled++;
+    return 0;
+}
+
+int
+load_run_apply_deletes (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err)
+{
+    for (int t = 0; t < VD_TABLE_COUNT; t++) {
+        if (!self->reconciled[t] && self->gone[t].len == 0)
+            continue;
+        const char *params[] = {self->gone_source[t][0] ? self->gone_source[t] : "odoo",
+                                self->reconciled[t] ? "true" : "false"};
+        if (vd_db_command (conn, "DELETE FROM stage_ids", 0, NULL, err) < 0 ||
+            (self->gone[t].len &&
+             load_copy_run (conn, "COPY stage_ids (mode, source_id) FROM STDIN", self->gone[t].data,
+                            self->gone[t].len, err) < 0) ||
+            vd_db_command (conn, "ANALYZE stage_ids", 0, NULL, err) < 0)
+            return -1;
+        PGresult *res = vd_db_exec (conn, sql[t].deletion, 2, params, err);
+        if (!res)
+            return -1;
+        const char *count[] = {self->run_text, vd_schema_table (t)->name, PQgetvalue (res, 0, 0)};
+        int rc = vd_db_command (conn,
+                                "INSERT INTO ops.run_tables (run_id, table_name, deleted)"
+                                " VALUES ($1, $2, $3) ON CONFLICT (run_id, table_name)"
+                                " DO UPDATE SET deleted = run_tables.deleted + excluded.deleted",
+                                3, count, err);
+        PQclear (res);
+        if (rc < 0)
+            return -1;
+    }
     return 0;
 }
 

@@ -27,7 +27,14 @@ int load_run_table (const load_run_t *self);
 int load_run_add (load_run_t *self, const vd_msg_t *msg, vd_error_t *err);
 /*  Records an END message (expected number of rows, extracted counts). */
 int load_run_end (load_run_t *self, const vd_msg_t *msg, vd_error_t *err);
-/*  True when END arrived and every row of the run is committed. */
+/*  Records a DELETE message (ids gone from the source, or present in
+    it); applied by load_run_apply_deletes. -1 with err when malformed. */
+int load_run_delete (load_run_t *self, const vd_msg_t *msg, vd_error_t *err);
+/*  Applies the run's deletions (in the caller's transaction, after every
+    row is committed) and adds them to ops.run_tables.deleted. sql: the
+    array of every table's SQL. Returns 0, -1 with err. */
+int load_run_apply_deletes (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err);
+/*  True when END arrived and every row (and DELETE) of the run is handled. */
 bool load_run_complete (const load_run_t *self);
 /*  Rows committed so far. */
 int64_t load_run_committed (const load_run_t *self);

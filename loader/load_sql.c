@@ -107,6 +107,32 @@ s_orphans (const vd_table_t *t)
     return vd_buf_take (&b);
 }
 
+/*  Rows of the source gone from it: listed ids ('l'), or, when the table
+    was reconciled, every row whose id was not present ('p'). */
+static char *
+s_deletion (const vd_table_t *t)
+{
+    vd_buf_t b;
+    vd_buf_init (&b, SQL_MAX);
+    bool mark = vd_schema_column (t, "active") >= 0;
+    vd_buf_printf (&b, "WITH d AS (");
+    if (mark)
+        vd_buf_printf (&b, "UPDATE canonical.%s t SET active = false, synced_at = now()", t->name);
+    else
+        vd_buf_printf (&b, "DELETE FROM canonical.%s t", t->name);
+    vd_buf_printf (&b,
+                   " WHERE t.source = $1%s AND (t.source_id IN (SELECT source_id FROM stage_ids"
+                   " WHERE mode = 'l') OR ($2::boolean AND NOT EXISTS (SELECT 1 FROM stage_ids s"
+                   " WHERE s.mode = 'p' AND s.source_id = t.source_id)))"
+                   " RETURNING %s AS dirty),"
+                   " x AS (INSERT INTO ops.dirty_customers (customer_key)"
+                   " SELECT DISTINCT dirty FROM d WHERE dirty IS NOT NULL ON CONFLICT DO NOTHING)"
+                   " SELECT count(*) FROM d",
+                   mark ? " AND t.active IS DISTINCT FROM false" : "",
+                   (t->flags & VD_TABLE_CUSTOMER_AGG) && !mark ? "t.customer_key" : "NULL::text");
+    return vd_buf_take (&b);
+}
+
 int
 load_sql_build (int table_id, load_sql_t *out)
 {
@@ -157,7 +183,8 @@ load_sql_build (int table_id, load_sql_t *out)
                    t->key, t->key, t->name, t->name, t->key, t->key);
     out->duplicates = vd_buf_take (&b);
     out->orphans = s_orphans (t);
-    return out->stage_ddl && out->copy && out->merge && out->duplicates ? 0 : -1;
+    out->deletion = s_deletion (t);
+    return out->stage_ddl && out->copy && out->merge && out->duplicates && out->deletion ? 0 : -1;
 }
 
 void
@@ -170,6 +197,7 @@ load_sql_free (load_sql_t *sql)
     free (sql->merge);
     free (sql->duplicates);
     free (sql->orphans);
+    free (sql->deletion);
     memset (sql, 0, sizeof *sql);
 }
 
@@ -193,6 +221,12 @@ load_sql_test (bool verbose)
         if (i == VD_TABLE_PRODUCTS && (!sql.key_map || !strstr (sql.merge, "'odoo'")))
             failures++;
         if (i == VD_TABLE_SALES && (!sql.orphans || !strstr (sql.orphans, "unknown customer")))
+            failures++;
+        /* gone from the source: products and customers are marked, lines deleted */
+        if (i == VD_TABLE_PRODUCTS && !strstr (sql.deletion, "SET active = false"))
+            failures++;
+        if (i == VD_TABLE_SALES && (!strstr (sql.deletion, "DELETE FROM canonical.sales_lines") ||
+                                    !strstr (sql.deletion, "RETURNING t.customer_key")))
             failures++;
         load_sql_free (&sql);
     }

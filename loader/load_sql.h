@@ -16,7 +16,16 @@ typedef struct {
     char *merge;      /* returns one row: inserted, updated; $1 run id */
     char *duplicates; /* warnings for keys seen twice in a batch; $1 run id, $2 table */
     char *orphans;    /* warnings for unknown references; NULL when none */
+    char *deletion;   /* rows gone in the source (ids in stage_ids): marked
+                         active = false when the table has "active", else
+                         deleted; $1 source, $2 reconciled (bool); returns
+                         one row: the count                               */
 } load_sql_t;
+
+/*  The staging table of deleted / present ids (DELETE messages). */
+#define LOAD_SQL_STAGE_IDS                                                                         \
+    "CREATE TEMP TABLE IF NOT EXISTS stage_ids (mode \"char\", source_id text)"                    \
+    " ON COMMIT DELETE ROWS"
 
 /*  Builds the SQL of table id. Returns 0, -1 (out of memory). */
 int load_sql_build (int table_id, load_sql_t *out);

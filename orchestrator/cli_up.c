@@ -145,6 +145,11 @@ s_plan (s_up_t *up, const vd_config_t *cfg, vd_error_t *err)
         snprintf (name, sizeof name, "extractor-isavigne-%d", (int)i);
         s_add (up, name);
     }
+    for (int64_t i = 1; i <= vd_config_int (cfg, VD_CFG_EXTRACTORS_ODOO); i++) {
+        char name[64];
+        snprintf (name, sizeof name, "extractor-odoo-%d", (int)i);
+        s_add (up, name);
+    }
     s_add (up, "extractor-webhook"); /* the webhook gateway: VENDANGE_WEBHOOK_ADDR */
     for (size_t i = 0; i < up->count; i++) {
         char path[PATH_MAX + 80];

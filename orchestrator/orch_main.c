@@ -83,9 +83,9 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
     /* HTTP first: a taken port stops us before we touch any run */
     const char *addr = vd_config_str (cfg, VD_CFG_HTTP_ADDR);
     orch_api_config_t ac = {.dsn = vd_config_str (cfg, VD_CFG_DATABASE_URL),
-                            .secret_key = &ec.secret_key,
-                            .agg = vd_agg_rules (cfg)};
-    orch_http_t *http = orch_http_new (addr, &ac, &err);
+                            .secret_key = &ec.secret_key};
+    orch_http_t *http =
+        vd_agg_rules (cfg, &ac.agg, &err) == 0 ? orch_http_new (addr, &ac, &err) : NULL;
     orch_engine_t *engine = http ? orch_engine_new (conn_p, &ec, &err) : NULL;
     vd_secret_key_clear (&ec.secret_key); /* the engine and the API hold copies */
     if (!engine) {

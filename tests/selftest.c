@@ -15,6 +15,15 @@
 #include "hook_http.h"
 #include "hook_spool.h"
 #include "load_events.h"
+#include "odoo_client.h"
+#include "odoo_emit.h"
+#include "odoo_http.h"
+#include "odoo_json2.h"
+#include "odoo_mapping.h"
+#include "odoo_pager.h"
+#include "odoo_probe.h"
+#include "odoo_sync.h"
+#include "odoo_xmlrpc.h"
 #include "norm_batch.h"
 #include "load_copy.h"
 #include "load_sql.h"
@@ -61,6 +70,15 @@ static const selftest_t s_tests[] = {
     {"hook_event", hook_event_test},
     {"hook_http", hook_http_test},
     {"hook_spool", hook_spool_test},
+    {"odoo_client", odoo_client_test},
+    {"odoo_emit", odoo_emit_test},
+    {"odoo_http", odoo_http_test},
+    {"odoo_json2", odoo_json2_test},
+    {"odoo_mapping", odoo_mapping_test},
+    {"odoo_pager", odoo_pager_test},
+    {"odoo_probe", odoo_probe_test},
+    {"odoo_sync", odoo_sync_test},
+    {"odoo_xmlrpc", odoo_xmlrpc_test},
     {"norm_batch", norm_batch_test},
     {"load_copy", load_copy_test},
     {"load_events", load_events_test},

@@ -1,6 +1,7 @@
 /*  normalizer - raw records in (PULL, bound), canonical records out (PUSH,
     connected to the loader). Stateless between messages: several
-    normalizers may run side by side; END messages pass through unchanged.
+    normalizers may run side by side; END and DELETE messages pass through
+    unchanged.
 */
 #include "vendange.h"
 #include "vd_ctl.h"
@@ -56,7 +57,7 @@ s_handle_data (self_t *self, zframe_t *frame)
     vd_log_set_run (msg.run_id);
     if (msg.run_id == self->aborted_run)
         ; /* the run is over: nothing to forward */
-    else if (msg.kind == VD_MSG_END)
+    else if (msg.kind == VD_MSG_END || msg.kind == VD_MSG_DELETE)
         vd_pipe_send (self->output, zframe_data (frame), zframe_size (frame), self->ctl, s_stop,
                       self);
     else {

@@ -215,9 +215,16 @@ s_rule_vintage (const norm_input_t *ctx, norm_value_t *out, const char **reason,
     if (!s)
         return NORM_OK;
     /* non-vintage wines (crémants): no year, and nothing wrong with that */
-    static const char *const non_vintage[] = {
-        "nv",         "n.v.", "n v", "non vintage", "non millesime", "sans millesime",
-        "sans annee", "sa",   NULL};
+    static const char *const non_vintage[] = {"nv",
+                                              "n.v.",
+                                              "n v",
+                                              "non vintage",
+                                              "non millesime",
+                                              "sans millesime",
+                                              "sans annee",
+                                              "sa",
+                                              "0" /* Odoo's empty integer */,
+                                              NULL};
     const char *folded = s_folded (ctx, 0);
     for (int i = 0; folded && non_vintage[i]; i++)
         if (strcmp (folded, non_vintage[i]) == 0)

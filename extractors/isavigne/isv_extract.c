@@ -77,24 +77,8 @@ s_send_batch (s_file_t *f)
     msgpack_sbuffer_clear (&f->msg);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
-    vd_msg_pack_header (&pk, VD_MSG_RAW, job->run_id, ++*f->seq, f->table->table);
-    msgpack_pack_map (&pk, job->units ? 6 : 5);
-    vd_mp_pack_cstr (&pk, "source");
-    vd_mp_pack_cstr (&pk, "isavigne");
-    vd_mp_pack_cstr (&pk, "connector");
-    vd_mp_pack_cstr (&pk, job->connector);
-    vd_mp_pack_cstr (&pk, "file");
-    vd_mp_pack_cstr (&pk, f->file);
-    vd_mp_pack_cstr (&pk, "cols");
-    msgpack_pack_array (&pk, (uint32_t)f->ncols);
-    for (size_t i = 0; i < f->ncols; i++)
-        vd_mp_pack_cstr (&pk, f->cols[i]);
-    if (job->units) {
-        vd_mp_pack_cstr (&pk, "units");
-        vd_mp_pack_cstr (&pk, job->units);
-    }
-    vd_mp_pack_cstr (&pk, "rows");
-    msgpack_pack_array (&pk, (uint32_t)f->nrows);
+    vd_msg_pack_raw (&pk, job->run_id, ++*f->seq, f->table->table, "isavigne", job->connector,
+                     f->file, f->cols, f->ncols, job->units, f->nrows);
     msgpack_sbuffer_write (&f->msg, f->rows.data, f->rows.size);
     *f->records += (int64_t)f->nrows;
     f->nrows = 0;
@@ -365,21 +349,7 @@ s_send_end (const isv_job_t *job, json_t *extracted, int64_t records, uint64_t s
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
-    vd_msg_pack_header (&pk, VD_MSG_END, job->run_id, seq, -1);
-    msgpack_pack_map (&pk, 3);
-    vd_mp_pack_cstr (&pk, "connector");
-    vd_mp_pack_cstr (&pk, job->connector);
-    vd_mp_pack_cstr (&pk, "extracted");
-    msgpack_pack_map (&pk, (uint32_t)json_object_size (extracted));
-    const char *table;
-    json_t *n;
-    json_object_foreach (extracted, table, n)
-    {
-        vd_mp_pack_cstr (&pk, table);
-        msgpack_pack_int64 (&pk, json_integer_value (n));
-    }
-    vd_mp_pack_cstr (&pk, "records");
-    msgpack_pack_int64 (&pk, records);
+    vd_msg_pack_end (&pk, job->run_id, seq, job->connector, extracted, records, 0, NULL);
     int rc = vd_pipe_send (job->output, sb.data, sb.size, job->ctl, job->stop, job->stop_arg);
     msgpack_sbuffer_destroy (&sb);
     return rc;

@@ -10,8 +10,6 @@
 #include "isv_mapping.h"
 #include <sodium.h>
 
-#define UNIT_FILE_MAX (256 * 1024)
-
 typedef struct {
     vd_config_t *config;
     vd_ctl_t *ctl;
@@ -19,32 +17,6 @@ typedef struct {
     int64_t run_id; /* the run in progress, 0 when idle */
     bool aborted;
 } self_t;
-
-/*  Reads a small text file (unit table). NULL with err. */
-static char *
-s_read_small (const char *path, vd_error_t *err)
-{
-    FILE *f = fopen (path, "rb");
-    char *text = f ? calloc (1, UNIT_FILE_MAX + 1) : NULL;
-    size_t n = text ? fread (text, 1, UNIT_FILE_MAX + 1, f) : 0;
-    if (f)
-        fclose (f);
-    if (!text || n > UNIT_FILE_MAX) {
-        vd_error_set (err, VD_ERR_PERMANENT, "cannot read unit table \"%s\": %s", path,
-                      text ? "larger than 256 KiB" : strerror (errno));
-        free (text);
-        return NULL;
-    }
-    vd_units_t *check = vd_units_new ();
-    int rc = vd_units_parse (check, text, n, err);
-    vd_units_destroy (&check);
-    if (rc < 0) {
-        vd_error_at (err, path, err->line);
-        free (text);
-        return NULL;
-    }
-    return text;
-}
 
 /*  Answers a "test" request: the settings are checked the way a run
     would use them (mapping and unit table parsed, folder listed). */
@@ -59,7 +31,7 @@ s_test (self_t *self, json_t *msg)
     json_t *answer = json_object ();
     isv_mapping_t *mapping =
         mapping_path ? isv_mapping_load (mapping_path, &err) : isv_mapping_default (&err);
-    char *units = mapping && unit_path ? s_read_small (unit_path, &err) : NULL;
+    char *units = mapping && unit_path ? vd_units_read_text (unit_path, &err) : NULL;
     isv_job_t job = {
         .export_path = json_string_value (json_object_get (settings, "export_path")),
         .mapping = mapping,
@@ -141,7 +113,7 @@ s_run (self_t *self, json_t *start)
     json_t *cursor = cursor_text ? json_loads (cursor_text, 0, &jerr) : NULL;
     isv_mapping_t *mapping =
         mapping_path ? isv_mapping_load (mapping_path, &err) : isv_mapping_default (&err);
-    char *units = mapping && unit_path ? s_read_small (unit_path, &err) : NULL;
+    char *units = mapping && unit_path ? vd_units_read_text (unit_path, &err) : NULL;
     json_t *report = json_object ();
     isv_job_t job = {
         .run_id = self->run_id,
@@ -203,6 +175,23 @@ s_teardown (self_t *self)
     vd_config_destroy (&self->config);
 }
 
+/*  vd_service_serve_runs callbacks. */
+static void
+s_control (void *arg, json_t **start)
+{
+    s_handle_control (arg, start);
+}
+
+static void
+s_serve (void *arg, int64_t run_id, json_t *start)
+{
+    self_t *self = arg;
+    self->run_id = run_id;
+    self->aborted = false;
+    s_run (self, start);
+    self->run_id = 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -226,32 +215,7 @@ main (int argc, char **argv)
         s_teardown (&self);
         return 1;
     }
-    vd_info ("extractor started: %s", vd_ctl_instance (self.ctl));
-    zpoller_t *poller = zpoller_new (vd_ctl_sock (self.ctl), NULL);
-    while (!zsys_interrupted) {
-        vd_ctl_tick (self.ctl);
-        void *which = zpoller_wait (poller, 200);
-        if (zpoller_terminated (poller))
-            break;
-        json_t *start = NULL;
-        if (which)
-            s_handle_control (&self, &start);
-        if (!start)
-            continue;
-        self.run_id = json_integer_value (json_object_get (start, "run_id"));
-        self.aborted = false;
-        vd_log_set_run (self.run_id);
-        vd_ctl_set_state (self.ctl, "busy", self.run_id);
-        vd_info ("run started for connector %s",
-                 json_string_value (json_object_get (start, "connector")));
-        s_run (&self, start);
-        json_decref (start);
-        vd_ctl_set_state (self.ctl, "idle", 0);
-        vd_log_set_run (0);
-        self.run_id = 0;
-    }
-    zpoller_destroy (&poller);
-    vd_info ("extractor stopped");
+    vd_service_serve_runs (self.ctl, s_control, s_serve, &self);
     s_teardown (&self);
     return 0;
 }

@@ -106,7 +106,7 @@ class Stack:
 
     SERVICES = ("orchestrator", "normalizer", "loader")
 
-    def __init__(self, pg, name, extractors=1, env=None, gateway=False):
+    def __init__(self, pg, name, extractors=1, env=None, gateway=False, odoo_extractors=0):
         self.pg = pg
         self.name = name
         self.home = tempfile.mkdtemp(prefix="vd-home-")
@@ -139,13 +139,15 @@ class Stack:
             self.start(role)
         for i in range(extractors):
             self.start("extractor-isavigne", "extractor-isavigne-%d" % i)
+        for i in range(odoo_extractors):
+            self.start("extractor-odoo", "extractor-odoo-%d" % i)
         self.gateway = gateway
         if gateway:  # the webhook gateway, on a free port, its spool in the home
             self.env.setdefault("VENDANGE_WEBHOOK_ADDR", "127.0.0.1:%d" % free_port())
             self.webhook_url = "http://" + self.env["VENDANGE_WEBHOOK_ADDR"]
             self.spool = os.path.join(self.home, "spool", "webhook")
             self.start("extractor-webhook")
-        self.wait_ready(extractors)
+        self.wait_ready(extractors, odoo_extractors)
 
     def start(self, role, key=None):
         key = key or role
@@ -163,7 +165,7 @@ class Stack:
         with urllib.request.urlopen(self.api + path, timeout=10) as r:
             return json.loads(r.read().decode())
 
-    def wait_ready(self, extractors, timeout=30):
+    def wait_ready(self, extractors, odoo_extractors=0, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
@@ -171,6 +173,7 @@ class Stack:
                 roles = [s["role"] for s in services]
                 if ("normalizer" in roles and "loader" in roles
                         and roles.count("extractor-isavigne") >= extractors
+                        and roles.count("extractor-odoo") >= odoo_extractors
                         and (not getattr(self, "gateway", False) or "extractor-webhook" in roles)):
                     return
             except OSError:

@@ -1,0 +1,237 @@
+/*  extractor-odoo - waits for the orchestrator's "start", extracts the
+    connector's Odoo server into the pipeline (PUSH to the normalizer) and
+    reports what it extracted; answers "test" (connector test) while
+    idle. Several may run at once, on any host.
+*/
+#include "vendange.h"
+#include "vd_ctl.h"
+#include "vd_pipe.h"
+#include "vd_service.h"
+#include "odoo_probe.h"
+#include "odoo_sync.h"
+
+#define ATTEMPTS 5 /* per Odoo call, transient failures only */
+
+typedef struct {
+    vd_config_t *config;
+    vd_ctl_t *ctl;
+    zsock_t *output;
+    int64_t run_id; /* the run in progress, 0 when idle */
+    bool aborted;
+} self_t;
+
+static void
+s_reply_failed (self_t *self, int64_t run_id, const vd_error_t *err)
+{
+    json_t *reply =
+        json_pack ("{s:s, s:I, s:{s:s, s:s, s:s, s:s, s:I}}", "type", "failed", "run_id",
+                   (json_int_t)run_id, "error", "reason", err->msg, "detail", err->detail, "hint",
+                   err->hint, "file", err->file, "line", (json_int_t)err->line);
+    vd_ctl_send (self->ctl, reply);
+    json_decref (reply);
+}
+
+static bool s_tick (void *arg);
+
+/*  Control messages. Idle: "start" is handed back, "test" answered.
+    Busy: only "abort" matters; a "start" or "test" is refused. */
+static void
+s_handle_control (self_t *self, json_t **start)
+{
+    json_t *msg = vd_ctl_recv (self->ctl);
+    if (!msg)
+        return;
+    const char *type = json_string_value (json_object_get (msg, "type"));
+    int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
+    vd_error_t busy;
+    vd_error_set (&busy, VD_ERR_TRANSIENT, "the extractor given the request was busy");
+    busy.detail[0] = busy.hint[0] = busy.file[0] = '\0';
+    busy.line = 0;
+    if (!type)
+        ;
+    else if (strcmp (type, "abort") == 0 && run_id == self->run_id && run_id)
+        self->aborted = true;
+    else if (strcmp (type, "start") == 0 && !self->run_id && start) {
+        *start = msg;
+        return;
+    } else if (strcmp (type, "start") == 0)
+        s_reply_failed (self, run_id, &busy);
+    else if (strcmp (type, "test") == 0) {
+        const char *id = json_string_value (json_object_get (msg, "request_id"));
+        json_t *answer = start ? odoo_probe_answer (msg, s_tick, self)
+                               : odoo_probe_build (id, busy.msg, NULL, NULL, NULL, &busy, NULL);
+        if (answer)
+            vd_ctl_send (self->ctl, answer);
+        json_decref (answer);
+    }
+    json_decref (msg);
+}
+
+/*  During long work: heartbeats, "abort". True when the run must stop. */
+static bool
+s_tick (void *arg)
+{
+    self_t *self = arg;
+    vd_ctl_tick (self->ctl);
+    while (!self->aborted && zsock_events (vd_ctl_sock (self->ctl)) & ZMQ_POLLIN)
+        s_handle_control (self, NULL);
+    return self->aborted || zsys_interrupted;
+}
+
+/*  Connects and runs the job. Returns 0 with the report filled. */
+static int
+s_extract (self_t *self, json_t *start, const odoo_settings_t *s, odoo_mapping_t *mapping,
+           const char *units, json_t *report, vd_error_t *err)
+{
+    odoo_client_opts_t opts = odoo_settings_client (s, ATTEMPTS, s_tick, self);
+    odoo_client_t *client = odoo_client_new (&opts, err);
+    int rc = client ? odoo_client_connect (client, NULL, err) : -1;
+    if (rc == 0) {
+        vd_info ("connected to Odoo %s at %s (transport %s, user %" PRId64 ")",
+                 odoo_client_version (client), s->url, odoo_client_transport_name (client),
+                 odoo_client_uid (client));
+        if (odoo_client_transport (client) == ODOO_XMLRPC)
+            vd_warn ("%s", odoo_client_xmlrpc_warning);
+        odoo_job_t job = {
+            .run_id = self->run_id,
+            .connector = json_string_value (json_object_get (start, "connector")),
+            .client = client,
+            .mapping = mapping,
+            .units = units,
+            .cursor = json_string_value (json_object_get (start, "cursor")),
+            .full = json_is_true (json_object_get (start, "full")),
+            .page_size = s->page_size,
+            .safety_lag_s = s->safety_lag_s,
+            .reconcile_s = s->reconcile_s,
+            .batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS) / 10 + 1,
+            .output = self->output,
+            .ctl = self->ctl,
+            .stop = s_tick,
+            .stop_arg = self,
+        };
+        rc = job.connector ? odoo_sync_run (&job, report, err)
+                           : vd_error_set (err, VD_ERR_PERMANENT, "start without a connector");
+        json_object_set_new (report, "transport",
+                             json_string (odoo_client_transport_name (client)));
+        json_object_set_new (report, "requests", json_integer (odoo_client_requests (client)));
+    }
+    odoo_client_destroy (&client);
+    return rc;
+}
+
+/*  Runs one start message; reports "extracted" or "failed". */
+static void
+s_run (self_t *self, json_t *start)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    odoo_settings_t s;
+    odoo_mapping_t *mapping = NULL;
+    char *units = NULL;
+    json_t *report = json_object ();
+    int rc = odoo_settings_read (json_object_get (start, "settings"), &s, &err);
+    if (rc == 0) {
+        mapping = s.field_mapping ? odoo_mapping_load (s.field_mapping, &err)
+                                  : odoo_mapping_new (NULL, 0, &err);
+        units = mapping && s.unit_table ? vd_units_read_text (s.unit_table, &err) : NULL;
+        rc = mapping && (!s.unit_table || units) ? 0 : -1;
+    }
+    if (rc == 0)
+        rc = s_extract (self, start, &s, mapping, units, report, &err);
+    if (rc == 0) {
+        json_object_set_new (report, "type", json_string ("extracted"));
+        json_object_set_new (report, "run_id", json_integer (self->run_id));
+        vd_info ("run extracted: %" JSON_INTEGER_FORMAT " records in %" JSON_INTEGER_FORMAT
+                 " requests",
+                 json_integer_value (json_object_get (report, "records")),
+                 json_integer_value (json_object_get (report, "requests")));
+        if (!self->aborted)
+            vd_ctl_send (self->ctl, report);
+    } else {
+        vd_log_error (VD_LOG_ERROR, &err);
+        if (!self->aborted)
+            s_reply_failed (self, self->run_id, &err);
+    }
+    json_decref (report);
+    free (units);
+    odoo_mapping_destroy (&mapping);
+}
+
+/*  vd_service_serve_runs callbacks. */
+static void
+s_control (void *arg, json_t **start)
+{
+    s_handle_control (arg, start);
+}
+
+static void
+s_serve (void *arg, int64_t run_id, json_t *start)
+{
+    self_t *self = arg;
+    self->run_id = run_id;
+    self->aborted = false;
+    s_run (self, start);
+    self->run_id = 0;
+}
+
+/*  --test FILE: the "tested" answer for the settings in FILE, on stdout. */
+static int
+s_test_settings (const char *path)
+{
+    vd_log_init ("extractor-odoo", VD_LOG_ERROR);
+    json_error_t jerr;
+    json_t *settings = json_load_file (path, 0, &jerr);
+    if (!json_is_object (settings)) {
+        fprintf (stderr, "extractor-odoo: %s: not a JSON object of settings (%s)\n", path,
+                 jerr.text);
+        json_decref (settings);
+        return 2;
+    }
+    json_t *req =
+        json_pack ("{s:s, s:s, s:o}", "type", "test", "request_id", "cli", "settings", settings);
+    json_t *answer = odoo_probe_answer (req, NULL, NULL);
+    char *text = answer ? json_dumps (answer, JSON_INDENT (2) | JSON_SORT_KEYS) : NULL;
+    int rc = answer && json_is_true (json_object_get (answer, "ok")) ? 0 : 1;
+    if (text)
+        puts (text);
+    free (text);
+    json_decref (answer);
+    json_decref (req);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    static const vd_service_info_t info = {
+        "extractor-odoo", "odoo", VD_SVC_EXTRACTOR,
+        "usage: extractor-odoo [--print-mapping | --test SETTINGS.json]\n"
+        "Extracts Odoo servers (XML-RPC or JSON-2) for the orchestrator's runs.\n"
+        "--print-mapping prints the built-in field mapping.\n"
+        "--test answers `connector test` for the connector settings in a JSON file\n"
+        "(from this host, without the orchestrator) and exits 0 when the test passed.\n\n"};
+    if (argc > 1 && strcmp (argv[1], "--print-mapping") == 0) {
+        fputs (odoo_mapping_default_text (), stdout);
+        return 0;
+    }
+    if (argc > 2 && strcmp (argv[1], "--test") == 0)
+        return s_test_settings (argv[2]);
+    self_t self = {0};
+    int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
+    if (rc != 0)
+        return rc > 0 ? 0 : 1;
+    vd_error_t err;
+    vd_error_clear (&err);
+    self.output = vd_service_pipe (self.config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PUSH, false, &err);
+    if (!self.output) {
+        vd_log_error (VD_LOG_ERROR, &err);
+        vd_ctl_destroy (&self.ctl);
+        vd_config_destroy (&self.config);
+        return 1;
+    }
+    vd_service_serve_runs (self.ctl, s_control, s_serve, &self);
+    vd_ctl_destroy (&self.ctl);
+    zsock_destroy (&self.output);
+    vd_config_destroy (&self.config);
+    return 0;
+}
