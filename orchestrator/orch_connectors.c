@@ -378,7 +378,7 @@ s_active_run (PGconn *conn, const char *name, vd_error_t *err)
     const char *params[] = {name};
     PGresult *res = vd_db_exec (conn,
                                 "SELECT id FROM ops.sync_runs WHERE connector = $1 "
-                                "AND status IN ('queued', 'running')",
+                                "AND status IN ('queued', 'running') AND trigger <> 'webhook'",
                                 1, params, err);
     if (!res)
         return -1;
@@ -440,7 +440,8 @@ s_remove (PGconn *conn, const vd_agg_rules_t *agg, const char *name, json_t *pur
     PGresult *res = vd_db_exec (conn,
                                 "DELETE FROM ops.connectors WHERE name = $1 AND NOT EXISTS "
                                 "(SELECT 1 FROM ops.sync_runs WHERE connector = $1 "
-                                "AND status IN ('queued', 'running')) RETURNING name",
+                                "AND status IN ('queued', 'running') AND trigger <> 'webhook') "
+                                "RETURNING name",
                                 1, params, err);
     int rc = res ? PQntuples (res) == 1 : -1;
     if (res)
@@ -488,6 +489,21 @@ orch_connectors_delete (PGconn *conn, const vd_agg_rules_t *agg, const char *nam
         s_not_found (a, name);
 }
 
+/*  True when connector name exists and receives webhooks. */
+static bool
+s_is_webhook (PGconn *conn, const char *name)
+{
+    const char *params[] = {name};
+    PGresult *res = vd_db_exec (conn,
+                                "SELECT 1 FROM ops.connectors WHERE name = $1 AND type IN "
+                                "('brevo', 'powerautomate')",
+                                1, params, NULL);
+    bool yes = res && PQntuples (res) == 1;
+    if (res)
+        PQclear (res);
+    return yes;
+}
+
 /*  Inserts a queued run. Returns its id, 0 when the connector does not
     exist, -1 with err (SQLSTATE 23505: one is already queued or running:
     the unique index ops.sync_runs_one_active decides, no race). */
@@ -498,7 +514,8 @@ s_queue (PGconn *conn, const char *name, bool full, vd_error_t *err)
     PGresult *res = vd_db_exec (conn,
                                 "INSERT INTO ops.sync_runs (connector, connector_type, status, "
                                 "full_sync, trigger) SELECT name, type, 'queued', $2::boolean, "
-                                "'manual' FROM ops.connectors WHERE name = $1 RETURNING id",
+                                "'manual' FROM ops.connectors WHERE name = $1 AND type NOT IN "
+                                "('brevo', 'powerautomate') RETURNING id",
                                 2, params, err);
     if (!res)
         return -1;
@@ -537,6 +554,10 @@ orch_connectors_sync (PGconn *conn, const char *name, const orch_request_t *req,
     }
     if (id < 0)
         orch_answer_fail (a, &err);
+    else if (id == 0 && s_is_webhook (conn, name))
+        orch_answer_error (a, 400, "a webhook connector has nothing to sync",
+                           "its events arrive as the sender posts them; each hour is a run",
+                           "point the sender at the gateway: /webhooks/TYPE/NAME (see the README)");
     else if (id == 0)
         s_not_found (a, name);
     else {

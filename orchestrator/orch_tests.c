@@ -134,6 +134,37 @@ s_send (orch_tests_t *self, PGconn *conn, const PGresult *res, int i, s_test_t *
                           2, params, err);
 }
 
+/*  A webhook connector is checked here: its secrets open, and a gateway
+    is there to receive its events. */
+static int
+s_webhook_test (orch_tests_t *self, PGconn *conn, orch_registry_t *registry, const PGresult *res,
+                int i, int64_t id, vd_error_t *err)
+{
+    const char *name = PQgetvalue (res, i, 1), *type = PQgetvalue (res, i, 2);
+    vd_error_t serr;
+    vd_error_clear (&serr);
+    json_t *secrets = orch_secrets_open (
+        &self->key, name, PQgetisnull (res, i, 4) ? NULL : PQgetvalue (res, i, 4), &serr);
+    json_decref (secrets);
+    if (!secrets)
+        return s_fail (conn, id, serr.msg, serr.hint, err);
+    const orch_service_t *gateway = NULL;
+    for (size_t k = 0; !gateway && k < orch_registry_size (registry); k++) {
+        orch_service_t *s = orch_registry_at (registry, k);
+        if (s->alive && strcmp (s->hb.role, "extractor-webhook") == 0)
+            gateway = s;
+    }
+    if (!gateway)
+        return s_fail (conn, id, "no webhook gateway (extractor-webhook) is connected",
+                       "start one: vendange up, or see vendange status", err);
+    json_t *result = json_pack ("{s:b, s:o, s:[{s:s, s:b, s:o}]}", "ok", 1, "summary",
+                                json_sprintf ("events are received at /webhooks/%s/%s by %s", type,
+                                              name, gateway->hb.instance),
+                                "checks", "check", "gateway", "ok", 1, "message",
+                                json_sprintf ("%s on %s", gateway->hb.instance, gateway->hb.host));
+    return s_finish (conn, id, "ok", result, err);
+}
+
 /*  One pending or running test (row i). */
 static int
 s_dispatch_one (orch_tests_t *self, PGconn *conn, orch_registry_t *registry, const PGresult *res,
@@ -157,6 +188,8 @@ s_dispatch_one (orch_tests_t *self, PGconn *conn, orch_registry_t *registry, con
         return now - t->since_ms > ORCH_TEST_ANSWER_MS ? s_fail (conn, id, reason, NULL, err) : 0;
     }
     const char *type = PQgetvalue (res, i, 2);
+    if (strcmp (type, "brevo") == 0 || strcmp (type, "powerautomate") == 0)
+        return s_webhook_test (self, conn, registry, res, i, id, err);
     orch_service_t *ext = orch_registry_idle_extractor (registry, type);
     if (ext)
         return s_send (self, conn, res, i, t, ext, now, err);

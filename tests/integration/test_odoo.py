@@ -286,6 +286,14 @@ class OdooCase(unittest.TestCase):
             self.assertFalse(answer["ok"])
             self.assertIn("rotate the API key", answer["error"]["hint"])
             self.assertNotIn(good, json.dumps(answer))
+            # the same through the orchestrator: a clear failure, and no run
+            runs = self.pg.value("SELECT count(*) FROM ops.sync_runs")
+            status, out, err = self.stack.cli("connector", "test", self.NAME, check=False)
+            self.assertEqual(status, 1, out + err)
+            self.assertIn("connector %s: FAILED" % self.NAME, out)
+            self.assertIn("rotate the API key", out)
+            self.assertNotIn(good, out + err)
+            self.assertEqual(self.pg.value("SELECT count(*) FROM ops.sync_runs"), runs)
         finally:
             self.odoo.set_key(good)
         answer, status = self.probe()
@@ -300,6 +308,10 @@ class OdooCase(unittest.TestCase):
         self.assertIn("transport %s" % transport, answer["summary"])
         self.assertEqual(bool(answer["warnings"]), transport == "xmlrpc")
         self.assertNotIn(good, json.dumps(answer))
+        status, out, err = self.stack.cli("connector", "test", self.NAME, check=False)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn("transport %s" % transport, out)
+        self.assertNotIn(good, out + err)
 
     def test_8_person_key_across_sources(self):
         if not self.ISAVIGNE:

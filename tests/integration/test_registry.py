@@ -166,6 +166,19 @@ class Registry(StackCase):
         self.assertNotIn(self.SECRET.encode().hex().encode(), dump)
         self.stack.cli("connector", "remove", "erp")
 
+    def test_3b_webhook_connector(self):
+        self.stack.cli("connector", "add", "mails", "--type", "brevo",
+                       "--set", "token=env:VD_TEST_API_KEY")
+        status, _, err = self.stack.cli("sync", "mails", check=False)
+        self.assertEqual(status, 1)
+        self.assertIn("a webhook connector has nothing to sync", err)
+        # no gateway in this stack: the test says so
+        status, out, _ = self.stack.cli("connector", "test", "mails", check=False)
+        self.assertEqual(status, 1, out)
+        self.assertIn("no webhook gateway (extractor-webhook) is connected", out)
+        self.assertNotIn(self.SECRET, out)
+        self.stack.cli("connector", "remove", "mails")
+
     def test_4_remove_purge(self):
         self.stack.add_isavigne("alpha", os.path.join(SAMPLES, "isavigne"))
         self.stack.add_isavigne("beta", os.path.join(FIXTURES, "dialect_b"))

@@ -176,6 +176,13 @@ class Webhook(unittest.TestCase):
 
     # ---- tests ------------------------------------------------------------
 
+    def test_0_connector_test_names_the_gateway(self):
+        status, out, _ = self.stack.cli("connector", "test", "brevo_main", check=False)
+        self.assertEqual(status, 0, out)
+        self.assertIn("events are received at /webhooks/brevo/brevo_main by extractor-webhook:",
+                      out)
+        self.assertNotIn(TOKEN, out)
+
     def test_1_every_event_type(self):
         n = 0
         batch = []

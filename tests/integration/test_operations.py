@@ -1,0 +1,142 @@
+"""The operational contract ops scripts rely on: `vendange up` is
+idempotent and `down` stops everything; `sync --wait` fails (does not
+hang) when the orchestrator dies under it; `status --json` lists every
+service with pid, host and heartbeat."""
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import ARTIFACTS, BIN, ROOT, Postgres, StackCase, free_port
+
+
+class UpDown(unittest.TestCase):
+    """`vendange up` / `down` against a PostgreSQL of the test's own."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = Postgres()
+        cls.home = tempfile.mkdtemp(prefix="vd-up-")
+        http = free_port()
+        cls.env = dict(os.environ)
+        cls.env.update({
+            "DATABASE_URL": cls.pg.dsn, "VENDANGE_HOME": cls.home,
+            "VENDANGE_ENV_FILE": "/nonexistent",
+            "VENDANGE_ORCHESTRATOR_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
+            "VENDANGE_NORMALIZER_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
+            "VENDANGE_LOADER_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
+            "VENDANGE_HTTP_ADDR": "127.0.0.1:%d" % http,
+            "VENDANGE_API_URL": "http://127.0.0.1:%d" % http,
+            "VENDANGE_WEBHOOK_ADDR": "127.0.0.1:%d" % free_port(),
+            "VENDANGE_HEARTBEAT_MS": "200", "VENDANGE_DEAD_AFTER_S": "3",
+            "VENDANGE_EXTRACTORS_ISAVIGNE": "2",
+            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+            "LSAN_OPTIONS": "suppressions=%s" % os.path.join(ROOT, "tests", "lsan.supp"),
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cli("down", check=False)
+        logs = os.path.join(cls.home, "log")
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        for name in os.listdir(logs) if os.path.isdir(logs) else []:
+            with open(os.path.join(logs, name), "rb") as f:
+                text = f.read()
+            with open(os.path.join(ARTIFACTS, "updown-" + name), "wb") as f:
+                f.write(text)
+            assert b"ERROR: AddressSanitizer" not in text, name
+        cls.pg.close()
+
+    @classmethod
+    def cli(cls, *args, check=True):
+        out = subprocess.run([os.path.join(BIN, "vendange")] + list(args), env=cls.env,
+                             capture_output=True, text=True, timeout=120)
+        if check and out.returncode != 0:
+            raise AssertionError("vendange %s: %s %s" % (args, out.stdout, out.stderr))
+        return out.returncode, out.stdout, out.stderr
+
+    def test_up_is_idempotent(self):
+        _, out, _ = self.cli("up")
+        self.assertIn("vendange is up", out)
+        self.assertNotIn("already running", out)
+        pids = dict(re.findall(r"([a-z-]+(?:-\d+)?) \(pid (\d+)", out))
+        for role in ("orchestrator", "normalizer", "loader", "extractor-isavigne-1",
+                     "extractor-isavigne-2", "extractor-odoo-1", "extractor-webhook"):
+            self.assertIn(role, pids)
+        # status --json: every service with pid, host and a heartbeat
+        status = json.loads(self.cli("status", "--json")[1])
+        alive = {s["pid"]: s for s in status["services"] if s["alive"]}
+        for role, pid in pids.items():
+            if role != "orchestrator":
+                self.assertIn(int(pid), alive, role)
+                self.assertTrue(alive[int(pid)]["host"] and alive[int(pid)]["last_heartbeat"])
+        # a second up with everything running starts nothing and exits 0
+        _, out, _ = self.cli("up")
+        self.assertEqual(out.count("already running"), len(pids))
+        # with one service gone, up starts that one only
+        os.kill(int(pids["loader"]), signal.SIGKILL)
+        time.sleep(0.3)
+        _, out, _ = self.cli("up")
+        again = dict(re.findall(r"([a-z-]+(?:-\d+)?) \(pid (\d+)", out))
+        self.assertNotEqual(again["loader"], pids["loader"])
+        for role in pids:
+            if role != "loader":
+                self.assertEqual(again[role], pids[role], role)
+        self.assertEqual(out.count("already running"), len(pids) - 1)
+        # down stops every service
+        _, out, _ = self.cli("down")
+        self.assertIn("vendange is down", out)
+        for role, pid in again.items():
+            self.assertFalse(self.running(int(pid)), role)
+
+    @staticmethod
+    def running(pid):
+        """True while pid runs (a zombie waiting for its parent has ended)."""
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+
+class WaitWhenOrchestratorDies(StackCase):
+    NAME = "waitdies"
+
+    def test_sync_wait_fails_fast(self):
+        folder = tempfile.mkdtemp(prefix="vd-waitdies-")
+        subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "gen_isavigne.py"),
+                        folder, "--sales", "150000", "--customers", "5000", "--products", "300",
+                        "--stock", "100"], check=True, capture_output=True)
+        self.stack.add_isavigne("big", folder)
+        wait = subprocess.Popen([os.path.join(BIN, "vendange"), "sync", "big", "--wait"],
+                                env=self.stack.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            runs = json.loads(self.stack.cli("runs", "big", "--json")[1])
+            if runs and runs[0]["status"] == "running":
+                break
+            time.sleep(0.1)
+        self.assertEqual(runs[0]["status"], "running", runs)
+        self.stack.kill("orchestrator")
+        killed = time.time()
+        out, err = wait.communicate(timeout=30)
+        self.assertEqual(wait.returncode, 1, out + err)
+        self.assertLess(time.time() - killed, 15)
+        self.assertIn("lost contact with the orchestrator", err)
+        # back: the run is failed with the reason, the next one succeeds
+        self.stack.start("orchestrator")
+        self.stack.wait_ready(1)
+        run = json.loads(self.stack.cli("runs", "big", "--json")[1])[0]
+        self.assertEqual(run["status"], "failed")
+        self.assertIn("orchestrator restarted", json.dumps(run["errors"]))
+        status, run = self.stack.sync("big")
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+
+
+if __name__ == "__main__":
+    unittest.main()
