@@ -111,7 +111,7 @@ demo: deps all
 	@sh deploy/demo.sh $(CURDIR)/$(BUILD)/bin
 
 # Not part of check: optimised binaries, durable PostgreSQL, BENCH_* sizes.
-bench: deps-bench all
+bench: deps-bench all $(BUILD)/bin/hook-load
 	VD_BIN=$(CURDIR)/$(BUILD)/bin /usr/bin/python3 bench/run.py
 
 lint:

@@ -187,8 +187,7 @@ main (int argc, char **argv)
         for (size_t j = 0; j < workers[i].nlat; j++)
             all[k++] = workers[i].lat_us[j];
         for (size_t j = 0; acked && j < workers[i].nacked; j++)
-            fprintf (acked, "brevo-opened:1:c%d-%" PRId64 "@load.test:%d\n", i, workers[i].acked[j],
-                     T0);
+            fprintf (acked, "c%d-%" PRId64 "@load.test %d\n", i, workers[i].acked[j], T0);
     }
     if (acked)
         fclose (acked);

@@ -161,6 +161,11 @@ static const char *s_steps[] = {
     "    FROM canonical.customers i WHERE i.source = 'isavigne' AND c.email IS NOT NULL"
     "    AND i.email = c.email) e ON true"
     "  WHERE c.source = 'odoo';",
+    /* 8: emails `vendange forget` erased, as hashes: events still in a
+       gateway's spool when the person was forgotten are erased on arrival */
+    "CREATE TABLE ops.forgotten_emails ("
+    "  email_sha256 bytea PRIMARY KEY,"
+    "  expires_at timestamptz NOT NULL);",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

@@ -49,6 +49,10 @@ static const struct {
      "UPDATE ops.rejects r SET raw = NULL WHERE raw IS NOT NULL AND EXISTS (SELECT 1 "
      "FROM forget_ids i WHERE position(i.v IN lower(r.raw)) > 0 OR position(i.v IN "
      "regexp_replace(lower(r.raw), '[ .()-]', '', 'g')) > 0)"},
+    {NULL, P_NONE,
+     "INSERT INTO ops.forgotten_emails SELECT sha256(convert_to(v, 'UTF8')), now() + interval "
+     "'30 days' FROM forget_ids WHERE v LIKE '%_@_%' ON CONFLICT (email_sha256) DO UPDATE SET "
+     "expires_at = excluded.expires_at"},
     {"warnings", P_NONE,
      "UPDATE ops.run_warnings w SET raw_value = NULL WHERE raw_value IS NOT NULL AND "
      "EXISTS (SELECT 1 FROM forget_ids i WHERE position(i.v IN lower(w.raw_value)) > "
@@ -154,6 +158,7 @@ orch_lifecycle_retain (PGconn *conn, int64_t raw_days, int64_t runs_days, vd_err
                "r.connector)"},
         {true, "DELETE FROM ops.connector_tests WHERE requested_at < now() - make_interval(days "
                "=> $1::int)"},
+        {true, "DELETE FROM ops.forgotten_emails WHERE expires_at < now() AND $1::int > 0"},
     };
     int64_t total = 0;
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {

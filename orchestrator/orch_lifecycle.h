@@ -8,7 +8,9 @@
     events lose email, payload and details and move to that key; rejects'
     raw content and warnings' raw values holding one of their identifiers
     (email, phones, client code) are erased; ops.forget_log records the
-    counts, never the values.
+    counts, never the values. The person's emails are kept 30 days as
+    SHA-256 hashes (ops.forgotten_emails): events still in a gateway's
+    spool are erased when they reach the loader.
 
     retention: raw content (rejects' raw lines, warnings' raw values,
     events' payloads) older than VENDANGE_RETENTION_RAW_DAYS is erased, run

@@ -1,12 +1,15 @@
 """Data lifecycle: `vendange forget` erases a person everywhere (a dump of
 the database and every log holds them nowhere) while their sales still
 count in product figures; retention erases old raw content."""
+import http.client
+import json
 import os
+import signal
 import subprocess
 import time
 import unittest
 
-from harness import SAMPLES, StackCase, pg_bindir
+from harness import SAMPLES, Postgres, Stack, StackCase, pg_bindir
 
 # customers of samples/isavigne: C0005 has a rejected sales line (invalid
 # date, ventes.csv:136); C0017's invalid email is a warning's raw value
@@ -66,6 +69,87 @@ class Lifecycle(StackCase):
         status, _, err = self.stack.cli("forget", "x", check=False)
         self.assertEqual(status, 1)
         self.assertIn("must be an email or a customer key", err)
+
+
+class ForgetInFlight(unittest.TestCase):
+    """Events of the person still in the webhook gateway's spool when they
+    are forgotten reach the table without their email or payload; nothing
+    in the database, the spool or a log keeps the address."""
+    TOKEN = "forget-token-1"
+    EMAIL = "anne.kieffer@example.fr"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = Postgres()
+        cls.stack = Stack(cls.pg, "forgetflight", gateway=True,
+                          env={"VENDANGE_WEBHOOK_ACK_TIMEOUT_S": "2"})
+        cls.stack.cli("connector", "add", "mails", "--type", "brevo",
+                      "--set", "token=" + cls.TOKEN)
+
+    @classmethod
+    def tearDownClass(cls):
+        bad = cls.stack.close()
+        reports = cls.stack.sanitizer_reports()
+        cls.pg.close()
+        assert not bad, bad
+        assert not reports, reports
+
+    def post(self, event):
+        host, port = self.stack.env["VENDANGE_WEBHOOK_ADDR"].split(":")
+        deadline = time.time() + 20
+        while True:  # the gateway answers once the orchestrator sent it the connector
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            conn.request("POST", "/webhooks/brevo/mails", body=json.dumps(event).encode(),
+                         headers={"Authorization": "Bearer " + self.TOKEN})
+            status = conn.getresponse().status
+            conn.close()
+            if status != 404 or time.time() > deadline:
+                return status
+            time.sleep(0.3)
+
+    def event(self, n):
+        return {"event": "opened", "email": self.EMAIL, "id": 1, "camp_id": 3,
+                "ts_event": 1710495000 + n, "date_event": "2024-03-15 10:30:00"}
+
+    def wait_value(self, sql, expected, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.pg.value(sql) != expected:
+            time.sleep(0.2)
+        self.assertEqual(self.pg.value(sql), expected, sql)
+
+    def test_forget_while_an_event_is_in_the_spool(self):
+        self.assertEqual(self.post(self.event(1)), 200)
+        self.wait_value("SELECT count(*) FROM canonical.contact_history", "1")
+        loader = self.stack.procs["loader"]
+        loader.send_signal(signal.SIGSTOP)  # the next event stays in the spool
+        try:
+            self.assertEqual(self.post(self.event(2)), 200)
+            _, out, _ = self.stack.cli("forget", self.EMAIL)
+            self.assertIn("1 contact event(s)", out)
+        finally:
+            loader.send_signal(signal.SIGCONT)
+        self.wait_value("SELECT count(*) FROM canonical.contact_history", "2")
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.contact_history WHERE "
+                                       "email IS NOT NULL OR payload IS NOT NULL"), "0")
+        deadline = time.time() + 30  # the spool is trimmed once the loader confirmed
+        while time.time() < deadline and self.spool_holds():
+            time.sleep(0.3)
+        self.assertFalse(self.spool_holds())
+        dump = subprocess.run([os.path.join(pg_bindir(), "pg_dump"), "-h", self.pg.dir, "-p",
+                               str(self.pg.port), "-U", "postgres", "vendange"],
+                              capture_output=True, check=True).stdout.decode()
+        self.assertNotIn(self.EMAIL, dump)
+        for log in self.stack.logs:
+            with open(log, encoding="utf-8", errors="replace") as f:
+                self.assertNotIn(self.EMAIL, f.read(), log)
+
+    def spool_holds(self):
+        for folder, _, files in os.walk(self.stack.spool):
+            for name in files:
+                with open(os.path.join(folder, name), "rb") as f:
+                    if self.EMAIL.encode() in f.read():
+                        return True
+        return False
 
 
 class Retention(StackCase):
