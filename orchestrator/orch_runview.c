@@ -71,6 +71,8 @@ orch_runview_add_table (json_t *run, const orch_table_count_t *t)
                    (json_int_t)t->inserted, "updated", (json_int_t)t->updated, "unchanged",
                    (json_int_t)t->unchanged, "rejected", (json_int_t)t->rejected);
     json_t *tables = json_object_get (run, "tables");
+    if (counts && t->deleted > 0)
+        json_object_set_new (counts, "deleted", json_integer (t->deleted));
     if (!counts || !tables || json_object_set_new (tables, t->name, counts) < 0)
         return -1;
     json_int_t done = json_integer_value (json_object_get (run, "records_done"));
@@ -178,7 +180,7 @@ s_attach_tables (PGconn *conn, json_t *runs, const char *ids, vd_error_t *err)
     const char *params[] = {ids};
     PGresult *res = vd_db_exec (conn,
                                 "SELECT run_id, table_name, extracted, inserted, updated, "
-                                "unchanged, rejected FROM ops.run_tables "
+                                "unchanged, rejected, deleted FROM ops.run_tables "
                                 "WHERE run_id = ANY($1::bigint[]) ORDER BY run_id, table_name",
                                 1, params, err);
     if (!res)
@@ -191,6 +193,7 @@ s_attach_tables (PGconn *conn, json_t *runs, const char *ids, vd_error_t *err)
             .updated = s_cell_int (res, i, 4),
             .unchanged = s_cell_int (res, i, 5),
             .rejected = s_cell_int (res, i, 6),
+            .deleted = s_cell_int (res, i, 7),
         };
         json_t *run = s_find (runs, s_cell_int (res, i, 0));
         if (run && orch_runview_add_table (run, &t) < 0) {

@@ -33,6 +33,7 @@
 typedef struct {
     const char *name;
     int64_t extracted, inserted, updated, unchanged, rejected;
+    int64_t deleted; /* rows a source deleted (Odoo); shown when > 0 */
 } orch_table_count_t;
 
 /*  One ops.sync_runs row as text (NULL: SQL NULL). */

@@ -244,6 +244,7 @@ class OdooCase(unittest.TestCase):
         self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.stock_levels WHERE "
                                        "stock_key = 'odoo-1'"), "0")
         self.assertEqual(self.deleted(run, "sales_lines"), 1 + n_cancelled)
+        self.assertEqual(run["tables"]["sales_lines"]["deleted"], 1 + n_cancelled)
         self.assertEqual(self.deleted(run, "stock_levels"), 1)
         self.assertEqual(self.deleted(run, "customers"), 1)
         self.assert_exact_copy()
