@@ -105,7 +105,7 @@ orch_lifecycle_forget (PGconn *conn, const orch_request_t *req, orch_answer_t *a
     vd_error_t err;
     vd_error_clear (&err);
     int64_t counts[NSTEPS];
-    char anon[48];
+    char anon[48] = "";
     int64_t id = vd_db_command (conn, "BEGIN", 0, NULL, &err) == 0
                      ? s_forget (conn, subject, counts, anon, sizeof anon, &err)
                      : -1;
