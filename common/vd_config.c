@@ -72,6 +72,10 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
     {VD_CFG_SECRET_KEY_FILE, "VENDANGE_SECRET_KEY_FILE", "", VD_SVC_ORCHESTRATOR | VD_SVC_CLI, 0, 0,
      "file holding that key, when VENDANGE_SECRET_KEY is unset (`vendange up` makes "
      "$VENDANGE_HOME/secret.key)"},
+    {VD_CFG_DISPATCH_POLL_MS, "VENDANGE_DISPATCH_POLL_MS", "500", INT_KEY | VD_SVC_ORCHESTRATOR, 50,
+     600000,
+     "the orchestrator also looks for queued runs this often, in milliseconds (a queued run "
+     "wakes it at once; this catches runs waiting for a busy extractor)"},
 };
 
 struct vd_config {

@@ -39,6 +39,7 @@ typedef enum {
     VD_CFG_PG_PORT,
     VD_CFG_SECRET_KEY,
     VD_CFG_SECRET_KEY_FILE,
+    VD_CFG_DISPATCH_POLL_MS,
     VD_CFG_COUNT
 } vd_cfg_key_t;
 

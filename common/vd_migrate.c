@@ -103,6 +103,14 @@ static const char *s_steps[] = {
     "  result jsonb);"
     "CREATE INDEX connector_tests_open ON ops.connector_tests (id)"
     "  WHERE status IN ('pending','running');",
+    /* 4: wake the orchestrator's loop when a run or a test is queued
+       (orch_wake), whoever inserts it */
+    "CREATE FUNCTION ops.notify_dispatch() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "  BEGIN PERFORM pg_notify('vendange_dispatch', TG_TABLE_NAME); RETURN NULL; END $$;"
+    "CREATE TRIGGER sync_runs_queued AFTER INSERT ON ops.sync_runs"
+    "  FOR EACH ROW EXECUTE FUNCTION ops.notify_dispatch();"
+    "CREATE TRIGGER connector_tests_queued AFTER INSERT ON ops.connector_tests"
+    "  FOR EACH ROW EXECUTE FUNCTION ops.notify_dispatch();",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

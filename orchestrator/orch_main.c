@@ -69,6 +69,7 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
         .dead_after_ms = vd_config_int (cfg, VD_CFG_DEAD_AFTER_S) * 1000,
         .dispatch_timeout_ms = vd_config_int (cfg, VD_CFG_DISPATCH_TIMEOUT_S) * 1000,
         .stall_timeout_ms = vd_config_int (cfg, VD_CFG_STALL_TIMEOUT_S) * 1000,
+        .dispatch_poll_ms = vd_config_int (cfg, VD_CFG_DISPATCH_POLL_MS),
     };
     if (vd_secret_key_load (cfg, &ec.secret_key, &err) < 0) {
         vd_log_error (VD_LOG_ERROR, &err);

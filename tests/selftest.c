@@ -26,6 +26,7 @@
 #include "orch_settings.h"
 #include "orch_status.h"
 #include "orch_tests.h"
+#include "orch_wake.h"
 #include "orch_web.h"
 #include "cli_connector.h"
 #include "cli_pg.h"
@@ -71,6 +72,7 @@ static const selftest_t s_tests[] = {
     {"orch_settings", orch_settings_test},
     {"orch_status", orch_status_test},
     {"orch_tests", orch_tests_test},
+    {"orch_wake", orch_wake_test},
     {"orch_web", orch_web_test},
 };
 
