@@ -110,7 +110,10 @@ static const char *s_steps[] = {
     "CREATE TRIGGER sync_runs_queued AFTER INSERT ON ops.sync_runs"
     "  FOR EACH ROW EXECUTE FUNCTION ops.notify_dispatch();"
     "CREATE TRIGGER connector_tests_queued AFTER INSERT ON ops.connector_tests"
-    "  FOR EACH ROW EXECUTE FUNCTION ops.notify_dispatch();",
+    "  FOR EACH ROW EXECUTE FUNCTION ops.notify_dispatch();"
+    /* the daily segment pass (vd_agg): when it last ran, with which rules */
+    "CREATE TABLE ops.segment_pass (id boolean PRIMARY KEY DEFAULT true CHECK (id),"
+    "  day date NOT NULL, rules text NOT NULL);",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))
@@ -137,6 +140,9 @@ s_reconcile_table (PGconn *conn, const vd_table_t *t, vd_error_t *err)
                        c->name, vd_schema_sql_type (c->type),
                        strcmp (c->name, "synced_at") == 0 ? " NOT NULL DEFAULT now()" : "");
     }
+    vd_buf_printf (
+        &sql, "ALTER TABLE canonical.%s ADD COLUMN IF NOT EXISTS " VD_SCHEMA_HASH_COLUMN " bytea;",
+        t->name);
     int rc = vd_db_script (conn, vd_buf_str (&sql), err);
     vd_buf_free (&sql);
     return rc;

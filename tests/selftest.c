@@ -5,6 +5,7 @@
     selftest -v ...     verbose
 */
 #include "vendange.h"
+#include "vd_agg.h"
 #include "vd_msg.h"
 #include "vd_secret.h"
 #include "isv_extract.h"
@@ -12,6 +13,7 @@
 #include "isv_reader.h"
 #include "norm_batch.h"
 #include "load_copy.h"
+#include "load_skip.h"
 #include "load_sql.h"
 #include "orch_active.h"
 #include "orch_api.h"
@@ -41,6 +43,7 @@ typedef struct {
 
 /* One line per class; keep alphabetical inside each component. */
 static const selftest_t s_tests[] = {
+    {"vd_agg", vd_agg_test},
     {"vd_config", vd_config_test},
     {"vd_date", vd_date_test},
     {"vd_msg", vd_msg_test},
@@ -53,6 +56,7 @@ static const selftest_t s_tests[] = {
     {"isv_reader", isv_reader_test},
     {"norm_batch", norm_batch_test},
     {"load_copy", load_copy_test},
+    {"load_skip", load_skip_test},
     {"load_sql", load_sql_test},
     {"cli_connector", cli_connector_test},
     {"cli_pg", cli_pg_test},
