@@ -72,7 +72,7 @@ def main():
         stack.cli(*cli)
         pid = stack.procs["extractor-odoo-0"].pid
         cpu0, t0 = cpu_seconds(pid), time.time()
-        status, run = stack.sync("bench")
+        status, run = stack.sync("bench", timeout=3600)
         seconds, cpu = time.time() - t0, cpu_seconds(pid) - cpu0
         lines = run["tables"].get("sales_lines", {}).get("extracted", 0)
         print(json.dumps({

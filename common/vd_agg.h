@@ -1,9 +1,13 @@
 /*  vd_agg - customer aggregates and segments, kept true at the end of
     every run: purchase dates, totals, counts, average order and segment
     of every customer whose sales changed (ops.dirty_customers, filled in
-    the same transactions as the sales), then the segment of every
-    customer (it depends on today's date), and the person_key that links
-    the rows of one person across sources (see s_persons).
+    the same transactions as the sales). A segment also depends on
+    today's date (a last purchase grows old): once a day (the first
+    update of the day, ops.segment_pass) the segments of the customers
+    whose last purchase crossed an age limit since the previous pass are
+    brought up to date too; every customer's when the rules changed. Then
+    the person_key that links the rows of one person across sources (see
+    s_persons).
 */
 #ifndef VD_AGG_H_INCLUDED
 #define VD_AGG_H_INCLUDED
@@ -27,5 +31,7 @@ int vd_agg_rules (const vd_config_t *cfg, vd_agg_rules_t *rules, vd_error_t *err
 
 /*  Runs inside the caller's transaction. Returns 0, -1 with err. */
 int vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, vd_error_t *err);
+
+int vd_agg_test (bool verbose);
 
 #endif

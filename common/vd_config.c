@@ -106,6 +106,10 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
      "number of Odoo extractor processes `vendange up` starts"},
     {VD_CFG_PERSON_MATCH, "VENDANGE_PERSON_MATCH", "ref,email", VD_SVC_LOADER | VD_SVC_ORCHESTRATOR,
      0, 0, "how customers of two sources are one person: ref,email, ref, email or none"},
+    {VD_CFG_DISPATCH_POLL_MS, "VENDANGE_DISPATCH_POLL_MS", "500", INT_KEY | VD_SVC_ORCHESTRATOR, 50,
+     600000,
+     "the orchestrator also looks for queued runs this often, in milliseconds (a queued run "
+     "wakes it at once; this catches runs waiting for a busy extractor)"},
 };
 
 struct vd_config {

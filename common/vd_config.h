@@ -53,6 +53,7 @@ typedef enum {
     VD_CFG_WEBHOOK_RUN_S,
     VD_CFG_EXTRACTORS_ODOO,
     VD_CFG_PERSON_MATCH,
+    VD_CFG_DISPATCH_POLL_MS,
     VD_CFG_COUNT
 } vd_cfg_key_t;
 

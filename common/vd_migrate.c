@@ -166,6 +166,17 @@ static const char *s_steps[] = {
     "CREATE TABLE ops.forgotten_emails ("
     "  email_sha256 bytea PRIMARY KEY,"
     "  expires_at timestamptz NOT NULL);",
+    /* 9: wake the orchestrator's loop when a run or a test is queued
+       (orch_wake), whoever inserts it */
+    "CREATE FUNCTION ops.notify_dispatch() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "  BEGIN PERFORM pg_notify('vendange_dispatch', TG_TABLE_NAME); RETURN NULL; END $$;"
+    "CREATE TRIGGER sync_runs_queued AFTER INSERT ON ops.sync_runs"
+    "  FOR EACH ROW EXECUTE FUNCTION ops.notify_dispatch();"
+    "CREATE TRIGGER connector_tests_queued AFTER INSERT ON ops.connector_tests"
+    "  FOR EACH ROW EXECUTE FUNCTION ops.notify_dispatch();"
+    /* the daily segment pass (vd_agg): when it last ran, with which rules */
+    "CREATE TABLE ops.segment_pass (id boolean PRIMARY KEY DEFAULT true CHECK (id),"
+    "  day date NOT NULL, rules text NOT NULL);",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))
@@ -192,6 +203,9 @@ s_reconcile_table (PGconn *conn, const vd_table_t *t, vd_error_t *err)
                        c->name, vd_schema_sql_type (c->type),
                        strcmp (c->name, "synced_at") == 0 ? " NOT NULL DEFAULT now()" : "");
     }
+    vd_buf_printf (
+        &sql, "ALTER TABLE canonical.%s ADD COLUMN IF NOT EXISTS " VD_SCHEMA_HASH_COLUMN " bytea;",
+        t->name);
     int rc = vd_db_script (conn, vd_buf_str (&sql), err);
     vd_buf_free (&sql);
     return rc;

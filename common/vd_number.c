@@ -263,14 +263,25 @@ vd_dec_format (vd_dec_t d, char *out, size_t size)
     if (!s_scale_ok (d.scale))
         return -1;
     uint64_t mag = d.v < 0 ? (uint64_t)0 - (uint64_t)d.v : (uint64_t)d.v;
-    uint64_t p = (uint64_t)s_pow10[d.scale];
-    char tmp[32]; //  "-9223372036854775808" and a point at most
-    int n = snprintf (tmp, sizeof tmp, "%s%" PRIu64, d.v < 0 ? "-" : "", mag / p);
+    //  digits written backwards (a hot path: no snprintf), the fraction
+    //  padded with zeros to the scale, at least one digit before the point
+    char tmp[48]; //  "-9223372036854775808" and a point at most
+    size_t n = 0;
+    for (int i = 0; i < d.scale; i++, mag /= 10)
+        tmp[n++] = (char)('0' + mag % 10);
     if (d.scale)
-        n += snprintf (tmp + n, sizeof tmp - (size_t)n, ".%0*" PRIu64, d.scale, mag % p);
-    if ((size_t)n >= size)
+        tmp[n++] = '.';
+    do {
+        tmp[n++] = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag);
+    if (d.v < 0)
+        tmp[n++] = '-';
+    if (n >= size)
         return -1;
-    memcpy (out, tmp, (size_t)n + 1);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
     return 0;
 }
 
@@ -464,6 +475,22 @@ s_test_dec (bool verbose)
                   vd_dec_format ((vd_dec_t){1250, 2}, small, sizeof small) == -1);
     f += s_check (verbose, "format min", "INT64_MIN",
                   vd_dec_format ((vd_dec_t){INT64_MIN, 0}, small, sizeof small) == -1);
+    static const struct {
+        vd_dec_t d;
+        const char *want;
+    } formats[] = {{{0, 0}, "0"},
+                   {{-5, 2}, "-0.05"},
+                   {{1250, 2}, "12.50"},
+                   {{7, 9}, "0.000000007"},
+                   {{-120, 0}, "-120"},
+                   {{INT64_MIN, 0}, "-9223372036854775808"},
+                   {{INT64_MAX, 9}, "9223372036.854775807"}};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        char text[32];
+        f += s_check (verbose, "format", formats[i].want,
+                      vd_dec_format (formats[i].d, text, sizeof text) == 0 &&
+                          strcmp (text, formats[i].want) == 0);
+    }
     f += s_check (verbose, "bad scale", "10",
                   vd_dec_add ((vd_dec_t){1, 10}, vd_dec_int (1), &d) == -1);
     f += s_check (verbose, "cmp", "1.50 = 1.5",

@@ -12,6 +12,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*  Every canonical table also has this column (not in the column arrays):
+    the loader's hash of the content it last wrote into the row (see
+    loader/load_skip.h). */
+#define VD_SCHEMA_HASH_COLUMN "content_hash"
+
 typedef enum {
     VD_SQL_TEXT,
     VD_SQL_TEXT_ARRAY,

@@ -218,23 +218,39 @@ s_single_byte (const uint16_t *table, const unsigned char *s, size_t len, vd_buf
     return 0;
 }
 
+//  The table of an encoding (NULL for UTF-8), -1 when unknown. Called for
+//  every field of a file: a canonical name (what readers pass, resolved
+//  once per file) is recognised without normalising the label.
+static int
+s_codec (const char *encoding, const uint16_t **table)
+{
+    static const struct {
+        const char *name;
+        const uint16_t *table;
+    } codecs[] = {{"utf-8", NULL},
+                  {"windows-1252", s_cp1252},
+                  {"iso-8859-1", s_latin1},
+                  {"iso-8859-15", s_latin9}};
+    for (int pass = 0; pass < 2 && encoding; pass++) {
+        for (size_t i = 0; i < sizeof codecs / sizeof codecs[0]; i++)
+            if (strcmp (encoding, codecs[i].name) == 0) {
+                *table = codecs[i].table;
+                return 0;
+            }
+        encoding = vd_text_encoding_name (encoding);
+    }
+    return -1;
+}
+
 int
 vd_text_to_utf8 (const char *encoding, const char *in, size_t len, vd_buf_t *out)
 {
-    const char *name = vd_text_encoding_name (encoding);
-    if (!name)
+    const uint16_t *table;
+    if (s_codec (encoding, &table) < 0)
         return -1;
     const unsigned char *s = (const unsigned char *)in;
     size_t start = out->len;
-    int rc;
-    if (strcmp (name, "utf-8") == 0)
-        rc = s_utf8_sanitize (s, len, out);
-    else if (strcmp (name, "windows-1252") == 0)
-        rc = s_single_byte (s_cp1252, s, len, out);
-    else if (strcmp (name, "iso-8859-1") == 0)
-        rc = s_single_byte (s_latin1, s, len, out);
-    else
-        rc = s_single_byte (s_latin9, s, len, out);
+    int rc = table ? s_single_byte (table, s, len, out) : s_utf8_sanitize (s, len, out);
     if (rc)
         s_truncate (out, start);
     return rc;

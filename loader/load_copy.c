@@ -1,6 +1,10 @@
 /*  load_copy - COPY text encoding and the COPY round trip. */
 #include "load_copy.h"
 
+//  Bytes COPY text must escape (backslash, tab, newline, CR) or drop (NUL)
+static const bool s_special[256] = {
+    ['\\'] = true, ['\t'] = true, ['\n'] = true, ['\r'] = true, ['\0'] = true};
+
 static int
 s_escape (vd_buf_t *b, const char *s, size_t len)
 {
@@ -8,7 +12,7 @@ s_escape (vd_buf_t *b, const char *s, size_t len)
     size_t start = 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        if (c != '\\' && c != '\t' && c != '\n' && c != '\r' && c != '\0')
+        if (!s_special[(unsigned char)c])
             continue;
         rc |= vd_buf_add (b, s + start, i - start);
         start = i + 1;

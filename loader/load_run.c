@@ -2,17 +2,24 @@
 #include "load_run.h"
 #include "load_copy.h"
 #include "load_events.h"
+#include "load_skip.h"
+#include <sodium.h>
 
 #define BUF_MAX ((size_t)512 * 1024 * 1024)
 
 struct load_run {
     int64_t run_id;
     char run_text[24];
-    int table;         /* table of the buffer, -1 when empty        */
-    vd_buf_t rows;     /* COPY text, one line per canonical row      */
-    size_t *row_start; /* offset of each line in rows                */
+    int table;                       /* table of the buffer, -1 when empty        */
+    vd_buf_t rows;                   /* COPY text, one line per canonical row      */
+    size_t *row_start;               /* offset of each line in rows                */
+    uint8_t (*hash)[LOAD_SKIP_HASH]; /* content hash of each line    */
+    uint64_t *key;                   /* key fingerprint of each line */
     size_t nrows, cap_rows;
-    vd_buf_t rejects; /* COPY text for ops.rejects                  */
+    load_skip_t *skip; /* hashes of the table being loaded          */
+    int skip_mode;     /* -1 not known yet, 0 stage all, 1 skip      */
+    int64_t skipped;   /* rows found unchanged, not yet committed    */
+    vd_buf_t rejects;  /* COPY text for ops.rejects                  */
     size_t nrejects;
     vd_buf_t warnings; /* COPY text for ops.run_warnings             */
     int64_t ord;       /* arrival order, for "the later line wins"   */
@@ -44,6 +51,11 @@ load_run_new (int64_t run_id)
     snprintf (self->run_text, sizeof self->run_text, "%" PRId64, run_id);
     self->table = -1;
     self->expected = -1;
+    self->skip_mode = -1;
+    if (sodium_init () < 0) {
+        free (self);
+        return NULL;
+    }
     vd_buf_init (&self->rows, BUF_MAX);
     vd_buf_init (&self->rejects, BUF_MAX);
     vd_buf_init (&self->warnings, BUF_MAX);
@@ -66,6 +78,9 @@ load_run_destroy (load_run_t **self_p)
     free (self->row_start);
     free (self->batch_seq);
     free (self->batch_rows);
+    free (self->hash);
+    free (self->key);
+    load_skip_destroy (&self->skip);
     json_decref (self->extracted);
     free (self);
     *self_p = NULL;
@@ -80,13 +95,13 @@ load_run_id (const load_run_t *self)
 size_t
 load_run_pending (const load_run_t *self)
 {
-    return self->nrows + self->nrejects;
+    return self->nrows + self->nrejects + (size_t)self->skipped;
 }
 
 int
 load_run_table (const load_run_t *self)
 {
-    return self->nrows + self->nrejects ? self->table : -1;
+    return load_run_pending (self) ? self->table : -1;
 }
 
 bool
@@ -173,13 +188,51 @@ s_add_row_start (load_run_t *self)
     if (self->nrows == self->cap_rows) {
         size_t cap = self->cap_rows ? self->cap_rows * 2 : 1024;
         size_t *p = realloc (self->row_start, cap * sizeof *p);
-        if (!p)
+        if (p)
+            self->row_start = p;
+        uint8_t (*h)[LOAD_SKIP_HASH] = p ? realloc (self->hash, cap * sizeof *h) : NULL;
+        if (h)
+            self->hash = h;
+        uint64_t *k = h ? realloc (self->key, cap * sizeof *k) : NULL;
+        if (!k)
             return -1;
-        self->row_start = p;
+        self->key = k;
         self->cap_rows = cap;
     }
     self->row_start[self->nrows] = self->rows.len;
     return 0;
+}
+
+/*  The carried values of a row as COPY fields, then its content hash:
+    BLAKE2b-128 of the table name and of the fields of every compared
+    column (the key first; NOCOMPARE columns left out, as in the merge),
+    and the key's fingerprint. */
+static int
+s_add_values (load_run_t *self, const vd_table_t *t, const msgpack_object *values)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init (&st, NULL, 0, LOAD_SKIP_HASH);
+    crypto_generichash_update (&st, (const unsigned char *)t->name, strlen (t->name) + 1);
+    uint32_t v = 0;
+    for (size_t c = 0; c < t->ncolumns; c++) {
+        if (!vd_schema_carried (&t->columns[c]))
+            continue;
+        size_t before = self->rows.len;
+        if (load_copy_value (&self->rows, &values->via.array.ptr[v++]) < 0 ||
+            vd_buf_addc (&self->rows, '\t') < 0)
+            return -1;
+        if (!(t->columns[c].flags & VD_COL_NOCOMPARE))
+            crypto_generichash_update (&st, (const unsigned char *)self->rows.data + before,
+                                       self->rows.len - before);
+        if (t->columns[c].flags & VD_COL_KEY)
+            self->key[self->nrows] =
+                load_skip_key (self->rows.data + before, self->rows.len - before - 1);
+    }
+    uint8_t *hash = self->hash[self->nrows];
+    crypto_generichash_final (&st, hash, LOAD_SKIP_HASH);
+    char hex[2 * LOAD_SKIP_HASH + 1];
+    sodium_bin2hex (hex, sizeof hex, hash, LOAD_SKIP_HASH);
+    return vd_buf_printf (&self->rows, "\\\\x%s\t", hex);
 }
 
 /*  One canonical row: [line, values|nil, reason|nil, raw|nil, warnings|nil] */
@@ -212,13 +265,8 @@ s_add_row (load_run_t *self, const vd_table_t *t, const msgpack_object *row, con
         self->nrejects++;
         return 0;
     }
-    if (s_add_row_start (self) < 0)
+    if (s_add_row_start (self) < 0 || s_add_values (self, t, &it[1]) < 0)
         return -1;
-    for (uint32_t i = 0; i < it[1].via.array.size; i++) {
-        if (load_copy_value (&self->rows, &it[1].via.array.ptr[i]) < 0)
-            return -1;
-        vd_buf_addc (&self->rows, '\t');
-    }
     vd_buf_printf (&self->rows, "%" PRId64 "\t", ++self->ord);
     load_copy_text (&self->rows, file, file_len);
     if (vd_buf_printf (&self->rows, "\t%" PRId64 "\n", line) < 0)
@@ -516,7 +564,9 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
             vd_error_t *err)
 {
     int64_t ins = 0, upd = 0;
-    int64_t extracted = self->nbatches ? (int64_t)(self->nrows + self->nrejects) : 0;
+    /* rows load_skip dropped are part of an exactly-once batch too */
+    int64_t extracted =
+        self->nbatches ? (int64_t)(self->nrows + self->nrejects) + self->skipped : 0;
     size_t refused = 0;
     *refused_p = 0;
     if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
@@ -546,10 +596,54 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
                         " reason, raw_value) FROM STDIN",
                         self->warnings.data, self->warnings.len, err) < 0) ||
         s_write_counts (self, conn, extracted, ins, upd,
-                        (int64_t)(self->nrows - refused) - ins - upd, err) < 0)
+                        (int64_t)(self->nrows - refused) - ins - upd + self->skipped, err) < 0)
         return -1;
     *refused_p = refused;
     return vd_db_command (conn, "COMMIT", 0, NULL, err);
+}
+
+/*  Whether this run may skip rows: not a sync --full, nor a run of a
+    connector with full_snapshot (deletions need every row seen). */
+static int
+s_skip_mode (load_run_t *self, PGconn *conn, vd_error_t *err)
+{
+    if (self->skip_mode >= 0)
+        return 0;
+    const char *params[] = {self->run_text};
+    PGresult *res = vd_db_exec (conn,
+                                "SELECT NOT (r.full_sync OR lower(coalesce("
+                                "c.settings->>'full_snapshot', '')) IN ('true', '1', 'yes', 'on'))"
+                                " FROM ops.sync_runs r LEFT JOIN ops.connectors c"
+                                " ON c.name = r.connector WHERE r.id = $1::bigint",
+                                1, params, err);
+    if (!res)
+        return -1;
+    self->skip_mode = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 0), "t") == 0;
+    PQclear (res);
+    return 0;
+}
+
+/*  Drops from the buffer the rows the server already holds as they are
+    (load_skip); they count as unchanged in the batch's transaction. */
+static int
+s_skip_unchanged (load_run_t *self, PGconn *conn, vd_error_t *err)
+{
+    const vd_table_t *t = vd_schema_table (self->table);
+    if (self->nrows == 0 || (t->flags & VD_TABLE_KEY_MAPPED))
+        return 0;
+    if (s_skip_mode (self, conn, err) < 0)
+        return -1;
+    if (!self->skip_mode)
+        return 0;
+    if (self->skip && load_skip_table (self->skip) != self->table)
+        load_skip_destroy (&self->skip);
+    if (!self->skip && !(self->skip = load_skip_new (conn, t, err)))
+        return -1;
+    size_t kept = load_skip_filter (self->skip, &self->rows, self->row_start, self->hash, self->key,
+                                    self->nrows);
+    self->skipped += (int64_t)(self->nrows - kept);
+    self->nrows = kept;
+    return 0;
 }
 
 int
@@ -557,6 +651,8 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
 {
     if (load_run_pending (self) == 0)
         return 0;
+    if (s_skip_unchanged (self, conn, err) < 0)
+        return -1;
     size_t rejects_len = self->rejects.len, nrejects = self->nrejects, refused = 0;
     if (s_flush_tx (self, conn, sql, &refused, err) < 0) {
         PGresult *res = PQexec (conn, "ROLLBACK");
@@ -567,9 +663,12 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
         return -1;
     }
     /* a refused row is both in rows and, now, in rejects */
-    self->committed += (int64_t)(self->nrows + self->nrejects - refused);
+    self->committed += (int64_t)(self->nrows + self->nrejects - refused) + self->skipped;
+    if (self->skip && load_skip_staged (self->skip, self->key, self->nrows) < 0)
+        vd_warn ("out of memory: the rest of this table is compared in full");
     self->nrows = self->nrejects = 0;
     self->ncommitted_batches = self->nbatches;
+    self->skipped = 0;
     vd_buf_reset (&self->rows);
     vd_buf_reset (&self->rejects);
     vd_buf_reset (&self->warnings);

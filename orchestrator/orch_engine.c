@@ -11,6 +11,7 @@
 #include "orch_schedule.h"
 #include "orch_secrets.h"
 #include "orch_tests.h"
+#include "orch_wake.h"
 
 #define POLL_MS 200
 #define DISPATCH_EVERY_MS 500
@@ -31,7 +32,6 @@ typedef struct {
 struct orch_engine {
     orch_engine_config_t config;
     zsock_t *router;
-    zpoller_t *poller;
     PGconn *conn;
     orch_registry_t *registry;
     orch_active_t *active;
@@ -90,7 +90,8 @@ s_db_ready (orch_engine_t *self)
     PQreset (self->conn);
     vd_error_t err;
     vd_error_clear (&err);
-    if (PQstatus (self->conn) == CONNECTION_OK && s_lock (self->conn, &err) < 0)
+    if (PQstatus (self->conn) == CONNECTION_OK &&
+        (s_lock (self->conn, &err) < 0 || orch_wake_listen (self->conn, &err) < 0))
         vd_log_error (VD_LOG_ERROR, &err);
     if (PQstatus (self->conn) == CONNECTION_OK)
         return s_db_ready (self);
@@ -718,12 +719,7 @@ orch_engine_new (PGconn **conn_p, const orch_engine_config_t *config, vd_error_t
     zsock_set_maxmsgsize (self->router, MAX_MESSAGE);
     if (s_bind (self->router, config->endpoint, err) < 0)
         goto err;
-    self->poller = zpoller_new (self->router, NULL);
-    if (!self->poller) {
-        vd_error_set (err, VD_ERR_PERMANENT, "cannot create the ZeroMQ poller");
-        goto err;
-    }
-    if (s_lock (self->conn, err) < 0)
+    if (s_lock (self->conn, err) < 0 || orch_wake_listen (self->conn, err) < 0)
         goto err;
     int failed = orch_runs_recover (self->conn, err);
     if (failed < 0 || orch_services_reset (self->conn, err) < 0)
@@ -760,16 +756,19 @@ orch_engine_run (orch_engine_t *self)
 {
     vd_info ("control loop ready on %s", self->config.endpoint);
     while (!zsys_interrupted) {
-        void *which = zpoller_wait (self->poller, POLL_MS);
-        if (which == self->router) {
+        int which = orch_wake_wait (self->router, self->conn, POLL_MS);
+        if (which == 1) {
             int n = 0;
             do
                 s_receive (self);
             while (++n < MAX_BATCH && !zsys_interrupted &&
                    (zsock_events (self->router) & ZMQ_POLLIN));
-        } else if (zpoller_terminated (self->poller))
+        } else if (which < 0)
             break;
         int64_t now = zclock_mono ();
+        /* a run or a test was queued: dispatch now, not at the next tick */
+        if (orch_wake_pending (self->conn))
+            self->next_dispatch_ms = now;
         s_check_timers (self, now);
         s_settle (self);
         if (now >= self->next_dispatch_ms && s_db_ready (self)) {
@@ -785,7 +784,9 @@ orch_engine_run (orch_engine_t *self)
                 s_retain (self);
                 self->next_retention_ms = now + RETENTION_EVERY_MS;
             }
-            self->next_dispatch_ms = now + DISPATCH_EVERY_MS;
+            self->next_dispatch_ms =
+                now + (self->config.dispatch_poll_ms > 0 ? self->config.dispatch_poll_ms
+                                                         : DISPATCH_EVERY_MS);
         }
         if (!self->db_down)
             orch_hooks_tick (self->hooks, self->conn, now);
@@ -801,7 +802,6 @@ orch_engine_destroy (orch_engine_t **self_p)
         return;
     orch_engine_t *self = *self_p;
     vd_secret_key_clear (&self->config.secret_key);
-    zpoller_destroy (&self->poller);
     zsock_destroy (&self->router);
     orch_registry_destroy (&self->registry);
     orch_active_destroy (&self->active);

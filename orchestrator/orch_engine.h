@@ -22,6 +22,7 @@ typedef struct {
     int64_t dead_after_ms;       /* silent service -> dead               */
     int64_t dispatch_timeout_ms; /* queued run nobody can take -> failed */
     int64_t stall_timeout_ms;    /* running run without news -> failed   */
+    int64_t dispatch_poll_ms;    /* periodic look at queued runs (0: 500) */
     vd_secret_key_t secret_key;  /* opens connector secrets (may be unset) */
     const char *timezone;        /* of schedules (VENDANGE_TIMEZONE)     */
     int64_t retention_raw_days;  /* orch_lifecycle_retain, hourly        */

@@ -72,6 +72,7 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
         .timezone = vd_config_str (cfg, VD_CFG_TIMEZONE),
         .retention_raw_days = vd_config_int (cfg, VD_CFG_RETENTION_RAW_DAYS),
         .retention_runs_days = vd_config_int (cfg, VD_CFG_RETENTION_RUNS_DAYS),
+        .dispatch_poll_ms = vd_config_int (cfg, VD_CFG_DISPATCH_POLL_MS),
     };
     if (vd_secret_key_load (cfg, &ec.secret_key, &err) < 0) {
         vd_log_error (VD_LOG_ERROR, &err);

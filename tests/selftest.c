@@ -5,6 +5,7 @@
     selftest -v ...     verbose
 */
 #include "vendange.h"
+#include "vd_agg.h"
 #include "vd_msg.h"
 #include "vd_secret.h"
 #include "isv_extract.h"
@@ -26,6 +27,7 @@
 #include "odoo_xmlrpc.h"
 #include "norm_batch.h"
 #include "load_copy.h"
+#include "load_skip.h"
 #include "load_sql.h"
 #include "orch_active.h"
 #include "orch_api.h"
@@ -42,6 +44,7 @@
 #include "orch_settings.h"
 #include "orch_status.h"
 #include "orch_tests.h"
+#include "orch_wake.h"
 #include "orch_web.h"
 #include "cli_connector.h"
 #include "cli_pg.h"
@@ -56,6 +59,7 @@ typedef struct {
 
 /* One line per class; keep alphabetical inside each component. */
 static const selftest_t s_tests[] = {
+    {"vd_agg", vd_agg_test},
     {"vd_config", vd_config_test},
     {"vd_date", vd_date_test},
     {"vd_msg", vd_msg_test},
@@ -82,6 +86,7 @@ static const selftest_t s_tests[] = {
     {"norm_batch", norm_batch_test},
     {"load_copy", load_copy_test},
     {"load_events", load_events_test},
+    {"load_skip", load_skip_test},
     {"load_sql", load_sql_test},
     {"cli_connector", cli_connector_test},
     {"cli_pg", cli_pg_test},
@@ -103,6 +108,7 @@ static const selftest_t s_tests[] = {
     {"orch_settings", orch_settings_test},
     {"orch_status", orch_status_test},
     {"orch_tests", orch_tests_test},
+    {"orch_wake", orch_wake_test},
     {"orch_web", orch_web_test},
 };
 

@@ -196,9 +196,9 @@ class Stack:
             args += ["--set", s]
         return self.cli(*args)
 
-    def sync(self, name, *flags):
+    def sync(self, name, *flags, timeout=300):
         """Syncs and waits; returns (exit status, the run as JSON)."""
-        status, _, _ = self.cli("sync", name, "--wait", *flags, check=False)
+        status, _, _ = self.cli("sync", name, "--wait", *flags, check=False, timeout=timeout)
         runs = json.loads(self.cli("runs", name, "--json")[1])
         return status, runs[0]
 
