@@ -53,6 +53,9 @@ typedef enum {
     VD_CFG_WEBHOOK_RUN_S,
     VD_CFG_EXTRACTORS_ODOO,
     VD_CFG_PERSON_MATCH,
+    VD_CFG_API_TOKEN,
+    VD_CFG_API_USER,
+    VD_CFG_API_PASSWORD,
     VD_CFG_COUNT
 } vd_cfg_key_t;
 
