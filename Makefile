@@ -46,7 +46,7 @@ BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer 
         $(BUILD)/bin/extractor-webhook \
         $(BUILD)/bin/selftest
 
-.PHONY: all deps deps-bench check check-unit check-integration demo bench bench-webhook lint clean
+.PHONY: all deps deps-bench deps-web check check-web check-unit check-integration demo bench bench-webhook lint clean
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -65,7 +65,13 @@ $(eval $(call make_lib,$(LIBHOOK),$(HOOK_SRC)))
 $(eval $(call make_lib,$(LIBODOO),$(ODOO_SRC)))
 $(eval $(call make_lib,$(LIBNORM),$(NORM_SRC)))
 $(eval $(call make_lib,$(LIBLOAD),$(LOAD_SRC)))
-$(eval $(call make_lib,$(LIBORCH),$(ORCH_SRC)))
+# The web page's files, embedded in the orchestrator (orch_assets.c)
+WEB_FILES := $(wildcard web/*.html web/*.css web/*.js)
+WEB_GEN   := $(BUILD)/gen/web_assets.c
+$(WEB_GEN): $(WEB_FILES) deploy/embed-web.sh
+	@mkdir -p $(dir $@)
+	sh deploy/embed-web.sh $@ $(WEB_FILES)
+$(eval $(call make_lib,$(LIBORCH),$(ORCH_SRC) $(WEB_GEN)))
 
 define make_bin
 $(BUILD)/bin/$(1): $(call obj,$(2)) $(3) $(LIBVD)
@@ -99,6 +105,15 @@ deps-bench:
 check: deps lint
 	$(MAKE) BUILD=build/check SAN=1 OPT="-O1 -g" all
 	$(MAKE) BUILD=build/check check-unit check-integration
+
+# End-to-end tests of the web page in headless Chromium (Debian's chromium,
+# chromium-driver), against the sanitizer build `make check` made.
+deps-web:
+	@sh deploy/install-deps.sh web
+
+check-web: deps-web
+	$(MAKE) BUILD=build/check SAN=1 OPT="-O1 -g" all
+	VD_BIN=$(CURDIR)/build/check/bin /usr/bin/python3 tests/web/test_browser.py
 
 check-unit:
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/lsan.supp \

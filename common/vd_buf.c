@@ -102,6 +102,25 @@ vd_buf_str (const vd_buf_t *b)
     return b->data ? b->data : "";
 }
 
+int
+vd_buf_read_fd (vd_buf_t *b, int fd)
+{
+    char chunk[4096];
+    for (;;) {
+        ssize_t n = read (fd, chunk, sizeof chunk);
+        if (n == 0)
+            return 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (vd_buf_add (b, chunk, (size_t)n) < 0) {
+            errno = EFBIG;
+            return -1;
+        }
+    }
+}
+
 char *
 vd_buf_take (vd_buf_t *b)
 {

@@ -33,5 +33,8 @@ const char *vd_buf_str (const vd_buf_t *b);
 /*  Hands the content to the caller (malloc'ed, NUL-terminated; never NULL
     unless out of memory) and empties the buffer. */
 char *vd_buf_take (vd_buf_t *b);
+/*  Appends everything read from fd until end of file (EINTR retried).
+    Returns 0, -1 on a read error or past the ceiling (errno EFBIG). */
+int vd_buf_read_fd (vd_buf_t *b, int fd);
 
 #endif

@@ -110,6 +110,12 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
      600000,
      "the orchestrator also looks for queued runs this often, in milliseconds (a queued run "
      "wakes it at once; this catches runs waiting for a busy extractor)"},
+    {VD_CFG_API_TOKEN, "VENDANGE_API_TOKEN", "", SECRET | VD_SVC_ORCHESTRATOR | VD_SVC_CLI, 0, 0,
+     "bearer token of the HTTP API and web page (required, or a user, off loopback)"},
+    {VD_CFG_API_USER, "VENDANGE_API_USER", "", VD_SVC_ORCHESTRATOR | VD_SVC_CLI, 0, 0,
+     "basic-auth user of the HTTP API and web page (with VENDANGE_API_PASSWORD)"},
+    {VD_CFG_API_PASSWORD, "VENDANGE_API_PASSWORD", "", SECRET | VD_SVC_ORCHESTRATOR | VD_SVC_CLI, 0,
+     0, "basic-auth password of the HTTP API and web page"},
 };
 
 struct vd_config {

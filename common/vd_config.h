@@ -54,6 +54,9 @@ typedef enum {
     VD_CFG_EXTRACTORS_ODOO,
     VD_CFG_PERSON_MATCH,
     VD_CFG_DISPATCH_POLL_MS,
+    VD_CFG_API_TOKEN,
+    VD_CFG_API_USER,
+    VD_CFG_API_PASSWORD,
     VD_CFG_COUNT
 } vd_cfg_key_t;
 

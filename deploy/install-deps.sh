@@ -2,7 +2,8 @@
 # Installs the Debian packages vendange needs to build, test and run,
 # only those missing (so `make demo` and `make check` are quick when all
 # is there). Needs root (or sudo) when something is missing.
-# `install-deps.sh bench` adds what only `make bench` needs.
+# `install-deps.sh bench` adds what only `make bench` needs, `install-deps.sh
+# web` what only `make check-web` needs (headless Chromium and its driver).
 set -eu
 
 PACKAGES="build-essential pkg-config git ca-certificates \
@@ -11,7 +12,9 @@ PACKAGES="build-essential pkg-config git ca-certificates \
   libsodium-dev libutf8proc-dev \
   postgresql postgresql-client python3 clang-format"
 BENCH_PACKAGES="pgloader"
+WEB_PACKAGES="chromium chromium-driver"
 [ "${1:-}" = "bench" ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
+[ "${1:-}" = "web" ] && PACKAGES="$PACKAGES $WEB_PACKAGES"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,6 +1,7 @@
 /*  cli - what every `vendange` command shares. */
 #include "vendange.h"
 #include "cli.h"
+#include "cli_http.h"
 
 void
 cli_api_url (const vd_config_t *cfg, char *out, size_t size)
@@ -18,6 +19,8 @@ cli_api_url (const vd_config_t *cfg, char *out, size_t size)
     size_t n = strlen (out);
     while (n > 0 && out[n - 1] == '/')
         out[--n] = '\0';
+    cli_http_set_auth (vd_config_str (cfg, VD_CFG_API_TOKEN), vd_config_str (cfg, VD_CFG_API_USER),
+                       vd_config_str (cfg, VD_CFG_API_PASSWORD));
 }
 
 int

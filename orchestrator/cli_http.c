@@ -6,6 +6,32 @@
 
 #define CALL_TIMEOUT_MS 30000
 
+static const char *s_token, *s_user, *s_password;
+
+void
+cli_http_set_auth (const char *token, const char *user, const char *password)
+{
+    s_token = token;
+    s_user = user;
+    s_password = password;
+}
+
+/*  The credentials of a call. Returns 0, -1. */
+static int
+s_auth (CURL *curl)
+{
+    int bad = 0;
+    if (s_token && *s_token) {
+        bad |= curl_easy_setopt (curl, CURLOPT_HTTPAUTH, CURLAUTH_BEARER) != CURLE_OK;
+        bad |= curl_easy_setopt (curl, CURLOPT_XOAUTH2_BEARER, s_token) != CURLE_OK;
+    } else if (s_user && *s_user) {
+        bad |= curl_easy_setopt (curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC) != CURLE_OK;
+        bad |= curl_easy_setopt (curl, CURLOPT_USERNAME, s_user) != CURLE_OK;
+        bad |= curl_easy_setopt (curl, CURLOPT_PASSWORD, s_password ? s_password : "") != CURLE_OK;
+    }
+    return bad ? -1 : 0;
+}
+
 static size_t
 s_write (char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -39,6 +65,7 @@ s_setup (CURL *curl, const char *url, const char *method, const char *body,
         bad |= curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, 0L) != CURLE_OK;
     if (strcmp (method, "HEAD") == 0)
         bad |= curl_easy_setopt (curl, CURLOPT_NOBODY, 1L) != CURLE_OK;
+    bad |= s_auth (curl) < 0;
     return bad ? -1 : 0;
 }
 

@@ -26,6 +26,11 @@ int cli_http_call (const char *base, const char *method, const char *path, const
                    long timeout_ms, cli_reply_t *reply, vd_error_t *err);
 void cli_reply_clear (cli_reply_t *reply);
 
+/*  Credentials every later call sends (VENDANGE_API_TOKEN as a bearer
+    token, else VENDANGE_API_USER / VENDANGE_API_PASSWORD as basic auth);
+    borrowed, "" or NULL when unset. cli_api_url sets them. */
+void cli_http_set_auth (const char *token, const char *user, const char *password);
+
 /*  Percent-encodes s for a query string (malloc'ed), NULL on failure. */
 char *cli_http_escape (const char *s);
 

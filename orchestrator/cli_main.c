@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_connector.h"
 #include "cli_forget.h"
+#include "cli_quality.h"
 #include "cli_runs.h"
 #include "cli_sync.h"
 #include "cli_up.h"
@@ -24,6 +25,7 @@ static const struct {
     {"sync", cli_sync_main, "NAME [--full] [--wait]: run a sync of a connector"},
     {"runs", cli_runs_main, "[NAME] [--json] [--limit N]: sync run history, newest first"},
     {"status", cli_status_main, "[--json]: services and connectors health"},
+    {"quality", cli_quality_main, "[--json|--csv]: data-quality report on the canonical tables"},
     {"forget", cli_forget_main, "EMAIL|CUSTOMER_KEY: erase a person everywhere"},
     {"secret-key", cli_secret_key_main, "print a new random key for VENDANGE_SECRET_KEY"},
 };

@@ -7,6 +7,9 @@
 #include "orch_json.h"
 #include "orch_lifecycle.h"
 #include "orch_metrics.h"
+#include "orch_mapping.h"
+#include "orch_quality.h"
+#include "orch_assets.h"
 #include "orch_route.h"
 #include "orch_status.h"
 #include "orch_web.h"
@@ -153,7 +156,20 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
     bool get = strcmp (req->method, "GET") == 0 || strcmp (req->method, "HEAD") == 0;
     switch (r->id) {
     case ORCH_ROUTE_WEB:
+    case ORCH_ROUTE_ASSET:
+        orch_assets_get (req->path, a);
+        break;
+    case ORCH_ROUTE_CLASSIC:
         orch_web_page (conn, a);
+        break;
+    case ORCH_ROUTE_QUALITY:
+        orch_quality_get (conn, a);
+        break;
+    case ORCH_ROUTE_MAPPING:
+        orch_mapping_get (conn, req, a);
+        break;
+    case ORCH_ROUTE_QUALITY_CSV:
+        orch_quality_csv (conn, a);
         break;
     case ORCH_ROUTE_HEALTH:
         orch_status_health (conn, a);
@@ -235,6 +251,10 @@ orch_api_handle (orch_api_t *self, const orch_request_t *req, orch_answer_t *a)
     orch_route_t r;
     if (s_route (req, &r, a) < 0)
         return;
+    if (r.id == ORCH_ROUTE_WEB || r.id == ORCH_ROUTE_ASSET) { /* static: no database */
+        orch_assets_get (req->path, a);
+        return;
+    }
     PGconn *conn = s_conn (self, a);
     if (!conn)
         return;

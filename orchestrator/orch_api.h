@@ -45,6 +45,9 @@ typedef struct {
     const char *dsn;                   /* the database the API reads and writes   */
     const vd_secret_key_t *secret_key; /* seals connector secrets; NULL: none     */
     vd_agg_rules_t agg;                /* for aggregates after a purge or forget  */
+    const char *api_token;             /* HTTP auth (orch_auth); NULL/"": none    */
+    const char *api_user;
+    const char *api_password;
 } orch_api_config_t;
 
 /*  What config points to is copied. NULL when out of memory. */

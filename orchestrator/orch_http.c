@@ -1,6 +1,7 @@
 /*  orch_http - the HTTP server of the orchestrator (libmicrohttpd). */
 #include "vendange.h"
 #include "orch_api.h"
+#include "orch_auth.h"
 #include "orch_http.h"
 #include "orch_json.h"
 #include "vd_addr.h"
@@ -12,6 +13,7 @@
 struct orch_http {
     struct MHD_Daemon *daemon;
     orch_api_t *api;
+    orch_auth_t *auth;
 };
 
 /*  Per request: the body read so far. */
@@ -69,6 +71,36 @@ s_too_large (struct MHD_Connection *c)
     return s_queue (c, &a);
 }
 
+/*  Paths served without credentials: the static page (it holds no data
+    and asks for the token) and the liveness probe. */
+static bool
+s_public (const char *url)
+{
+    static const char *open[] = {"/", "/index.html", "/app.js", "/app.css", "/health", NULL};
+    for (int i = 0; open[i]; i++)
+        if (strcmp (url, open[i]) == 0)
+            return true;
+    return false;
+}
+
+static enum MHD_Result
+s_unauthorized (orch_http_t *self, struct MHD_Connection *c)
+{
+    static const char body[] = "{\"error\":\"authentication required\",\"hint\":\"send "
+                               "VENDANGE_API_TOKEN as a bearer token, or the basic-auth user\"}\n";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer (strlen (body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result rc = MHD_NO;
+    if (r &&
+        MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") == MHD_YES &&
+        MHD_add_response_header (r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                 orch_auth_challenge (self->auth)) == MHD_YES)
+        rc = MHD_queue_response (c, MHD_HTTP_UNAUTHORIZED, r);
+    if (r)
+        MHD_destroy_response (r);
+    return rc;
+}
+
 /*  First call of a request: checks the announced length. */
 static enum MHD_Result
 s_begin (struct MHD_Connection *c, void **con_cls)
@@ -106,6 +138,10 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
     }
     if (req->too_large)
         return s_too_large (c);
+    if (!s_public (url) &&
+        !orch_auth_check (self->auth, MHD_lookup_connection_value (c, MHD_HEADER_KIND,
+                                                                   MHD_HTTP_HEADER_AUTHORIZATION)))
+        return s_unauthorized (self, c);
     orch_request_t r = {
         .method = method,
         .path = url,
@@ -160,11 +196,18 @@ orch_http_new (const char *addr, const orch_api_config_t *api, vd_error_t *err)
                   "VENDANGE_HTTP_ADDR is host:port, e.g. 127.0.0.1:8480");
         return NULL;
     }
-    if (vd_addr_resolve (host, port, &sa, &salen, err) < 0)
+    orch_auth_t *auth = orch_auth_new (api->api_token, api->api_user, api->api_password, err);
+    if (!auth || orch_auth_addr_ok (auth, addr, err) < 0 ||
+        vd_addr_resolve (host, port, &sa, &salen, err) < 0) {
+        orch_auth_destroy (&auth);
         return NULL;
+    }
     orch_http_t *self = calloc (1, sizeof *self);
     self->api = self ? orch_api_new (api) : NULL;
+    if (self)
+        self->auth = auth;
     if (!self || !self->api) {
+        orch_auth_destroy (&auth);
         free (self);
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         return NULL;
@@ -197,6 +240,7 @@ orch_http_destroy (orch_http_t **self_p)
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
     orch_api_destroy (&self->api);
+    orch_auth_destroy (&self->auth);
     free (self);
     *self_p = NULL;
 }

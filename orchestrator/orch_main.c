@@ -84,7 +84,10 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
     /* HTTP first: a taken port stops us before we touch any run */
     const char *addr = vd_config_str (cfg, VD_CFG_HTTP_ADDR);
     orch_api_config_t ac = {.dsn = vd_config_str (cfg, VD_CFG_DATABASE_URL),
-                            .secret_key = &ec.secret_key};
+                            .secret_key = &ec.secret_key,
+                            .api_token = vd_config_str (cfg, VD_CFG_API_TOKEN),
+                            .api_user = vd_config_str (cfg, VD_CFG_API_USER),
+                            .api_password = vd_config_str (cfg, VD_CFG_API_PASSWORD)};
     orch_http_t *http =
         vd_agg_rules (cfg, &ac.agg, &err) == 0 ? orch_http_new (addr, &ac, &err) : NULL;
     orch_engine_t *engine = http ? orch_engine_new (conn_p, &ec, &err) : NULL;

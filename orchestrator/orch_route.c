@@ -24,6 +24,12 @@ static const s_route_t s_routes[] = {
     {ORCH_ROUTE_RUNS, "api/runs", "GET"},
     {ORCH_ROUTE_RUN, "api/runs/{id}", "GET"},
     {ORCH_ROUTE_RUN_REJECTS, "api/runs/{id}/rejects", "GET"},
+    {ORCH_ROUTE_QUALITY, "api/quality", "GET"},
+    {ORCH_ROUTE_QUALITY_CSV, "api/quality/anomalies.csv", "GET"},
+    {ORCH_ROUTE_CLASSIC, "classic", "GET, HEAD"},
+    {ORCH_ROUTE_MAPPING, "api/mapping", "GET"},
+    {ORCH_ROUTE_ASSET, "app.js", "GET, HEAD"},
+    {ORCH_ROUTE_ASSET, "app.css", "GET, HEAD"},
 };
 
 #define NROUTES (sizeof s_routes / sizeof s_routes[0])
@@ -161,6 +167,10 @@ orch_route_test (bool verbose)
     CHECK (orch_route_match ("GE", "/health", &r) == 0 && !r.method_allowed);
     CHECK (orch_route_match ("", "/health", &r) < 0);
     CHECK (orch_route_match ("GET", NULL, &r) < 0);
+    CHECK (orch_route_match ("GET", "/api/quality", &r) == 0 && r.id == ORCH_ROUTE_QUALITY);
+    CHECK (orch_route_match ("GET", "/api/quality/anomalies.csv", &r) == 0 &&
+           r.id == ORCH_ROUTE_QUALITY_CSV);
+    CHECK (orch_route_match ("GET", "/app.js", &r) == 0 && r.id == ORCH_ROUTE_ASSET);
 #undef CHECK
     if (verbose)
         printf ("orch_route_test: %d failure(s)\n", failed);

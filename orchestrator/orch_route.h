@@ -24,7 +24,12 @@ typedef enum {
     ORCH_ROUTE_CONNECTOR_TEST, /* POST /api/connectors/NAME/test      */
     ORCH_ROUTE_TEST,           /* GET /api/tests/ID                   */
     ORCH_ROUTE_METRICS,        /* GET /metrics                        */
-    ORCH_ROUTE_FORGET          /* POST /api/forget                    */
+    ORCH_ROUTE_FORGET,         /* POST /api/forget                    */
+    ORCH_ROUTE_QUALITY,        /* GET /api/quality                    */
+    ORCH_ROUTE_QUALITY_CSV,    /* GET /api/quality/anomalies.csv      */
+    ORCH_ROUTE_ASSET,          /* GET a file of the web page (web/)   */
+    ORCH_ROUTE_CLASSIC,        /* GET /classic: the server-rendered page */
+    ORCH_ROUTE_MAPPING         /* GET /api/mapping                    */
 } orch_route_id_t;
 
 typedef struct {

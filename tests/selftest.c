@@ -51,6 +51,10 @@
 #include "cli_proc.h"
 #include "cli_table.h"
 #include "cli_up.h"
+#include "orch_assets.h"
+#include "orch_auth.h"
+#include "orch_mapping.h"
+#include "orch_quality.h"
 
 typedef struct {
     const char *name;
@@ -110,6 +114,10 @@ static const selftest_t s_tests[] = {
     {"orch_tests", orch_tests_test},
     {"orch_wake", orch_wake_test},
     {"orch_web", orch_web_test},
+    {"orch_quality", orch_quality_test},
+    {"orch_assets", orch_assets_test},
+    {"orch_auth", orch_auth_test},
+    {"orch_mapping", orch_mapping_test},
 };
 
 int

@@ -162,7 +162,11 @@ class Stack:
         return self.procs[key]
 
     def get(self, path):
-        with urllib.request.urlopen(self.api + path, timeout=10) as r:
+        headers = {}
+        if self.env.get("VENDANGE_API_TOKEN"):
+            headers["Authorization"] = "Bearer " + self.env["VENDANGE_API_TOKEN"]
+        req = urllib.request.Request(self.api + path, headers=headers)
+        with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read().decode())
 
     def wait_ready(self, extractors, odoo_extractors=0, timeout=30):

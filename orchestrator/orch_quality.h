@@ -1,0 +1,33 @@
+/*  orch_quality - the data-quality report on the canonical tables
+    (GET /api/quality, GET /api/quality/anomalies.csv, `vendange quality`).
+
+    Per table: completeness of every column (% of rows where it is filled;
+    the SQL is generated from the table-driven schema, vd_schema.c), then
+    the checks of one const table (invalid values, duplicates, orphans),
+    each a WHERE clause over one canonical table that names the offending
+    rows. The score of a table is
+        100 x (0.5 x mean completeness + 0.5 x (1 - anomalous rows / rows))
+    where an anomalous row is a row that fails at least one check (an
+    empty table scores null).
+*/
+#ifndef ORCH_QUALITY_H_INCLUDED
+#define ORCH_QUALITY_H_INCLUDED
+
+#include "orch_api.h"
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#define ORCH_QUALITY_SAMPLE 20      /* anomalies listed per check in the JSON */
+#define ORCH_QUALITY_CSV_MAX 100000 /* anomalies per check in the CSV          */
+
+/*  The report as JSON, NULL with err. */
+json_t *orch_quality_json (PGconn *conn, vd_error_t *err);
+/*  GET /api/quality. */
+void orch_quality_get (PGconn *conn, orch_answer_t *a);
+/*  GET /api/quality/anomalies.csv: table,check,kind,key,detail. */
+void orch_quality_csv (PGconn *conn, orch_answer_t *a);
+
+/*  Self test (SQL generation, CSV quoting). */
+int orch_quality_test (bool verbose);
+
+#endif

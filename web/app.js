@@ -1,0 +1,708 @@
+/* vendange web page: sources, sync history, data quality. Talks to the
+   JSON API only; no framework, nothing fetched from outside. */
+"use strict";
+
+const FIELDS = {
+    isavigne : [
+        [
+            "export_path", "Export folder", "text", true,
+            "folder of the iSaVigne exports (clients, produits, ventes, stock)"
+        ],
+        [
+            "encoding", "Encoding override", "text", false,
+            "empty: detected (windows-1252, iso-8859-15, utf-8)"
+        ],
+        [
+            "mapping", "Mapping file", "text", false,
+            "column mapping file; empty: the two built-in dialects"
+        ],
+        [ "schedule", "Schedule", "text", false, "e.g. every 15m, hourly, daily 02:00" ],
+    ],
+    odoo : [
+        [ "url", "URL", "text", true, "https://erp.example.com" ],
+        [ "database", "Database", "text", true, "" ],
+        [ "user", "User", "text", true, "technical user" ],
+        [ "api_key", "API key", "password", true, "write-only: never shown again" ],
+        [ "schedule", "Schedule", "text", false, "" ],
+    ],
+    brevo : [
+        [ "token", "Token", "password", false, "write-only" ],
+        [ "user", "User (basic auth)", "text", false, "" ],
+        [ "password", "Password", "password", false, "write-only" ],
+    ],
+    powerautomate : [
+        [ "token", "Token", "password", false, "write-only" ],
+        [ "user", "User (basic auth)", "text", false, "" ],
+        [ "password", "Password", "password", false, "write-only" ],
+    ],
+};
+const TABLE_ORDER =
+    [ "product_catalog", "customers", "stock_levels", "sales_lines", "contact_history" ];
+const COUNTS = [ "extracted", "inserted", "updated", "unchanged", "rejected" ];
+let timers = [];
+
+function el (tag, attrs, ...children)
+{
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+        if (k === "class")
+            e.className = v;
+        else if (k.startsWith("on"))
+            e.addEventListener(k.slice(2), v);
+        else if (v !== null && v !== undefined && v !== false)
+            e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) {
+        if (c === null || c === undefined)
+            continue;
+        e.appendChild(typeof c === "string" || typeof c === "number"
+                          ? document.createTextNode(String (c))
+                          : c);
+    }
+    return e;
+}
+
+function fmtTime (iso)
+{
+    if (!iso)
+        return "never";
+    const d = new Date (iso);
+    return isNaN (d) ? iso : d.toLocaleString();
+}
+
+function errorText (status, body)
+{
+    if (body && body.error) {
+        let t = body.error;
+        if (body.detail)
+            t += "\n" +
+                 (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+        if (body.hint)
+            t += "\nhint: " + body.hint;
+        return t;
+    }
+    return "HTTP " + status;
+}
+
+function showError (text)
+{
+    const b = document.getElementById("error");
+    b.textContent = text;
+    b.hidden = !text;
+}
+
+/* fetch JSON; throws Error(message from the API) on a non-2xx answer */
+async function api (method, path, body)
+{
+    const headers = {"Accept" : "application/json"};
+    const token = sessionStorage.getItem("vendange_token");
+    if (token)
+        headers["Authorization"] = "Bearer " + token;
+    if (body !== undefined)
+        headers["Content-Type"] = "application/json";
+    let r;
+    try {
+        r = await fetch (
+            path, {method, headers, body : body === undefined ? undefined : JSON.stringify(body)});
+    } catch (e) {
+        throw new Error ("cannot reach the orchestrator: " + e.message);
+    }
+    let data = null;
+    try {
+        data = await r.json();
+    } catch (e) {
+        data = null;
+    }
+    if (r.status === 401)
+        askToken ();
+    if (!r.ok) {
+        const err = new Error (errorText (r.status, data));
+        err.status = r.status;
+        err.body = data;
+        throw err;
+    }
+    return data;
+}
+
+function askToken ()
+{
+    const main = document.getElementById("main");
+    if (document.getElementById("token-form"))
+        return;
+    const input = el ("input", {type : "password", id : "token", autocomplete : "off"});
+    main.prepend(el ("form", {
+        id : "token-form",
+        class : "register",
+        onsubmit : (e) => {
+            e.preventDefault();
+            sessionStorage.setItem("vendange_token", input.value);
+            route ();
+        }
+    },
+                     el ("label",
+                         {for: "token"
+                         },
+                         "API token (VENDANGE_API_TOKEN)"),
+                     input, el ("p", {}, el ("button", {type : "submit"}, "Sign in"))));
+}
+
+/* runs an action; any error is shown in the banner and returned */
+async function guarded (fn)
+{
+    try {
+        const v = await fn ();
+        return v;
+    } catch (e) {
+        showError (e.message);
+        return undefined;
+    }
+}
+
+function badge (text)
+{
+    return el ("span", {class : "badge " + (text || "idle")}, text || "idle");
+}
+
+function sleep (ms)
+{
+    return new Promise ((r) => setTimeout (r, ms));
+}
+
+/* ---------- Sources ---------- */
+
+async function pageSources (main)
+{
+    const [status, connectors] =
+        await Promise.all([ api ("GET", "/api/status"), api ("GET", "/api/connectors") ]);
+    const byName = {};
+    for (const c of status.connectors)
+        byName[c.name] = c;
+    const cards = el ("div", {class : "cards", id : "cards"});
+    for (const c of connectors)
+        cards.appendChild(sourceCard (c, byName[c.name] || {}));
+    if (!connectors.length)
+        cards.appendChild(el ("p", {}, "No connector yet: register one below."));
+    const alive = status.services.filter((s) => s.alive).map((s) => s.role);
+    main.replaceChildren(
+        el ("h2", {}, "Sources"),
+        el ("p", {class : "meta"}, "Services alive: " + (alive.length ? alive.join(", ") : "none")),
+        cards, el ("h2", {}, "Register a source"), registerForm ());
+}
+
+function sourceCard (c, st)
+{
+    const health = st.health || "idle";
+    const last = c.last_run;
+    const msg = el ("div", {class : "card-msg"});
+    const card =
+        el ("div", {class : "card", id : "card-" + c.name, "data-name" : c.name},
+            el ("h3", {}, el ("span", {}, c.name), badge (health)),
+            el ("div", {class : "meta"}, "type: " + c.type),
+            el ("div", {class : "meta last-run"},
+                "last run: " + (last ? "#" + last.id + " " + last.status + ", " +
+                                           fmtTime (last.finished_at || last.started_at)
+                                     : "none")),
+            st.last_error
+                ? el ("div", {class : "meta msg-err last-error"}, "last error: " + st.last_error)
+                : null,
+            el ("div", {class : "actions"},
+                el ("button",
+                    {class : "secondary btn-test", onclick : () => testConnector (c.name, msg)},
+                    "Test"),
+                el ("button",
+                    {class : "btn-sync", onclick : (e) => syncConnector (c.name, msg, e.target)},
+                    "Sync now"),
+                el ("a", {
+                    class : "button secondary btn-details",
+                    href : "#/connector/" + encodeURIComponent (c.name)
+                },
+                    "Details")),
+            msg);
+    return card;
+}
+
+async function testConnector (name, msg)
+{
+    msg.className = "card-msg progress";
+    msg.textContent = "testing…";
+    await guarded (async () => {
+        const t = await api ("POST", "/api/connectors/" + encodeURIComponent (name) + "/test");
+        for (let i = 0; i < 120; i++) {
+            const r = await api ("GET", "/api/tests/" + t.test_id);
+            if (r.status !== "pending" && r.status !== "running" && r.status !== "sent") {
+                const res = r.result || {};
+                const ok = r.status === "ok" || res.ok === true;
+                msg.className = "card-msg " + (ok ? "msg-ok" : "msg-err");
+                msg.textContent = (ok ? "test ok" : "test failed") + ": " + summarizeTest (res);
+                return;
+            }
+            await sleep (500);
+        }
+        throw new Error ("connector test: no answer from an extractor");
+    });
+    if (msg.textContent === "testing…") {
+        msg.textContent = "";
+    }
+}
+
+function summarizeTest (res)
+{
+    if (res.message)
+        return res.message;
+    if (res.error)
+        return res.error.reason || JSON.stringify(res.error);
+    return JSON.stringify(res);
+}
+
+async function syncConnector (name, msg, button, full)
+{
+    if (button)
+        button.disabled = true;
+    msg.className = "card-msg progress";
+    msg.textContent = "sync queued…";
+    const done = await guarded (async () => {
+        let q;
+        try {
+            q = await api ("POST", "/api/connectors/" + encodeURIComponent (name) + "/sync",
+                           full ? {full : true} : {});
+        } catch (e) {
+            if (e.status === 409 && e.body && e.body.run_id)
+                q = {run_id : e.body.run_id};
+            else
+                throw e;
+        }
+        for (;;) {
+            const run = await api ("GET", "/api/runs/" + q.run_id);
+            msg.textContent =
+                "run #" + run.id + " " + run.status + ": " + run.records_done + " records";
+            if (run.status !== "queued" && run.status !== "running") {
+                msg.className = "card-msg " + (run.status === "success" ? "msg-ok" : "msg-err");
+                updateCard (name, run);
+                return run;
+            }
+            await sleep (400);
+        }
+    });
+    if (button)
+        button.disabled = false;
+    if (!done)
+        msg.textContent = "";
+    return done;
+}
+
+/* the card of a connector after its run ended (no page reload) */
+function updateCard (name, run)
+{
+    const card = document.getElementById("card-" + name);
+    if (!card)
+        return;
+    const health = run.status === "success" ? "healthy" : "error";
+    const b = card.querySelector(".badge");
+    b.className = "badge " + health;
+    b.textContent = health;
+    card.querySelector(".last-run").textContent =
+        "last run: #" + run.id + " " + run.status + ", " + fmtTime (run.finished_at);
+}
+
+function registerForm ()
+{
+    const typeSel = el ("select", {id : "reg-type", name : "type"},
+                        Object.keys(FIELDS).map((t) => el ("option", {value : t}, t)));
+    const fieldsBox = el ("div", {id : "reg-fields"});
+    const msg = el ("div", {id : "reg-msg"});
+    const
+        fill =
+            () => {
+                fieldsBox.replaceChildren(
+                    ...FIELDS[typeSel.value].map(([ k, label, type, req, help ]) =>
+                                                     el ("div", {},
+                                                         el ("label",
+                                                             {for: "reg-" + k
+                                                             },
+                                                             label + (req ? " *" : "")),
+                                                         el ("input", {
+                                                             id : "reg-" + k,
+                                                             name : k,
+                                                             type,
+                                                             autocomplete : type === "password" ? "new-password"
+                                                                                                : "off"
+                                                         }),
+                                                         help ? el ("div", {class : "help"}, help)
+                                                              : null)));
+            };
+    typeSel.addEventListener("change", fill);
+    fill ();
+    const form =
+        el ("form", {
+            class : "register",
+            id : "register",
+            onsubmit : async (e) => {
+                e.preventDefault();
+                msg.className = "";
+                msg.textContent = "";
+                const settings = {};
+                for (const input of fieldsBox.querySelectorAll("input"))
+                    if (input.value.trim() !== "")
+                        settings[input.name] = input.value.trim();
+                const name = form.querySelector("#reg-name").value.trim();
+                try {
+                    await api ("POST", "/api/connectors", {name, type : typeSel.value, settings});
+                    showError ("");
+                    route ();
+                } catch (err) {
+                    msg.className = "msg-err";
+                    msg.textContent = err.message;
+                    showError (err.message);
+                }
+            }
+        },
+            el ("label",
+                {for: "reg-name"
+                },
+                "Name *"),
+            el ("input", {id : "reg-name", name : "name", autocomplete : "off"}),
+            el ("label",
+                {for: "reg-type"
+                },
+                "Type"),
+            typeSel, fieldsBox,
+            el ("p", {}, el ("button", {type : "submit", id : "reg-submit"}, "Register")), msg);
+    return form;
+}
+
+/* ---------- Connector detail ---------- */
+
+function runTables (run)
+{
+    const names = Object.keys(run.tables || {})
+                      .sort((a, b) => TABLE_ORDER.indexOf(a) - TABLE_ORDER.indexOf(b));
+    if (!names.length)
+        return el ("span", {class : "meta"}, "no table");
+    return el (
+        "table", {class : "counts"},
+        el ("tr", {}, el ("th", {}, "table"), COUNTS.map((c) => el ("th", {}, c))),
+        names.map((t) => el ("tr", {"data-table" : t}, el ("td", {}, t),
+                             COUNTS.map((c) => el ("td", {class : "n " + c}, run.tables[t][c])))));
+}
+
+function listDetails (title, items, fmt)
+{
+    if (!items || !items.length)
+        return null;
+    return el ("details", {class : title}, el ("summary", {}, title + " (" + items.length + ")"),
+               el ("ul", {}, items.map((w) => el ("li", {}, fmt (w)))));
+}
+
+function fmtIssue (w)
+{
+    return [
+        w.table, w.file && (w.file + (w.line ? ":" + w.line : "")), w.field, w.reason,
+        w.raw_value && ("raw: " + w.raw_value)
+    ].filter(Boolean)
+        .join(" · ");
+}
+
+async function showRejects (run, box)
+{
+    const offset = Number (box.dataset.offset || 0);
+    const rows = await guarded (
+        () => api ("GET", "/api/runs/" + run.id + "/rejects?limit=50&offset=" + offset));
+    if (!rows)
+        return;
+    const table =
+        el ("table", {class : "rejects"},
+            el ("tr", {}, el ("th", {}, "reason"), el ("th", {}, "file"), el ("th", {}, "line"),
+                el ("th", {}, "raw")),
+            rows.map((r) => el ("tr", {class : "reject"}, el ("td", {class : "reason"}, r.reason),
+                                el ("td", {}, r.file || ""),
+                                el ("td", {class : "n line"}, r.line === null ? "" : r.line),
+                                el ("td", {}, el ("pre", {class : "raw"}, r.raw || "")))));
+    const nav = el ("p", {},
+                    offset > 0 ? el ("button", {
+                        class : "secondary",
+                        onclick : () => {
+                            box.dataset.offset = Math.max(0, offset - 50);
+                            showRejects (run, box);
+                        }
+                    },
+                                     "previous")
+                               : null,
+                    rows.length === 50 ? el ("button", {
+                        class : "secondary",
+                        onclick : () => {
+                            box.dataset.offset = offset + 50;
+                            showRejects (run, box);
+                        }
+                    },
+                                             "next")
+                                       : null);
+    box.replaceChildren(rows.length ? table : el ("p", {}, "no reject"), nav);
+}
+
+/* a cursor, long ones (iSaVigne's file hashes) folded */
+function cursorCell (label, value)
+{
+    if (!value)
+        return el ("div", {}, label + ": —");
+    if (value.length <= 32)
+        return el ("div", {}, label + ": " + value);
+    return el ("details", {}, el ("summary", {}, label + " (" + value.length + " chars)"),
+               el ("pre", {class : "raw"}, value));
+}
+
+function runRow (run)
+{
+    const rejected = Object.values(run.tables || {}).reduce((s, t) => s + (t.rejected || 0), 0);
+    const box = el ("div", {class : "rejects-box"});
+    return el (
+        "tr", {class : "run", "data-run" : run.id}, el ("td", {class : "n"}, "#" + run.id),
+        el ("td", {}, badge (run.status)), el ("td", {}, fmtTime (run.started_at || run.queued_at)),
+        el ("td", {class : "n"},
+            run.duration_s === null || run.duration_s === undefined
+                ? ""
+                : run.duration_s.toFixed(1) + " s"),
+        el ("td", {}, runTables (run)),
+        el ("td", {class : "cursor"}, cursorCell ("before", run.cursor_before),
+            cursorCell ("after", run.cursor_after)),
+        el ("td", {}, listDetails ("warnings", run.warnings, fmtIssue),
+            run.warnings_total > (run.warnings || []).length
+                ? el ("div", {class : "meta"}, run.warnings_total + " warnings in all")
+                : null,
+            listDetails ("errors", run.errors, (e) => typeof e === "string" ? e : fmtIssue (e)),
+            rejected
+                ? el ("button",
+                      {class : "secondary btn-rejects", onclick : () => showRejects (run, box)},
+                      "rejects (" + rejected + ")")
+                : null,
+            box));
+}
+
+function totalRecords (run)
+{
+    return Object.values(run.tables || {}).reduce((s, t) => s + (t.extracted || 0), 0);
+}
+
+/* an inline SVG bar chart of values over runs (oldest left) */
+function barChart (title, runs, value, unit)
+{
+    const W = 520, H = 180, L = 50, B = 30, T = 22;
+    const vals = runs.map(value);
+    const max = Math.max(1, ...vals);
+    const bw = Math.min(40, (W - L - 10) / Math.max(1, runs.length));
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    svg.setAttribute("class", "chart");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", title);
+    const add = (tag, attrs, text) => {
+        const e = document.createElementNS(ns, tag);
+        for (const [k, v] of Object.entries(attrs))
+            e.setAttribute(k, v);
+        if (text !== undefined)
+            e.textContent = text;
+        svg.appendChild(e);
+        return e;
+    };
+    add ("text", {x : L, y : 14}, title);
+    add ("line", {x1 : L, y1 : H - B, x2 : W - 5, y2 : H - B, stroke : "#999"});
+    add ("line", {x1 : L, y1 : T, x2 : L, y2 : H - B, stroke : "#999"});
+    add ("text", {x : L - 4, y : T + 4, "text-anchor" : "end"}, fmtNum (max) + unit);
+    add ("text", {x : L - 4, y : H - B, "text-anchor" : "end"}, "0");
+    runs.forEach((r, i) => {
+        const h = (H - B - T) * vals[i] / max;
+        const bar = add ("rect", {
+            x : L + i * bw + 1,
+            y : H - B - h,
+            width : Math.max(1, bw - 2),
+            height : h,
+            fill : r.status === "success" ? "#6b1d3a" : "#b00020"
+        });
+        const tip = document.createElementNS(ns, "title");
+        tip.textContent = "#" + r.id + ": " + fmtNum (vals[i]) + unit;
+        bar.appendChild(tip);
+    });
+    if (runs.length) {
+        add ("text", {x : L, y : H - 10}, "#" + runs[0].id);
+        add ("text", {x : W - 5, y : H - 10, "text-anchor" : "end"},
+             "#" + runs[runs.length - 1].id);
+    }
+    return svg;
+}
+
+function fmtNum (n)
+{
+    return n >= 100 ? String (Math.round(n)) : String (Math.round(n * 10) / 10);
+}
+
+async function pageConnector (main, name)
+{
+    const [c, runs] = await Promise.all([
+        api ("GET", "/api/connectors/" + encodeURIComponent (name)),
+        api ("GET", "/api/runs?connector=" + encodeURIComponent (name) + "&limit=50")
+    ]);
+    const msg = el ("div", {class : "card-msg", id : "detail-msg"});
+    const settings = Object.entries(c.settings || {}).map(([ k, v ]) => k + "=" + v);
+    for (const s of c.secrets || [])
+        settings.push(s + "=(secret, write-only)");
+    const chrono = runs.slice().reverse();
+    main.replaceChildren(
+        el ("h2", {}, name, " ", badge (c.last_run ? c.last_run.status : "idle")),
+        el ("p", {class : "meta"},
+            "type " + c.type + (c.schedule ? ", schedule " + c.schedule : "")),
+        c.cursor ? cursorCell ("cursor", c.cursor) : null,
+        el ("p", {class : "meta settings"}, settings.join(" · ")),
+        el ("p", {class : "actions"},
+            el ("button", {
+                id : "btn-rerun",
+                onclick : async (e) => {
+                    if (await syncConnector (name, msg, e.target))
+                        route ();
+                }
+            },
+                "Re-run sync"),
+            " ",
+            el ("button", {
+                class : "secondary",
+                id : "btn-rerun-full",
+                onclick : async (e) => {
+                    if (await syncConnector (name, msg, e.target, true))
+                        route ();
+                }
+            },
+                "Full re-sync"),
+            " ",
+            el ("a", {class : "button secondary", href : "#/mapping/" + encodeURIComponent (name)},
+                "Mapping")),
+        msg,
+        chrono.length
+            ? el ("div", {class : "charts"}, barChart ("records per run", chrono, totalRecords, ""),
+                  barChart ("run duration", chrono, (r) => r.duration_s || 0, " s"))
+            : null,
+        el ("h2", {}, "Runs (" + runs.length + ", newest first)"),
+        el ("div", {class : "table-wrap"},
+            el ("table", {id : "runs"},
+                el ("tr", {},
+                    [
+                        "run", "status", "started", "duration", "counts", "cursor",
+                        "warnings, errors, rejects"
+                    ].map((h) => el ("th", {}, h))),
+                runs.map(runRow))));
+}
+
+/* ---------- Data quality ---------- */
+
+async function pageQuality (main)
+{
+    const q = await api ("GET", "/api/quality");
+    main.replaceChildren(
+        el ("h2", {}, "Data quality"),
+        el ("p", {class : "meta"}, "Score per table: " + q.score_formula + ". ",
+            el ("a",
+                {href : "/api/quality/anomalies.csv", download : "anomalies.csv", id : "csv-link"},
+                "Download the anomalies (CSV)")),
+        el ("div", {class : "cards"},
+            q.tables.map(
+                (t) => el ("div", {class : "card quality-card", "data-table" : t.table},
+                           el ("h3", {}, t.table,
+                               el ("span", {class : "score"}, t.score === null ? "—" : t.score)),
+                           el ("div", {class : "meta"},
+                               t.rows + " rows · completeness " + t.completeness_mean + " %"),
+                           el ("div", {class : "meta"},
+                               "invalid " + t.invalid + " · duplicates " + t.duplicate +
+                                   " · orphans " + t.orphan)))),
+        ...q.tables.map(qualityTable));
+}
+
+function qualityTable (t)
+{
+    return el (
+        "section", {class : "quality", id : "q-" + t.table}, el ("h2", {}, t.table),
+        el ("div", {class : "charts"},
+            el ("div", {class : "table-wrap"},
+                el ("table", {class : "completeness"},
+                    el ("tr", {}, el ("th", {}, "field"), el ("th", {}, "filled"),
+                        el ("th", {}, "%"), el ("th", {}, "")),
+                    t.completeness.map(
+                        (c) => el ("tr", {}, el ("td", {}, c.column),
+                                   el ("td", {class : "n"}, c.filled),
+                                   el ("td", {class : "n"}, c.percent),
+                                   el ("td", {},
+                                       el ("div", {class : "bar"},
+                                           el ("span", {style : "width:" + c.percent + "%"}))))))),
+            el ("div", {class : "table-wrap"},
+                el ("table", {class : "checks"},
+                    el ("tr", {}, el ("th", {}, "check"), el ("th", {}, "kind"),
+                        el ("th", {}, "rows"), el ("th", {}, "examples")),
+                    t.checks.map(
+                        (k) =>
+                            el ("tr", {class : "check", "data-check" : k.check},
+                                el ("td", {}, k.label), el ("td", {}, k.kind),
+                                el ("td", {class : "n count"}, k.count),
+                                el ("td", {class : "examples"},
+                                    k.sample.length
+                                        ? el ("details", {},
+                                              el ("summary", {}, k.sample.length + " shown"),
+                                              el ("ul", {},
+                                                  k.sample.map(
+                                                      (s) => el ("li", {},
+                                                                 s.key + ": " + (s.detail || "")))))
+                                        : "")))))));
+}
+
+/* ---------- Mapping ---------- */
+
+async function pageMapping (main, name)
+{
+    const m =
+        await api ("GET", "/api/mapping" + (name ? "?connector=" + encodeURIComponent (name) : ""));
+    main.replaceChildren(
+        el ("h2", {},
+            "Mapping" + (name ? " of " + name : "") + ": canonical fields vs source columns"),
+        el ("p", {class : "meta"}, m.source),
+        ...m.tables.map(
+            (t) => el ("section", {class : "mapping"}, el ("h3", {}, t.file + " → " + t.table),
+                       el ("div", {class : "table-wrap"},
+                           el ("table", {},
+                               el ("tr", {}, el ("th", {}, "canonical columns"),
+                                   el ("th", {}, "input field"),
+                                   el ("th", {}, "source columns (first found wins)")),
+                               t.fields.map((f) => el ("tr", {"data-field" : f.field},
+                                                       el ("td", {class : "canonical"},
+                                                           f.canonical.join(", ") || "—"),
+                                                       el ("td", {}, f.field),
+                                                       el ("td", {class : "columns"},
+                                                           f.columns.join(" | ")))))))));
+}
+
+/* ---------- Router ---------- */
+
+async function route ()
+{
+    timers.forEach(clearTimeout);
+    timers = [];
+    const main = document.getElementById("main");
+    const parts = (location.hash || "#/sources").slice(2).split("/").map(decodeURIComponent);
+    for (const a of document.querySelectorAll("nav a"))
+        a.classList.toggle("active", a.id === "nav-" + parts[0]);
+    try {
+        if (parts[0] === "connector" && parts[1])
+            await pageConnector (main, parts[1]);
+        else if (parts[0] === "quality")
+            await pageQuality (main);
+        else if (parts[0] === "mapping")
+            await pageMapping (main, parts[1]);
+        else
+            await pageSources (main);
+        main.dataset.ready = location.hash || "#/sources";
+    } catch (e) {
+        showError (e.message);
+        main.dataset.ready = "error";
+    }
+}
+
+window.addEventListener("hashchange", () => {
+    showError ("");
+    route ();
+});
+route ();
