@@ -2,7 +2,8 @@
 # Installs the Debian packages vendange needs to build, test and run,
 # only those missing (so `make demo` and `make check` are quick when all
 # is there). Needs root (or sudo) when something is missing.
-# `install-deps.sh bench` adds what only `make bench` needs.
+# `install-deps.sh bench` adds what only `make bench` needs,
+# `install-deps.sh deploy` what only `make images` / `make check-deploy` need.
 set -eu
 
 PACKAGES="build-essential pkg-config git ca-certificates \
@@ -11,7 +12,9 @@ PACKAGES="build-essential pkg-config git ca-certificates \
   libsodium-dev libutf8proc-dev \
   postgresql postgresql-client python3 clang-format"
 BENCH_PACKAGES="pgloader"
+DEPLOY_PACKAGES="mmdebstrap docker-compose python3-yaml"
 [ "${1:-}" = "bench" ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
+[ "${1:-}" = "deploy" ] && PACKAGES="$PACKAGES $DEPLOY_PACKAGES"
 
 missing=""
 for p in $PACKAGES; do
