@@ -4,6 +4,8 @@
 #   make demo       install packages, build, start the services, sync the sample export
 #   make lint       clang-format check and banned functions
 #   make bench      vendange against psql \copy and pgloader (README, Benchmarks)
+#   make images     the Docker images (service, PostgreSQL), offline if need be
+#   make check-deploy  the docker-compose stack on the local Docker Engine
 # BUILD selects the output folder, SAN=1 adds AddressSanitizer/UBSan.
 
 CC      ?= gcc
@@ -46,7 +48,8 @@ BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer 
         $(BUILD)/bin/extractor-webhook \
         $(BUILD)/bin/selftest
 
-.PHONY: all deps deps-bench deps-web check check-web check-unit check-integration demo bench bench-webhook lint clean
+.PHONY: all deps deps-bench deps-web images check check-web check-deploy check-unit \
+        check-integration demo bench bench-webhook lint clean
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -131,6 +134,17 @@ bench: deps-bench all $(BUILD)/bin/hook-load
 
 lint:
 	@sh deploy/lint.sh
+
+# Docker (README, Running in production). check-deploy skips, and succeeds,
+# only when no Docker daemon answers.
+images:
+	@sh deploy/install-deps.sh deploy
+	@sh deploy/images.sh
+
+check-deploy:
+	@if docker info >/dev/null 2>&1; then \
+	    sh deploy/install-deps.sh deploy && /usr/bin/python3 deploy/check_deploy.py; \
+	else echo "check-deploy: SKIPPED: no Docker daemon answers (docker info failed)"; fi
 
 clean:
 	rm -rf build

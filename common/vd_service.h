@@ -36,4 +36,7 @@ typedef void (vd_service_run_fn) (void *arg, int64_t run_id, json_t *start);
 void vd_service_serve_runs (vd_ctl_t *ctl, vd_service_control_fn *control, vd_service_run_fn *run,
                             void *arg);
 
+/*  Self test. */
+int vd_service_test (bool verbose);
+
 #endif

@@ -3,7 +3,8 @@
 # only those missing (so `make demo` and `make check` are quick when all
 # is there). Needs root (or sudo) when something is missing.
 # `install-deps.sh bench` adds what only `make bench` needs, `install-deps.sh
-# web` what only `make check-web` needs (headless Chromium and its driver).
+# web` what only `make check-web` needs (headless Chromium and its driver),
+# `install-deps.sh deploy` what only `make images` / `make check-deploy` need.
 set -eu
 
 PACKAGES="build-essential pkg-config git ca-certificates \
@@ -13,8 +14,10 @@ PACKAGES="build-essential pkg-config git ca-certificates \
   postgresql postgresql-client python3 clang-format"
 BENCH_PACKAGES="pgloader"
 WEB_PACKAGES="chromium chromium-driver"
+DEPLOY_PACKAGES="mmdebstrap docker-compose python3-yaml"
 [ "${1:-}" = "bench" ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
 [ "${1:-}" = "web" ] && PACKAGES="$PACKAGES $WEB_PACKAGES"
+[ "${1:-}" = "deploy" ] && PACKAGES="$PACKAGES $DEPLOY_PACKAGES"
 
 missing=""
 for p in $PACKAGES; do

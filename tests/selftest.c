@@ -8,6 +8,7 @@
 #include "vd_agg.h"
 #include "vd_msg.h"
 #include "vd_secret.h"
+#include "vd_service.h"
 #include "isv_extract.h"
 #include "isv_mapping.h"
 #include "isv_reader.h"
@@ -70,6 +71,7 @@ static const selftest_t s_tests[] = {
     {"vd_number", vd_number_test},
     {"vd_schema", vd_schema_test},
     {"vd_secret", vd_secret_test},
+    {"vd_service", vd_service_test},
     {"vd_text", vd_text_test},
     {"vd_units", vd_units_test},
     {"isv_mapping", isv_mapping_test},

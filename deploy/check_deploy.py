@@ -1,0 +1,343 @@
+"""make check-deploy: the docker-compose stack on the real Docker Engine.
+
+Builds the images (make images), starts deploy/docker-compose.yml under a
+project name of its own with three extractor-isavigne replicas and the
+export folders mounted, and checks, from the host:
+  - every variable the compose file sets is one its service reads (--help);
+  - every container becomes healthy; GET /health on the published port;
+  - two connectors (samples/isavigne, tests/fixtures/dialect_b) sync and the
+    canonical tables hold their exact counts (psql from the host);
+  - an extractor container SIGKILLed mid-run (docker kill): the run is
+    failed within the heartbeat timeout, the next run succeeds on another
+    replica and every record is there exactly once (count and checksum of
+    each table equal to a clean load); the same with `docker stop` of the
+    busy extractor (exit 0 within 10 s);
+  - `docker-compose stop` of each service while idle: exit 0 within 10 s;
+    backup.sh, restore.sh into a fresh PostgreSQL container, row count and
+    checksum of every canonical and ops table equal; `up` again resumes.
+Skips (exit 0, with a message) only when no Docker daemon answers.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from harness import free_port  # noqa: E402
+from test_lossfree import TABLES, wait_for, checksums as table_checksums  # noqa: E402
+COMPOSE_FILE = os.path.join(ROOT, "deploy", "docker-compose.yml")
+ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
+PROJECT = "vdcheck%d" % os.getpid()
+SALES = 120000
+DEAD_AFTER_S = 3
+# samples/isavigne (60 customers, 40 products, 300 sales lines of which one
+# is rejected, 50 stock rows) then tests/fixtures/dialect_b (5 customers,
+# 4 products of which one is already known, 10 sales lines, 4 stock rows of
+# which one is already known)
+EXPECTED = {"customers": 65, "product_catalog": 43, "sales_lines": 309, "stock_levels": 53}
+PG_CONTRACT = {"POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB", "PGDATA"}
+PASSWORD = "check-deploy-%d" % os.getpid()
+STARTED = time.time()
+
+
+def log(msg):
+    print("check-deploy [%5.1fs] %s" % (time.time() - STARTED, msg), flush=True)
+
+
+def run(cmd, check=True, timeout=600, **kw):
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    if check and out.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s\n%s" % (" ".join(cmd), out.returncode,
+                                                          out.stdout[-3000:], out.stderr[-3000:]))
+    return out
+
+
+def compose_command():
+    if run(["docker", "compose", "version"], check=False).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    raise AssertionError("neither `docker compose` nor docker-compose is installed")
+
+
+class Stack:
+    def __init__(self, tmp):
+        self.compose = compose_command() + ["-p", PROJECT, "-f", COMPOSE_FILE]
+        self.http_port = free_port()
+        self.env = dict(os.environ)
+        self.env.update({
+            "POSTGRES_PASSWORD": PASSWORD,
+            "VENDANGE_SECRET_KEY": os.urandom(32).hex(),
+            "PUBLISH_HTTP": "127.0.0.1:%d" % self.http_port,
+            "PUBLISH_WEBHOOK": "127.0.0.1:%d" % free_port(),
+            "EXPORTS_DIR": os.path.join(tmp, "exports"),
+            "VENDANGE_HEARTBEAT_MS": "200",
+            "VENDANGE_DEAD_AFTER_S": str(DEAD_AFTER_S),
+            "VENDANGE_DISPATCH_TIMEOUT_S": "30",
+            "VENDANGE_BATCH_ROWS": "2000",
+        })
+        self.api = "http://127.0.0.1:%d" % self.http_port
+
+    def dc(self, *args, check=True, timeout=600):
+        return run(self.compose + list(args), check=check, timeout=timeout, env=self.env)
+
+    def up(self):
+        self.dc("up", "-d", "--scale", "extractor-isavigne=3", timeout=300)
+        self.wait_healthy()
+
+    def containers(self, service=None):
+        cmd = ["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=" + PROJECT]
+        if service:
+            cmd += ["--filter", "label=com.docker.compose.service=" + service]
+        return run(cmd).stdout.split()
+
+    def inspect(self, cid, fmt):
+        return run(["docker", "inspect", "-f", fmt, cid]).stdout.strip()
+
+    def wait_healthy(self, timeout=180):
+        def healthy():
+            ids = self.containers()
+            states = [self.inspect(c, "{{.State.Status}} {{if .State.Health}}"
+                                      "{{.State.Health.Status}}{{end}}") for c in ids]
+            return len(ids) == 9 and all(s == "running healthy" for s in states)
+        wait_for(healthy, timeout, "9 healthy containers")
+
+    def orchestrator(self):
+        return self.containers("orchestrator")[0]
+
+    def cli(self, *args, check=True):
+        out = run(["docker", "exec", self.orchestrator(), "vendange"] + list(args), check=check)
+        return out.returncode, out.stdout
+
+    def get(self, path):
+        with urllib.request.urlopen(self.api + path, timeout=10) as r:
+            return json.loads(r.read().decode())
+
+    def sync(self, name):
+        status, _ = self.cli("sync", name, "--wait", check=False)
+        return status, json.loads(self.cli("runs", name, "--json")[1])[0]
+
+    def dsn(self, cid=None):
+        cid = cid or self.containers("postgres")[0]
+        ip = self.inspect(cid, "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}")
+        return "postgresql://postgres:%s@%s:5432/vendange" % (PASSWORD, ip.split()[0])
+
+    def psql(self, sql, dsn=None):
+        out = run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-c", sql,
+                   dsn or self.dsn()])
+        return [line.split("\t") for line in out.stdout.splitlines()]
+
+    def down(self):
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        with open(os.path.join(ARTIFACTS, "check-deploy.log"), "w") as f:
+            f.write(self.dc("logs", "--no-color", check=False).stdout)
+        self.dc("down", "-v", "--remove-orphans", check=False)
+
+
+def check_environment(stack, image):
+    """Every variable a service's environment sets is one it reads."""
+    import yaml
+    config = yaml.safe_load(stack.dc("config").stdout)
+    for name, svc in config["services"].items():
+        env = svc.get("environment") or {}
+        keys = set(env) if isinstance(env, dict) else {e.split("=", 1)[0] for e in env}
+        if name == "postgres":
+            read = PG_CONTRACT
+        else:
+            command = svc["command"] if isinstance(svc["command"], list) else svc["command"].split()
+            helptext = run(["docker", "run", "--rm", "--entrypoint", command[0], image,
+                            "--help"]).stdout
+            read = {w for w in helptext.split() if w.isupper() and "_" in w}
+        unknown = keys - read
+        assert not unknown, "%s: docker-compose.yml sets %s, which it does not read" % (
+            name, sorted(unknown))
+    example = open(os.path.join(ROOT, "deploy", ".env.example")).read()
+    every = set()
+    for svc in ("orchestrator", "loader", "normalizer", "extractor-webhook"):
+        every |= {w for w in run(["docker", "run", "--rm", "--entrypoint", svc, image,
+                                  "--help"]).stdout.split() if w.startswith("VENDANGE_")}
+    for line in example.splitlines():
+        key = line.split("=", 1)[0]
+        if key.startswith("VENDANGE_") and "IMAGE" not in key:
+            assert key in every, ".env.example sets %s, which no service reads" % key
+
+
+def checksums(stack, dsn=None):
+    """Row count and md5 of the content of every table of the canonical and
+    ops schemas."""
+    out = {}
+    names = [r[0] for r in stack.psql(
+        "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname IN "
+        "('canonical', 'ops') ORDER BY 1", dsn)]
+    for t in names:
+        out[t] = stack.psql("SELECT count(*), md5(coalesce(string_agg(to_jsonb(t)::text, '|' "
+                            "ORDER BY to_jsonb(t)::text), '')) FROM %s t" % t, dsn)[0]
+    return out
+
+
+def empty_tables(stack):
+    stack.psql("TRUNCATE " + ", ".join("canonical." + t for t in TABLES)
+               + ", ops.key_map, ops.dirty_customers")
+
+
+def host_of(instance):
+    return instance.split(":")[1] if instance else None
+
+
+def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
+    """Starts a run of a fresh connector on the big export and cuts off a
+    container of service while it runs: the extractor that took the run,
+    or the one normalizer or loader (how: "kill" is docker kill, "stop" is
+    docker-compose stop / docker stop, which must exit 0 within 10 s).
+    The run must end failed (or, after a stop, success) in time, and the
+    next one (on another replica, for an extractor) load everything exactly
+    once."""
+    empty_tables(stack)
+    stack.cli("connector", "add", name, "--type", "isavigne", "--set",
+              "export_path=/srv/exports/big")
+    run_id = int(stack.cli("sync", name)[1].split()[1])
+    under_way = wait_for(lambda: (lambda r: r if r["status"] == "running" and r.get("extractor")
+                                  else None)(stack.get("/api/runs/%d" % run_id)), 60,
+                         "run under way")
+    host = host_of(under_way["extractor"])
+    victim = [c for c in stack.containers(service) if service != "extractor-isavigne"
+              or stack.inspect(c, "{{.Config.Hostname}}") == host][0]
+    t0 = time.time()
+    if how == "kill":
+        run(["docker", "kill", victim])
+    elif service == "extractor-isavigne":
+        run(["docker", "stop", "-t", "10", victim])
+    else:
+        stack.dc("stop", "-t", "10", service)
+    stopped_in = time.time() - t0
+    done = wait_for(lambda: (lambda r: r if r["status"] not in ("queued", "running") else None)(
+        stack.get("/api/runs/%d" % run_id)), 60, "run %d to end" % run_id)
+    ended_in = time.time() - t0
+    if how == "stop":
+        code = stack.inspect(victim, "{{.State.ExitCode}}")
+        assert code == "0" and stopped_in < 10, "stop of %s during a run: exit %s in %.1fs" % (
+            service, code, stopped_in)
+    if done["status"] == "success":  # the stopped service finished its part first
+        assert how == "stop", done
+    else:
+        assert done["status"] == "failed", done
+        assert ended_in < DEAD_AFTER_S + 15, "run failed %.1fs after the cut" % ended_in
+    log("%s of %s (%s) mid-run%s: run %s %.1fs later: %s" % (
+        how, service, victim[:12], ", exit 0 in %.1fs" % stopped_in if how == "stop" else "",
+        done["status"], ended_in, json.dumps(done.get("errors"))[:140]))
+    if service != "extractor-isavigne":
+        run(["docker", "start", victim])
+        stack.wait_healthy()
+    status, again = stack.sync(name)
+    assert (status, again["status"]) == (0, "success"), again
+    if service == "extractor-isavigne":
+        assert host_of(again["extractor"]) != host, "the next run must go to another replica"
+    got = table_checksums(stack)
+    assert got == reference, "after the cut: %s != clean load %s" % (got, reference)
+    if service == "extractor-isavigne":
+        run(["docker", "start", victim])
+        stack.wait_healthy()
+
+
+def stop_each(stack):
+    for service in ("extractor-isavigne", "extractor-odoo", "extractor-webhook", "normalizer",
+                    "loader", "orchestrator"):
+        t0 = time.time()
+        stack.dc("stop", "-t", "10", service)
+        took = time.time() - t0
+        for c in stack.containers(service):
+            code = stack.inspect(c, "{{.State.Status}} {{.State.ExitCode}}")
+            assert code == "exited 0", "%s: %s after stop" % (service, code)
+        assert took < 12, "%s took %.1fs to stop" % (service, took)
+        log("stop %s (idle): exit 0 in %.1fs" % (service, took))
+
+
+def backup_restore(stack, tmp):
+    dump = os.path.join(tmp, "vendange.dump")
+    env = dict(stack.env, COMPOSE=" ".join(stack.compose))
+    run(["sh", os.path.join(ROOT, "deploy", "backup.sh"), dump], env=env)
+    fresh = run(["docker", "run", "-d", "--name", PROJECT + "-restore", "-e",
+                 "POSTGRES_PASSWORD=" + PASSWORD,
+                 os.environ.get("VENDANGE_POSTGRES_IMAGE", "vendange-postgres:latest")]).stdout.strip()
+    try:
+        wait_for(lambda: stack.inspect(fresh, "{{.State.Health.Status}}") == "healthy", 90,
+                 "the fresh PostgreSQL container")
+        env = dict(os.environ, DATABASE_URL=stack.dsn(fresh))
+        run(["sh", os.path.join(ROOT, "deploy", "restore.sh"), dump], env=env)
+        before, after = checksums(stack), checksums(stack, dsn=stack.dsn(fresh))
+        assert before == after, "restore differs: %s" % [
+            t for t in set(before) | set(after) if before.get(t) != after.get(t)]
+        assert int(before["canonical.sales_lines"][0]) > 0, before
+        log("backup %d bytes restored into a fresh container: %d tables equal" % (
+            os.path.getsize(dump), len(before)))
+    finally:
+        run(["docker", "rm", "-f", "-v", fresh], check=False)
+
+
+def main():
+    if run(["docker", "info"], check=False, timeout=60).returncode != 0:
+        print("check-deploy: SKIPPED: no Docker daemon answers (docker info failed)")
+        return 0
+    image = os.environ.get("VENDANGE_IMAGE", "vendange:latest")
+    run(["sh", os.path.join(ROOT, "deploy", "images.sh")], timeout=1800)
+    log("images built")
+    tmp = tempfile.mkdtemp(prefix="vd-deploy-")
+    exports = os.path.join(tmp, "exports")
+    shutil.copytree(os.path.join(ROOT, "samples", "isavigne"), os.path.join(exports, "isavigne"))
+    shutil.copytree(os.path.join(ROOT, "tests", "fixtures", "dialect_b"),
+                    os.path.join(exports, "dialect_b"))
+    run(["/usr/bin/python3", os.path.join(ROOT, "bench", "gen_isavigne.py"),
+         os.path.join(exports, "big"), "--sales", str(SALES), "--customers", "6000",
+         "--products", "400", "--stock", "800"])
+    run(["chmod", "-R", "a+rX", tmp])
+    stack = Stack(tmp)
+    try:
+        check_environment(stack, image)
+        log("every variable docker-compose.yml sets is read by its service")
+        stack.up()
+        assert stack.get("/health"), "GET /health"
+        log("9 containers healthy (3 extractor-isavigne replicas); GET /health on the published port")
+        for name, folder in (("shop", "isavigne"), ("beta", "dialect_b")):
+            stack.cli("connector", "add", name, "--type", "isavigne", "--set",
+                      "export_path=/srv/exports/" + folder)
+            status, r = stack.sync(name)
+            assert (status, r["status"]) == (0, "success"), r
+        counts = {t: int(stack.psql("SELECT count(*) FROM canonical." + t)[0][0]) for t in EXPECTED}
+        for t, n in EXPECTED.items():
+            assert counts[t] == n, "canonical.%s: %d rows, expected %d" % (t, counts[t], n)
+        log("two connectors synced; canonical counts %s" % counts)
+        empty_tables(stack)
+        stack.cli("connector", "add", "clean", "--type", "isavigne", "--set",
+                  "export_path=/srv/exports/big")
+        t0 = time.time()
+        status, r = stack.sync("clean")
+        assert (status, r["status"]) == (0, "success"), r
+        took = time.time() - t0
+        reference = table_checksums(stack)
+        assert reference["sales_lines"][0] == str(SALES), reference
+        log("clean load of %d sales lines: %.1fs" % (SALES, took))
+        cut_off_mid_run(stack, "killed", reference, "kill")
+        cut_off_mid_run(stack, "stopped", reference, "stop")
+        cut_off_mid_run(stack, "stopped_n", reference, "stop", "normalizer")
+        cut_off_mid_run(stack, "stopped_l", reference, "stop", "loader")
+        stop_each(stack)
+        backup_restore(stack, tmp)
+        stack.up()
+        status, r = stack.sync("shop")
+        assert (status, r["status"]) == (0, "success"), r
+        assert table_checksums(stack) == reference, "data changed across stop/up"
+        log("up again: healthy, sync succeeds, nothing lost")
+    finally:
+        stack.down()
+        shutil.rmtree(tmp, ignore_errors=True)
+    log("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
