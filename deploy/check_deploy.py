@@ -73,6 +73,7 @@ class Stack:
         self.env.update({
             "POSTGRES_PASSWORD": PASSWORD,
             "VENDANGE_SECRET_KEY": os.urandom(32).hex(),
+            "VENDANGE_API_TOKEN": os.urandom(16).hex(),
             "PUBLISH_HTTP": "127.0.0.1:%d" % self.http_port,
             "PUBLISH_WEBHOOK": "127.0.0.1:%d" % free_port(),
             "EXPORTS_DIR": os.path.join(tmp, "exports"),
@@ -115,7 +116,9 @@ class Stack:
         return out.returncode, out.stdout
 
     def get(self, path):
-        with urllib.request.urlopen(self.api + path, timeout=10) as r:
+        req = urllib.request.Request(self.api + path, headers={
+            "Authorization": "Bearer " + self.env["VENDANGE_API_TOKEN"]})
+        with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read().decode())
 
     def sync(self, name):
@@ -139,6 +142,11 @@ class Stack:
         self.dc("down", "-v", "--remove-orphans", check=False)
 
 
+# what the containers' healthcheck (deploy/docker/healthcheck.sh, through
+# the vendange CLI) reads besides the service itself
+CLI_HEALTHCHECK = {"VENDANGE_API_TOKEN"}
+
+
 def check_environment(stack, image):
     """Every variable a service's environment sets is one it reads."""
     import yaml
@@ -153,6 +161,7 @@ def check_environment(stack, image):
             helptext = run(["docker", "run", "--rm", "--entrypoint", command[0], image,
                             "--help"]).stdout
             read = {w for w in helptext.split() if w.isupper() and "_" in w}
+            read |= CLI_HEALTHCHECK  # its healthcheck runs the vendange CLI
         unknown = keys - read
         assert not unknown, "%s: docker-compose.yml sets %s, which it does not read" % (
             name, sorted(unknown))
