@@ -10,9 +10,14 @@ set -eu
 cd "$(dirname "$0")/.."
 image="${VENDANGE_IMAGE:-vendange:latest}"
 pg_image="${VENDANGE_POSTGRES_IMAGE:-vendange-postgres:latest}"
+# both bases at once (each is an mmdebstrap when no registry answers)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+sh deploy/docker/base.sh build >"$out" &
+build_pid=$!
 base=$(sh deploy/docker/base.sh runtime)
-build_base=$base
-[ "$base" = debian:bookworm-slim ] || build_base=$(sh deploy/docker/base.sh build)
+wait "$build_pid"
+build_base=$(cat "$out")
 echo "images: $image and $pg_image on $base (build stage on $build_base)"
 docker build -q -f deploy/Dockerfile --build-arg BASE="$base" --build-arg BUILD_BASE="$build_base" \
     -t "$image" . >/dev/null
