@@ -275,9 +275,9 @@ async function syncConnector (name, msg, button, full)
             const run = await api ("GET", "/api/runs/" + q.run_id);
             msg.textContent =
                 "run #" + run.id + " " + run.status + ": " + run.records_done + " records";
+            updateCard (name, run);
             if (run.status !== "queued" && run.status !== "running") {
                 msg.className = "card-msg " + (run.status === "success" ? "msg-ok" : "msg-err");
-                updateCard (name, run);
                 return run;
             }
             await sleep (400);
@@ -290,18 +290,21 @@ async function syncConnector (name, msg, button, full)
     return done;
 }
 
-/* the card of a connector after its run ended (no page reload) */
+/* the badge and last run of a connector's card, live (no page reload) */
 function updateCard (name, run)
 {
     const card = document.getElementById("card-" + name);
     if (!card)
         return;
-    const health = run.status === "success" ? "healthy" : "error";
+    const health = run.status === "success"                              ? "healthy"
+                   : run.status === "queued" || run.status === "running" ? "syncing"
+                                                                         : "error";
     const b = card.querySelector(".badge");
     b.className = "badge " + health;
     b.textContent = health;
     card.querySelector(".last-run").textContent =
-        "last run: #" + run.id + " " + run.status + ", " + fmtTime (run.finished_at);
+        "last run: #" + run.id + " " + run.status + ", " +
+        fmtTime (run.finished_at || run.started_at || run.queued_at);
 }
 
 function registerForm ()
