@@ -1,7 +1,7 @@
 #!/bin/sh
 # Embeds the web page's files (web/*.html, *.css, *.js) into a C file:
 #   embed-web.sh OUT.c web/index.html web/app.css ...
-# Each file becomes a static byte array (xxd -i) and one row of
+# Each file becomes a static byte array (od, from coreutils) and one row of
 # orch_web_assets[] {"/index.html", bytes, length}, read by orch_assets.c.
 set -eu
 out="$1"
@@ -12,7 +12,10 @@ tmp="$out.tmp"
     echo "#include <stddef.h>"
     echo "#include \"orch_assets.h\""
     for f in "$@"; do
-        xxd -i "$f" | grep -v '_len = ' | sed 's/^unsigned/static const unsigned/'
+        sym=$(echo "$f" | sed 's/[^a-zA-Z0-9]/_/g')
+        echo "static const unsigned char ${sym}[] = {"
+        od -An -v -tx1 "$f" | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'
+        echo "};"
     done
     echo "const orch_asset_t orch_web_assets[] = {"
     for f in "$@"; do
