@@ -3,7 +3,7 @@ round only (they bring their own server and data), so they add one row
 each to the table.
 
 odoo     a sale.order.line sync from the Odoo double: BENCH_ODOO_LINES
-         (100000; the double, in Python, is the slow side: 500000 takes
+         (a tenth of BENCH_SALES, 100000 at full size; the double, in Python, is the slow side: 500000 takes
          several minutes and ~600 MB) lines, page BENCH_ODOO_PAGE (1000), records/s, extractor
          CPU s per 1,000 records and its peak RSS (bench/odoo_bench.py)
 webhook  the gateway under load: 32 connections for BENCH_WEBHOOK_SECONDS
@@ -39,7 +39,7 @@ def _run_json(script, args, log):
 def odoo(ctx):
     if ctx.round > 0:
         return []
-    lines = int(os.environ.get("BENCH_ODOO_LINES", "100000"))
+    lines = int(os.environ.get("BENCH_ODOO_LINES", str(max(1000, ctx.sizes["sales"] // 10))))
     page = os.environ.get("BENCH_ODOO_PAGE", "1000")
     r = _run_json("odoo_bench.py", ["--lines", str(lines), "--page-size", page],
                   ctx.log("odoo_bench.log"))
