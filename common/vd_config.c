@@ -19,7 +19,7 @@ typedef struct {
 
 static const s_entry_t s_table[VD_CFG_COUNT] = {
     {VD_CFG_DATABASE_URL, "DATABASE_URL", "",
-     SECRET | VD_SVC_ORCHESTRATOR | VD_SVC_LOADER | VD_SVC_CLI, 0, 0,
+     SECRET | VD_SVC_ORCHESTRATOR | VD_SVC_LOADER | VD_SVC_CLI | VD_SVC_RECO, 0, 0,
      "PostgreSQL connection (URL or key=value). Unset: `vendange up` runs an embedded server"},
     {VD_CFG_HOME, "VENDANGE_HOME", "", VD_SVC_ALL, 0, 0,
      "state folder (embedded database, logs, pid files, spool); default /var/lib/vendange as root"},
@@ -116,6 +116,20 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
      "basic-auth user of the HTTP API and web page (with VENDANGE_API_PASSWORD)"},
     {VD_CFG_API_PASSWORD, "VENDANGE_API_PASSWORD", "", SECRET | VD_SVC_ORCHESTRATOR | VD_SVC_CLI, 0,
      0, "basic-auth password of the HTTP API and web page"},
+    {VD_CFG_RECO_TOP, "VENDANGE_RECO_TOP", "5", INT_KEY | VD_SVC_RECO, 1, 100,
+     "recommendations kept per customer"},
+    {VD_CFG_RECO_RECENT_DAYS, "VENDANGE_RECO_RECENT_DAYS", "90", INT_KEY | VD_SVC_RECO, 0, 3650,
+     "a product the customer bought within this many days is not recommended"},
+    {VD_CFG_RECO_FOLLOW_DAYS, "VENDANGE_RECO_FOLLOW_DAYS", "60",
+     INT_KEY | VD_SVC_RECO | VD_SVC_ORCHESTRATOR, 1, 3650,
+     "a click or a purchase within this many days of a recommendation follows it (precision)"},
+    {VD_CFG_RECO_BAD_DAYS, "VENDANGE_RECO_BAD_DAYS", "365", INT_KEY | VD_SVC_RECO, 0, 36500,
+     "a product marked bad for a customer is not proposed to them again for this many days"},
+    {VD_CFG_RECO_POLL_S, "VENDANGE_RECO_POLL_S", "5", INT_KEY | VD_SVC_RECO, 1, 3600,
+     "the recommender also looks for queued jobs this often (a queued job wakes it at once)"},
+    {VD_CFG_RECO_AFTER_SYNC, "VENDANGE_RECO_AFTER_SYNC", "1", INT_KEY | VD_SVC_ORCHESTRATOR, 0, 1,
+     "1: queue a recommendation run after a sync that changed sales, products, stock or "
+     "customers; 0: only on demand"},
 };
 
 struct vd_config {

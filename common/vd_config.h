@@ -57,6 +57,12 @@ typedef enum {
     VD_CFG_API_TOKEN,
     VD_CFG_API_USER,
     VD_CFG_API_PASSWORD,
+    VD_CFG_RECO_TOP,
+    VD_CFG_RECO_RECENT_DAYS,
+    VD_CFG_RECO_FOLLOW_DAYS,
+    VD_CFG_RECO_BAD_DAYS,
+    VD_CFG_RECO_POLL_S,
+    VD_CFG_RECO_AFTER_SYNC,
     VD_CFG_COUNT
 } vd_cfg_key_t;
 
@@ -67,6 +73,7 @@ typedef enum {
 #define VD_SVC_LOADER 0x08
 #define VD_SVC_EXTRACTOR 0x10
 #define VD_SVC_WEBHOOK 0x20 /* the webhook gateway (also an extractor) */
+#define VD_SVC_RECO 0x40    /* the recommender */
 #define VD_SVC_ALL 0xff
 
 typedef struct vd_config vd_config_t;
