@@ -11,8 +11,13 @@ export folders mounted, and checks, from the host:
     failed within the heartbeat timeout, the next run succeeds on another
     replica and every record is there exactly once (count and checksum of
     each table equal to a clean load); the same with `docker stop` of the
-    busy extractor (exit 0 within 10 s);
-  - `docker-compose stop` of each service while idle: exit 0 within 10 s;
+    busy extractor, and `docker-compose stop` of the normalizer, the
+    loader, the orchestrator and PostgreSQL during a run (exit 0 within
+    10 s; once the orchestrator or PostgreSQL is back, `up`, the run has
+    ended: failed, or for PostgreSQL possibly finished by the loader's
+    retries, never left running);
+  - `docker-compose stop` of each service while idle, PostgreSQL too: exit
+    0 within 10 s;
     backup.sh, restore.sh into a fresh PostgreSQL container, row count and
     checksum of every canonical and ops table equal; `up` again resumes.
 Skips (exit 0, with a message) only when no Docker daemon answers.
@@ -198,21 +203,30 @@ def host_of(instance):
     return instance.split(":")[1] if instance else None
 
 
+# without these a run's end can be neither recorded nor read: the run is
+# looked at once they are back (`up`)
+CONTROL = ("orchestrator", "postgres")
+
+
 def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
     """Starts a run of a fresh connector on the big export and cuts off a
     container of service while it runs: the extractor that took the run,
-    or the one normalizer or loader (how: "kill" is docker kill, "stop" is
-    docker-compose stop / docker stop, which must exit 0 within 10 s).
-    The run must end failed (or, after a stop, success) in time, and the
-    next one (on another replica, for an extractor) load everything exactly
-    once."""
+    or the one normalizer, loader, orchestrator or PostgreSQL (how: "kill"
+    is docker kill, "stop" is docker-compose stop / docker stop, which must
+    exit 0 within 10 s). The run must end failed (or, after a stop, success:
+    the stopped service finished its part first, or the loader retried
+    until PostgreSQL was back; never after an orchestrator stop) in time,
+    and the next one (on another replica, for an extractor) load everything
+    exactly once."""
     empty_tables(stack)
     stack.cli("connector", "add", name, "--type", "isavigne", "--set",
               "export_path=/srv/exports/big")
     run_id = int(stack.cli("sync", name)[1].split()[1])
+    # the orchestrator and PostgreSQL are stopped once rows are committed
+    committed = 1 if service in CONTROL else 0
     under_way = wait_for(lambda: (lambda r: r if r["status"] == "running" and r.get("extractor")
-                                  else None)(stack.get("/api/runs/%d" % run_id)), 60,
-                         "run under way")
+                                  and r["records_done"] >= committed else None)(
+                                      stack.get("/api/runs/%d" % run_id)), 60, "run under way")
     host = host_of(under_way["extractor"])
     victim = [c for c in stack.containers(service) if service != "extractor-isavigne"
               or stack.inspect(c, "{{.Config.Hostname}}") == host][0]
@@ -224,22 +238,29 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
     else:
         stack.dc("stop", "-t", "10", service)
     stopped_in = time.time() - t0
-    done = wait_for(lambda: (lambda r: r if r["status"] not in ("queued", "running") else None)(
-        stack.get("/api/runs/%d" % run_id)), 60, "run %d to end" % run_id)
-    ended_in = time.time() - t0
     if how == "stop":
         code = stack.inspect(victim, "{{.State.ExitCode}}")
         assert code == "0" and stopped_in < 10, "stop of %s during a run: exit %s in %.1fs" % (
             service, code, stopped_in)
-    if done["status"] == "success":  # the stopped service finished its part first
-        assert how == "stop", done
+    if service in CONTROL:
+        stack.up()
+        back_in = time.time() - t0
+        t0 = time.time()
+    done = wait_for(lambda: (lambda r: r if r["status"] not in ("queued", "running") else None)(
+        stack.get("/api/runs/%d" % run_id)), 180 if service in CONTROL else 60,
+        "run %d to end" % run_id)
+    ended_in = time.time() - t0
+    if done["status"] == "success":
+        assert how == "stop" and service != "orchestrator", done
     else:
         assert done["status"] == "failed", done
         assert ended_in < DEAD_AFTER_S + 15, "run failed %.1fs after the cut" % ended_in
-    log("%s of %s (%s) mid-run%s: run %s %.1fs later: %s" % (
-        how, service, victim[:12], ", exit 0 in %.1fs" % stopped_in if how == "stop" else "",
+    log("%s of %s (%s) mid-run (%d records committed)%s%s: run %s %.1fs later: %s" % (
+        how, service, victim[:12], under_way["records_done"],
+        ", exit 0 in %.1fs" % stopped_in if how == "stop" else "",
+        ", `up` healthy %.1fs after the stop" % back_in if service in CONTROL else "",
         done["status"], ended_in, json.dumps(done.get("errors"))[:140]))
-    if service != "extractor-isavigne":
+    if service not in ("extractor-isavigne",) + CONTROL:
         run(["docker", "start", victim])
         stack.wait_healthy()
     status, again = stack.sync(name)
@@ -253,11 +274,17 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
         stack.wait_healthy()
 
 
+def wait_container_healthy(stack, cid, what, timeout=90):
+    wait_for(lambda: stack.inspect(cid, "{{.State.Health.Status}}") == "healthy", timeout, what)
+
+
 def stop_each(stack):
     """docker-compose stop -t 10 of each service, idle: exit status 0 means
-    the service exited on SIGTERM by itself (at 10 s Docker SIGKILLs: 137)."""
+    the service exited on SIGTERM by itself (at 10 s Docker SIGKILLs: 137),
+    PostgreSQL on SIGINT (fast shutdown). PostgreSQL is started again for
+    the backup."""
     for service in ("extractor-isavigne", "extractor-odoo", "extractor-webhook", "normalizer",
-                    "loader", "orchestrator"):
+                    "loader", "orchestrator", "postgres"):
         t0 = time.time()
         stack.dc("stop", "-t", "10", service)
         took = time.time() - t0
@@ -266,6 +293,8 @@ def stop_each(stack):
             assert code == "exited 0", "%s: %s after stop" % (service, code)
         assert took < 12, "%s took %.1fs to stop" % (service, took)
         log("stop %s (idle): exit 0 in %.1fs" % (service, took))
+    stack.dc("start", "postgres")
+    wait_container_healthy(stack, stack.containers("postgres")[0], "PostgreSQL started again")
 
 
 def backup_restore(stack, tmp):
@@ -276,8 +305,7 @@ def backup_restore(stack, tmp):
                  "POSTGRES_PASSWORD=" + PASSWORD,
                  os.environ.get("VENDANGE_POSTGRES_IMAGE", "vendange-postgres:latest")]).stdout.strip()
     try:
-        wait_for(lambda: stack.inspect(fresh, "{{.State.Health.Status}}") == "healthy", 90,
-                 "the fresh PostgreSQL container")
+        wait_container_healthy(stack, fresh, "the fresh PostgreSQL container")
         env = dict(os.environ, DATABASE_URL=stack.dsn(fresh))
         run(["sh", os.path.join(ROOT, "deploy", "restore.sh"), dump], env=env)
         before, after = checksums(stack), checksums(stack, dsn=stack.dsn(fresh))
@@ -336,6 +364,8 @@ def main():
         cut_off_mid_run(stack, "stopped", reference, "stop")
         cut_off_mid_run(stack, "stopped_n", reference, "stop", "normalizer")
         cut_off_mid_run(stack, "stopped_l", reference, "stop", "loader")
+        cut_off_mid_run(stack, "stopped_o", reference, "stop", "orchestrator")
+        cut_off_mid_run(stack, "stopped_p", reference, "stop", "postgres")
         stop_each(stack)
         backup_restore(stack, tmp)
         stack.up()
