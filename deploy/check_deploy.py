@@ -203,6 +203,19 @@ def host_of(instance):
     return instance.split(":")[1] if instance else None
 
 
+def signal_to_exit(cid, since):
+    """Seconds from Docker's first signal to container cid after since (its
+    kill event: the stop signal) to its exit (die event), read back from
+    the daemon's event log."""
+    out = run(["docker", "events", "--since", "%.3f" % since, "--until", "%.3f" % time.time(),
+               "--filter", "container=" + cid, "--filter", "event=kill", "--filter", "event=die",
+               "--format", "{{.Action}} {{.TimeNano}}"]).stdout
+    at = {}
+    for action, ns in (line.split() for line in out.splitlines()):
+        at.setdefault(action, int(ns) / 1e9)
+    return at["die"] - at["kill"]
+
+
 # without these a run's end can be neither recorded nor read: the run is
 # looked at once they are back (`up`)
 CONTROL = ("orchestrator", "postgres")
@@ -242,6 +255,7 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
         code = stack.inspect(victim, "{{.State.ExitCode}}")
         assert code == "0" and stopped_in < 10, "stop of %s during a run: exit %s in %.1fs" % (
             service, code, stopped_in)
+        own = signal_to_exit(victim, t0)
     if service in CONTROL:
         stack.up()
         back_in = time.time() - t0
@@ -257,7 +271,7 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
         assert ended_in < DEAD_AFTER_S + 15, "run failed %.1fs after the cut" % ended_in
     log("%s of %s (%s) mid-run (%d records committed)%s%s: run %s %.1fs later: %s" % (
         how, service, victim[:12], under_way["records_done"],
-        ", exit 0 in %.1fs" % stopped_in if how == "stop" else "",
+        ", exit 0 in %.1fs (%.2fs after the signal)" % (stopped_in, own) if how == "stop" else "",
         ", `up` healthy %.1fs after the stop" % back_in if service in CONTROL else "",
         done["status"], ended_in, json.dumps(done.get("errors"))[:140]))
     if service not in ("extractor-isavigne",) + CONTROL:
@@ -292,7 +306,8 @@ def stop_each(stack):
             code = stack.inspect(c, "{{.State.Status}} {{.State.ExitCode}}")
             assert code == "exited 0", "%s: %s after stop" % (service, code)
         assert took < 12, "%s took %.1fs to stop" % (service, took)
-        log("stop %s (idle): exit 0 in %.1fs" % (service, took))
+        own = max(signal_to_exit(c, t0) for c in stack.containers(service))
+        log("stop %s (idle): exit 0 in %.1fs (%.2fs after the signal)" % (service, took, own))
     stack.dc("start", "postgres")
     wait_container_healthy(stack, stack.containers("postgres")[0], "PostgreSQL started again")
 
