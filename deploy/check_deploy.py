@@ -6,7 +6,8 @@ export folders mounted, and checks, from the host:
   - every variable the compose file sets is one its service reads (--help);
   - every container becomes healthy; GET /health on the published port;
   - two connectors (samples/isavigne, tests/fixtures/dialect_b) sync and the
-    canonical tables hold their exact counts (psql from the host);
+    canonical tables hold their exact counts (psql from the host); the
+    recommender serves a job queued in reco.runs;
   - an extractor container SIGKILLed mid-run (docker kill): the run is
     failed within the heartbeat timeout, the next run succeeds on another
     replica and every record is there exactly once (count and checksum of
@@ -19,7 +20,7 @@ export folders mounted, and checks, from the host:
   - `docker-compose stop` of each service while idle, PostgreSQL too: exit
     0 within 10 s;
     backup.sh, restore.sh into a fresh PostgreSQL container, row count and
-    checksum of every canonical and ops table equal; `up` again resumes.
+    checksum of every canonical, ops and reco table equal; `up` again resumes.
 Skips (exit 0, with a message) only when no Docker daemon answers.
 """
 import json
@@ -48,6 +49,9 @@ EXPECTED = {"customers": 65, "product_catalog": 43, "sales_lines": 309, "stock_l
 PG_CONTRACT = {"POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB", "PGDATA"}
 PASSWORD = "check-deploy-%d" % os.getpid()
 STARTED = time.time()
+# postgres, orchestrator, normalizer, loader, 3 extractor-isavigne,
+# extractor-odoo, extractor-webhook, recommender
+CONTAINERS = 10
 
 
 def log(msg):
@@ -110,8 +114,8 @@ class Stack:
             ids = self.containers()
             states = [self.inspect(c, "{{.State.Status}} {{if .State.Health}}"
                                       "{{.State.Health.Status}}{{end}}") for c in ids]
-            return len(ids) == 9 and all(s == "running healthy" for s in states)
-        wait_for(healthy, timeout, "9 healthy containers")
+            return len(ids) == CONTAINERS and all(s == "running healthy" for s in states)
+        wait_for(healthy, timeout, "%d healthy containers" % CONTAINERS)
 
     def orchestrator(self):
         return self.containers("orchestrator")[0]
@@ -172,7 +176,7 @@ def check_environment(stack, image):
             name, sorted(unknown))
     example = open(os.path.join(ROOT, "deploy", ".env.example")).read()
     every = set()
-    for svc in ("orchestrator", "loader", "normalizer", "extractor-webhook"):
+    for svc in ("orchestrator", "loader", "normalizer", "extractor-webhook", "recommender"):
         every |= {w for w in run(["docker", "run", "--rm", "--entrypoint", svc, image,
                                   "--help"]).stdout.split() if w.startswith("VENDANGE_")}
     for line in example.splitlines():
@@ -182,12 +186,12 @@ def check_environment(stack, image):
 
 
 def checksums(stack, dsn=None):
-    """Row count and md5 of the content of every table of the canonical and
-    ops schemas."""
+    """Row count and md5 of the content of every table of the canonical, ops
+    and reco schemas."""
     out = {}
     names = [r[0] for r in stack.psql(
         "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname IN "
-        "('canonical', 'ops') ORDER BY 1", dsn)]
+        "('canonical', 'ops', 'reco') ORDER BY 1", dsn)]
     for t in names:
         out[t] = stack.psql("SELECT count(*), md5(coalesce(string_agg(to_jsonb(t)::text, '|' "
                             "ORDER BY to_jsonb(t)::text), '')) FROM %s t" % t, dsn)[0]
@@ -298,7 +302,7 @@ def stop_each(stack):
     PostgreSQL on SIGINT (fast shutdown). PostgreSQL is started again for
     the backup."""
     for service in ("extractor-isavigne", "extractor-odoo", "extractor-webhook", "normalizer",
-                    "loader", "orchestrator", "postgres"):
+                    "loader", "recommender", "orchestrator", "postgres"):
         t0 = time.time()
         stack.dc("stop", "-t", "10", service)
         took = time.time() - t0
@@ -310,6 +314,21 @@ def stop_each(stack):
         log("stop %s (idle): exit 0 in %.1fs (%.2fs after the signal)" % (service, took, own))
     stack.dc("start", "postgres")
     wait_container_healthy(stack, stack.containers("postgres")[0], "PostgreSQL started again")
+
+
+def recommend(stack):
+    """The stack's recommender serves a job queued in reco.runs (the
+    notification wakes it) and stores recommendations."""
+    t0 = time.time()
+    run_id = int(stack.psql("WITH r AS (INSERT INTO reco.runs (scope, trigger) VALUES ('all',"
+                            " 'manual') RETURNING id) SELECT id FROM r")[0][0])
+    row = wait_for(lambda: (lambda r: r if r[0] not in ("queued", "running") else None)(
+        stack.psql("SELECT status, customers, recommendations, coalesce(error, '') FROM reco.runs"
+                   " WHERE id = %d" % run_id)[0]), 60, "recommendation run %d" % run_id)
+    stored = int(stack.psql("SELECT count(*) FROM reco.recommendations")[0][0])
+    assert row[0] == "success" and int(row[2]) > 0 and stored == int(row[2]), (row, stored)
+    log("recommender: %s recommendations for %s customers in %.1fs" % (
+        row[2], row[1], time.time() - t0))
 
 
 def backup_restore(stack, tmp):
@@ -355,7 +374,8 @@ def main():
         log("every variable docker-compose.yml sets is read by its service")
         stack.up()
         assert stack.get("/health"), "GET /health"
-        log("9 containers healthy (3 extractor-isavigne replicas); GET /health on the published port")
+        log("%d containers healthy (3 extractor-isavigne replicas); GET /health on the published "
+            "port" % CONTAINERS)
         for name, folder in (("shop", "isavigne"), ("beta", "dialect_b")):
             stack.cli("connector", "add", name, "--type", "isavigne", "--set",
                       "export_path=/srv/exports/" + folder)
@@ -365,6 +385,7 @@ def main():
         for t, n in EXPECTED.items():
             assert counts[t] == n, "canonical.%s: %d rows, expected %d" % (t, counts[t], n)
         log("two connectors synced; canonical counts %s" % counts)
+        recommend(stack)
         empty_tables(stack)
         stack.cli("connector", "add", "clean", "--type", "isavigne", "--set",
                   "export_path=/srv/exports/big")
