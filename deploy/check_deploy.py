@@ -17,18 +17,24 @@ export folders mounted, and checks, from the host:
     10 s; once the orchestrator or PostgreSQL is back, `up`, the run has
     ended: failed, or for PostgreSQL possibly finished by the loader's
     retries, never left running);
+  - the recommender stopped during a job over that load (exit 0 within
+    10 s, the job handed back to the queue, done after `up`), and the
+    webhook gateway stopped while Brevo events stream in (exit 0 within
+    10 s, every acknowledged event loaded after `up`);
   - `docker-compose stop` of each service while idle, PostgreSQL too: exit
     0 within 10 s;
     backup.sh, restore.sh into a fresh PostgreSQL container, row count and
     checksum of every canonical, ops and reco table equal; `up` again resumes.
 Skips (exit 0, with a message) only when no Docker daemon answers.
 """
+import http.client
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -36,6 +42,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from harness import free_port  # noqa: E402
 from test_lossfree import TABLES, wait_for, checksums as table_checksums  # noqa: E402
+from test_webhook import tx, tx_key  # noqa: E402
 COMPOSE_FILE = os.path.join(ROOT, "deploy", "docker-compose.yml")
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
 PROJECT = "vdcheck%d" % os.getpid()
@@ -220,6 +227,22 @@ def signal_to_exit(cid, since):
     return at["die"] - at["kill"]
 
 
+def stop_in_time(stack, victim, what, service=None):
+    """Stops container victim (docker stop: the signal comes at once) or,
+    given service, that service (docker-compose stop), with 10 s of grace:
+    it must exit 0 in time. Returns how long the stop took and the time
+    from the signal to the exit."""
+    t0 = time.time()
+    if service:
+        stack.dc("stop", "-t", "10", service)
+    else:
+        run(["docker", "stop", "-t", "10", victim])
+    took = time.time() - t0
+    code = stack.inspect(victim, "{{.State.ExitCode}}")
+    assert code == "0" and took < 10, "stop of %s: exit %s in %.1fs" % (what, code, took)
+    return took, signal_to_exit(victim, t0)
+
+
 # without these a run's end can be neither recorded nor read: the run is
 # looked at once they are back (`up`)
 CONTROL = ("orchestrator", "postgres")
@@ -250,16 +273,9 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
     t0 = time.time()
     if how == "kill":
         run(["docker", "kill", victim])
-    elif service == "extractor-isavigne":
-        run(["docker", "stop", "-t", "10", victim])
     else:
-        stack.dc("stop", "-t", "10", service)
-    stopped_in = time.time() - t0
-    if how == "stop":
-        code = stack.inspect(victim, "{{.State.ExitCode}}")
-        assert code == "0" and stopped_in < 10, "stop of %s during a run: exit %s in %.1fs" % (
-            service, code, stopped_in)
-        own = signal_to_exit(victim, t0)
+        stopped_in, own = stop_in_time(stack, victim, service + " during a run",
+                                       None if service == "extractor-isavigne" else service)
     if service in CONTROL:
         stack.up()
         back_in = time.time() - t0
@@ -316,19 +332,113 @@ def stop_each(stack):
     wait_container_healthy(stack, stack.containers("postgres")[0], "PostgreSQL started again")
 
 
+def reco_run(stack, run_id=None):
+    """Queues a recommendation job for every customer (run_id None), or
+    reads job run_id: [id, status, customers, recommendations, error]."""
+    if run_id is None:
+        return stack.psql("WITH r AS (INSERT INTO reco.runs (scope, trigger) VALUES ('all',"
+                          " 'manual') RETURNING id) SELECT id FROM r")[0][0]
+    return stack.psql("SELECT id, status, customers, recommendations, coalesce(error, '')"
+                      " FROM reco.runs WHERE id = %d" % int(run_id))[0]
+
+
+def reco_done(stack, run_id, timeout=120):
+    """Waits for job run_id to end: it must succeed and its
+    recommendations be stored."""
+    row = wait_for(lambda: (lambda r: r if r[1] not in ("queued", "running") else None)(
+        reco_run(stack, run_id)), timeout, "recommendation run %s" % run_id)
+    stored = int(stack.psql("SELECT count(*) FROM reco.recommendations")[0][0])
+    assert row[1] == "success" and int(row[3]) > 0 and stored == int(row[3]), (row, stored)
+    return row
+
+
 def recommend(stack):
     """The stack's recommender serves a job queued in reco.runs (the
     notification wakes it) and stores recommendations."""
     t0 = time.time()
-    run_id = int(stack.psql("WITH r AS (INSERT INTO reco.runs (scope, trigger) VALUES ('all',"
-                            " 'manual') RETURNING id) SELECT id FROM r")[0][0])
-    row = wait_for(lambda: (lambda r: r if r[0] not in ("queued", "running") else None)(
-        stack.psql("SELECT status, customers, recommendations, coalesce(error, '') FROM reco.runs"
-                   " WHERE id = %d" % run_id)[0]), 60, "recommendation run %d" % run_id)
-    stored = int(stack.psql("SELECT count(*) FROM reco.recommendations")[0][0])
-    assert row[0] == "success" and int(row[2]) > 0 and stored == int(row[2]), (row, stored)
+    row = reco_done(stack, reco_run(stack))
     log("recommender: %s recommendations for %s customers in %.1fs" % (
-        row[2], row[1], time.time() - t0))
+        row[3], row[2], time.time() - t0))
+
+
+def stop_recommender_mid_job(stack):
+    """A job over the big load; the recommender stopped (docker stop: the
+    signal comes at once) while the job runs must exit 0 within 10 s and
+    hand the job back to the queue; after `up` the job is done."""
+    run_id = reco_run(stack)
+    wait_for(lambda: reco_run(stack, run_id)[1] == "running", 60, "job %s running" % run_id)
+    t0 = time.time()
+    stopped_in, own = stop_in_time(stack, stack.containers("recommender")[0],
+                                   "the recommender during a job")
+    handed = reco_run(stack, run_id)
+    assert handed[1] == "queued", "after the stop: %s" % handed
+    stack.up()
+    row = reco_done(stack, run_id)
+    log("stop of recommender mid-job, exit 0 in %.1fs (%.2fs after the signal): job handed "
+        "back, done after `up` (%s recommendations for %s customers) %.1fs after the stop" % (
+            stopped_in, own, row[3], row[2], time.time() - t0))
+
+
+HOOK_TOKEN = "check-deploy-hook-%d" % os.getpid()
+
+
+def stop_gateway_mid_stream(stack):
+    """Brevo events posted without pause to the webhook gateway (published
+    port) while it is stopped (docker-compose stop) and brought back: exit
+    0 within 10 s, and every event it acknowledged (2xx) is in
+    canonical.contact_history (once: the key is its primary key), loaded
+    from its spool volume after the restart if need be."""
+    stack.cli("connector", "add", "brevo", "--type", "brevo", "--set", "token=" + HOOK_TOKEN)
+    host, port = stack.env["PUBLISH_WEBHOOK"].split(":")
+
+    def request(method, path, events=None):
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            conn.request(method, path, events and json.dumps(events).encode(), {
+                "Authorization": "Bearer " + HOOK_TOKEN, "Content-Type": "application/json"})
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    acked, refused, done = [], [0], threading.Event()
+
+    def stream():
+        n = 0
+        while not done.is_set():
+            events = [tx("delivered", "stop%d@example.net" % i, i) for i in range(n, n + 10)]
+            n += 10
+            try:
+                status = request("POST", "/webhooks/brevo/brevo", events)[0]
+            except OSError:
+                status = 0
+            if status // 100 == 2:
+                acked.extend(tx_key(e) for e in events)
+            else:
+                refused[0] += 1
+                time.sleep(0.05)
+
+    wait_for(lambda: json.loads(request("GET", "/health")[1])["connectors"] >= 1, 30,
+             "the gateway to know the connector")
+    poster = threading.Thread(target=stream, daemon=True)
+    poster.start()
+    try:
+        wait_for(lambda: len(acked) >= 300, 60, "300 events acknowledged")
+        stopped_in, own = stop_in_time(stack, stack.containers("extractor-webhook")[0],
+                                       "the gateway while events arrive", "extractor-webhook")
+        before = len(acked)
+        stack.up()
+        wait_for(lambda: len(acked) >= before + 300, 60, "300 more events acknowledged")
+    finally:
+        done.set()
+        poster.join(15)
+    keys = set(acked)
+    stored = wait_for(lambda: (lambda got: got if keys <= got else None)({r[0] for r in stack.psql(
+        "SELECT contact_key FROM canonical.contact_history WHERE contact_key LIKE 'brevo-%'")}),
+        60, "every acknowledged event loaded")
+    log("stop of extractor-webhook while events arrive, exit 0 in %.1fs (%.2fs after the signal):"
+        " %d events acknowledged (%d before the stop), %d posts refused while it was away, all "
+        "%d loaded once" % (stopped_in, own, len(keys), before, refused[0], len(stored)))
 
 
 def backup_restore(stack, tmp):
@@ -402,6 +512,8 @@ def main():
         cut_off_mid_run(stack, "stopped_l", reference, "stop", "loader")
         cut_off_mid_run(stack, "stopped_o", reference, "stop", "orchestrator")
         cut_off_mid_run(stack, "stopped_p", reference, "stop", "postgres")
+        stop_recommender_mid_job(stack)
+        stop_gateway_mid_stream(stack)
         stop_each(stack)
         backup_restore(stack, tmp)
         stack.up()
