@@ -107,7 +107,7 @@ class Stack:
     SERVICES = ("orchestrator", "normalizer", "loader")
 
     def __init__(self, pg, name, extractors=1, env=None, gateway=False, odoo_extractors=0,
-                 recommender=None):
+                 recommender=True):
         self.pg = pg
         self.name = name
         self.home = tempfile.mkdtemp(prefix="vd-home-")
@@ -148,10 +148,7 @@ class Stack:
             self.webhook_url = "http://" + self.env["VENDANGE_WEBHOOK_ADDR"]
             self.spool = os.path.join(self.home, "spool", "webhook")
             self.start("extractor-webhook")
-        # the recommender (reco/): None starts it when the binary is built
-        if recommender is None:
-            recommender = os.path.exists(os.path.join(BIN, "recommender"))
-        self.recommender = recommender
+        self.recommender = recommender  # reco/: runs the jobs of reco.runs
         if recommender:
             self.start("recommender")
         self.wait_ready(extractors, odoo_extractors)
@@ -253,7 +250,7 @@ class StackCase(unittest.TestCase):
     NAME = None
     EXTRACTORS = 1
     ENV = {}
-    RECOMMENDER = None  # None: started when build/bin/recommender exists
+    RECOMMENDER = True  # start the recommender
 
     @classmethod
     def setUpClass(cls):

@@ -436,3 +436,34 @@ class RecoApi(StackCase):
         self.assertEqual(self.pg.psql("SELECT trigger FROM reco.runs WHERE sync_run_id = %d"
                                       % changed["id"]), [["sync"]])
         self.finish_queued()
+
+
+class RecoRefresh(StackCase):
+    """With the recommender running: the job queued after a sync runs,
+    `vendange reco run --wait` and `vendange reco KEY --refresh` wait for
+    their job and show its result."""
+    NAME = "reco-refresh"
+
+    def test_refresh(self):
+        self.stack.add_isavigne("demo", copy_tree(os.path.join(SAMPLES, "isavigne")))
+        _, run = self.stack.sync("demo")
+        self.assertEqual(run["status"], "success")
+        status, out, err = self.stack.cli("reco", "run", "--wait", check=False)
+        self.assertEqual(status, 0, err)
+        self.assertRegex(out, r"recommendation run \d+ success: \d+ customer\(s\), "
+                              r"\d+ recommendation\(s\)")
+        self.assertEqual(self.pg.value("SELECT status FROM reco.runs WHERE sync_run_id = %d"
+                                       % run["id"]), "success")
+        key = self.pg.value("SELECT customer_key FROM reco.recommendations ORDER BY "
+                            "customer_key LIMIT 1")
+        self.assertIsNotNone(key)
+        before = int(self.pg.value("SELECT max(id) FROM reco.runs"))
+        _, out, _ = self.stack.cli("reco", key, "--refresh")
+        self.assertIn("(%s)" % key, out)
+        self.assertIn("recommendations (run ", out)
+        self.assertEqual(self.pg.psql("SELECT scope, customer_key, status FROM reco.runs "
+                                      "WHERE id > %d" % before), [["customer", key, "success"]])
+        first = self.pg.psql("SELECT product_key, reasons->0->>'text' FROM "
+                             "reco.recommendations WHERE customer_key = '%s' AND rank = 1" % key)
+        self.assertIn("1. ", out)
+        self.assertIn("- %s" % first[0][1], out)
