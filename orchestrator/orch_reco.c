@@ -10,35 +10,33 @@
 
 /*  $1 the customer key. NULL when neither the customer nor
     recommendations for it exist. */
+/* clang-format off */
 static const char s_reco_sql[] =
-    "WITH r AS (SELECT r.*, p.name AS product_name, i.verdict, i.verdict_at FROM "
-    "reco.recommendations r LEFT JOIN canonical.product_catalog p ON p.product_key = "
-    "r.product_key LEFT JOIN reco.issued i ON i.customer_key = r.customer_key AND "
-    "i.product_key = r.product_key WHERE r.customer_key = $1), "
-    "c AS (SELECT c.*, " ORCH_SQL_CAMPAIGN_BLOCK " AS block FROM canonical.customers c "
-    "WHERE c.customer_key = $1) "
-    "SELECT CASE WHEN EXISTS (SELECT 1 FROM c) OR EXISTS (SELECT 1 FROM r) THEN "
-    "json_build_object('customer_key', $1::text, "
-    "'run_id', (SELECT max(run_id) FROM r), "
-    "'model_version', (SELECT min(model_version) FROM r), "
-    "'computed_at', (SELECT " ORCH_SQL_ISO (
-        "max(created_at)") " FROM r), "
-                           "'campaign_ok', coalesce((SELECT bool_and(campaign_ok) FROM r), (SELECT "
-                           "block IS NULL "
-                           "FROM c)), "
-                           "'campaign_block', coalesce((SELECT min(campaign_block) FROM r), "
-                           "(SELECT block FROM c)), "
-                           "'win_back', coalesce((SELECT bool_or(win_back) FROM r), false), "
-                           "'queued_run_id', (SELECT max(id) FROM reco.runs q WHERE q.status IN "
-                           "('queued', "
-                           "'running') AND (q.scope = 'all' OR q.customer_key = $1)), "
-                           "'recommendations', (SELECT coalesce(json_agg(json_build_object('rank', "
-                           "rank, "
-                           "'product_key', product_key, 'product_name', product_name, 'score', "
-                           "score, 'reasons', "
-                           "reasons, 'verdict', verdict, 'verdict_at', " ORCH_SQL_ISO (
-                               "verdict_at") ") ORDER BY "
-                                             "rank), '[]') FROM r))::text END";
+    "WITH r AS (SELECT r.*, p.name AS product_name, i.verdict, "
+    "  " ORCH_SQL_ISO ("i.verdict_at") " AS verdict_at_iso"
+    "  FROM reco.recommendations r"
+    "  LEFT JOIN canonical.product_catalog p ON p.product_key = r.product_key"
+    "  LEFT JOIN reco.issued i ON i.customer_key = r.customer_key"
+    "   AND i.product_key = r.product_key WHERE r.customer_key = $1),"
+    " c AS (SELECT " ORCH_SQL_CAMPAIGN_BLOCK " AS block FROM canonical.customers c"
+    "  WHERE c.customer_key = $1)"
+    " SELECT CASE WHEN EXISTS (SELECT 1 FROM c) OR EXISTS (SELECT 1 FROM r) THEN"
+    " json_build_object('customer_key', $1::text,"
+    "  'run_id', (SELECT max(run_id) FROM r),"
+    "  'model_version', (SELECT min(model_version) FROM r),"
+    "  'computed_at', (SELECT " ORCH_SQL_ISO ("max(created_at)") " FROM r),"
+    "  'campaign_ok', coalesce((SELECT block IS NULL FROM c),"
+    "   (SELECT bool_and(campaign_ok) FROM r)),"
+    "  'campaign_block', CASE WHEN EXISTS (SELECT 1 FROM c) THEN (SELECT block FROM c)"
+    "   ELSE (SELECT min(campaign_block) FROM r) END,"
+    "  'win_back', coalesce((SELECT bool_or(win_back) FROM r), false),"
+    "  'queued_run_id', (SELECT max(id) FROM reco.runs q WHERE q.status IN ('queued', 'running')"
+    "   AND (q.scope = 'all' OR q.customer_key = $1)),"
+    "  'recommendations', (SELECT coalesce(json_agg(json_build_object('rank', rank,"
+    "   'product_key', product_key, 'product_name', product_name, 'score', score,"
+    "   'reasons', reasons, 'verdict', verdict, 'verdict_at', verdict_at_iso)"
+    "   ORDER BY rank), '[]') FROM r))::text END";
+/* clang-format on */
 
 void
 orch_reco_get (PGconn *conn, const char *key, orch_answer_t *a)
@@ -129,19 +127,19 @@ orch_reco_queue_all (PGconn *conn, orch_answer_t *a)
         orch_answer_json (a, 202, json_pack ("{s:I}", "reco_run_id", (json_int_t)id));
 }
 
-#define RUN_JSON                                                                                                                     \
-    "json_build_object('id', r.id, 'scope', r.scope, 'customer_key', r.customer_key, "                                               \
-    "'trigger', r.trigger, 'sync_run_id', r.sync_run_id, 'model', r.model, 'status', r.status, "                                     \
-    "'model_version', r.model_version, 'worker', r.worker, "                                                                         \
-    "'queued_at', " ORCH_SQL_ISO ("r.queued_at") ", 'started_at', " ORCH_SQL_ISO ("r.started_at") ", 'finished_at', " ORCH_SQL_ISO ( \
-        "r.finished_at") ", "                                                                                                        \
-                         "'heartbeat_at', " ORCH_SQL_ISO (                                                                           \
-                             "r.heartbeat_at") ", 'duration_s', round(extract(epoch FROM "                                           \
-                                               "r.finished_at - r.started_at)::numeric, 3), "                                        \
-                                               "'customers', r.customers, 'recommendations', "                                       \
-                                               "r.recommendations, 'weights', r.weights, "                                           \
-                                               "'error', "                                                                           \
-                                               "r.error)"
+/* clang-format off */
+#define RUN_JSON                                                                                   \
+    "json_build_object('id', r.id, 'scope', r.scope, 'customer_key', r.customer_key,"              \
+    " 'trigger', r.trigger, 'sync_run_id', r.sync_run_id, 'model', r.model,"                       \
+    " 'status', r.status, 'model_version', r.model_version, 'worker', r.worker,"                   \
+    " 'queued_at', " ORCH_SQL_ISO ("r.queued_at") ","                                              \
+    " 'started_at', " ORCH_SQL_ISO ("r.started_at") ","                                            \
+    " 'finished_at', " ORCH_SQL_ISO ("r.finished_at") ","                                          \
+    " 'heartbeat_at', " ORCH_SQL_ISO ("r.heartbeat_at") ","                                        \
+    " 'duration_s', round(extract(epoch FROM r.finished_at - r.started_at)::numeric, 3),"          \
+    " 'customers', r.customers, 'recommendations', r.recommendations,"                             \
+    " 'weights', r.weights, 'error', r.error)"
+/* clang-format on */
 
 void
 orch_reco_runs (PGconn *conn, const orch_request_t *req, orch_answer_t *a)

@@ -5,8 +5,10 @@
            {customer_key, run_id, model_version, computed_at, campaign_ok,
             campaign_block, win_back, queued_run_id, recommendations: [{rank,
             product_key, product_name, score, reasons (as stored), verdict,
-            verdict_at}]}; 404 when neither the customer nor
-           recommendations for it exist
+            verdict_at}]}; campaign_ok / campaign_block from the customer as
+           it is now (an opt-out since the run counts), else as the run
+           saw it; 404 when neither the customer nor recommendations for
+           it exist
       POST /api/customers/KEY/recommendations   queues a job for that
            customer: 202 {"reco_run_id", "already_queued"}
       POST /api/customers/KEY/recommendations/PRODUCT/feedback

@@ -196,6 +196,9 @@ class RecoApi(StackCase):
         _, r = self.call("GET", "/api/customers/isavigne-T2/recommendations")
         self.assertEqual((r["campaign_ok"], r["campaign_block"], r["win_back"]),
                          (False, "email_opt_out", True))
+        # opted out since the run: the customer's state wins
+        _, r = self.call("GET", "/api/customers/isavigne-T6/recommendations")
+        self.assertEqual((r["campaign_ok"], r["campaign_block"]), (False, "email_opt_out"))
         self.assertEqual(self.call("GET", "/api/customers/nobody-9/recommendations")[0], 404)
 
     def test_queue_customer_job(self):
@@ -398,6 +401,7 @@ class RecoApi(StackCase):
         others = self.pg.psql(counts.format("isavigne-T1"))
         _, out, _ = self.stack.cli("forget", "isavigne-T4")
         self.assertIn("1 customer row(s) erased", out)
+        self.assertIn("1 recommendation(s) deleted", out)
         self.assertEqual(self.pg.psql(counts.format("isavigne-T4")), [["0", "0", "0", "0"]])
         self.assertEqual(self.pg.psql(counts.format("isavigne-T1")), others)
 
