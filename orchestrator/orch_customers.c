@@ -33,8 +33,8 @@ orch_customers_search (PGconn *conn, const orch_request_t *req, orch_answer_t *a
     if (orch_request_int (req->q_limit, "limit", SEARCH_DEFAULT, 1, SEARCH_MAX, &limit, a) < 0)
         return;
     const char *q = req->q_q ? req->q_q : "";
-    if (strlen (q) > SEARCH_TEXT_MAX) {
-        orch_answer_error (a, 400, "search text too long", "at most 200 bytes", NULL);
+    if (strlen (q) > SEARCH_TEXT_MAX || !vd_utf8_valid (q, strlen (q))) {
+        orch_answer_error (a, 400, "invalid search text", "at most 200 bytes of UTF-8", NULL);
         return;
     }
     char lim[24];

@@ -45,7 +45,7 @@ static const char s_record_sql[] =
 static const char s_header[] =
     "customer_key,email,first_name,last_name,rank,product_key,product_name,score,reasons\r\n";
 
-/*  A campaign name: 1 to 100 bytes, no control character. */
+/*  A campaign name: 1 to 100 bytes of UTF-8, no control character. */
 static bool
 s_campaign_valid (const char *s)
 {
@@ -53,7 +53,7 @@ s_campaign_valid (const char *s)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return false;
-    return n > 0 && n <= CAMPAIGN_MAX;
+    return n > 0 && n <= CAMPAIGN_MAX && vd_utf8_valid (s, n);
 }
 
 /*  Appends the rows of one FETCH. Returns the row count, -1 at the
@@ -128,7 +128,8 @@ int
 orch_reco_export_test (bool verbose)
 {
     int failed = 0;
-    failed += !s_campaign_valid ("noel-2026") || s_campaign_valid ("") || s_campaign_valid ("a\nb");
+    failed += !s_campaign_valid ("noel-2026") || s_campaign_valid ("") ||
+              s_campaign_valid ("a\nb") || s_campaign_valid ("a\xff");
     char long_name[CAMPAIGN_MAX + 2];
     memset (long_name, 'x', sizeof long_name - 1);
     long_name[sizeof long_name - 1] = '\0';

@@ -72,13 +72,13 @@ s_split (char *buf, char **seg)
     return n;
 }
 
-/*  A customer or product key as a path segment: 1 to 200 bytes, no
-    control character. Copied into out (size > 200). */
+/*  A customer or product key as a path segment: 1 to 200 bytes of UTF-8,
+    no control character. Copied into out (size > 200). */
 static bool
 s_key (const char *seg, char *out, size_t size)
 {
     size_t n = strlen (seg);
-    if (n == 0 || n > 200 || n >= size)
+    if (n == 0 || n > 200 || n >= size || !vd_utf8_valid (seg, n))
         return false;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)seg[i] < 0x20 || seg[i] == 0x7f)
@@ -211,6 +211,10 @@ orch_route_test (bool verbose)
            r.id == ORCH_ROUTE_RECO_FEEDBACK && strcmp (r.key, "k") == 0 &&
            strcmp (r.product, "RIESLING-2022") == 0);
     CHECK (orch_route_match ("GET", "/api/customers/a\x01b", &r) < 0);
+    CHECK (orch_route_match ("GET",
+                             "/api/customers/a\xff"
+                             "z",
+                             &r) < 0);
     CHECK (orch_route_match ("GET", "/api/reco/runs/7", &r) == 0 && r.id == ORCH_ROUTE_RECO_RUN &&
            r.run_id == 7);
     CHECK (orch_route_match ("GET", "/api/reco/run", &r) == 0 && !r.method_allowed);

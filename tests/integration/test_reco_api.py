@@ -146,6 +146,7 @@ class RecoApi(StackCase):
         # LIKE metacharacters are plain text
         _, found = self.call("GET", "/api/customers?q=%25")
         self.assertEqual(found, [])
+        self.assertEqual(self.call("GET", "/api/customers?q=%FF")[0], 400)
         self.assertEqual(self.call("GET", "/api/customers?limit=201")[0], 400)
         self.assertEqual(self.call("GET", "/api/customers?limit=0")[0], 400)
 
