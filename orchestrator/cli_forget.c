@@ -8,11 +8,11 @@ static const char s_usage[] =
     "usage: vendange forget EMAIL|CUSTOMER_KEY\n\n"
     "Erases a person everywhere vendange keeps them: their customer rows (every\n"
     "row with that key, email or person key), the email and payload of their\n"
-    "contact events, the raw content of rejects and warnings naming them. Their\n"
-    "sales stay, under one anonymous customer key, so product figures do not\n"
-    "change. ops.forget_log records the counts, never the values. Erase the\n"
-    "person in the source too: a later read of a file holding them brings\n"
-    "them back.\n";
+    "contact events, the raw content of rejects and warnings naming them, their\n"
+    "recommendations, verdicts and campaign exports. Their sales stay, under\n"
+    "one anonymous customer key, so product figures do not change.\n"
+    "ops.forget_log records the counts, never the values. Erase the person in\n"
+    "the source too: a later read of a file holding them brings them back.\n";
 
 int
 cli_forget_main (int argc, char **argv, const vd_config_t *cfg)
@@ -42,14 +42,15 @@ cli_forget_main (int argc, char **argv, const vd_config_t *cfg)
             " customer row(s) erased, %" JSON_INTEGER_FORMAT
             " sales line(s) kept under %s, %" JSON_INTEGER_FORMAT
             " contact event(s), %" JSON_INTEGER_FORMAT " reject(s) and %" JSON_INTEGER_FORMAT
-            " warning(s) cleared\n",
+            " warning(s) cleared, %" JSON_INTEGER_FORMAT " recommendation(s) deleted\n",
             json_integer_value (json_object_get (a, "forget_id")),
             json_integer_value (json_object_get (a, "customers")),
             json_integer_value (json_object_get (a, "sales_lines")),
             json_string_value (json_object_get (a, "anonymous_key")),
             json_integer_value (json_object_get (a, "contacts")),
             json_integer_value (json_object_get (a, "rejects")),
-            json_integer_value (json_object_get (a, "warnings")));
+            json_integer_value (json_object_get (a, "warnings")),
+            json_integer_value (json_object_get (a, "recommendations")));
     cli_reply_clear (&reply);
     return CLI_EXIT_OK;
 }

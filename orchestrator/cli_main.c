@@ -8,6 +8,7 @@
 #include "cli_connector.h"
 #include "cli_forget.h"
 #include "cli_quality.h"
+#include "cli_reco.h"
 #include "cli_runs.h"
 #include "cli_sync.h"
 #include "cli_up.h"
@@ -26,6 +27,8 @@ static const struct {
     {"runs", cli_runs_main, "[NAME] [--json] [--limit N]: sync run history, newest first"},
     {"status", cli_status_main, "[--json]: services and connectors health"},
     {"quality", cli_quality_main, "[--json|--csv]: data-quality report on the canonical tables"},
+    {"reco", cli_reco_main,
+     "CUSTOMER [--json] [--refresh] | run | feedback | export | precision: recommendations"},
     {"forget", cli_forget_main, "EMAIL|CUSTOMER_KEY: erase a person everywhere"},
     {"secret-key", cli_secret_key_main, "print a new random key for VENDANGE_SECRET_KEY"},
 };

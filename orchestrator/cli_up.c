@@ -151,12 +151,15 @@ s_plan (s_up_t *up, const vd_config_t *cfg, vd_error_t *err)
         s_add (up, name);
     }
     s_add (up, "extractor-webhook"); /* the webhook gateway: VENDANGE_WEBHOOK_ADDR */
+    s_add (up, "recommender");       /* reco/: runs the jobs queued in reco.runs     */
     for (size_t i = 0; i < up->count; i++) {
         char path[PATH_MAX + 80];
         snprintf (path, sizeof path, "%s/%s", up->bindir, up->services[i].program);
         if (access (path, X_OK) < 0) {
             vd_error_set (err, VD_ERR_PERMANENT, "cannot find the %s program next to vendange",
                           up->services[i].program);
+            snprintf (err->hint, sizeof err->hint, "build it with `make` (it goes in %.200s)",
+                      up->bindir);
             return vd_error_detail (err, "%s: %s", path, strerror (errno));
         }
     }

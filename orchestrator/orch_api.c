@@ -3,12 +3,14 @@
 #include "vd_db.h"
 #include "orch_api.h"
 #include "orch_connectors.h"
+#include "orch_customers.h"
 #include "orch_history.h"
 #include "orch_json.h"
 #include "orch_lifecycle.h"
 #include "orch_metrics.h"
 #include "orch_mapping.h"
 #include "orch_quality.h"
+#include "orch_reco.h"
 #include "orch_assets.h"
 #include "orch_route.h"
 #include "orch_status.h"
@@ -19,6 +21,7 @@ struct orch_api {
     PGconn *conn; /* the HTTP thread's own connection */
     vd_secret_key_t key;
     vd_agg_rules_t agg;
+    int64_t reco_follow_days;
     bool down_logged;
 };
 
@@ -31,6 +34,7 @@ orch_api_new (const orch_api_config_t *config)
     if (config->secret_key)
         self->key = *config->secret_key;
     self->agg = config->agg;
+    self->reco_follow_days = config->reco_follow_days;
     self->dsn = strdup (config->dsn ? config->dsn : "");
     if (!self->dsn) {
         free (self);
@@ -121,6 +125,30 @@ orch_request_int (const char *arg, const char *name, int64_t def, int64_t min, i
               max);
     orch_answer_error (a, 400, msg, NULL, NULL);
     return -1;
+}
+
+void
+orch_answer_query (PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   unsigned status, const char *missing, const char *hint, orch_answer_t *a)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    PGresult *res = vd_db_exec (conn, sql, nparams, params, &err);
+    if (!res) {
+        orch_answer_fail (a, &err);
+        return;
+    }
+    if (PQntuples (res) < 1 || PQgetisnull (res, 0, 0))
+        orch_answer_error (a, 404, missing, NULL, hint);
+    else {
+        json_t *j = json_loads (PQgetvalue (res, 0, 0), JSON_DECODE_ANY, NULL);
+        if (j)
+            orch_answer_json (a, status, j);
+        else
+            orch_answer_error (a, 500, "internal error: the database gave invalid JSON", NULL,
+                               NULL);
+    }
+    PQclear (res);
 }
 
 /*  The HTTP thread's connection, (re)opened when needed; NULL with a 500
@@ -215,6 +243,36 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
     case ORCH_ROUTE_RUN_REJECTS:
         orch_history_rejects (conn, r->run_id, req, a);
         break;
+    case ORCH_ROUTE_CUSTOMERS:
+        orch_customers_search (conn, req, a);
+        break;
+    case ORCH_ROUTE_CUSTOMER:
+        orch_customers_get (conn, r->key, req, a);
+        break;
+    case ORCH_ROUTE_CUSTOMER_RECO:
+        if (get)
+            orch_reco_get (conn, r->key, a);
+        else
+            orch_reco_queue_customer (conn, r->key, a);
+        break;
+    case ORCH_ROUTE_RECO_FEEDBACK:
+        orch_reco_feedback (conn, r->key, r->product, req, a);
+        break;
+    case ORCH_ROUTE_RECO_RUNS:
+        orch_reco_runs (conn, req, a);
+        break;
+    case ORCH_ROUTE_RECO_RUN:
+        orch_reco_run (conn, r->run_id, a);
+        break;
+    case ORCH_ROUTE_RECO_QUEUE:
+        orch_reco_queue_all (conn, a);
+        break;
+    case ORCH_ROUTE_RECO_PRECISION:
+        orch_reco_precision (conn, self->reco_follow_days, a);
+        break;
+    case ORCH_ROUTE_RECO_CSV:
+        orch_reco_export (conn, req, a);
+        break;
     case ORCH_ROUTE_NONE:
         orch_answer_error (a, 404, "no such endpoint", NULL, NULL);
         break;
@@ -231,7 +289,8 @@ s_route (const orch_request_t *req, orch_route_t *r, orch_answer_t *a)
         snprintf (detail, sizeof detail, "%.16s %.256s", req->method ? req->method : "?",
                   req->path ? req->path : "?");
         orch_answer_error (a, 404, "no such endpoint", detail,
-                           "endpoints: /health, /api/status, /api/connectors, /api/runs");
+                           "endpoints: /health, /api/status, /api/connectors, /api/runs, "
+                           "/api/customers, /api/reco/runs");
         return -1;
     }
     if (!r->method_allowed) {

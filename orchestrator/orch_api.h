@@ -15,6 +15,7 @@
 #include "vd_agg.h"
 #include "vd_secret.h"
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,7 +28,9 @@ typedef struct {
     const char *q_limit;
     const char *q_offset;
     const char *q_purge;
-    const char *body; /* NUL-terminated, "" when none          */
+    const char *q_q;        /* "q": a search text                   */
+    const char *q_campaign; /* "campaign": a campaign name          */
+    const char *body;       /* NUL-terminated, "" when none          */
     size_t body_len;
 } orch_request_t;
 
@@ -48,6 +51,7 @@ typedef struct {
     const char *api_token;             /* HTTP auth (orch_auth); NULL/"": none    */
     const char *api_user;
     const char *api_password;
+    int64_t reco_follow_days; /* VENDANGE_RECO_FOLLOW_DAYS (precision)  */
 } orch_api_config_t;
 
 /*  What config points to is copied. NULL when out of memory. */
@@ -74,6 +78,12 @@ json_t *orch_request_json (const orch_request_t *req, orch_answer_t *a);
     with a 400 answer when it is not an integer within [min, max]. */
 int orch_request_int (const char *arg, const char *name, int64_t def, int64_t min, int64_t max,
                       int64_t *out, orch_answer_t *a);
+
+/*  Answers with the JSON text the query's first column returns (one row):
+    status with it; 404 with missing (and hint) when there is no row or
+    it is NULL; 500 on a database error. */
+void orch_answer_query (PGconn *conn, const char *sql, int nparams, const char *const *params,
+                        unsigned status, const char *missing, const char *hint, orch_answer_t *a);
 
 /*  Self test (routing to handlers without a database, bad input). */
 int orch_api_test (bool verbose);

@@ -214,8 +214,8 @@ s_record_outcome (orch_engine_t *self, orch_active_run_t *run)
     orch_outcome_t out;
     vd_error_t err;
     vd_error_clear (&err);
-    if (orch_runs_finalize (self->conn, run->id, run->extracted, run->loaded_records, &out, &err) <
-        0) {
+    if (orch_runs_finalize (self->conn, run->id, run->extracted, run->loaded_records,
+                            self->config.reco_after_sync, &out, &err) < 0) {
         if (err.kind == VD_ERR_PERMANENT) {
             char reason[700];
             snprintf (reason, sizeof reason, "could not record the run: %s", err.msg);
@@ -718,7 +718,8 @@ orch_engine_new (PGconn **conn_p, const orch_engine_config_t *config, vd_error_t
     self->registry = orch_registry_new ();
     self->active = orch_active_new ();
     self->tests = orch_tests_new (&config->secret_key, s_send_fn, self);
-    self->hooks = orch_hooks_new (self, s_send, self->registry, &config->secret_key);
+    self->hooks =
+        orch_hooks_new (self, s_send, self->registry, &config->secret_key, config->reco_after_sync);
     self->router = zsock_new (ZMQ_ROUTER);
     if (!self->registry || !self->active || !self->tests || !self->hooks || !self->router) {
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");

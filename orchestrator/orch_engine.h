@@ -27,6 +27,8 @@ typedef struct {
     const char *timezone;        /* of schedules (VENDANGE_TIMEZONE)     */
     int64_t retention_raw_days;  /* orch_lifecycle_retain, hourly        */
     int64_t retention_runs_days;
+    bool reco_after_sync; /* queue a recommendation run after a sync that
+                             changed sales, products, stock or customers */
 } orch_engine_config_t;
 
 typedef struct orch_engine orch_engine_t;

@@ -17,11 +17,12 @@ struct orch_hooks {
     orch_registry_t *registry;
     char fingerprint[40];
     int64_t next_check_ms, next_resend_ms;
+    bool reco_after_sync;
 };
 
 orch_hooks_t *
 orch_hooks_new (orch_engine_t *engine, orch_hooks_send_fn *send, orch_registry_t *registry,
-                const vd_secret_key_t *key)
+                const vd_secret_key_t *key, bool reco_after_sync)
 {
     orch_hooks_t *self = calloc (1, sizeof *self);
     if (self) {
@@ -30,6 +31,7 @@ orch_hooks_new (orch_engine_t *engine, orch_hooks_send_fn *send, orch_registry_t
         self->engine = engine;
         self->send = send;
         self->registry = registry;
+        self->reco_after_sync = reco_after_sync;
     }
     return self;
 }
@@ -152,7 +154,8 @@ orch_hooks_tick (orch_hooks_t *self, PGconn *conn, int64_t now_ms)
     all committed and the counts balance, else failed. Returns 0 (also
     when the run was no longer running), -1 with err (retry). */
 static int
-s_close (PGconn *conn, int64_t id, const char *spool, int64_t expected, vd_error_t *err)
+s_close (PGconn *conn, int64_t id, const char *spool, int64_t expected, bool reco_after_sync,
+         vd_error_t *err)
 {
     char text[24], want[24];
     snprintf (text, sizeof text, "%" PRId64, id);
@@ -194,7 +197,7 @@ s_close (PGconn *conn, int64_t id, const char *spool, int64_t expected, vd_error
         json_t *report = json_pack ("{s:I, s:[], s:[], s:n}", "records", (json_int_t)rows, "files",
                                     "errors", "cursor_after");
         orch_outcome_t out;
-        rc = orch_runs_finalize (conn, id, report, extracted, &out, err);
+        rc = orch_runs_finalize (conn, id, report, extracted, reco_after_sync, &out, err);
         json_decref (report);
         if (rc == 0)
             vd_info ("webhook run closed: %s, %" PRId64 " events in %" PRId64 " batches",
@@ -261,7 +264,8 @@ s_on_run (orch_hooks_t *self, PGconn *conn, json_t *msg, zframe_t *identity)
         vd_error_set (&err, VD_ERR_PERMANENT, "malformed hook_run request");
     else if (PQstatus (conn) != CONNECTION_OK)
         vd_error_set (&err, VD_ERR_TRANSIENT, "the orchestrator's database is unavailable");
-    else if (close_run > 0 && s_close (conn, close_run, spool, batches, &err) < 0)
+    else if (close_run > 0 &&
+             s_close (conn, close_run, spool, batches, self->reco_after_sync, &err) < 0)
         ;
     else if (json_is_true (json_object_get (msg, "open")))
         id = s_open (conn, connector, type, spool, &err);
@@ -298,7 +302,7 @@ orch_hooks_test (bool verbose)
 {
     int failed = 0;
     orch_registry_t *reg = orch_registry_new ();
-    orch_hooks_t *h = orch_hooks_new (NULL, NULL, reg, NULL);
+    orch_hooks_t *h = orch_hooks_new (NULL, NULL, reg, NULL, false);
     failed += h == NULL;
     json_t *other = json_pack ("{s:s}", "type", "progress");
     failed += orch_hooks_handle (h, NULL, other, NULL); /* not ours */

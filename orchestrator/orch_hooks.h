@@ -29,7 +29,8 @@ typedef struct orch_hooks orch_hooks_t;
 typedef int (orch_hooks_send_fn) (orch_engine_t *engine, zframe_t *identity, json_t *msg);
 
 orch_hooks_t *orch_hooks_new (orch_engine_t *engine, orch_hooks_send_fn *send,
-                              orch_registry_t *registry, const vd_secret_key_t *key);
+                              orch_registry_t *registry, const vd_secret_key_t *key,
+                              bool reco_after_sync);
 void orch_hooks_destroy (orch_hooks_t **self_p);
 
 /*  Handles "hook_run" and "batch_committed"; false for other types. */

@@ -35,6 +35,18 @@ static const struct {
      "IS NOT NULL THEN $1 END, email = NULL, payload = NULL, response_details = "
      "NULL, synced_at = now() WHERE customer_key IN (SELECT customer_key FROM "
      "forget_people) OR lower(email) IN (SELECT v FROM forget_ids)"},
+    {"recommendations", P_NONE,
+     "DELETE FROM reco.recommendations WHERE customer_key IN (SELECT customer_key FROM "
+     "forget_people)"},
+    {NULL, P_NONE,
+     "DELETE FROM reco.issued WHERE customer_key IN (SELECT customer_key FROM forget_people)"},
+    {NULL, P_NONE,
+     "DELETE FROM reco.feedback WHERE customer_key IN (SELECT customer_key FROM forget_people)"},
+    {NULL, P_NONE,
+     "DELETE FROM reco.exports WHERE customer_key IN (SELECT customer_key FROM forget_people)"},
+    {NULL, P_NONE,
+     "DELETE FROM reco.runs WHERE scope = 'customer' AND status <> 'running' AND customer_key "
+     "IN (SELECT customer_key FROM forget_people)"},
     {"customers", P_NONE,
      "DELETE FROM canonical.customers WHERE customer_key IN (SELECT customer_key "
      "FROM forget_people)"},

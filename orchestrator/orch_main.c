@@ -73,6 +73,7 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
         .retention_raw_days = vd_config_int (cfg, VD_CFG_RETENTION_RAW_DAYS),
         .retention_runs_days = vd_config_int (cfg, VD_CFG_RETENTION_RUNS_DAYS),
         .dispatch_poll_ms = vd_config_int (cfg, VD_CFG_DISPATCH_POLL_MS),
+        .reco_after_sync = vd_config_int (cfg, VD_CFG_RECO_AFTER_SYNC) == 1,
     };
     if (vd_secret_key_load (cfg, &ec.secret_key, &err) < 0) {
         vd_log_error (VD_LOG_ERROR, &err);
@@ -87,7 +88,8 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
                             .secret_key = &ec.secret_key,
                             .api_token = vd_config_str (cfg, VD_CFG_API_TOKEN),
                             .api_user = vd_config_str (cfg, VD_CFG_API_USER),
-                            .api_password = vd_config_str (cfg, VD_CFG_API_PASSWORD)};
+                            .api_password = vd_config_str (cfg, VD_CFG_API_PASSWORD),
+                            .reco_follow_days = vd_config_int (cfg, VD_CFG_RECO_FOLLOW_DAYS)};
     orch_http_t *http =
         vd_agg_rules (cfg, &ac.agg, &err) == 0 ? orch_http_new (addr, &ac, &err) : NULL;
     orch_engine_t *engine = http ? orch_engine_new (conn_p, &ec, &err) : NULL;

@@ -275,9 +275,8 @@ orch_quality_get (PGconn *conn, orch_answer_t *a)
         orch_answer_fail (a, &err);
 }
 
-/*  One CSV field, quoted when it holds a separator, quote or newline. */
-static int
-s_csv_field (vd_buf_t *b, const char *s, bool last)
+int
+orch_csv_field (vd_buf_t *b, const char *s, bool last)
 {
     int rc = 0;
     if (s && strpbrk (s, ",\"\r\n")) {
@@ -304,9 +303,10 @@ s_csv_check (PGconn *conn, const s_check_t *k, vd_buf_t *out, vd_error_t *err)
     int rc = 0;
     const char *table = vd_schema_table (k->table)->name;
     for (int i = 0; i < PQntuples (res) && rc == 0; i++) {
-        rc |= s_csv_field (out, table, false) | s_csv_field (out, k->name, false) |
-              s_csv_field (out, k->kind, false) | s_csv_field (out, PQgetvalue (res, i, 0), false) |
-              s_csv_field (out, PQgetisnull (res, i, 1) ? "" : PQgetvalue (res, i, 1), true);
+        rc |= orch_csv_field (out, table, false) | orch_csv_field (out, k->name, false) |
+              orch_csv_field (out, k->kind, false) |
+              orch_csv_field (out, PQgetvalue (res, i, 0), false) |
+              orch_csv_field (out, PQgetisnull (res, i, 1) ? "" : PQgetvalue (res, i, 1), true);
     }
     PQclear (res);
     if (rc)
@@ -357,8 +357,9 @@ orch_quality_test (bool verbose)
         failed += s_check_sql (&s_checks[i], &b) < 0;
         vd_buf_reset (&b);
     }
-    failed += s_csv_field (&b, "a,b", false) < 0 || s_csv_field (&b, "say \"hi\"", false) < 0 ||
-              s_csv_field (&b, "plain", true) < 0;
+    failed += orch_csv_field (&b, "a,b", false) < 0 ||
+              orch_csv_field (&b, "say \"hi\"", false) < 0 ||
+              orch_csv_field (&b, "plain", true) < 0;
     failed += strcmp (vd_buf_str (&b), "\"a,b\",\"say \"\"hi\"\"\",plain\r\n") != 0;
     vd_buf_free (&b);
     if (verbose)

@@ -14,6 +14,7 @@
 #define ORCH_QUALITY_H_INCLUDED
 
 #include "orch_api.h"
+#include "vd_buf.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
 
@@ -26,6 +27,11 @@ json_t *orch_quality_json (PGconn *conn, vd_error_t *err);
 void orch_quality_get (PGconn *conn, orch_answer_t *a);
 /*  GET /api/quality/anomalies.csv: table,check,kind,key,detail. */
 void orch_quality_csv (PGconn *conn, orch_answer_t *a);
+
+/*  Appends one CSV field (RFC 4180: quoted when it holds a comma, quote,
+    CR or LF; quotes doubled; NULL is empty), then ',' or CRLF when last.
+    Returns 0, -1 when the buffer's ceiling is reached. */
+int orch_csv_field (vd_buf_t *b, const char *s, bool last);
 
 /*  Self test (SQL generation, CSV quoting). */
 int orch_quality_test (bool verbose);

@@ -28,6 +28,15 @@ static const s_route_t s_routes[] = {
     {ORCH_ROUTE_QUALITY_CSV, "api/quality/anomalies.csv", "GET"},
     {ORCH_ROUTE_CLASSIC, "classic", "GET, HEAD"},
     {ORCH_ROUTE_MAPPING, "api/mapping", "GET"},
+    {ORCH_ROUTE_CUSTOMERS, "api/customers", "GET"},
+    {ORCH_ROUTE_CUSTOMER, "api/customers/{key}", "GET"},
+    {ORCH_ROUTE_CUSTOMER_RECO, "api/customers/{key}/recommendations", "GET, POST"},
+    {ORCH_ROUTE_RECO_FEEDBACK, "api/customers/{key}/recommendations/{product}/feedback", "POST"},
+    {ORCH_ROUTE_RECO_RUNS, "api/reco/runs", "GET"},
+    {ORCH_ROUTE_RECO_RUN, "api/reco/runs/{id}", "GET"},
+    {ORCH_ROUTE_RECO_QUEUE, "api/reco/run", "POST"},
+    {ORCH_ROUTE_RECO_PRECISION, "api/reco/precision", "GET"},
+    {ORCH_ROUTE_RECO_CSV, "api/reco/campaign.csv", "GET"},
     {ORCH_ROUTE_ASSET, "app.js", "GET, HEAD"},
     {ORCH_ROUTE_ASSET, "app.css", "GET, HEAD"},
 };
@@ -63,11 +72,26 @@ s_split (char *buf, char **seg)
     return n;
 }
 
+/*  A customer or product key as a path segment: 1 to 200 bytes of UTF-8,
+    no control character. Copied into out (size > 200). */
+static bool
+s_key (const char *seg, char *out, size_t size)
+{
+    size_t n = strlen (seg);
+    if (n == 0 || n > 200 || n >= size || !vd_utf8_valid (seg, n))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)seg[i] < 0x20 || seg[i] == 0x7f)
+            return false;
+    memcpy (out, seg, n + 1);
+    return true;
+}
+
 /*  Matches path segments against one template; fills name / run_id. */
 static bool
 s_match (const s_route_t *route, char **seg, int nseg, orch_route_t *out)
 {
-    char tmpl[64];
+    char tmpl[96];
     char *tseg[MAX_SEGMENTS];
     snprintf (tmpl, sizeof tmpl, "%s", route->path);
     int nt = s_split (tmpl, tseg);
@@ -83,6 +107,12 @@ s_match (const s_route_t *route, char **seg, int nseg, orch_route_t *out)
             if (vd_parse_int (seg[i], 1, INT64_MAX, &id) < 0)
                 return false;
             out->run_id = id;
+        } else if (strcmp (tseg[i], "{key}") == 0) {
+            if (!s_key (seg[i], out->key, sizeof out->key))
+                return false;
+        } else if (strcmp (tseg[i], "{product}") == 0) {
+            if (!s_key (seg[i], out->product, sizeof out->product))
+                return false;
         } else if (strcmp (tseg[i], seg[i]) != 0)
             return false;
     }
@@ -171,6 +201,25 @@ orch_route_test (bool verbose)
     CHECK (orch_route_match ("GET", "/api/quality/anomalies.csv", &r) == 0 &&
            r.id == ORCH_ROUTE_QUALITY_CSV);
     CHECK (orch_route_match ("GET", "/app.js", &r) == 0 && r.id == ORCH_ROUTE_ASSET);
+    CHECK (orch_route_match ("GET", "/api/customers", &r) == 0 && r.id == ORCH_ROUTE_CUSTOMERS);
+    CHECK (orch_route_match ("GET", "/api/customers/isavigne-C 01", &r) == 0 &&
+           r.id == ORCH_ROUTE_CUSTOMER && strcmp (r.key, "isavigne-C 01") == 0);
+    CHECK (orch_route_match ("POST", "/api/customers/k/recommendations", &r) == 0 &&
+           r.id == ORCH_ROUTE_CUSTOMER_RECO && r.method_allowed);
+    CHECK (orch_route_match ("POST", "/api/customers/k/recommendations/RIESLING-2022/feedback",
+                             &r) == 0 &&
+           r.id == ORCH_ROUTE_RECO_FEEDBACK && strcmp (r.key, "k") == 0 &&
+           strcmp (r.product, "RIESLING-2022") == 0);
+    CHECK (orch_route_match ("GET", "/api/customers/a\x01b", &r) < 0);
+    CHECK (orch_route_match ("GET",
+                             "/api/customers/a\xff"
+                             "z",
+                             &r) < 0);
+    CHECK (orch_route_match ("GET", "/api/reco/runs/7", &r) == 0 && r.id == ORCH_ROUTE_RECO_RUN &&
+           r.run_id == 7);
+    CHECK (orch_route_match ("GET", "/api/reco/run", &r) == 0 && !r.method_allowed);
+    CHECK (orch_route_match ("GET", "/api/reco/campaign.csv", &r) == 0 &&
+           r.id == ORCH_ROUTE_RECO_CSV);
 #undef CHECK
     if (verbose)
         printf ("orch_route_test: %d failure(s)\n", failed);

@@ -2,7 +2,9 @@
 
     One const table of path templates ("api/connectors/{name}/sync") with
     the methods each accepts. {name} matches a connector name, {id} a
-    positive run id. A trailing '/' is ignored.
+    positive run id, {key} and {product} a customer and a product key
+    (any segment of 1 to 200 bytes without control characters). A
+    trailing '/' is ignored.
 */
 #ifndef ORCH_ROUTE_H_INCLUDED
 #define ORCH_ROUTE_H_INCLUDED
@@ -29,7 +31,16 @@ typedef enum {
     ORCH_ROUTE_QUALITY_CSV,    /* GET /api/quality/anomalies.csv      */
     ORCH_ROUTE_ASSET,          /* GET a file of the web page (web/)   */
     ORCH_ROUTE_CLASSIC,        /* GET /classic: the server-rendered page */
-    ORCH_ROUTE_MAPPING         /* GET /api/mapping                    */
+    ORCH_ROUTE_MAPPING,        /* GET /api/mapping                    */
+    ORCH_ROUTE_CUSTOMERS,      /* GET /api/customers?q=               */
+    ORCH_ROUTE_CUSTOMER,       /* GET /api/customers/KEY              */
+    ORCH_ROUTE_CUSTOMER_RECO,  /* GET, POST .../KEY/recommendations   */
+    ORCH_ROUTE_RECO_FEEDBACK,  /* POST .../recommendations/PRODUCT/feedback */
+    ORCH_ROUTE_RECO_RUNS,      /* GET /api/reco/runs                  */
+    ORCH_ROUTE_RECO_RUN,       /* GET /api/reco/runs/ID               */
+    ORCH_ROUTE_RECO_QUEUE,     /* POST /api/reco/run                  */
+    ORCH_ROUTE_RECO_PRECISION, /* GET /api/reco/precision             */
+    ORCH_ROUTE_RECO_CSV        /* GET /api/reco/campaign.csv          */
 } orch_route_id_t;
 
 typedef struct {
@@ -38,6 +49,8 @@ typedef struct {
     const char *allow;   /* the methods the path accepts ("GET, POST")  */
     char name[72];       /* {name}                                       */
     int64_t run_id;      /* {id} (a run, or a test for ORCH_ROUTE_TEST) */
+    char key[208];       /* {key}: a customer key                        */
+    char product[208];   /* {product}: a product key                     */
 } orch_route_t;
 
 /*  Matches method and path (no query string). Returns 0 and fills out

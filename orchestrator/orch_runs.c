@@ -239,10 +239,25 @@ done:
     return rc;
 }
 
+/*  Queues a recommendation run (scope 'all') when run id changed what
+    recommendations are made of; nothing when one is queued already. */
+static int
+s_queue_reco (PGconn *conn, const char *id, vd_error_t *err)
+{
+    return vd_db_command (conn,
+                          "INSERT INTO reco.runs (scope, trigger, sync_run_id) "
+                          "SELECT 'all', 'sync', $1::bigint WHERE EXISTS (SELECT 1 FROM "
+                          "ops.run_tables t WHERE t.run_id = $1::bigint AND t.table_name IN "
+                          "('sales_lines', 'product_catalog', 'stock_levels', 'customers') AND "
+                          "t.inserted + t.updated + coalesce(t.deleted, 0) > 0) "
+                          "ON CONFLICT DO NOTHING",
+                          1, (const char *[]){id}, err);
+}
+
 /*  The body of the finalize transaction (BEGIN done by the caller). */
 static int
 s_finalize (PGconn *conn, const char *id, const json_t *extracted, int64_t loaded,
-            orch_outcome_t *out, vd_error_t *err)
+            bool reco_after_sync, orch_outcome_t *out, vd_error_t *err)
 {
     const char *params[] = {id};
     PGresult *res = vd_db_exec (conn,
@@ -270,12 +285,14 @@ s_finalize (PGconn *conn, const char *id, const json_t *extracted, int64_t loade
         return rc < 0 ? -1 : 0;
     }
     snprintf (out->status, sizeof out->status, "%s", orch_runs_outcome_status (extracted));
-    return s_complete (conn, id, extracted, out->status, err);
+    if (s_complete (conn, id, extracted, out->status, err) < 0)
+        return -1;
+    return reco_after_sync ? s_queue_reco (conn, id, err) : 0;
 }
 
 int
 orch_runs_finalize (PGconn *conn, int64_t id, const json_t *extracted, int64_t loaded_records,
-                    orch_outcome_t *out, vd_error_t *err)
+                    bool reco_after_sync, orch_outcome_t *out, vd_error_t *err)
 {
     memset (out, 0, sizeof *out);
     orch_json_int (extracted, "records", &out->records);
@@ -283,7 +300,7 @@ orch_runs_finalize (PGconn *conn, int64_t id, const json_t *extracted, int64_t l
     s_id_text (id, text, sizeof text);
     if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
         return -1;
-    if (s_finalize (conn, text, extracted, loaded_records, out, err) < 0 ||
+    if (s_finalize (conn, text, extracted, loaded_records, reco_after_sync, out, err) < 0 ||
         vd_db_command (conn, "COMMIT", 0, NULL, err) < 0) {
         /* the error is in err already; a failed ROLLBACK changes nothing */
         (void)vd_db_command (conn, "ROLLBACK", 0, NULL, NULL);

@@ -59,10 +59,14 @@ int orch_runs_touch (PGconn *conn, int64_t id, vd_error_t *err);
 /*  In one transaction: locks the run (still running), checks the counts
     of every ops.run_tables row and the record totals, then marks it
     success / partial (moving the connector's cursor to cursor_after) or
-    failed. extracted is the extractor's "extracted" message. Returns 0
-    with out filled, -1 with err (nothing written). */
+    failed. extracted is the extractor's "extracted" message. With
+    reco_after_sync, a success or partial run that inserted, updated or
+    deleted rows of sales_lines, product_catalog, stock_levels or
+    customers also queues a recommendation run (reco.runs, scope 'all',
+    trigger 'sync'; none when one is queued already) in that transaction.
+    Returns 0 with out filled, -1 with err (nothing written). */
 int orch_runs_finalize (PGconn *conn, int64_t id, const json_t *extracted, int64_t loaded_records,
-                        orch_outcome_t *out, vd_error_t *err);
+                        bool reco_after_sync, orch_outcome_t *out, vd_error_t *err);
 
 /*  Checks that every table balances (extracted = inserted + updated +
     unchanged + rejected) and that the loader handled as many records as

@@ -46,6 +46,7 @@
 #include "orch_status.h"
 #include "reco_load.h"
 #include "orch_tests.h"
+#include "orch_reco.h"
 #include "orch_wake.h"
 #include "orch_web.h"
 #include "cli_connector.h"
@@ -53,6 +54,7 @@
 #include "cli_proc.h"
 #include "cli_table.h"
 #include "cli_up.h"
+#include "cli_reco.h"
 #include "orch_assets.h"
 #include "orch_auth.h"
 #include "orch_mapping.h"
@@ -100,6 +102,7 @@ static const selftest_t s_tests[] = {
     {"cli_proc", cli_proc_test},
     {"cli_table", cli_table_test},
     {"cli_up", cli_up_test},
+    {"cli_reco", cli_reco_test},
     {"orch_active", orch_active_test},
     {"orch_api", orch_api_test},
     {"orch_hooks", orch_hooks_test},
@@ -108,6 +111,8 @@ static const selftest_t s_tests[] = {
     {"orch_metrics", orch_metrics_test},
     {"orch_registry", orch_registry_test},
     {"orch_route", orch_route_test},
+    {"orch_reco_feedback", orch_reco_feedback_test},
+    {"orch_reco_export", orch_reco_export_test},
     {"orch_runs", orch_runs_test},
     {"orch_runview", orch_runview_test},
     {"orch_schedule", orch_schedule_test},

@@ -1,4 +1,5 @@
-/* vendange web page: sources, sync history, data quality. Talks to the
+/* vendange web page: sources, sync history, data quality, customers and
+   their recommendations. Talks to the
    JSON API only; no framework, nothing fetched from outside. */
 "use strict";
 
@@ -678,6 +679,245 @@ async function pageMapping (main, name)
                                                            f.columns.join(" | ")))))))));
 }
 
+/* ---------- Customers and recommendations ---------- */
+
+function fmtMoney (n)
+{
+    return n === null || n === undefined ? "—" : Number (n).toFixed(2) + " €";
+}
+
+function campaignFlag (ok, block)
+{
+    const why = {
+        email_opt_out : "opted out of emails",
+        email_invalid : "email invalid",
+        no_email : "no email"
+    };
+    return el ("span", {class : "badge " + (ok ? "success" : "failed"), id : "campaign-flag"},
+               ok ? "campaign ok" : "no campaign: " + (why[block] || block || "excluded"));
+}
+
+async function pageCustomers (main)
+{
+    const params = new URLSearchParams (location.hash.split("?")[1] || "");
+    const q = params.get("q") || "";
+    const input = el (
+        "input", {type : "search", id : "cust-q", value : q, placeholder : "name, email or key"});
+    const [found, precision] = await Promise.all([
+        api ("GET", "/api/customers?limit=50&q=" + encodeURIComponent (q)),
+        api ("GET", "/api/reco/precision")
+    ]);
+    const msg = el ("div", {class : "card-msg", id : "reco-msg"});
+    main.replaceChildren(
+        el ("h2", {}, "Customers"),
+        el ("form", {
+            class : "search",
+            onsubmit : (e) => {
+                e.preventDefault();
+                location.hash = "#/customers?q=" + encodeURIComponent (input.value);
+            }
+        },
+            input, " ", el ("button", {type : "submit", id : "cust-search"}, "Search")),
+        el ("div", {class : "table-wrap"},
+            el ("table", {id : "customers"},
+                el ("tr", {},
+                    [
+                        "customer", "email", "segment", "spent", "orders", "last purchase",
+                        "campaign"
+                    ].map((h) => el ("th", {}, h))),
+                found.map(
+                    (c) => el (
+                        "tr", {"data-key" : c.customer_key},
+                        el ("td", {},
+                            el ("a", {href : "#/customer/" + encodeURIComponent (c.customer_key)},
+                                [ c.first_name, c.last_name ].filter(Boolean).join(" ") ||
+                                    c.customer_key),
+                            el ("div", {class : "meta"}, c.customer_key)),
+                        el ("td", {}, c.email || "—"), el ("td", {}, c.segment || "—"),
+                        el ("td", {class : "n"}, fmtMoney (c.total_spent)),
+                        el ("td", {class : "n"},
+                            c.purchase_count === null ? "—" : c.purchase_count),
+                        el ("td", {}, c.last_purchase_date || "—"),
+                        el ("td", {}, c.campaign_ok ? "ok" : "excluded"))))),
+        found.length ? null : el ("p", {class : "meta"}, "No customer matches."),
+        el ("h2", {}, "Recommendations"), precisionPanel (precision),
+        el ("p", {class : "actions"},
+            el ("a",
+                {
+                    class : "button secondary",
+                    id : "campaign-csv",
+                    href : "/api/reco/campaign.csv",
+                    download : "campaign.csv"
+                },
+                "Download the campaign CSV"),
+            " ",
+            el ("button",
+                {
+                    id : "btn-reco-all",
+                    onclick :
+                        async (e) => {
+                            const r = await guarded (() => api ("POST", "/api/reco/run"));
+                            if (r) {
+                                msg.className = "card-msg msg-ok";
+                                msg.textContent = "recommendation run " + r.reco_run_id + " queued";
+                            }
+                        }
+                },
+                "Recompute for every customer")),
+        msg);
+}
+
+function pct (p)
+{
+    return p === null || p === undefined ? "—" : (Math.round(p * 1000) / 10) + " %";
+}
+
+function precisionPanel (p)
+{
+    return el ("div", {class : "card", id : "precision"},
+               el ("h3", {}, "Precision of past recommendations",
+                   el ("span", {class : "score", id : "precision-value"}, pct (p.precision))),
+               el ("div", {class : "meta"},
+                   p.followed + " of " + p.evaluated +
+                       " followed by a click or a purchase within " + p.follow_days + " days; " +
+                       p.pending + " too recent to judge"),
+               el ("div", {class : "meta"},
+                   "staff verdicts: " + p.feedback.good + " good, " + p.feedback.bad + " bad"),
+               el ("div", {class : "table-wrap"},
+                   el ("table", {},
+                       el ("tr", {}, el ("th", {}, "signal"), el ("th", {}, "followed"),
+                           el ("th", {}, "precision")),
+                       Object.entries(p.by_signal)
+                           .map(([ s, v ]) =>
+                                    el ("tr", {}, el ("td", {}, s),
+                                        el ("td", {class : "n"}, v.followed + " / " + v.evaluated),
+                                        el ("td", {class : "n"}, pct (v.precision)))))));
+}
+
+async function refreshReco (key, msg, button)
+{
+    button.disabled = true;
+    msg.className = "card-msg progress";
+    msg.textContent = "recomputing…";
+    const done = await guarded (async () => {
+        const q =
+            await api ("POST", "/api/customers/" + encodeURIComponent (key) + "/recommendations");
+        for (let i = 0; i < 600; i++) {
+            const r = await api ("GET", "/api/reco/runs/" + q.reco_run_id);
+            if (r.status === "success")
+                return true;
+            if (r.status === "failed")
+                throw new Error ("recommendation run " + r.id + " failed: " + (r.error || ""));
+            msg.textContent = "recommendation run " + r.id + " " + r.status + "…";
+            await sleep (500);
+        }
+        throw new Error ("the recommender did not run the job (is it running?)");
+    });
+    button.disabled = false;
+    if (done)
+        route ();
+    else {
+        msg.className = "card-msg msg-err";
+        msg.textContent = document.getElementById("error").textContent;
+    }
+}
+
+async function sendVerdict (key, r, verdict, reasonInput, msg)
+{
+    const body = {verdict};
+    if (reasonInput.value.trim())
+        body.reason = reasonInput.value.trim();
+    const a = await guarded (() => api ("POST",
+                                        "/api/customers/" + encodeURIComponent (key) +
+                                            "/recommendations/" +
+                                            encodeURIComponent (r.product_key) + "/feedback",
+                                        body));
+    if (!a) {
+        msg.className = "card-msg msg-err";
+        msg.textContent = document.getElementById("error").textContent;
+        return;
+    }
+    route ();
+}
+
+function recoCard (key, r)
+{
+    const msg = el ("div", {class : "card-msg"});
+    const reason =
+        el ("input",
+            {type : "text", class : "reason", maxlength : 500, placeholder : "why? (optional)"});
+    return el (
+        "div", {class : "card reco", "data-product" : r.product_key},
+        el ("h3", {}, el ("span", {}, r.rank + ". " + (r.product_name || r.product_key)),
+            r.verdict ? badge (r.verdict === "good" ? "good" : "bad") : null),
+        el ("div", {class : "meta"}, r.product_key + " · score " + Number (r.score).toFixed(3)),
+        el ("ul", {class : "reasons"},
+            (r.reasons || []).map((w) => el ("li", {}, w.text || w.signal))),
+        el ("div", {class : "actions"}, reason,
+            el ("button",
+                {class : "btn-good", onclick : () => sendVerdict (key, r, "good", reason, msg)},
+                "Good"),
+            el ("button", {
+                class : "secondary btn-bad",
+                onclick : () => sendVerdict (key, r, "bad", reason, msg)
+            },
+                "Bad")),
+        msg);
+}
+
+async function pageCustomer (main, key)
+{
+    const path = "/api/customers/" + encodeURIComponent (key);
+    const [c, reco] =
+        await Promise.all([ api ("GET", path), api ("GET", path + "/recommendations") ]);
+    const a = c.aggregates, t = c.totals;
+    const msg = el ("div", {class : "card-msg", id : "refresh-msg"});
+    main.replaceChildren(
+        el ("h2", {}, [ c.first_name, c.last_name ].filter(Boolean).join(" ") || key, " ",
+            badge (c.segment || "idle")),
+        el ("p", {class : "meta"}, key + (c.email ? " · " + c.email : ""), " ",
+            campaignFlag (reco.campaign_ok, reco.campaign_block),
+            reco.win_back ? el ("span", {class : "badge partial"}, "win-back") : null),
+        el ("div", {class : "cards", id : "aggregates"},
+            [
+                [ "purchases", a.purchase_count === null ? "—" : a.purchase_count ],
+                [ "total spent", fmtMoney (a.total_spent) ],
+                [ "average order", fmtMoney (a.avg_order_value) ],
+                [ "first purchase", a.first_purchase_date || "—" ],
+                [ "last purchase", a.last_purchase_date || "—" ],
+                [ "bottles (75 cl eq.)", fmtNum (t.bottles_75cl_eq) ]
+            ].map(([ k, v ]) => el ("div", {class : "card"}, el ("div", {class : "meta"}, k),
+                                    el ("div", {class : "score"}, String (v))))),
+        el ("h2", {}, "Recommendations"),
+        el ("p", {class : "meta"},
+            reco.run_id ? "run " + reco.run_id + ", model " + reco.model_version + ", " +
+                              fmtTime (reco.computed_at)
+                        : "none yet",
+            " ",
+            el ("button", {id : "btn-refresh", onclick : (e) => refreshReco (key, msg, e.target)},
+                "Refresh")),
+        msg,
+        el ("div", {class : "cards", id : "recommendations"},
+            reco.recommendations.map((r) => recoCard (key, r))),
+        el ("h2", {},
+            "Purchase history (" + t.lines + " lines, " + fmtNum (t.bottles_75cl_eq) +
+                " bottles 75 cl eq., " + fmtMoney (t.money) + ")"),
+        el ("div", {class : "table-wrap"},
+            el ("table", {id : "history"},
+                el ("tr", {},
+                    [ "date", "order", "product", "bottles (75 cl eq.)", "amount" ].map(
+                        (h) => el ("th", {}, h))),
+                c.history.map((h) => el ("tr", {}, el ("td", {}, h.date),
+                                         el ("td", {}, h.order_id || "—"),
+                                         el ("td", {}, (h.product_name || "") + " ",
+                                             el ("span", {class : "meta"}, h.product_key || "")),
+                                         el ("td", {class : "n"},
+                                             h.quantity_bottles_75cl_eq === null
+                                                 ? "—"
+                                                 : fmtNum (h.quantity_bottles_75cl_eq)),
+                                         el ("td", {class : "n"}, fmtMoney (h.price_total)))))));
+}
+
 /* ---------- Router ---------- */
 
 async function route ()
@@ -686,8 +926,9 @@ async function route ()
     timers = [];
     const main = document.getElementById("main");
     const parts = (location.hash || "#/sources").slice(2).split("/").map(decodeURIComponent);
+    const section = parts[0].split("?")[0].replace(/^customer$/, "customers");
     for (const a of document.querySelectorAll("nav a"))
-        a.classList.toggle("active", a.id === "nav-" + parts[0]);
+        a.classList.toggle("active", a.id === "nav-" + section);
     try {
         if (parts[0] === "connector" && parts[1])
             await pageConnector (main, parts[1]);
@@ -695,6 +936,10 @@ async function route ()
             await pageQuality (main);
         else if (parts[0] === "mapping")
             await pageMapping (main, parts[1]);
+        else if (parts[0].startsWith("customers"))
+            await pageCustomers (main);
+        else if (parts[0] === "customer" && parts[1])
+            await pageCustomer (main, parts[1]);
         else
             await pageSources (main);
         main.dataset.ready = location.hash || "#/sources";

@@ -106,7 +106,8 @@ class Stack:
 
     SERVICES = ("orchestrator", "normalizer", "loader")
 
-    def __init__(self, pg, name, extractors=1, env=None, gateway=False, odoo_extractors=0):
+    def __init__(self, pg, name, extractors=1, env=None, gateway=False, odoo_extractors=0,
+                 recommender=True):
         self.pg = pg
         self.name = name
         self.home = tempfile.mkdtemp(prefix="vd-home-")
@@ -147,6 +148,9 @@ class Stack:
             self.webhook_url = "http://" + self.env["VENDANGE_WEBHOOK_ADDR"]
             self.spool = os.path.join(self.home, "spool", "webhook")
             self.start("extractor-webhook")
+        self.recommender = recommender  # reco/: runs the jobs of reco.runs
+        if recommender:
+            self.start("recommender")
         self.wait_ready(extractors, odoo_extractors)
 
     def start(self, role, key=None):
@@ -178,7 +182,8 @@ class Stack:
                 if ("normalizer" in roles and "loader" in roles
                         and roles.count("extractor-isavigne") >= extractors
                         and roles.count("extractor-odoo") >= odoo_extractors
-                        and (not getattr(self, "gateway", False) or "extractor-webhook" in roles)):
+                        and (not getattr(self, "gateway", False) or "extractor-webhook" in roles)
+                        and (not getattr(self, "recommender", False) or "recommender" in roles)):
                     return
             except OSError:
                 pass
@@ -245,11 +250,13 @@ class StackCase(unittest.TestCase):
     NAME = None
     EXTRACTORS = 1
     ENV = {}
+    RECOMMENDER = True  # start the recommender
 
     @classmethod
     def setUpClass(cls):
         cls.pg = Postgres()
-        cls.stack = Stack(cls.pg, cls.NAME, extractors=cls.EXTRACTORS, env=cls.ENV)
+        cls.stack = Stack(cls.pg, cls.NAME, extractors=cls.EXTRACTORS, env=cls.ENV,
+                          recommender=cls.RECOMMENDER)
 
     @classmethod
     def tearDownClass(cls):

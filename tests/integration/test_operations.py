@@ -5,6 +5,7 @@ service with pid, host and heartbeat."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -65,7 +66,8 @@ class UpDown(unittest.TestCase):
         self.assertNotIn("already running", out)
         pids = dict(re.findall(r"([a-z-]+(?:-\d+)?) \(pid (\d+)", out))
         for role in ("orchestrator", "normalizer", "loader", "extractor-isavigne-1",
-                     "extractor-isavigne-2", "extractor-odoo-1", "extractor-webhook"):
+                     "extractor-isavigne-2", "extractor-odoo-1", "extractor-webhook",
+                     "recommender"):
             self.assertIn(role, pids)
         # status --json: every service with pid, host and a heartbeat
         status = json.loads(self.cli("status", "--json")[1])
@@ -92,6 +94,24 @@ class UpDown(unittest.TestCase):
         self.assertIn("vendange is down", out)
         for role, pid in again.items():
             self.assertFalse(self.running(int(pid)), role)
+
+    def test_up_without_the_recommender(self):
+        """A bin folder without `recommender`: up says so and fails, before
+        it starts anything."""
+        bindir = tempfile.mkdtemp(prefix="vd-bin-")
+        for name in os.listdir(BIN):
+            if name != "recommender":
+                os.symlink(os.path.join(BIN, name), os.path.join(bindir, name))
+        os.unlink(os.path.join(bindir, "vendange"))
+        shutil.copy(os.path.join(BIN, "vendange"), bindir)  # /proc/self/exe: this folder
+        env = dict(self.env, VENDANGE_HOME=tempfile.mkdtemp(prefix="vd-up-"))
+        out = subprocess.run([os.path.join(bindir, "vendange"), "up"], env=env,
+                             capture_output=True, text=True, timeout=60)
+        shutil.rmtree(bindir)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("cannot find the recommender program next to vendange", out.stderr)
+        self.assertEqual(os.listdir(os.path.join(env["VENDANGE_HOME"], "run")), [])
+        shutil.rmtree(env["VENDANGE_HOME"])
 
     @staticmethod
     def running(pid):

@@ -19,12 +19,37 @@ from test_quality import DUP_EMAIL, seed_export  # noqa: E402
 from webdriver import Browser  # noqa: E402
 
 
+CUSTOMER_SEED = """
+INSERT INTO canonical.customers (customer_key, source, source_id, connector, first_name,
+  last_name, email, segment, email_opt_out, email_invalid, purchase_count, total_spent,
+  avg_order_value, first_purchase_date, last_purchase_date) VALUES
+ ('isavigne-W1', 'isavigne', 'W1', 'seed', 'Odile', 'Schmitt', 'odile.schmitt@example.fr',
+  'loyal', false, false, 2, 64.00, 32.00, '2025-03-02', '2026-09-14');
+INSERT INTO canonical.product_catalog (product_key, source, source_id, connector, name, active)
+VALUES ('W-RIESLING', 'isavigne', 'WR', 'seed', 'Riesling Vieilles Vignes', true),
+       ('W-CREMANT', 'isavigne', 'WC', 'seed', 'Crémant Rosé', true);
+INSERT INTO canonical.sales_lines (sale_line_key, source, source_id, connector, customer_key,
+  product_key, order_id, date_sale, quantity_units, quantity_bottles_75cl_eq, price_total) VALUES
+ ('isavigne-W-1', 'isavigne', 'W-1', 'seed', 'isavigne-W1', 'W-RIESLING', 'FW1', '2025-03-02',
+  6, 6, 48.00),
+ ('isavigne-W-2', 'isavigne', 'W-2', 'seed', 'isavigne-W1', 'W-RIESLING', 'FW2', '2026-09-14',
+  1, 2, 16.00);
+INSERT INTO reco.recommendations (customer_key, rank, product_key, score, reasons, campaign_ok,
+  run_id, model_version) VALUES
+ ('isavigne-W1', 1, 'W-CREMANT', 0.75, '[{"signal":"copurchase","weight":0.5,"text":"Customers who buy Riesling Vieilles Vignes also buy it"},{"signal":"season","weight":0.25,"text":"Often bought in December"}]', true, 1, 'web-1');
+INSERT INTO reco.issued (customer_key, product_key, first_at, last_at, top_signal, signals, run_id)
+VALUES ('isavigne-W1', 'W-CREMANT', now(), now(), 'copurchase', '{copurchase,season}', 1);
+"""
+
+
 class Page(StackCase):
     NAME = "web"
+    RECOMMENDER = False  # the seeded recommendations stay as they are
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.pg.psql(CUSTOMER_SEED)
         cls.folder = seed_export()
         cls.browser = Browser(os.path.join(ARTIFACTS, "web-chromedriver.log"))
 
@@ -119,7 +144,8 @@ class Page(StackCase):
             width = b.js("return window.innerWidth;")
             self.assertLessEqual(width, 420)
             for page, ready in (("#/sources", "#card-isv"), ("#/quality", "#q-customers"),
-                                ("#/connector/isv", "tr.run")):
+                                ("#/connector/isv", "tr.run"), ("#/customers", "#precision"),
+                                ("#/customer/isavigne-W1", "#recommendations")):
                 self.open(page)
                 b.wait(ready)
                 self.no_horizontal_overflow()
@@ -140,6 +166,41 @@ class Page(StackCase):
         text = b.wait("#reg-msg", "isv").text
         self.assertIn("already", text)
         self.assertTrue(b.wait("#error").displayed())
+
+
+    def test_4_customer_page(self):
+        """The customer page shows history and reasons; Bad (with a reason)
+        reaches the API, and the page shows the verdict."""
+        b = self.browser
+        self.open("#/customers")
+        b.wait("#cust-q").type("schmitt")
+        b.wait("#cust-search").click()
+        b.wait('#customers tr[data-key="isavigne-W1"] a', "Odile Schmitt").click()
+        card = b.wait('.card.reco[data-product="W-CREMANT"]', "Crémant Rosé")
+        self.assertIn("Customers who buy Riesling Vieilles Vignes also buy it", card.text)
+        self.assertIn("Often bought in December", card.text)
+        self.assertIn("campaign ok", b.wait("#campaign-flag").text)
+        history = b.wait("#history", "FW2")
+        self.assertIn("Riesling Vieilles Vignes", history.text)
+        self.assertIn("16.00 €", history.text)
+        self.assertIn("8 bottles 75 cl eq., 64.00 €", b.wait("main").text)
+        self.shot("customer-1280")
+        card.find("input.reason").type("she only drinks still wines")
+        card.find(".btn-bad").click()
+        b.wait('.card.reco[data-product="W-CREMANT"] .badge', "bad")
+        reco = self.stack.get("/api/customers/isavigne-W1/recommendations")
+        self.assertEqual(reco["recommendations"][0]["verdict"], "bad")
+        self.assertEqual(self.pg.psql("SELECT verdict, reason, signals::text FROM reco.feedback "
+                                      "WHERE customer_key = 'isavigne-W1'"),
+                         [["bad", "she only drinks still wines", "{copurchase,season}"]])
+        self.assertEqual(self.pg.value("SELECT count(*) FROM reco.runs WHERE customer_key = "
+                                       "'isavigne-W1' AND trigger = 'feedback'"), "1")
+        # the precision panel and the CSV link
+        self.open("#/customers")
+        self.assertIn("staff verdicts: 0 good, 1 bad", b.wait("#precision").text)
+        self.assertEqual(b.js("return document.getElementById('campaign-csv')"
+                              ".getAttribute('href');"), "/api/reco/campaign.csv")
+        self.no_horizontal_overflow()
 
 
 if __name__ == "__main__":
