@@ -33,6 +33,7 @@ ODOO_SRC   := $(filter-out %main.c,$(wildcard extractors/odoo/*.c))
 NORM_SRC   := $(filter-out %main.c,$(wildcard transformer/*.c))
 LOAD_SRC   := $(filter-out %main.c,$(wildcard loader/*.c))
 ORCH_SRC   := $(filter-out %main.c,$(wildcard orchestrator/*.c))
+RECO_SRC   := $(filter-out %main.c,$(wildcard reco/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBVD   := $(BUILD)/lib/libvd.a
@@ -42,10 +43,11 @@ LIBODOO := $(BUILD)/lib/libodoo.a
 LIBNORM := $(BUILD)/lib/libnorm.a
 LIBLOAD := $(BUILD)/lib/libload.a
 LIBORCH := $(BUILD)/lib/liborch.a
+LIBRECO := $(BUILD)/lib/libreco.a
 
 BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer \
         $(BUILD)/bin/loader $(BUILD)/bin/extractor-isavigne $(BUILD)/bin/extractor-odoo \
-        $(BUILD)/bin/extractor-webhook \
+        $(BUILD)/bin/extractor-webhook $(BUILD)/bin/recommender \
         $(BUILD)/bin/selftest
 
 .PHONY: all deps deps-bench deps-web images check check-web check-deploy check-unit \
@@ -54,7 +56,7 @@ all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iextractors/isavigne -Iextractors/odoo -Iextractors/webhook -Itransformer -Iloader -Iorchestrator -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) -Iextractors/isavigne -Iextractors/odoo -Iextractors/webhook -Itransformer -Iloader -Iorchestrator -Ireco -MMD -MP -c $< -o $@
 
 define make_lib
 $(1): $(call obj,$(2))
@@ -68,6 +70,7 @@ $(eval $(call make_lib,$(LIBHOOK),$(HOOK_SRC)))
 $(eval $(call make_lib,$(LIBODOO),$(ODOO_SRC)))
 $(eval $(call make_lib,$(LIBNORM),$(NORM_SRC)))
 $(eval $(call make_lib,$(LIBLOAD),$(LOAD_SRC)))
+$(eval $(call make_lib,$(LIBRECO),$(RECO_SRC)))
 # The web page's files, embedded in the orchestrator (orch_assets.c)
 WEB_FILES := $(wildcard web/*.html web/*.css web/*.js)
 WEB_GEN   := $(BUILD)/gen/web_assets.c
@@ -88,7 +91,8 @@ $(eval $(call make_bin,normalizer,transformer/norm_main.c,$(LIBNORM)))
 $(eval $(call make_bin,loader,loader/load_main.c,$(LIBLOAD)))
 $(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH)))
 $(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH)))
-$(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBODOO) $(LIBNORM) $(LIBLOAD) $(LIBORCH)))
+$(eval $(call make_bin,recommender,reco/reco_main.c,$(LIBRECO) $(LIBLOAD)))
+$(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBODOO) $(LIBNORM) $(LIBLOAD) $(LIBORCH) $(LIBRECO)))
 
 # Load test of the webhook gateway: 32 connections, SECONDS (default 60).
 $(BUILD)/bin/hook-load: bench/hook_load.c $(LIBVD)

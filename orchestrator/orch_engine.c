@@ -294,6 +294,17 @@ s_service_died (orch_engine_t *self, orch_service_t *s)
     vd_error_clear (&err);
     if (s_db_ready (self) && orch_services_mark_dead (self->conn, s->hb.instance, &err) < 0)
         s_db_failed (self, "marking a service dead", &err);
+    if (strcmp (s->hb.role, "recommender") == 0) {
+        /* it takes part in no sync run: only its recommendation run fails */
+        const char *params[] = {s->hb.instance, reason};
+        if (s_db_ready (self) &&
+            vd_db_command (self->conn,
+                           "UPDATE reco.runs SET status = 'failed', finished_at = now(),"
+                           " error = $2 WHERE worker = $1 AND status = 'running'",
+                           2, params, &err) < 0)
+            s_db_failed (self, "failing a recommendation run", &err);
+        return;
+    }
     bool extractor = orch_role_is_extractor (s->hb.role);
     for (size_t i = 0; i < orch_active_size (self->active); i++) {
         orch_active_run_t *run = orch_active_at (self->active, i);

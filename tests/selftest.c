@@ -44,6 +44,7 @@
 #include "orch_secrets.h"
 #include "orch_settings.h"
 #include "orch_status.h"
+#include "reco_load.h"
 #include "orch_tests.h"
 #include "orch_wake.h"
 #include "orch_web.h"
@@ -113,6 +114,8 @@ static const selftest_t s_tests[] = {
     {"orch_secrets", orch_secrets_test},
     {"orch_settings", orch_settings_test},
     {"orch_status", orch_status_test},
+    {"reco_model", reco_model_test},
+    {"reco_load", reco_load_test},
     {"orch_tests", orch_tests_test},
     {"orch_wake", orch_wake_test},
     {"orch_web", orch_web_test},
