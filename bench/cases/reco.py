@@ -145,7 +145,9 @@ def _recommend(ctx, db, log, args):
     if os.path.exists(log):
         os.unlink(log)
     ctx.quiesce()
+    ctx.pg.statements_reset(db)
     seconds, procs = run_measured([binary, "--once"] + args, log, pg=ctx.pg, env=_env(ctx, db))
+    top = ctx.pg.top_statements(db)
     with open(log, errors="replace") as f:
         lines = [line for line in f if line.startswith("{") and '"run_id"' in line]
     if not lines:
@@ -153,6 +155,7 @@ def _recommend(ctx, db, log, args):
     out = json.loads(lines[-1])
     if out.get("status") != "success":
         raise AssertionError("recommender run %s; see %s" % (out, log))
+    out["top_statements"] = top
     return seconds, procs, out
 
 
@@ -225,6 +228,7 @@ def reco_eval(ctx):
             if issued:
                 raise AssertionError("--no-issue run wrote %d reco.issued rows" % issued)
             m.update({"model": model, "run": run, "wall_s": round(seconds, 3),
+                      "top_statements": run.pop("top_statements"),
                       "as_of": as_of, "history": {k: meta[k] for k in (
                           "customers", "products", "sales_lines", "orders", "heldout_orders",
                           "start", "end")}})
@@ -274,4 +278,4 @@ def reco_scale(ctx):
                   "%s customers, %s recommendations, %d issued; run's own %.2f s, peak RSS "
                   "%.1f MB" % (run["customers"], run["recommendations"], issued,
                                float(run["seconds"]), run["peak_rss_kb"] / 1000),
-                  {"run": run, "issued": issued})
+                  {"run": run, "issued": issued, "top_statements": run.pop("top_statements")})
