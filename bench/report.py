@@ -86,14 +86,17 @@ def _reco_table(r):
              "top %d as of %s:" % (h["customers"], h["products"], h["sales_lines"], h["start"],
                                    h["end"], first["evaluated"], first["as_of"], 5,
                                    first["as_of"]), "",
-             "| model | hit rate@5 | hits | coverage | products recommended | run s | "
-             "peak RSS MB |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "| model | hit rate@5 | hits | coverage | products recommended | hit pairs: "
+             "bought before / other vintage / new | run s | peak RSS MB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for x in rows:
         m = _reco(x)
-        lines.append("| %s | %.3f | %d / %d | %.3f | %d / %d | %.2f | %.1f |" % (
+        pairs = m.get("hit_pairs", {})
+        lines.append("| %s | %.3f | %d / %d | %.3f | %d / %d | %s | %.2f | %.1f |" % (
             m["model"], m["hit_rate_at_5"], m["hits"], m["evaluated"], m["coverage"],
-            m["recommended_products"], m["eligible_products"], float(m["run"]["seconds"]),
-            m["run"]["peak_rss_kb"] / 1000))
+            m["recommended_products"], m["eligible_products"],
+            " / ".join(str(pairs.get(k, "-")) for k in ("bought_before", "other_vintage", "new")),
+            float(m["run"]["seconds"]), m["run"]["peak_rss_kb"] / 1000))
     by = {_reco(x)["model"]: _reco(x) for x in rows}
     if by.get("vendange") and by.get("popularity") and by["popularity"]["hit_rate_at_5"]:
         lines += ["", "- hit rate@5 vendange / popularity: %.2f" % (

@@ -176,6 +176,24 @@ SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM hit),
        (SELECT count(*) FROM r)
 """
 
+# the recommended and bought (held-out) pairs: a product the customer had
+# bought before, another vintage of a wine they had bought, or new to them
+HIT_KINDS = """
+WITH hit AS (SELECT DISTINCT r.customer_key, r.product_key FROM reco.recommendations r
+             JOIN bench.heldout h USING (customer_key, product_key) WHERE r.rank <= %(top)d)
+SELECT count(*) FILTER (WHERE kind = 1), count(*) FILTER (WHERE kind = 2),
+       count(*) FILTER (WHERE kind = 3)
+FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM canonical.sales_lines s
+                               WHERE s.customer_key = hit.customer_key
+                               AND s.product_key = hit.product_key) THEN 1
+                  WHEN EXISTS (SELECT 1 FROM canonical.sales_lines s
+                               JOIN canonical.product_catalog p USING (product_key)
+                               JOIN canonical.product_catalog q ON q.name = p.name
+                               WHERE s.customer_key = hit.customer_key
+                               AND q.product_key = hit.product_key) THEN 2
+                  ELSE 3 END AS kind FROM hit) k
+"""
+
 # customers whose held-out order holds a product a top 5 could contain:
 # active, in stock on day D, not bought in the RECENT_DAYS before D
 REACHABLE = """
@@ -198,12 +216,14 @@ def metrics(ctx, db, as_of):
                              % (evaluated, eligible))
     recent = int(os.environ.get("VENDANGE_RECO_RECENT_DAYS", "90"))
     reachable = int(ctx.pg.psql(REACHABLE % {"d": as_of, "recent": recent}, db=db)[0][0])
+    again, vintage, new = (int(x) for x in ctx.pg.psql(HIT_KINDS % {"top": TOP}, db=db)[0])
     return {"evaluated": evaluated, "hits": hits, "hit_rate_at_5": round(hits / evaluated, 4),
             "recommended_products": products, "eligible_products": eligible,
             "coverage": round(products / eligible, 4),
             "recommended_not_eligible": products - eligible_recommended,
             "customers_with_recommendations": customers, "recommendations": rows,
             "reachable_customers": reachable, "recent_days": recent,
+            "hit_pairs": {"bought_before": again, "other_vintage": vintage, "new": new},
             "reachable_share": round(reachable / evaluated, 4)}
 
 
