@@ -207,6 +207,7 @@ static const char *s_steps[] = {
     "  product_key text NOT NULL,"
     "  score double precision NOT NULL,"
     "  reasons jsonb NOT NULL,"
+    "  signals text[] NOT NULL DEFAULT '{}',"
     "  win_back boolean NOT NULL DEFAULT false,"
     "  campaign_ok boolean NOT NULL,"
     "  campaign_block text,"
@@ -224,6 +225,10 @@ static const char *s_steps[] = {
     "  verdict text CHECK (verdict IN ('good','bad')), verdict_at timestamptz,"
     "  PRIMARY KEY (customer_key, product_key));"
     "CREATE INDEX issued_open ON reco.issued (first_at) WHERE followed IS NULL;"
+    /* what followed a recommendation is looked for in recent sales and clicks */
+    "CREATE INDEX sales_lines_date ON canonical.sales_lines (date_sale);"
+    "CREATE INDEX contact_history_clicks ON canonical.contact_history (date_contact)"
+    "  WHERE status = 'click';"
     "CREATE TABLE reco.feedback ("
     "  id bigserial PRIMARY KEY,"
     "  customer_key text NOT NULL, product_key text NOT NULL,"

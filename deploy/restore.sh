@@ -1,8 +1,9 @@
 #!/bin/sh
-# restore.sh IN.dump - restores a dump of deploy/backup.sh into an EMPTY
-# vendange database (a fresh postgres container or server; stop the
-# vendange services first). The services' migrations then find the schema
-# version in ops and go on from there.
+# restore.sh IN.dump - restores a dump of deploy/backup.sh (the schemas
+# canonical, ops and reco) into an EMPTY vendange database (a fresh
+# postgres container or server; stop the vendange services first). The
+# services' migrations then find the schema version in ops and go on from
+# there.
 #   With DATABASE_URL set: pg_restore runs here against that server.
 #   Otherwise: into the postgres service of the compose stack (COMPOSE).
 # The restored stack needs the VENDANGE_SECRET_KEY of the backed-up one.

@@ -2,27 +2,32 @@
 #include "reco_job.h"
 #include "load_copy.h"
 #include "vd_ctl.h"
+#include <pthread.h>
 
 #define COPY_CHUNK (1 << 20) /* bytes sent to COPY at a time */
 #define TICK_MS 200
 
 static const char s_copy_sql[] =
-    "COPY reco.recommendations (customer_key, rank, product_key, score, reasons, win_back,"
+    "COPY reco.recommendations (customer_key, rank, product_key, score, reasons, signals, win_back,"
     " campaign_ok, campaign_block, run_id, model_version) FROM STDIN";
 
-/*  Every pair of this run is remembered with when it was first proposed. */
+/*  Every pair of this run is remembered with when it was first proposed
+    (the precision is measured from then, with the signals of then);
+    last_at of a pair still proposed is refreshed once a week, so that a
+    daily run does not rewrite every row. */
 static const char s_issue_sql[] =
     "INSERT INTO reco.issued (customer_key, product_key, first_at, last_at, top_signal, signals,"
     "  run_id)"
-    " SELECT customer_key, product_key, now(), now(), coalesce(reasons->0->>'signal', 'none'),"
-    "  ARRAY(SELECT DISTINCT r->>'signal' FROM jsonb_array_elements(reasons) r ORDER BY 1), run_id"
-    " FROM reco.recommendations WHERE run_id = $1"
-    " ON CONFLICT (customer_key, product_key) DO UPDATE SET last_at = now(),"
-    "  top_signal = EXCLUDED.top_signal, signals = EXCLUDED.signals, run_id = EXCLUDED.run_id";
+    " SELECT customer_key, product_key, now(), now(), coalesce(signals[1], 'none'), signals,"
+    "  run_id FROM reco.recommendations WHERE run_id = $1"
+    " ON CONFLICT (customer_key, product_key) DO UPDATE SET last_at = now()"
+    "  WHERE reco.issued.last_at < now() - interval '7 days'";
 
 /*  What followed a recommendation within $1 days, first a click then a
     purchase; each is written to contact_history too (one row per pair
-    and response, so a re-run does not duplicate it). */
+    and response, so a re-run does not duplicate it). Only the sales and
+    clicks of the last 2 x $1 days are looked at (a sale loaded later than
+    that is not counted). */
 #define FOLLOWED_INSERT                                                                            \
     " INSERT INTO canonical.contact_history (contact_key, source, source_id, customer_key,"        \
     "  email, date_contact, channel, campaign, subject, status, product_key_suggested,"            \
@@ -39,13 +44,15 @@ static const char s_issue_sql[] =
 static const char s_clicks_sql[] =
     "WITH s AS (SELECT DISTINCT ON (i.customer_key, i.product_key) i.customer_key,"
     "  i.product_key, ch.date_contact, ch.campaign"
-    "  FROM reco.issued i JOIN canonical.contact_history ch ON ch.customer_key = i.customer_key"
+    "  FROM canonical.contact_history ch JOIN reco.issued i ON ch.customer_key = i.customer_key"
     "   AND ch.status = 'click' AND ch.source <> 'vendange' AND ch.date_contact > i.first_at"
     "   AND ch.date_contact <= i.first_at + make_interval(days => $1::int)"
     "   AND (ch.product_key_suggested = i.product_key OR EXISTS (SELECT 1 FROM reco.exports e"
     "    WHERE e.campaign = ch.campaign AND e.customer_key = i.customer_key"
     "      AND e.product_key = i.product_key))"
-    "  WHERE i.followed IS NULL ORDER BY i.customer_key, i.product_key, ch.date_contact),"
+    "  WHERE i.followed IS NULL"
+    "    AND ch.date_contact > now() - make_interval(days => 2 * $1::int)"
+    "  ORDER BY i.customer_key, i.product_key, ch.date_contact),"
     " f AS (UPDATE reco.issued i SET followed = 'click', followed_at = s.date_contact,"
     "  followed_detail = 'campaign ' || coalesce(s.campaign, '')"
     "  FROM s WHERE i.customer_key = s.customer_key AND i.product_key = s.product_key"
@@ -54,11 +61,12 @@ static const char s_clicks_sql[] =
 static const char s_purchases_sql[] =
     "WITH s AS (SELECT DISTINCT ON (i.customer_key, i.product_key) i.customer_key,"
     "  i.product_key, sl.date_sale, sl.order_id"
-    "  FROM reco.issued i JOIN canonical.sales_lines sl ON sl.customer_key = i.customer_key"
+    "  FROM canonical.sales_lines sl JOIN reco.issued i ON sl.customer_key = i.customer_key"
     "   AND sl.product_key = i.product_key AND sl.quantity_units > 0"
     "   AND sl.date_sale > i.first_at::date"
     "   AND sl.date_sale <= (i.first_at + make_interval(days => $1::int))::date"
-    "  WHERE i.followed IS NULL ORDER BY i.customer_key, i.product_key, sl.date_sale),"
+    "  WHERE i.followed IS NULL AND sl.date_sale > current_date - 2 * $1::int"
+    "  ORDER BY i.customer_key, i.product_key, sl.date_sale),"
     " f AS (UPDATE reco.issued i SET followed = 'purchase', followed_at = s.date_sale,"
     "  followed_detail = 'order ' || coalesce(s.order_id, '')"
     "  FROM s WHERE i.customer_key = s.customer_key AND i.product_key = s.product_key"
@@ -101,6 +109,23 @@ s_stop (s_ticker_t *t)
     return t->job->tick (t->job->arg);
 }
 
+/*  The signals of an item, largest part first, as a text[] literal
+    after a tab. */
+static int
+s_signals (const reco_item_t *item, vd_buf_t *out)
+{
+    unsigned seen = 0;
+    int rc = vd_buf_addstr (out, "\t{");
+    for (int r = 0; rc == 0 && r < item->nreasons; r++) {
+        unsigned bit = 1u << item->reasons[r].signal;
+        if (!(seen & bit))
+            rc = vd_buf_printf (out, "%s%s", seen ? "," : "",
+                                reco_signal_name (item->reasons[r].signal));
+        seen |= bit;
+    }
+    return rc == 0 ? vd_buf_addc (out, '}') : -1;
+}
+
 /*  One customer's rows, COPY text. */
 static int
 s_rows (const reco_model_t *model, int customer, const reco_item_t *items, int n,
@@ -124,6 +149,8 @@ s_rows (const reco_model_t *model, int customer, const reco_item_t *items, int n
             rc = vd_buf_printf (out, "\t%.6f\t", items[i].score);
         if (rc == 0)
             rc = load_copy_text (out, reasons->data, reasons->len);
+        if (rc == 0)
+            rc = s_signals (&items[i], out);
         if (rc == 0)
             rc = vd_buf_printf (out, "\t%s\t%s\t%s\t%s\t%s\n", win_back ? "t" : "f",
                                 block ? "f" : "t", block ? block : "\\N", run_id, version);
@@ -156,6 +183,118 @@ s_copy_end (PGconn *conn, bool failed, vd_error_t *err)
     return rc;
 }
 
+/*  Scoring runs in WORKERS threads, each taking BLOCK customers at a
+    time and handing back their rows as COPY text; the calling thread
+    sends the blocks to the database as they come (at most QUEUE waiting),
+    so scoring and writing overlap. */
+#define WORKERS 2
+#define BLOCK 512
+#define QUEUE 8
+
+typedef struct {
+    vd_buf_t rows;
+    int64_t customers, recommendations;
+    bool failed; /* out of memory */
+} s_block_t;
+
+typedef struct {
+    const reco_model_t *model;
+    const char *run_id, *version;
+    int next, last; /* customers still to hand out */
+    pthread_mutex_t lock;
+    pthread_cond_t ready, space;
+    s_block_t *done[QUEUE + WORKERS]; /* each worker may finish one past QUEUE */
+    int ndone, working;
+    bool stop;
+} s_pool_t;
+
+static void *
+s_worker (void *arg)
+{
+    s_pool_t *pool = arg;
+    reco_scratch_t *scratch = reco_scratch_new (pool->model);
+    reco_item_t *items = calloc (RECO_MAX_TOP, sizeof *items);
+    vd_buf_t reasons;
+    vd_buf_init (&reasons, 64 * 1024);
+    for (;;) {
+        pthread_mutex_lock (&pool->lock);
+        while (!pool->stop && pool->ndone >= QUEUE)
+            pthread_cond_wait (&pool->space, &pool->lock);
+        int from = pool->next, to = from + BLOCK < pool->last ? from + BLOCK : pool->last;
+        bool finished = pool->stop || from >= pool->last;
+        pool->next = to;
+        pthread_mutex_unlock (&pool->lock);
+        if (finished)
+            break;
+        s_block_t *block = calloc (1, sizeof *block);
+        if (block) {
+            vd_buf_init (&block->rows, 256 * COPY_CHUNK);
+            block->failed = !scratch || !items;
+            for (int c = from; !block->failed && c < to; c++) {
+                int n = reco_model_recommend (pool->model, c, scratch, items);
+                block->failed = s_rows (pool->model, c, items, n, pool->run_id, pool->version,
+                                        &block->rows, &reasons) < 0;
+                block->customers++;
+                block->recommendations += n;
+            }
+        }
+        pthread_mutex_lock (&pool->lock);
+        if (block)
+            pool->done[pool->ndone++] = block;
+        else
+            pool->stop = true; /* the caller sees too few customers */
+        pthread_cond_signal (&pool->ready);
+        pthread_mutex_unlock (&pool->lock);
+    }
+    pthread_mutex_lock (&pool->lock);
+    pool->working--;
+    pthread_cond_signal (&pool->ready);
+    pthread_mutex_unlock (&pool->lock);
+    vd_buf_free (&reasons);
+    free (items);
+    reco_scratch_destroy (&scratch);
+    return NULL;
+}
+
+/*  The next finished block, NULL when the workers are done; calls the
+    job's tick while waiting (a stop request stops the workers). */
+static s_block_t *
+s_next_block (s_pool_t *pool, s_ticker_t *ticker, int *rc, vd_error_t *err)
+{
+    pthread_mutex_lock (&pool->lock);
+    while (pool->ndone == 0 && pool->working > 0) {
+        struct timespec until;
+        clock_gettime (CLOCK_REALTIME, &until);
+        until.tv_nsec += TICK_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait (&pool->ready, &pool->lock, &until);
+        pthread_mutex_unlock (&pool->lock);
+        if (*rc == 0 && s_stop (ticker)) {
+            *rc = vd_error_set (err, VD_ERR_TRANSIENT, "recommendation run stopped");
+            pool->stop = true;
+        }
+        pthread_mutex_lock (&pool->lock);
+        if (pool->stop)
+            pthread_cond_broadcast (&pool->space);
+    }
+    s_block_t *block = pool->ndone ? pool->done[--pool->ndone] : NULL;
+    pthread_cond_signal (&pool->space);
+    pthread_mutex_unlock (&pool->lock);
+    return block;
+}
+
+static void
+s_stop_pool (s_pool_t *pool)
+{
+    pthread_mutex_lock (&pool->lock);
+    pool->stop = true;
+    pthread_cond_broadcast (&pool->space);
+    pthread_mutex_unlock (&pool->lock);
+}
+
 /*  Scores the customers and COPYs their rows. */
 static int
 s_write (PGconn *conn, const reco_model_t *model, const reco_job_t *job, reco_job_result_t *result,
@@ -177,31 +316,52 @@ s_write (PGconn *conn, const reco_model_t *model, const reco_job_t *job, reco_jo
     PQclear (res);
     char run_id[32];
     snprintf (run_id, sizeof run_id, "%" PRId64, job->run_id);
-    reco_scratch_t *scratch = reco_scratch_new (model);
-    reco_item_t *items = calloc (RECO_MAX_TOP, sizeof *items);
-    vd_buf_t out, reasons;
-    vd_buf_init (&out, 4 * COPY_CHUNK);
-    vd_buf_init (&reasons, 64 * 1024);
-    s_ticker_t ticker = {job, vd_clock_ms ()};
-    int rc = scratch && items ? 0 : vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
-    for (int c = first; rc == 0 && c < last; c++) {
-        int n = reco_model_recommend (model, c, scratch, items);
-        if (s_rows (model, c, items, n, run_id, s_versions[job->params.kind], &out, &reasons) < 0)
-            rc = vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
-        else if (out.len >= COPY_CHUNK)
-            rc = s_put (conn, &out, err);
-        if (rc == 0 && (c & 255) == 0 && s_stop (&ticker))
-            rc = vd_error_set (err, VD_ERR_TRANSIENT, "recommendation run stopped");
-        result->customers++;
-        result->recommendations += n;
+    s_pool_t pool = {.model = model,
+                     .run_id = run_id,
+                     .version = s_versions[job->params.kind],
+                     .next = first,
+                     .last = last};
+    pthread_mutex_init (&pool.lock, NULL);
+    pthread_cond_init (&pool.ready, NULL);
+    pthread_cond_init (&pool.space, NULL);
+    pthread_t threads[WORKERS];
+    int started = 0;
+    for (int i = 0; i < WORKERS; i++) {
+        pool.working++;
+        if (pthread_create (&threads[started], NULL, s_worker, &pool) == 0)
+            started++;
+        else
+            pool.working--;
     }
-    if (rc == 0)
-        rc = s_put (conn, &out, err);
+    int rc = started ? 0 : vd_error_set (err, VD_ERR_PERMANENT, "cannot start scoring threads");
+    s_ticker_t ticker = {job, vd_clock_ms ()};
+    int64_t sending = 0;
+    s_block_t *block;
+    while ((block = s_next_block (&pool, &ticker, &rc, err))) {
+        if (rc == 0 && block->failed)
+            rc = vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+        int64_t t = vd_clock_ms ();
+        if (rc == 0)
+            rc = s_put (conn, &block->rows, err);
+        sending += vd_clock_ms () - t;
+        result->customers += block->customers;
+        result->recommendations += block->recommendations;
+        if (rc < 0)
+            s_stop_pool (&pool);
+        vd_buf_free (&block->rows);
+        free (block);
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join (threads[i], NULL);
+    pthread_cond_destroy (&pool.ready);
+    pthread_cond_destroy (&pool.space);
+    pthread_mutex_destroy (&pool.lock);
+    if (rc == 0 && result->customers != last - first)
+        rc = vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    int64_t t = vd_clock_ms ();
     rc = s_copy_end (conn, rc < 0, rc < 0 ? NULL : err) < 0 ? -1 : rc;
-    vd_buf_free (&out);
-    vd_buf_free (&reasons);
-    free (items);
-    reco_scratch_destroy (&scratch);
+    vd_debug ("recommendations: %.1f s waiting for the database",
+              (sending + vd_clock_ms () - t) / 1000.0);
     return rc;
 }
 
@@ -225,10 +385,16 @@ s_finish (PGconn *conn, const reco_model_t *model, const reco_job_t *job,
     snprintf (recos, sizeof recos, "%" PRId64, result->recommendations);
     snprintf (follow, sizeof follow, "%d", job->load.follow_days);
     const char *one[] = {id}, *days[] = {follow};
-    if (job->issue && (vd_db_command (conn, s_issue_sql, 1, one, err) < 0 ||
-                       vd_db_command (conn, s_clicks_sql, 1, days, err) < 0 ||
+    int64_t t0 = vd_clock_ms ();
+    if (job->issue && vd_db_command (conn, s_issue_sql, 1, one, err) < 0)
+        return -1;
+    int64_t t1 = vd_clock_ms ();
+    if (job->issue && (vd_db_command (conn, s_clicks_sql, 1, days, err) < 0 ||
                        vd_db_command (conn, s_purchases_sql, 1, days, err) < 0))
         return -1;
+    if (job->issue)
+        vd_info ("pairs proposed recorded in %.1f s, what followed them in %.1f s",
+                 (t1 - t0) / 1000.0, (vd_clock_ms () - t1) / 1000.0);
     vd_buf_t weights;
     vd_buf_init (&weights, 4096);
     s_weights (model, &weights);
@@ -252,8 +418,13 @@ reco_job_run (PGconn *conn, const reco_job_t *job, reco_job_result_t *result, vd
     if (!model)
         return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     int rc = reco_load (conn, model, &job->load, err);
+    int64_t loaded = vd_clock_ms ();
     if (rc == 0)
         rc = reco_model_prepare (model, &job->params, err);
+    if (rc == 0)
+        vd_info ("model: %d products, %d customers read in %.1f s, prepared in %.1f s",
+                 reco_model_products (model), reco_model_customers (model),
+                 (loaded - started) / 1000.0, (vd_clock_ms () - loaded) / 1000.0);
     if (rc == 0)
         rc = vd_db_command (conn, "BEGIN", 0, NULL, err);
     if (rc == 0) {
@@ -263,8 +434,12 @@ reco_job_run (PGconn *conn, const reco_job_t *job, reco_job_result_t *result, vd
                                             " WHERE customer_key = $1",
                                             1, params, err)
                            : vd_db_command (conn, "DELETE FROM reco.recommendations", 0, NULL, err);
+        int64_t scoring = vd_clock_ms ();
         if (rc == 0)
             rc = s_write (conn, model, job, result, err);
+        if (rc == 0)
+            vd_info ("%" PRId64 " recommendations scored and written in %.1f s",
+                     result->recommendations, (vd_clock_ms () - scoring) / 1000.0);
         if (rc == 0)
             rc = s_finish (conn, model, job, result, err);
         if (rc == 0)

@@ -381,6 +381,9 @@ main (int argc, char **argv)
             vd_log_error (VD_LOG_ERROR, &err);
             return 1;
         }
+        vd_log_level_t level = VD_LOG_INFO;
+        if (vd_log_level_parse (vd_config_str (self.config, VD_CFG_LOG_LEVEL), &level) == 0)
+            vd_log_init ("recommender", level);
         zsys_init ();
         vd_db_set_wait_hook (s_wait_hook, &self);
         rc = s_once (&self, argc, argv);
