@@ -1082,7 +1082,10 @@ s_text (const reco_model_t *self, const reco_item_t *item, const reco_reason_t *
         s_date (r->day, date, sizeof date);
     switch (r->signal) {
     case RECO_S_TASTE:
-        if (r->attr == RECO_A_FLAVOR)
+        if (r->trigger == item->product) /* a favourite bought again */
+            vd_buf_printf (t, "%s %s, as in what you usually buy",
+                           r->attr == RECO_A_FLAVOR ? "notes of" : s_attrs[r->attr], value);
+        else if (r->attr == RECO_A_FLAVOR)
             vd_buf_printf (t, "%s notes, like %s that you bought", value, trigger);
         else if (r->attr == RECO_A_CATEGORY)
             vd_buf_printf (t, "a %s, like %s that you bought", value, trigger);
