@@ -40,6 +40,12 @@ int vd_db_script (PGconn *conn, const char *sql, vd_error_t *err);
     COPY code). Returns -1. */
 int vd_db_error (PGconn *conn, const PGresult *res, const char *what, vd_error_t *err);
 
+/*  Advisory lock (transaction scope) between `vendange forget`, which
+    takes it exclusive, and a recommendation job writing its rows, which
+    takes it shared: a job never writes back a person forgotten while it
+    ran. */
+#define VD_DB_FORGET_LOCK "7366472"
+
 /*  Creates or updates the canonical and ops schemas (versioned, idempotent,
     under an advisory lock so concurrent services do not race). The
     canonical tables and columns come from vd_schema. Returns 0, -1. */

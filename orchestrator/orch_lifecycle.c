@@ -14,6 +14,7 @@ static const struct {
     s_param_t param;
     const char *sql;
 } s_forget_steps[] = {
+    {NULL, P_NONE, "SELECT pg_advisory_xact_lock(" VD_DB_FORGET_LOCK ")"},
     {NULL, P_SUBJECT,
      "CREATE TEMP TABLE forget_people ON COMMIT DROP AS SELECT c.customer_key, c.email, "
      "c.phone, c.mobile, c.source_id FROM canonical.customers c WHERE c.customer_key = $1 "

@@ -272,11 +272,11 @@ s_next_block (s_pool_t *pool, s_ticker_t *ticker, int *rc, vd_error_t *err)
         }
         pthread_cond_timedwait (&pool->ready, &pool->lock, &until);
         pthread_mutex_unlock (&pool->lock);
-        if (*rc == 0 && s_stop (ticker)) {
+        bool stop = *rc == 0 && s_stop (ticker);
+        if (stop)
             *rc = vd_error_set (err, VD_ERR_TRANSIENT, "recommendation run stopped");
-            pool->stop = true;
-        }
         pthread_mutex_lock (&pool->lock);
+        pool->stop = pool->stop || stop;
         if (pool->stop)
             pthread_cond_broadcast (&pool->space);
     }
@@ -340,6 +340,8 @@ s_write (PGconn *conn, const reco_model_t *model, const reco_job_t *job, reco_jo
     while ((block = s_next_block (&pool, &ticker, &rc, err))) {
         if (rc == 0 && block->failed)
             rc = vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+        if (rc == 0 && s_stop (&ticker)) /* blocks may always be ready */
+            rc = vd_error_set (err, VD_ERR_TRANSIENT, "recommendation run stopped");
         int64_t t = vd_clock_ms ();
         if (rc == 0)
             rc = s_put (conn, &block->rows, err);
@@ -385,6 +387,15 @@ s_finish (PGconn *conn, const reco_model_t *model, const reco_job_t *job,
     snprintf (recos, sizeof recos, "%" PRId64, result->recommendations);
     snprintf (follow, sizeof follow, "%d", job->load.follow_days);
     const char *one[] = {id}, *days[] = {follow};
+    /* a person forgotten since the model was read is not written back */
+    if (vd_db_command (conn, "SELECT pg_advisory_xact_lock_shared(" VD_DB_FORGET_LOCK ")", 0, NULL,
+                       err) < 0 ||
+        vd_db_command (conn,
+                       "DELETE FROM reco.recommendations r WHERE run_id = $1 AND NOT EXISTS"
+                       " (SELECT 1 FROM canonical.customers c"
+                       "  WHERE c.customer_key = r.customer_key)",
+                       1, one, err) < 0)
+        return -1;
     int64_t t0 = vd_clock_ms ();
     if (job->issue && vd_db_command (conn, s_issue_sql, 1, one, err) < 0)
         return -1;
@@ -400,13 +411,19 @@ s_finish (PGconn *conn, const reco_model_t *model, const reco_job_t *job,
     s_weights (model, &weights);
     const char *params[] = {id, customers, recos, s_versions[job->params.kind],
                             vd_buf_str (&weights)};
-    int rc = vd_db_command (conn,
-                            "UPDATE reco.runs SET status = 'success', finished_at = now(),"
-                            " customers = $2, recommendations = $3, model_version = $4,"
-                            " weights = $5::jsonb, error = NULL WHERE id = $1",
-                            5, params, err);
+    PGresult *res = vd_db_exec (conn,
+                                "UPDATE reco.runs SET status = 'success', finished_at = now(),"
+                                " customers = $2, recommendations = $3, model_version = $4,"
+                                " weights = $5::jsonb, error = NULL"
+                                " WHERE id = $1 AND status = 'running'",
+                                5, params, err);
     vd_buf_free (&weights);
-    return rc;
+    if (!res)
+        return -1;
+    bool mine = strcmp (PQcmdTuples (res), "1") == 0;
+    PQclear (res);
+    /* failed meanwhile (its recommender was thought lost): keep it so */
+    return mine ? 0 : vd_error_set (err, VD_ERR_PERMANENT, "the run was failed while it ran");
 }
 
 int
@@ -417,7 +434,10 @@ reco_job_run (PGconn *conn, const reco_job_t *job, reco_job_result_t *result, vd
     reco_model_t *model = reco_model_new ();
     if (!model)
         return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
-    int rc = reco_load (conn, model, &job->load, err);
+    reco_load_opts_t load = job->load;
+    load.tick = job->tick;
+    load.arg = job->arg;
+    int rc = reco_load (conn, model, &load, err);
     int64_t loaded = vd_clock_ms ();
     if (rc == 0)
         rc = reco_model_prepare (model, &job->params, err);

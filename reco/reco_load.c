@@ -86,8 +86,9 @@ typedef int (s_row_fn) (reco_model_t *model, char **f, vd_error_t *err);
 /*  Runs a COPY ... TO STDOUT and hands each row of nfields fields to fn. */
 static int
 s_copy_out (PGconn *conn, const char *sql, int nfields, s_row_fn *fn, reco_model_t *model,
-            vd_error_t *err)
+            const reco_load_opts_t *opts, vd_error_t *err)
 {
+    int64_t rows = 0;
     PGresult *res = PQexec (conn, sql);
     if (PQresultStatus (res) != PGRES_COPY_OUT) {
         vd_db_error (conn, res, "cannot read the canonical tables", err);
@@ -107,6 +108,8 @@ s_copy_out (PGconn *conn, const char *sql, int nfields, s_row_fn *fn, reco_model
                 rc = vd_error_set (err, VD_ERR_PERMANENT, "unexpected COPY row");
             else
                 rc = fn (model, f, err);
+            if (rc == 0 && (++rows & 0xffff) == 0 && opts->tick && opts->tick (opts->arg))
+                rc = vd_error_set (err, VD_ERR_TRANSIENT, "recommendation run stopped");
         }
         PQfreemem (line);
     }
@@ -261,14 +264,21 @@ reco_load (PGconn *conn, reco_model_t *model, const reco_load_opts_t *opts, vd_e
     gmtime_r (&t, &tm);
     strftime (as_of, sizeof as_of, "%Y-%m-%d", &tm);
     const char *params[] = {as_of};
-    if (vd_db_command (conn, "SELECT set_config('vendange.as_of', $1, false)", 1, params, err) <
-            0 ||
-        s_copy_out (conn, s_products_sql, 11, s_product_row, model, err) < 0 ||
-        s_copy_out (conn, s_customers_sql, 5, s_customer_row, model, err) < 0 ||
-        s_copy_out (conn, s_purchases_sql, 7, s_purchase_row, model, err) < 0 ||
-        s_bad (conn, model, opts, err) < 0)
+    int rc = vd_db_command (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err);
+    if (rc < 0)
         return -1;
-    return opts->reweight ? s_factors (conn, model, opts, err) : 0;
+    if (vd_db_command (conn, "SELECT set_config('vendange.as_of', $1, true)", 1, params, err) < 0 ||
+        s_copy_out (conn, s_products_sql, 11, s_product_row, model, opts, err) < 0 ||
+        s_copy_out (conn, s_customers_sql, 5, s_customer_row, model, opts, err) < 0 ||
+        s_copy_out (conn, s_purchases_sql, 7, s_purchase_row, model, opts, err) < 0 ||
+        s_bad (conn, model, opts, err) < 0 ||
+        (opts->reweight && s_factors (conn, model, opts, err) < 0))
+        rc = -1;
+    if (rc == 0)
+        rc = vd_db_command (conn, "COMMIT", 0, NULL, err);
+    if (rc < 0)
+        vd_db_command (conn, "ROLLBACK", 0, NULL, NULL);
+    return rc;
 }
 
 int

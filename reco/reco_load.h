@@ -10,13 +10,16 @@
 #include "vd_db.h"
 
 typedef struct {
-    int as_of;       /* sales after this day are ignored (days since 1970) */
-    int bad_days;    /* bad verdicts younger than this exclude a product   */
-    int follow_days; /* the precision window, for the global factors       */
-    bool reweight;   /* apply the global factors from reco.issued          */
+    int as_of;                /* sales after this day are ignored (days since 1970) */
+    int bad_days;             /* bad verdicts younger than this exclude a product   */
+    int follow_days;          /* the precision window, for the global factors       */
+    bool reweight;            /* apply the global factors from reco.issued          */
+    bool (*tick) (void *arg); /* called every 64k rows read; true: stop */
+    void *arg;
 } reco_load_opts_t;
 
-/*  Returns 0, -1 with err. */
+/*  Reads everything in one READ ONLY REPEATABLE READ transaction (one
+    snapshot). Returns 0, -1 with err. */
 int reco_load (PGconn *conn, reco_model_t *model, const reco_load_opts_t *opts, vd_error_t *err);
 
 /*  The global factor of a signal from its positive and negative outcomes

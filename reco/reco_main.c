@@ -26,7 +26,9 @@ static const char s_usage[] =
     "  --customer KEY  that customer only (default: every customer)\n"
     "  --model M       vendange (default), or a baseline: popularity, random\n"
     "  --as-of DAY     the day taken as today (sales after it are ignored)\n"
-    "  --no-issue      do not record the pairs proposed nor what followed them\n\n";
+    "  --no-issue      do not record the pairs proposed nor what followed them\n"
+    "--once replaces the stored recommendations (of every customer, or of KEY) with\n"
+    "its own: evaluate baselines or past days on a copy of the database.\n\n";
 
 typedef struct {
     vd_config_t *config;
@@ -63,6 +65,27 @@ s_model (const char *name, reco_kind_t *kind)
     return -1;
 }
 
+/*  The running job's heartbeat_at, every BEAT_MS, on its own connection
+    (whose lock_timeout keeps it from waiting on the job's own final
+    update of that row). */
+static void
+s_beat (self_t *self)
+{
+    int64_t now = vd_clock_ms ();
+    if (!self->beat || !self->run_id || now - self->last_beat < BEAT_MS)
+        return;
+    self->last_beat = now;
+    char id[32];
+    snprintf (id, sizeof id, "%" PRId64, self->run_id);
+    const char *params[] = {id};
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (vd_db_command (self->beat, "UPDATE reco.runs SET heartbeat_at = now() WHERE id = $1", 1,
+                       params, &err) < 0 &&
+        strcmp (err.sqlstate, "55P03") != 0) /* lock timeout: the job is finishing */
+        vd_log_error (VD_LOG_WARN, &err);
+}
+
 /*  Called from long work: heartbeats to the orchestrator and in the run's
     row; true when the process was told to stop. */
 static bool
@@ -71,18 +94,7 @@ s_tick (void *arg)
     self_t *self = arg;
     if (self->ctl)
         vd_ctl_tick (self->ctl);
-    int64_t now = vd_clock_ms ();
-    if (self->beat && self->run_id && now - self->last_beat >= BEAT_MS) {
-        self->last_beat = now;
-        char id[32];
-        snprintf (id, sizeof id, "%" PRId64, self->run_id);
-        const char *params[] = {id};
-        vd_error_t err;
-        vd_error_clear (&err);
-        if (vd_db_command (self->beat, "UPDATE reco.runs SET heartbeat_at = now() WHERE id = $1", 1,
-                           params, &err) < 0)
-            vd_log_error (VD_LOG_WARN, &err);
-    }
+    s_beat (self);
     if (zsys_interrupted)
         self->stopped = true;
     return self->stopped;
@@ -96,6 +108,7 @@ s_wait_hook (void *arg)
     self_t *self = arg;
     if (self->ctl)
         vd_ctl_tick (self->ctl);
+    s_beat (self);
     if (zsys_interrupted && self->run_id && !self->stopped && self->conn) {
         self->stopped = true;
         PGcancel *cancel = PQgetCancel (self->conn);
@@ -126,8 +139,14 @@ s_run (self_t *self, reco_job_t *job, reco_job_result_t *result, vd_error_t *err
     job->tick = s_tick;
     job->arg = self;
     vd_log_set_run (job->run_id);
+    vd_error_clear (&beat_err);
     self->beat = vd_db_connect (vd_config_str (self->config, VD_CFG_DATABASE_URL),
                                 "recommender-heartbeat", &beat_err);
+    if (self->beat &&
+        vd_db_command (self->beat, "SET lock_timeout = '200ms'", 0, NULL, &beat_err) < 0)
+        PQfinish (self->beat), self->beat = NULL;
+    if (!self->beat) /* the job runs; a long one may be thought lost */
+        vd_log_error (VD_LOG_WARN, &beat_err);
     int rc = reco_job_run (self->conn, job, result, err);
     PQfinish (self->beat);
     self->beat = NULL;

@@ -160,9 +160,8 @@ s_feature (reco_model_t *self, reco_attr_t attr, const char *value)
 {
     if (!value || !*value)
         return -1;
-    char key[256];
-    int n = snprintf (key, sizeof key, "%d:%s", (int)attr, value);
-    if (n < 0 || (size_t)n >= sizeof key)
+    char key[256]; /* a longer value is compared on its first 250 bytes */
+    if (snprintf (key, sizeof key, "%d:%s", (int)attr, value) < 0)
         return -1;
     for (char *c = key; *c; c++)
         *c = (char)tolower ((unsigned char)*c);
