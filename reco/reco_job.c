@@ -23,8 +23,8 @@ static const char s_issue_sql[] =
     " ON CONFLICT (customer_key, product_key) DO UPDATE SET last_at = now()"
     "  WHERE reco.issued.last_at < now() - interval '7 days'";
 
-/*  What followed a recommendation within $1 days, first a click then a
-    purchase; each is written to contact_history too (one row per pair
+/*  What followed a recommendation within $1 days, the first click or
+    purchase; it is written to contact_history too (one row per pair
     and response, so a re-run does not duplicate it). Only the sales and
     clicks of the last 2 x $1 days are looked at (a sale loaded later than
     that is not counted). */
@@ -41,34 +41,28 @@ static const char s_issue_sql[] =
     " ON CONFLICT (contact_key) DO UPDATE SET date_contact = EXCLUDED.date_contact,"               \
     "  response_details = EXCLUDED.response_details, synced_at = now()"
 
-static const char s_clicks_sql[] =
-    "WITH s AS (SELECT DISTINCT ON (i.customer_key, i.product_key) i.customer_key,"
-    "  i.product_key, ch.date_contact, ch.campaign"
+static const char s_followed_sql[] =
+    "WITH e AS (SELECT i.customer_key, i.product_key, 'click' AS how, ch.date_contact AS at,"
+    "  'campaign ' || coalesce(ch.campaign, '') AS detail"
     "  FROM canonical.contact_history ch JOIN reco.issued i ON ch.customer_key = i.customer_key"
     "   AND ch.status = 'click' AND ch.source <> 'vendange' AND ch.date_contact > i.first_at"
     "   AND ch.date_contact <= i.first_at + make_interval(days => $1::int)"
-    "   AND (ch.product_key_suggested = i.product_key OR EXISTS (SELECT 1 FROM reco.exports e"
-    "    WHERE e.campaign = ch.campaign AND e.customer_key = i.customer_key"
-    "      AND e.product_key = i.product_key))"
+    "   AND (ch.product_key_suggested = i.product_key OR EXISTS (SELECT 1 FROM reco.exports x"
+    "    WHERE x.campaign = ch.campaign AND x.customer_key = i.customer_key"
+    "      AND x.product_key = i.product_key))"
     "  WHERE i.followed IS NULL"
     "    AND ch.date_contact > now() - make_interval(days => 2 * $1::int)"
-    "  ORDER BY i.customer_key, i.product_key, ch.date_contact),"
-    " f AS (UPDATE reco.issued i SET followed = 'click', followed_at = s.date_contact,"
-    "  followed_detail = 'campaign ' || coalesce(s.campaign, '')"
-    "  FROM s WHERE i.customer_key = s.customer_key AND i.product_key = s.product_key"
-    "  RETURNING i.*)" FOLLOWED_INSERT;
-
-static const char s_purchases_sql[] =
-    "WITH s AS (SELECT DISTINCT ON (i.customer_key, i.product_key) i.customer_key,"
-    "  i.product_key, sl.date_sale, sl.order_id"
+    " UNION ALL SELECT i.customer_key, i.product_key, 'purchase', sl.date_sale::timestamptz,"
+    "  'order ' || coalesce(sl.order_id, '')"
     "  FROM canonical.sales_lines sl JOIN reco.issued i ON sl.customer_key = i.customer_key"
     "   AND sl.product_key = i.product_key AND sl.quantity_units > 0"
     "   AND sl.date_sale > i.first_at::date"
     "   AND sl.date_sale <= (i.first_at + make_interval(days => $1::int))::date"
-    "  WHERE i.followed IS NULL AND sl.date_sale > current_date - 2 * $1::int"
-    "  ORDER BY i.customer_key, i.product_key, sl.date_sale),"
-    " f AS (UPDATE reco.issued i SET followed = 'purchase', followed_at = s.date_sale,"
-    "  followed_detail = 'order ' || coalesce(s.order_id, '')"
+    "  WHERE i.followed IS NULL AND sl.date_sale > current_date - 2 * $1::int),"
+    " s AS (SELECT DISTINCT ON (customer_key, product_key) * FROM e"
+    "  ORDER BY customer_key, product_key, at),"
+    " f AS (UPDATE reco.issued i SET followed = s.how, followed_at = s.at,"
+    "  followed_detail = s.detail"
     "  FROM s WHERE i.customer_key = s.customer_key AND i.product_key = s.product_key"
     "  RETURNING i.*)" FOLLOWED_INSERT;
 
@@ -400,8 +394,7 @@ s_finish (PGconn *conn, const reco_model_t *model, const reco_job_t *job,
     if (job->issue && vd_db_command (conn, s_issue_sql, 1, one, err) < 0)
         return -1;
     int64_t t1 = vd_clock_ms ();
-    if (job->issue && (vd_db_command (conn, s_clicks_sql, 1, days, err) < 0 ||
-                       vd_db_command (conn, s_purchases_sql, 1, days, err) < 0))
+    if (job->issue && vd_db_command (conn, s_followed_sql, 1, days, err) < 0)
         return -1;
     if (job->issue)
         vd_info ("pairs proposed recorded in %.1f s, what followed them in %.1f s",
