@@ -85,6 +85,8 @@ orch_answer_clear (orch_answer_t *a)
 {
     json_decref (a->json);
     free (a->html);
+    if (a->stream_free)
+        a->stream_free (a->stream_cls);
     memset (a, 0, sizeof *a);
 }
 
@@ -271,7 +273,7 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         orch_reco_precision (conn, self->reco_follow_days, a);
         break;
     case ORCH_ROUTE_RECO_CSV:
-        orch_reco_export (conn, req, a);
+        orch_reco_export (self->dsn, req, a);
         break;
     case ORCH_ROUTE_NONE:
         orch_answer_error (a, 404, "no such endpoint", NULL, NULL);
@@ -318,7 +320,7 @@ orch_api_handle (orch_api_t *self, const orch_request_t *req, orch_answer_t *a)
     if (!conn)
         return;
     s_call (self, conn, &r, req, a);
-    if (!a->json && !a->html)
+    if (!a->json && !a->html && !a->stream)
         orch_answer_error (a, 500, "internal error: no answer", NULL, NULL);
 }
 

@@ -40,6 +40,12 @@ typedef struct {
     char *html;               /* a page, or other text (malloc'ed)      */
     const char *content_type; /* of html, when not text/html     */
     const char *allow;        /* methods, for a 405                     */
+    /* or a body made piece by piece as the client reads it (MHD's content
+       reader: bytes written, -1 at the end, -2 on an error); stream_free
+       (stream_cls) is called once whatever happens */
+    ssize_t (*stream) (void *cls, uint64_t pos, char *buf, size_t max);
+    void (*stream_free) (void *cls);
+    void *stream_cls;
 } orch_answer_t;
 
 typedef struct orch_api orch_api_t;

@@ -28,14 +28,23 @@ orch_http_parse_addr (const char *addr, char *host, size_t size, int *port)
     return vd_addr_parse (addr, host, size, port);
 }
 
-/*  Answers with a (JSON or HTML) answer; frees what it holds. */
+#define STREAM_BLOCK (64 * 1024) /* bytes asked of a streamed body at a time */
+
+/*  Answers with a (JSON, HTML, other text or streamed) answer; frees what
+    it holds. */
 static enum MHD_Result
 s_queue (struct MHD_Connection *c, orch_answer_t *a)
 {
     const char *type = a->content_type ? a->content_type : "text/html; charset=utf-8";
     char *body = a->html;
     a->html = NULL;
-    if (!body) {
+    struct MHD_Response *r = NULL;
+    if (a->stream) {
+        r = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, STREAM_BLOCK, a->stream,
+                                               a->stream_cls, a->stream_free);
+        if (r)
+            a->stream_free = NULL; /* the response owns it now */
+    } else if (!body) {
         type = "application/json";
         char *text = json_dumps (a->json, JSON_COMPACT | JSON_REAL_PRECISION (12));
         size_t n = text ? strlen (text) : 0;
@@ -47,14 +56,14 @@ s_queue (struct MHD_Connection *c, orch_answer_t *a)
             free (text);
     }
     enum MHD_Result rc = MHD_NO;
-    struct MHD_Response *r =
-        body ? MHD_create_response_from_buffer_with_free_callback (strlen (body), body, free)
-             : NULL;
-    if (!r)
-        free (body);
-    else if (MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_YES &&
-             MHD_add_response_header (r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES &&
-             (!a->allow || MHD_add_response_header (r, MHD_HTTP_HEADER_ALLOW, a->allow) == MHD_YES))
+    if (body) {
+        r = MHD_create_response_from_buffer_with_free_callback (strlen (body), body, free);
+        if (!r)
+            free (body);
+    }
+    if (r && MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_YES &&
+        MHD_add_response_header (r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES &&
+        (!a->allow || MHD_add_response_header (r, MHD_HTTP_HEADER_ALLOW, a->allow) == MHD_YES))
         rc = MHD_queue_response (c, a->status ? a->status : 500, r);
     if (r)
         MHD_destroy_response (r);

@@ -51,7 +51,7 @@ void orch_reco_feedback (PGconn *conn, const char *key, const char *product,
                          const orch_request_t *req, orch_answer_t *a);
 
 /*  GET /api/reco/campaign.csv (orch_reco_export.c). */
-void orch_reco_export (PGconn *conn, const orch_request_t *req, orch_answer_t *a);
+void orch_reco_export (const char *dsn, const orch_request_t *req, orch_answer_t *a);
 
 /*  Self tests of what needs no database (validation). */
 int orch_reco_feedback_test (bool verbose);

@@ -10,15 +10,17 @@
     and no opt-out (opted-out, invalid and missing emails are left out).
     With campaign=NAME the rows exported are also recorded in
     reco.exports (a later click in that campaign follows them), in the
-    transaction that reads them. Rows are read through a cursor, a chunk
-    at a time, into one buffer with a ceiling.
+    transaction that reads them. The answer is streamed: rows are read
+    through a cursor on a connection of the export's own, 5,000 at a time
+    as the client takes them, so neither memory nor the API's other
+    requests wait for the whole file.
 */
 #include "vendange.h"
 #include "vd_db.h"
 #include "orch_quality.h"
 #include "orch_reco.h"
 
-#define CSV_MAX ((size_t)1024 * 1024 * 1024)
+#define FETCH_MAX ((size_t)256 * 1024 * 1024) /* bytes of one FETCH's rows */
 #define FETCH_ROWS "5000"
 #define CAMPAIGN_MAX 100
 
@@ -69,31 +71,90 @@ s_rows (const PGresult *res, vd_buf_t *out)
     return rc < 0 ? -1 : n;
 }
 
-/*  The body of the transaction (BEGIN done). Returns 0, -1 with err. */
-static int
-s_export (PGconn *conn, const char *campaign, vd_buf_t *out, vd_error_t *err)
+/*  An export in progress: its own connection (the API's is shared by
+    the requests served between two reads), holding the transaction and
+    the cursor; rows are fetched as the client reads them. */
+typedef struct {
+    PGconn *conn;
+    vd_buf_t out;
+    size_t sent; /* bytes of out already handed to the client */
+    bool done;   /* committed: nothing more to fetch */
+} s_export_t;
+
+static void
+s_export_free (void *cls)
 {
-    if ((campaign && vd_db_command (conn, s_record_sql, 1, (const char *[]){campaign}, err) < 0) ||
-        vd_db_command (conn, s_cursor_sql, 0, NULL, err) < 0 || vd_buf_addstr (out, s_header) < 0)
+    s_export_t *self = cls;
+    if (self->conn && !self->done)
+        (void)vd_db_command (self->conn, "ROLLBACK", 0, NULL, NULL); /* client gone */
+    PQfinish (self->conn);
+    vd_buf_free (&self->out);
+    free (self);
+}
+
+/*  Appends the next FETCH to out; at the end closes the cursor and
+    commits. Returns 0, -1 with err. */
+static int
+s_fetch (s_export_t *self, vd_error_t *err)
+{
+    PGresult *res =
+        vd_db_exec (self->conn, "FETCH FORWARD " FETCH_ROWS " FROM reco_export", 0, NULL, err);
+    if (!res)
         return -1;
-    for (;;) {
-        PGresult *res =
-            vd_db_exec (conn, "FETCH FORWARD " FETCH_ROWS " FROM reco_export", 0, NULL, err);
-        if (!res)
+    int n = s_rows (res, &self->out);
+    PQclear (res);
+    if (n < 0)
+        return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    if (n == 0) {
+        if (vd_db_command (self->conn, "CLOSE reco_export", 0, NULL, err) < 0 ||
+            vd_db_command (self->conn, "COMMIT", 0, NULL, err) < 0)
             return -1;
-        int n = s_rows (res, out);
-        PQclear (res);
-        if (n < 0)
-            return vd_error_set (err, VD_ERR_PERMANENT, "campaign export larger than %zu MiB",
-                                 CSV_MAX / (1024 * 1024));
-        if (n == 0)
-            break;
+        self->done = true;
     }
-    return vd_db_command (conn, "CLOSE reco_export", 0, NULL, err);
+    return 0;
+}
+
+static ssize_t
+s_export_read (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    s_export_t *self = cls;
+    while (self->sent == self->out.len) {
+        if (self->done)
+            return -1; /* MHD_CONTENT_READER_END_OF_STREAM */
+        vd_buf_reset (&self->out);
+        self->sent = 0;
+        vd_error_t err;
+        vd_error_clear (&err);
+        if (s_fetch (self, &err) < 0) {
+            vd_log_error (VD_LOG_ERROR, &err);
+            return -2; /* MHD_CONTENT_READER_END_WITH_ERROR: the client sees a cut body */
+        }
+    }
+    size_t n = self->out.len - self->sent < max ? self->out.len - self->sent : max;
+    memcpy (buf, self->out.data + self->sent, n);
+    self->sent += n;
+    return (ssize_t)n;
+}
+
+/*  Opens the export: transaction, exports recorded, cursor, header and
+    first rows (so that an error is still an error answer). */
+static int
+s_export_open (s_export_t *self, const char *dsn, const char *campaign, vd_error_t *err)
+{
+    self->conn = vd_db_connect (dsn, "vendange-orchestrator-export", err);
+    if (!self->conn ||
+        vd_db_command (self->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, err) < 0 ||
+        (campaign &&
+         vd_db_command (self->conn, s_record_sql, 1, (const char *[]){campaign}, err) < 0) ||
+        vd_db_command (self->conn, s_cursor_sql, 0, NULL, err) < 0 ||
+        vd_buf_addstr (&self->out, s_header) < 0)
+        return -1;
+    return s_fetch (self, err);
 }
 
 void
-orch_reco_export (PGconn *conn, const orch_request_t *req, orch_answer_t *a)
+orch_reco_export (const char *dsn, const orch_request_t *req, orch_answer_t *a)
 {
     const char *campaign = req->q_campaign;
     if (campaign && !s_campaign_valid (campaign)) {
@@ -101,27 +162,24 @@ orch_reco_export (PGconn *conn, const orch_request_t *req, orch_answer_t *a)
                            "1 to 100 characters, no control characters", NULL);
         return;
     }
+    s_export_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        orch_answer_error (a, 500, "out of memory", NULL, NULL);
+        return;
+    }
+    vd_buf_init (&self->out, FETCH_MAX);
     vd_error_t err;
     vd_error_clear (&err);
-    vd_buf_t out;
-    vd_buf_init (&out, CSV_MAX);
-    int rc = vd_db_command (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, &err);
-    if (rc == 0)
-        rc = s_export (conn, campaign, &out, &err) < 0 ||
-                     vd_db_command (conn, "COMMIT", 0, NULL, &err) < 0
-                 ? -1
-                 : 0;
-    if (rc < 0) {
-        (void)vd_db_command (conn, "ROLLBACK", 0, NULL, NULL); /* nothing to keep */
-        vd_buf_free (&out);
+    if (s_export_open (self, dsn, campaign, &err) < 0) {
+        s_export_free (self);
         orch_answer_fail (a, &err);
         return;
     }
     a->status = 200;
-    a->html = vd_buf_take (&out);
     a->content_type = "text/csv; charset=utf-8";
-    if (!a->html)
-        orch_answer_error (a, 500, "out of memory", NULL, NULL);
+    a->stream = s_export_read;
+    a->stream_free = s_export_free;
+    a->stream_cls = self;
 }
 
 int

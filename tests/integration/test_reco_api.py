@@ -5,6 +5,7 @@ changed data, forget. The canonical and reco tables are seeded with SQL:
 these tests do not need the recommender (it is not started, so queued
 jobs stay queued and the seeded recommendations stay as they are)."""
 import csv
+import http.client
 import io
 import json
 import os
@@ -333,6 +334,39 @@ class RecoApi(StackCase):
                          [["isavigne-T1", "CREMANT-BRUT"], ["isavigne-T1", "PINOT-NOIR-2020"],
                           ["isavigne-T5", "GEWURZ-2021"]])
         self.assertEqual(self.call("GET", "/api/reco/campaign.csv?campaign=")[0], 400)
+
+    def test_campaign_csv_streamed(self):
+        """A large export is streamed from a connection of its own: the
+        answer is chunked, the API answers other requests while it is half
+        read, and every row arrives and is recorded once."""
+        self.pg.psql(
+            "INSERT INTO canonical.customers (customer_key, source, source_id, email, active)"
+            " SELECT 'isavigne-S' || i, 'isavigne', 'S' || i, 's' || i || '@example.fr', true"
+            " FROM generate_series(1, 2400) i;"
+            "INSERT INTO reco.recommendations (customer_key, rank, product_key, score, reasons,"
+            " campaign_ok, run_id, model_version) SELECT 'isavigne-S' || i, r, 'P-' || r,"
+            " 1, '[{\"text\": \"streamed\"}]', true, 1, 'seed'"
+            " FROM generate_series(1, 2400) i, generate_series(1, 5) r")
+        try:
+            conn = http.client.HTTPConnection(self.stack.api[len("http://"):], timeout=30)
+            conn.request("GET", "/api/reco/campaign.csv?campaign=stream-1",
+                         headers={"Authorization": "Bearer " + TOKEN})
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["Transfer-Encoding"], "chunked")
+            head = r.read(1000)
+            status, precision = self.call("GET", "/api/reco/precision")  # not held up
+            self.assertEqual(status, 200)
+            rows = list(csv.DictReader(io.StringIO((head + r.read()).decode(), newline="")))
+            conn.close()
+            self.assertEqual(len(rows), 3 + 12000)
+            self.assertEqual(len({(x["customer_key"], x["rank"]) for x in rows}), 12003)
+            self.assertEqual(self.pg.value("SELECT count(*) FROM reco.exports WHERE campaign ="
+                                           " 'stream-1'"), "12003")
+        finally:
+            self.pg.psql("DELETE FROM reco.recommendations WHERE customer_key LIKE 'isavigne-S%';"
+                         "DELETE FROM canonical.customers WHERE customer_key LIKE 'isavigne-S%';"
+                         "DELETE FROM reco.exports WHERE campaign = 'stream-1'")
 
     def test_cli(self):
         _, out, _ = self.stack.cli("reco", "isavigne-T1")
