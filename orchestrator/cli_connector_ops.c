@@ -1,6 +1,7 @@
 /*  cli_connector_ops - `vendange connector show | set | test | remove`:
     the commands on one existing connector. */
 #include "vendange.h"
+#include "orch_json.h"
 #include "cli.h"
 #include "cli_connector.h"
 #include "cli_http.h"
@@ -40,13 +41,6 @@ s_path (const char *name, const char *suffix, char *path, size_t size)
     free (escaped);
 }
 
-static const char *
-s_str (const json_t *obj, const char *key)
-{
-    const char *v = json_string_value (json_object_get (obj, key));
-    return v ? v : "";
-}
-
 int
 cli_connector_show (int argc, char **argv, const char *api)
 {
@@ -72,14 +66,16 @@ cli_connector_show (int argc, char **argv, const char *api)
         json_t *last = json_object_get (c, "last_run");
         printf ("connector  %s\ntype       %s\nsettings   %s\nschedule   %s\n"
                 "created    %s\nupdated    %s\ncursor     %s\n",
-                s_str (c, "name"), s_str (c, "type"), settings,
-                json_is_string (json_object_get (c, "schedule")) ? s_str (c, "schedule") : "none",
-                s_str (c, "created_at"), s_str (c, "updated_at"),
-                json_is_string (json_object_get (c, "cursor")) ? s_str (c, "cursor") : "none");
+                orch_json_member (c, "name"), orch_json_member (c, "type"), settings,
+                json_is_string (json_object_get (c, "schedule")) ? orch_json_member (c, "schedule")
+                                                                 : "none",
+                orch_json_member (c, "created_at"), orch_json_member (c, "updated_at"),
+                json_is_string (json_object_get (c, "cursor")) ? orch_json_member (c, "cursor")
+                                                               : "none");
         if (json_is_object (last))
             printf ("last run   %" JSON_INTEGER_FORMAT " %s, finished %s\n",
-                    json_integer_value (json_object_get (last, "id")), s_str (last, "status"),
-                    s_str (last, "finished_at"));
+                    json_integer_value (json_object_get (last, "id")),
+                    orch_json_member (last, "status"), orch_json_member (last, "finished_at"));
         else
             printf ("last run   none\n");
     }
@@ -100,7 +96,7 @@ s_type (const char *api, const char *name)
     char *type = NULL;
     if (cli_http_call (api, "GET", path, NULL, 10000, &reply, &err) == 0) {
         if (reply.status == 200)
-            type = strdup (s_str (reply.json, "type"));
+            type = strdup (orch_json_member (reply.json, "type"));
         cli_reply_clear (&reply);
     }
     return type;
@@ -152,25 +148,26 @@ static void
 s_print_test (const char *name, json_t *test)
 {
     json_t *result = json_object_get (test, "result");
-    bool ok = strcmp (s_str (test, "status"), "ok") == 0;
+    bool ok = strcmp (orch_json_member (test, "status"), "ok") == 0;
     printf ("connector %s: %s", name, ok ? "ok" : "FAILED");
-    if (*s_str (result, "summary"))
-        printf (": %s", s_str (result, "summary"));
+    if (*orch_json_member (result, "summary"))
+        printf (": %s", orch_json_member (result, "summary"));
     printf ("\n");
     size_t i;
     json_t *v;
     json_array_foreach (json_object_get (result, "checks"), i, v)
         printf ("  %-6s %s%s%s\n", json_is_true (json_object_get (v, "ok")) ? "ok" : "FAILED",
-                s_str (v, "check"), *s_str (v, "message") ? ": " : "", s_str (v, "message"));
+                orch_json_member (v, "check"), *orch_json_member (v, "message") ? ": " : "",
+                orch_json_member (v, "message"));
     json_array_foreach (json_object_get (result, "warnings"), i, v)
         printf ("  warning: %s\n", json_string_value (v) ? json_string_value (v) : "?");
     json_t *error = json_object_get (result, "error");
-    if (*s_str (error, "reason"))
-        printf ("  error: %s\n", s_str (error, "reason"));
-    if (*s_str (error, "detail"))
-        printf ("  detail: %s\n", s_str (error, "detail"));
-    if (*s_str (error, "hint"))
-        printf ("  hint: %s\n", s_str (error, "hint"));
+    if (*orch_json_member (error, "reason"))
+        printf ("  error: %s\n", orch_json_member (error, "reason"));
+    if (*orch_json_member (error, "detail"))
+        printf ("  detail: %s\n", orch_json_member (error, "detail"));
+    if (*orch_json_member (error, "hint"))
+        printf ("  hint: %s\n", orch_json_member (error, "hint"));
 }
 
 /*  Follows test id until it ends (or TEST_WAIT_MS); the finished test,
@@ -186,7 +183,7 @@ s_wait_test (const char *api, json_int_t id)
         vd_error_t err;
         vd_error_clear (&err);
         if (cli_http_call (api, "GET", path, NULL, 5000, &reply, &err) == 0) {
-            const char *status = s_str (reply.json, "status");
+            const char *status = orch_json_member (reply.json, "status");
             if (reply.status == 200 &&
                 (strcmp (status, "ok") == 0 || strcmp (status, "failed") == 0)) {
                 json_t *test = json_incref (reply.json);
@@ -232,7 +229,7 @@ cli_connector_check (int argc, char **argv, const char *api)
         free (text);
     } else
         s_print_test (name, test);
-    rc = strcmp (s_str (test, "status"), "ok") == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    rc = strcmp (orch_json_member (test, "status"), "ok") == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
     json_decref (test);
     return rc;
 }

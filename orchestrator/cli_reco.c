@@ -1,5 +1,6 @@
 /*  cli_reco - `vendange reco ...`. */
 #include "vendange.h"
+#include "orch_json.h"
 #include "cli.h"
 #include "cli_http.h"
 #include "cli_reco.h"
@@ -37,14 +38,6 @@ typedef struct {
     const char *reason, *campaign, *out;
 } s_opts_t;
 
-/*  Member key of obj as a string, "" when missing. */
-static const char *
-s_text (const json_t *obj, const char *key)
-{
-    const char *v = json_string_value (json_object_get (obj, key));
-    return v ? v : "";
-}
-
 /*  A JSON number (or numeric string) as a double; NAN when missing. */
 static double
 s_num (const json_t *obj, const char *key)
@@ -66,11 +59,12 @@ s_customer_path (const char *key, const char *suffix, char *path, size_t size)
 static void
 s_print_header (const json_t *c, const json_t *reco, FILE *out)
 {
-    const char *first = s_text (c, "first_name"), *last = s_text (c, "last_name");
+    const char *first = orch_json_member (c, "first_name"),
+               *last = orch_json_member (c, "last_name");
     fprintf (out, "%s%s%s (%s)", first, *first && *last ? " " : "", last,
-             s_text (reco, "customer_key"));
-    if (*s_text (c, "segment"))
-        fprintf (out, ", segment %s", s_text (c, "segment"));
+             orch_json_member (reco, "customer_key"));
+    if (*orch_json_member (c, "segment"))
+        fprintf (out, ", segment %s", orch_json_member (c, "segment"));
     fputc ('\n', out);
     const json_t *agg = json_object_get (c, "aggregates");
     if (agg)
@@ -78,17 +72,18 @@ s_print_header (const json_t *c, const json_t *reco, FILE *out)
                  "  %" JSON_INTEGER_FORMAT " purchase(s), first %s, last %s, total %.2f, "
                  "average order %.2f\n",
                  json_integer_value (json_object_get (agg, "purchase_count")),
-                 s_text (agg, "first_purchase_date"), s_text (agg, "last_purchase_date"),
-                 s_num (agg, "total_spent"), s_num (agg, "avg_order_value"));
+                 orch_json_member (agg, "first_purchase_date"),
+                 orch_json_member (agg, "last_purchase_date"), s_num (agg, "total_spent"),
+                 s_num (agg, "avg_order_value"));
     const json_t *totals = json_object_get (c, "totals");
     if (totals)
         fprintf (out,
                  "  bought %.2f bottles (75 cl eq.) for %.2f in %" JSON_INTEGER_FORMAT " line(s)\n",
                  s_num (totals, "bottles_75cl_eq"), s_num (totals, "money"),
                  json_integer_value (json_object_get (totals, "lines")));
-    const char *block = s_text (reco, "campaign_block");
+    const char *block = orch_json_member (reco, "campaign_block");
     fprintf (out, "  email %s; campaign: %s%s%s%s\n",
-             *s_text (c, "email") ? s_text (c, "email") : "-",
+             *orch_json_member (c, "email") ? orch_json_member (c, "email") : "-",
              json_is_true (json_object_get (reco, "campaign_ok")) ? "ok" : "excluded",
              *block ? " (" : "", block, *block ? ")" : "");
     if (json_is_true (json_object_get (reco, "win_back")))
@@ -102,26 +97,27 @@ cli_reco_print (const json_t *customer, const json_t *reco, FILE *out)
     json_t *list = json_object_get (reco, "recommendations");
     if (json_array_size (list) == 0) {
         fprintf (out, "\nno recommendations yet (`vendange reco %s --refresh` computes them)\n",
-                 s_text (reco, "customer_key"));
+                 orch_json_member (reco, "customer_key"));
         return;
     }
     fprintf (out, "\nrecommendations (run %" JSON_INTEGER_FORMAT ", model %s, %s):\n",
-             json_integer_value (json_object_get (reco, "run_id")), s_text (reco, "model_version"),
-             s_text (reco, "computed_at"));
+             json_integer_value (json_object_get (reco, "run_id")),
+             orch_json_member (reco, "model_version"), orch_json_member (reco, "computed_at"));
     size_t i, k;
     json_t *r, *why;
     json_array_foreach (list, i, r)
     {
-        const char *name = s_text (r, "product_name");
+        const char *name = orch_json_member (r, "product_name");
         fprintf (out, "  %" JSON_INTEGER_FORMAT ". %s%s%s%s  score %.3f",
                  json_integer_value (json_object_get (r, "rank")),
-                 *name ? name : s_text (r, "product_key"), *name ? " (" : "",
-                 *name ? s_text (r, "product_key") : "", *name ? ")" : "", s_num (r, "score"));
-        if (*s_text (r, "verdict"))
-            fprintf (out, "  [marked %s]", s_text (r, "verdict"));
+                 *name ? name : orch_json_member (r, "product_key"), *name ? " (" : "",
+                 *name ? orch_json_member (r, "product_key") : "", *name ? ")" : "",
+                 s_num (r, "score"));
+        if (*orch_json_member (r, "verdict"))
+            fprintf (out, "  [marked %s]", orch_json_member (r, "verdict"));
         fputc ('\n', out);
         json_array_foreach (json_object_get (r, "reasons"), k, why)
-            fprintf (out, "       - %s\n", s_text (why, "text"));
+            fprintf (out, "       - %s\n", orch_json_member (why, "text"));
     }
 }
 
@@ -138,7 +134,7 @@ s_wait_run (const char *api, json_int_t id)
         static const long ok[] = {200, 0};
         if (cli_api (api, "GET", path, NULL, &reply, ok) < 0)
             return NULL;
-        const char *status = s_text (reply.json, "status");
+        const char *status = orch_json_member (reply.json, "status");
         if (strcmp (status, "success") == 0 || strcmp (status, "failed") == 0) {
             json_t *run = json_incref (reply.json);
             cli_reply_clear (&reply);
@@ -161,16 +157,16 @@ s_wait_success (const char *api, json_int_t id, bool summary)
     json_t *run = s_wait_run (api, id);
     if (!run)
         return -1;
-    int rc = strcmp (s_text (run, "status"), "success") == 0 ? 0 : -1;
+    int rc = strcmp (orch_json_member (run, "status"), "success") == 0 ? 0 : -1;
     if (rc < 0)
         fprintf (stderr, "vendange: recommendation run %" JSON_INTEGER_FORMAT " failed: %s\n", id,
-                 s_text (run, "error"));
+                 orch_json_member (run, "error"));
     else if (summary)
         printf ("recommendation run %" JSON_INTEGER_FORMAT " success: %" JSON_INTEGER_FORMAT
                 " customer(s), %" JSON_INTEGER_FORMAT " recommendation(s) in %.1f s, model %s\n",
                 id, json_integer_value (json_object_get (run, "customers")),
                 json_integer_value (json_object_get (run, "recommendations")),
-                s_num (run, "duration_s"), s_text (run, "model_version"));
+                s_num (run, "duration_s"), orch_json_member (run, "model_version"));
     json_decref (run);
     return rc;
 }

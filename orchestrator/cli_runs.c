@@ -1,5 +1,6 @@
 /*  cli_runs - `vendange runs` and `vendange status`. */
 #include "vendange.h"
+#include "orch_json.h"
 #include "cli.h"
 #include "cli_http.h"
 #include "cli_runs.h"
@@ -13,13 +14,6 @@ static const char s_runs_usage[] =
 static const char s_status_usage[] =
     "usage: vendange status [--json]\n\n"
     "Shows each service (pid, host, last heartbeat) and each connector's health.\n";
-
-static const char *
-s_text (const json_t *obj, const char *key)
-{
-    const char *v = json_string_value (json_object_get (obj, key));
-    return v ? v : "";
-}
 
 /*  An integer member as text ("" when not an integer). */
 static const char *
@@ -40,8 +34,9 @@ s_run_row (cli_table_t *t, json_t *run)
     json_t *d = json_object_get (run, "duration_s");
     if (json_is_number (d))
         snprintf (duration, sizeof duration, "%.1f", json_number_value (d));
-    const char *row[11] = {s_int (run, "id", id, sizeof id), s_text (run, "connector"),
-                           s_text (run, "status"), s_text (run, "started_at"), duration};
+    const char *row[11] = {s_int (run, "id", id, sizeof id), orch_json_member (run, "connector"),
+                           orch_json_member (run, "status"), orch_json_member (run, "started_at"),
+                           duration};
     for (int k = 0; k < 5; k++) {
         json_int_t sum = 0;
         const char *name;
@@ -131,13 +126,13 @@ s_print_services (json_t *services)
     json_array_foreach (services, i, s)
     {
         char pid[24], run[24];
-        const char *row[] = {s_text (s, "instance"),
-                             s_text (s, "role"),
-                             s_text (s, "host"),
+        const char *row[] = {orch_json_member (s, "instance"),
+                             orch_json_member (s, "role"),
+                             orch_json_member (s, "host"),
                              s_int (s, "pid", pid, sizeof pid),
-                             s_text (s, "state"),
+                             orch_json_member (s, "state"),
                              s_int (s, "run_id", run, sizeof run),
-                             s_text (s, "last_heartbeat"),
+                             orch_json_member (s, "last_heartbeat"),
                              json_is_true (json_object_get (s, "alive")) ? "yes" : "no"};
         if (t)
             cli_table_add (t, row);
@@ -161,10 +156,11 @@ s_print_connectors (json_t *connectors)
     {
         json_t *last = json_object_get (c, "last_run");
         char id[24];
-        const char *row[] = {s_text (c, "name"),      s_text (c, "type"),
-                             s_text (c, "health"),    s_int (last, "id", id, sizeof id),
-                             s_text (last, "status"), s_text (last, "finished_at"),
-                             s_text (c, "last_error")};
+        const char *row[] = {
+            orch_json_member (c, "name"),      orch_json_member (c, "type"),
+            orch_json_member (c, "health"),    s_int (last, "id", id, sizeof id),
+            orch_json_member (last, "status"), orch_json_member (last, "finished_at"),
+            orch_json_member (c, "last_error")};
         if (t)
             cli_table_add (t, row);
     }

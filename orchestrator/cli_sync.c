@@ -1,5 +1,6 @@
 /*  cli_sync - `vendange sync NAME [--full] [--wait]`. */
 #include "vendange.h"
+#include "orch_json.h"
 #include "cli.h"
 #include "cli_http.h"
 #include "cli_sync.h"
@@ -18,14 +19,6 @@ static const char s_usage[] =
     "hashes and cursors ignored). --wait follows the run, shows progress on\n"
     "stderr and its summary; the exit status is then 0 for success, 2 for\n"
     "partial, 1 for failed (or when the orchestrator stops answering).\n";
-
-/*  Member key of obj as a string, "" when missing. */
-static const char *
-s_text (const json_t *obj, const char *key)
-{
-    const char *v = json_string_value (json_object_get (obj, key));
-    return v ? v : "";
-}
 
 static const char *s_counts[] = {"extracted", "inserted", "updated", "unchanged", "rejected"};
 
@@ -101,8 +94,8 @@ s_print_problems (json_t *run, FILE *out)
         if (json_is_integer (json_object_get (w, "line")))
             fprintf (out, ":%" JSON_INTEGER_FORMAT,
                      json_integer_value (json_object_get (w, "line")));
-        fprintf (out, " %s%s%s: %s\n", s_text (w, "table"), field ? "." : "", field ? field : "",
-                 s_text (w, "reason"));
+        fprintf (out, " %s%s%s: %s\n", orch_json_member (w, "table"), field ? "." : "",
+                 field ? field : "", orch_json_member (w, "reason"));
     }
     size_t i;
     json_t *e;
@@ -121,8 +114,8 @@ cli_sync_print_summary (json_t *run, FILE *out)
 {
     json_t *duration = json_object_get (run, "duration_s");
     fprintf (out, "run %" JSON_INTEGER_FORMAT " of %s: %s",
-             json_integer_value (json_object_get (run, "id")), s_text (run, "connector"),
-             s_text (run, "status"));
+             json_integer_value (json_object_get (run, "id")), orch_json_member (run, "connector"),
+             orch_json_member (run, "status"));
     if (json_is_number (duration))
         fprintf (out, " in %.1f s", json_number_value (duration));
     fprintf (out, "\n\n");
@@ -157,11 +150,11 @@ s_print_rejects (const char *api, json_t *run, FILE *out)
     json_t *r;
     json_array_foreach (reply.status == 200 ? reply.json : NULL, i, r)
     {
-        fprintf (out, "  %s", s_text (r, "file"));
+        fprintf (out, "  %s", orch_json_member (r, "file"));
         if (json_is_integer (json_object_get (r, "line")))
             fprintf (out, ":%" JSON_INTEGER_FORMAT,
                      json_integer_value (json_object_get (r, "line")));
-        fprintf (out, " %s: %s\n", s_text (r, "table"), s_text (r, "reason"));
+        fprintf (out, " %s: %s\n", orch_json_member (r, "table"), orch_json_member (r, "reason"));
     }
     cli_reply_clear (&reply);
 }
@@ -179,7 +172,7 @@ typedef struct {
 static void
 s_progress (s_progress_t *p, json_t *run, int64_t now)
 {
-    const char *status = s_text (run, "status");
+    const char *status = orch_json_member (run, "status");
     json_int_t done = json_integer_value (json_object_get (run, "records_done"));
     json_int_t id = json_integer_value (json_object_get (run, "id"));
     char line[200];
@@ -246,7 +239,7 @@ s_wait (const char *api, json_int_t id)
         if (cli_http_call (api, "GET", path, NULL, POLL_TIMEOUT_MS, &reply, &err) == 0) {
             if (reply.status == 200 && json_is_object (reply.json)) {
                 last_ok = zclock_mono ();
-                rc = s_exit_status (s_text (reply.json, "status"));
+                rc = s_exit_status (orch_json_member (reply.json, "status"));
                 if (rc >= 0) {
                     s_progress_end (&p);
                     cli_sync_print_summary (reply.json, stdout);

@@ -48,6 +48,13 @@ orch_json_str (const json_t *obj, const char *key)
     return json_string_value (json_object_get (obj, key));
 }
 
+const char *
+orch_json_member (const json_t *obj, const char *key)
+{
+    const char *v = json_string_value (json_object_get (obj, key));
+    return v ? v : "";
+}
+
 int
 orch_json_int (const json_t *obj, const char *key, int64_t *out)
 {

@@ -19,6 +19,8 @@ json_t *orch_json_from_error (const vd_error_t *err);
 
 /*  Member key of obj as a string, NULL when missing or not a string. */
 const char *orch_json_str (const json_t *obj, const char *key);
+/*  The same, "" when missing or not a string (for printing). */
+const char *orch_json_member (const json_t *obj, const char *key);
 
 /*  Member key of obj as an integer into *out; -1 when missing or not an
     integer. */

@@ -1,6 +1,7 @@
 /*  reco_job - one recommendation run, from the model to its rows. */
 #include "reco_job.h"
 #include "load_copy.h"
+#include "reco_score.h"
 #include "vd_ctl.h"
 #include <pthread.h>
 
@@ -132,7 +133,7 @@ s_rows (const reco_model_t *model, int customer, const reco_item_t *items, int n
     for (int i = 0; rc == 0 && i < n; i++) {
         vd_buf_reset (reasons);
         const char *product = reco_model_product_key (model, items[i].product);
-        if (reco_model_reasons_json (model, &items[i], reasons) < 0)
+        if (reco_score_reasons_json (model, &items[i], reasons) < 0)
             return -1;
         rc = load_copy_text (out, key, strlen (key));
         if (rc == 0)
@@ -206,7 +207,7 @@ static void *
 s_worker (void *arg)
 {
     s_pool_t *pool = arg;
-    reco_scratch_t *scratch = reco_scratch_new (pool->model);
+    reco_score_t *scratch = reco_score_new (pool->model);
     reco_item_t *items = calloc (RECO_MAX_TOP, sizeof *items);
     vd_buf_t reasons;
     vd_buf_init (&reasons, 64 * 1024);
@@ -225,7 +226,7 @@ s_worker (void *arg)
             vd_buf_init (&block->rows, 256 * COPY_CHUNK);
             block->failed = !scratch || !items;
             for (int c = from; !block->failed && c < to; c++) {
-                int n = reco_model_recommend (pool->model, c, scratch, items);
+                int n = reco_score_recommend (scratch, c, items);
                 block->failed = s_rows (pool->model, c, items, n, pool->run_id, pool->version,
                                         &block->rows, &reasons) < 0;
                 block->customers++;
@@ -246,7 +247,7 @@ s_worker (void *arg)
     pthread_mutex_unlock (&pool->lock);
     vd_buf_free (&reasons);
     free (items);
-    reco_scratch_destroy (&scratch);
+    reco_score_destroy (&scratch);
     return NULL;
 }
 

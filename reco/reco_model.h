@@ -1,8 +1,8 @@
 /*  reco_model - the recommender's model: products, customers and what
-    they bought, read from the canonical tables (reco_load), and the
-    scoring of every eligible product for one customer from explainable
-    signals. Pure computation, no I/O: the same code serves the service,
-    the one-shot runs and the self test.
+    they bought, read from the canonical tables (reco_load), prepared once
+    per run; reco_score scores every eligible product for one customer
+    from explainable signals. Pure computation, no I/O: the same code
+    serves the service, the one-shot runs and the self test.
 
     A customer's score for a product is the sum over signals s of
         weight[s] * feedback[customer][s] * value[s](customer, product)
@@ -121,7 +121,7 @@ void reco_model_add_bad (reco_model_t *self, const char *customer, const char *p
 void reco_model_set_factor (reco_model_t *self, reco_signal_t s, double factor);
 
 /*  Builds indexes, co-purchase neighbours and popularity. Call once after
-    loading and before reco_model_recommend. Returns 0, -1 with err. */
+    loading and before scoring (reco_score). Returns 0, -1 with err. */
 int reco_model_prepare (reco_model_t *self, const reco_params_t *params, vd_error_t *err);
 
 int reco_model_customers (const reco_model_t *self);
@@ -138,20 +138,6 @@ const char *reco_model_product_name (const reco_model_t *self, int product);
 const char *reco_model_feature_name (const reco_model_t *self, int feature);
 /*  The weight of each signal in this run (base x global factor). */
 double reco_model_weight (const reco_model_t *self, reco_signal_t s);
-
-/*  Scratch space for one thread of reco_model_recommend. */
-typedef struct reco_scratch reco_scratch_t;
-reco_scratch_t *reco_scratch_new (const reco_model_t *model);
-void reco_scratch_destroy (reco_scratch_t **self_p);
-
-/*  The top recommendations of a customer into out (params.top entries at
-    most), best first. Returns how many. */
-int reco_model_recommend (const reco_model_t *self, int customer, reco_scratch_t *scratch,
-                          reco_item_t *out);
-
-/*  Appends the reasons of item as a JSON array (the reco.recommendations
-    column) to out. Returns 0, -1 when the buffer is full. */
-int reco_model_reasons_json (const reco_model_t *self, const reco_item_t *item, vd_buf_t *out);
 
 int reco_model_test (bool verbose);
 

@@ -45,6 +45,7 @@
 #include "orch_settings.h"
 #include "orch_status.h"
 #include "reco_load.h"
+#include "reco_score.h"
 #include "orch_tests.h"
 #include "orch_reco.h"
 #include "orch_wake.h"
@@ -120,6 +121,7 @@ static const selftest_t s_tests[] = {
     {"orch_settings", orch_settings_test},
     {"orch_status", orch_status_test},
     {"reco_model", reco_model_test},
+    {"reco_score", reco_score_test},
     {"reco_load", reco_load_test},
     {"orch_tests", orch_tests_test},
     {"orch_wake", orch_wake_test},
