@@ -129,11 +129,16 @@ check-unit:
 check-integration:
 	VD_BIN=$(CURDIR)/$(BUILD)/bin /usr/bin/python3 tests/integration/run.py
 
-demo: deps all
+# deps first, then a new make: the pkg-config flags above are computed when
+# make reads this file, so a build in the same make as the installation
+# would get none (the first `make demo` on a bare machine).
+demo: deps
+	$(MAKE) all
 	@sh deploy/demo.sh $(CURDIR)/$(BUILD)/bin
 
 # Not part of check: optimised binaries, durable PostgreSQL, BENCH_* sizes.
-bench: deps-bench all $(BUILD)/bin/hook-load
+bench: deps-bench
+	$(MAKE) all $(BUILD)/bin/hook-load
 	VD_BIN=$(CURDIR)/$(BUILD)/bin /usr/bin/python3 bench/run.py
 
 lint:
