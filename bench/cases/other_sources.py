@@ -50,7 +50,8 @@ def odoo(ctx):
                   {"extractor-odoo": {"peak_rss_mb": r["extractor_peak_rss_mb"],
                                       "cpu_s": r["extractor_cpu_s_per_1000"] * r["lines"] / 1000}},
                   "%d lines, %.4f extractor CPU s / 1000 records" % (
-                      r["lines"], r["extractor_cpu_s_per_1000"]), r)
+                      r["lines"], r["extractor_cpu_s_per_1000"]), r, unit="records/s",
+                  compare=False)
 
 
 @case(70)
@@ -61,6 +62,10 @@ def webhook(ctx):
     r = _run_json("webhook_load.py", ["--seconds", seconds], ctx.log("webhook_load.log"))
     if not r["exactly_once"]:
         raise RuntimeError("acknowledged events not stored exactly once: %s" % r)
-    return Sample("webhook", "webhook gateway, 32 connections, %s s" % seconds, float(seconds),
-                  r["acknowledged"], {},
-                  "p50 %s ms, p99 %s ms, exactly once" % (r.get("p50_ms"), r.get("p99_ms")), r)
+    return Sample("webhook", "webhook gateway, 32 connections, %s s of load" % seconds,
+                  float(seconds), r["acknowledged"], r.get("procs", {}),
+                  "%d acknowledged, %d refused, %d errors; stored exactly once (drained in %s s)"
+                  % (r["acknowledged"], r.get("refused", 0), r.get("errors", 0), r["drain_s"]),
+                  r, throughput="%d events/s acknowledged, p50 %s ms, p99 %s ms" % (
+                      round(r["events_per_s"]), r.get("p50_ms"), r.get("p99_ms")),
+                  compare=False)
