@@ -176,15 +176,32 @@ def _isolation(r):
     if settles:
         waits = [st["waited_s"] for _, st in settles]
         busy = sorted({m for m, st in settles if not st["idle"]})
-        vacuum = sorted({"%s: %s" % (m, ", ".join(st["autovacuum_during"])) for m, st in settles
-                         if st.get("autovacuum_during")})
         lines.append("- waits before the %d measured runs of the services: %.1f to %.1f s; %s; "
-                     "autovacuum during a measured run: %s"
-                     % (len(settles), min(waits), max(waits),
-                        "every one started idle" if not busy
-                        else "NOT idle at the start of: " + ", ".join(busy),
-                        "; ".join(vacuum) if vacuum else "none"))
+                     "autovacuum during a measured run (of that run's own writes, or of the run "
+                     "before): %s" % (len(settles), min(waits), max(waits),
+                                      "every one started idle" if not busy
+                                      else "NOT idle at the start of: " + ", ".join(busy),
+                                      _autovacuum(settles)))
     return lines
+
+
+def _autovacuum(settles):
+    """Per method: in how many runs autovacuum worked, and on what (the
+    system catalogs counted, not named)."""
+    runs, tables = {}, {}
+    for method, st in settles:
+        runs.setdefault(method, [0, 0])[1] += 1
+        if st.get("autovacuum_during"):
+            runs[method][0] += 1
+            tables.setdefault(method, set()).update(st["autovacuum_during"])
+    out = []
+    for method, names in tables.items():
+        own = sorted(n for n in names if not n.startswith("pg_catalog."))
+        catalog = len(names) - len(own)
+        out.append("%s in %d of %d runs (%s%s)" % (
+            method, runs[method][0], runs[method][1], ", ".join(own),
+            "%s%d system catalogs" % (", " if own else "", catalog) if catalog else ""))
+    return "; ".join(out) or "none"
 
 
 def _header(r):
