@@ -13,6 +13,7 @@ struct vd_ctl {
     int64_t next_heartbeat;
     char state[16];
     int64_t run_id;
+    zframe_t *blob; /* the binary frame of the last message received */
 };
 
 int64_t
@@ -67,6 +68,7 @@ vd_ctl_destroy (vd_ctl_t **self_p)
     if (!self_p || !*self_p)
         return;
     zsock_destroy (&(*self_p)->sock);
+    zframe_destroy (&(*self_p)->blob);
     free (*self_p);
     *self_p = NULL;
 }
@@ -106,7 +108,11 @@ vd_ctl_send (vd_ctl_t *self, json_t *msg)
 json_t *
 vd_ctl_recv (vd_ctl_t *self)
 {
-    zframe_t *frame = zframe_recv (self->sock);
+    zmsg_t *parts = zmsg_recv (self->sock);
+    zframe_t *frame = parts ? zmsg_pop (parts) : NULL;
+    zframe_destroy (&self->blob);
+    self->blob = parts ? zmsg_pop (parts) : NULL;
+    zmsg_destroy (&parts);
     if (!frame)
         return NULL;
     json_error_t jerr;
@@ -118,6 +124,14 @@ vd_ctl_recv (vd_ctl_t *self)
         return NULL;
     }
     return msg;
+}
+
+zframe_t *
+vd_ctl_take_blob (vd_ctl_t *self)
+{
+    zframe_t *blob = self->blob;
+    self->blob = NULL;
+    return blob;
 }
 
 void

@@ -11,6 +11,11 @@
     Orchestrator -> service: {"type":"start",...} {"type":"abort","run_id":N}
     Service -> orchestrator: {"type":"extracted",...} {"type":"loaded",...}
     {"type":"progress",...} (see orchestrator/README in the code comments).
+    An extractor asks {"type":"line_hashes","run_id":N,"file":F} for the
+    per-line hashes of a file it is about to read again; the answer
+    {"type":"line_hashes","run_id":N,"file":F,"rules":R,"lines":n} is
+    followed by a second frame holding the n sorted 16-byte hashes (no
+    second frame, "lines": 0, when no set can be trusted).
 */
 #ifndef VD_CTL_H_INCLUDED
 #define VD_CTL_H_INCLUDED
@@ -42,6 +47,10 @@ int vd_ctl_send (vd_ctl_t *self, json_t *msg);
     frame is not a JSON object (logged and dropped) or on interrupt. */
 json_t *vd_ctl_recv (vd_ctl_t *self);
 
+/*  The binary frame that came after the JSON of the last message
+    received (the orchestrator's answer to "line_hashes"), or NULL; the
+    caller destroys it. */
+zframe_t *vd_ctl_take_blob (vd_ctl_t *self);
 /*  Sets what the next heartbeats say: state "idle"/"busy" and run. */
 void vd_ctl_set_state (vd_ctl_t *self, const char *state, int64_t run_id);
 /*  Sends a heartbeat when one is due; call it at least every heartbeat_ms,

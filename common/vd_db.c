@@ -101,7 +101,19 @@ vd_db_error (PGconn *conn, const PGresult *res, const char *what, vd_error_t *er
 PGresult *
 vd_db_exec (PGconn *conn, const char *sql, int nparams, const char *const *params, vd_error_t *err)
 {
-    if (!PQsendQueryParams (conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
+    return vd_db_exec_binary (conn, sql, nparams, params, NULL, false, err);
+}
+
+PGresult *
+vd_db_exec_binary (PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   const int *lengths, bool binary_result, vd_error_t *err)
+{
+    int formats[16] = {0};
+    for (int i = 0; lengths && i < nparams && i < 16; i++)
+        formats[i] = lengths[i] >= 0;
+    if (nparams > 16 ||
+        !PQsendQueryParams (conn, sql, nparams, NULL, params, lengths, lengths ? formats : NULL,
+                            binary_result) ||
         vd_db_wait (conn) < 0) {
         vd_db_error (conn, NULL, "query failed", err);
         return NULL;

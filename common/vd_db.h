@@ -30,6 +30,11 @@ int vd_db_wait (PGconn *conn);
     (40P01), shutdown (57P01..57P03), else PERMANENT. */
 PGresult *vd_db_exec (PGconn *conn, const char *sql, int nparams, const char *const *params,
                       vd_error_t *err);
+/*  Same, with binary parameters where lengths[i] >= 0 (its byte count;
+    -1 for a text one; lengths may be NULL: all text), and the result in
+    binary when binary_result (bytea as raw bytes). At most 16 parameters. */
+PGresult *vd_db_exec_binary (PGconn *conn, const char *sql, int nparams, const char *const *params,
+                             const int *lengths, bool binary_result, vd_error_t *err);
 /*  Same, for a statement whose result is not needed. Returns 0, -1. */
 int vd_db_command (PGconn *conn, const char *sql, int nparams, const char *const *params,
                    vd_error_t *err);

@@ -254,6 +254,25 @@ static const char *s_steps[] = {
     /* every customer row is rewritten once its sales are counted: room in
        its page keeps that update off the indexes (HOT) */
     "ALTER TABLE canonical.customers SET (fillfactor = 50);",
+    /* 12: per-line content hashes of the files an extractor read (one set
+       per connector and file, written by the loader in the run's last
+       transaction; trusted only while the connector's cursor names that
+       run and no later run failed). A writer that clears a row's
+       content_hash, or deletes rows, drops its connector's sets: every line
+       is compared at the next run (the triggers, s_line_hash_triggers) */
+    "CREATE TABLE ops.line_hashes ("
+    "  connector text NOT NULL, file text NOT NULL,"
+    "  run_id bigint NOT NULL, rules text NOT NULL, lines bigint NOT NULL,"
+    "  hashes bytea NOT NULL, written_at timestamptz NOT NULL DEFAULT now(),"
+    "  PRIMARY KEY (connector, file));"
+    "ALTER TABLE ops.line_hashes ALTER COLUMN hashes SET STORAGE EXTERNAL;"
+    "CREATE FUNCTION ops.line_hashes_cleared() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "  BEGIN DELETE FROM ops.line_hashes WHERE connector = OLD.connector; RETURN NULL; END $$;"
+    "CREATE FUNCTION ops.line_hashes_deleted() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "  BEGIN DELETE FROM ops.line_hashes WHERE connector IN (SELECT connector FROM gone);"
+    "  RETURN NULL; END $$;"
+    "CREATE FUNCTION ops.line_hashes_truncated() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "  BEGIN DELETE FROM ops.line_hashes; RETURN NULL; END $$;",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))
@@ -319,6 +338,43 @@ s_run_steps (PGconn *conn, vd_error_t *err)
     return 0;
 }
 
+/*  The triggers of step 12 on every canonical table (made once): a row
+    whose content_hash is cleared drops its connector's per-line hashes,
+    deleted rows their connectors', a TRUNCATE every set. */
+static int
+s_line_hash_triggers (PGconn *conn, vd_error_t *err)
+{
+    PGresult *res = vd_db_exec (
+        conn, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%\\_line_hashes'", 0, NULL, err);
+    if (!res)
+        return -1;
+    int64_t made = 0;
+    vd_parse_int (PQgetvalue (res, 0, 0), 0, INT64_MAX, &made);
+    bool done = made == 3 * VD_TABLE_COUNT;
+    PQclear (res);
+    vd_buf_t sql;
+    vd_buf_init (&sql, 64 * 1024);
+    for (int i = 0; !done && i < VD_TABLE_COUNT; i++) {
+        const char *t = vd_schema_table (i)->name;
+        vd_buf_printf (
+            &sql,
+            "CREATE OR REPLACE TRIGGER cleared_line_hashes AFTER UPDATE OF " VD_SCHEMA_HASH_COLUMN
+            " ON canonical.%s FOR EACH ROW WHEN"
+            " (OLD." VD_SCHEMA_HASH_COLUMN " IS NOT NULL AND NEW." VD_SCHEMA_HASH_COLUMN
+            " IS NULL) EXECUTE FUNCTION ops.line_hashes_cleared();"
+            "CREATE OR REPLACE TRIGGER deleted_line_hashes AFTER DELETE ON"
+            " canonical.%s REFERENCING OLD TABLE AS gone FOR EACH STATEMENT"
+            " EXECUTE FUNCTION ops.line_hashes_deleted();"
+            "CREATE OR REPLACE TRIGGER truncated_line_hashes AFTER TRUNCATE ON"
+            " canonical.%s FOR EACH STATEMENT"
+            " EXECUTE FUNCTION ops.line_hashes_truncated();",
+            t, t, t);
+    }
+    int rc = done ? 0 : vd_db_script (conn, vd_buf_str (&sql), err);
+    vd_buf_free (&sql);
+    return rc;
+}
+
 int
 vd_db_migrate (PGconn *conn, vd_error_t *err)
 {
@@ -336,6 +392,8 @@ vd_db_migrate (PGconn *conn, vd_error_t *err)
         rc = s_reconcile_table (conn, vd_schema_table (i), err);
     if (rc == 0)
         rc = s_run_steps (conn, err);
+    if (rc == 0)
+        rc = s_line_hash_triggers (conn, err);
     vd_db_command (conn, MIGRATE_UNLOCK, 0, NULL, NULL);
     return rc;
 }

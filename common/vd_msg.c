@@ -29,7 +29,7 @@ vd_msg_decode (const char *data, size_t len, msgpack_unpacked *unpacked, vd_msg_
     int64_t version, kind, run_id, seq, table;
     if (vd_mp_int (&a[0], &version) < 0 || version != VD_MSG_VERSION)
         return vd_error_set (err, VD_ERR_PERMANENT, "unsupported envelope version");
-    if (vd_mp_int (&a[1], &kind) < 0 || kind < VD_MSG_RAW || kind > VD_MSG_DELETE)
+    if (vd_mp_int (&a[1], &kind) < 0 || kind < VD_MSG_RAW || kind > VD_MSG_HASHES)
         return vd_error_set (err, VD_ERR_PERMANENT, "unknown message kind");
     if (vd_mp_int (&a[2], &run_id) < 0 || run_id <= 0 || vd_mp_int (&a[3], &seq) < 0 || seq < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "bad run id or sequence number");
@@ -71,36 +71,72 @@ vd_msg_pack_raw (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table, co
     msgpack_pack_array (pk, (uint32_t)nrows);
 }
 
+/*  A {name: integer} JSON object as a msgpack map. */
+static void
+s_pack_counts (msgpack_packer *pk, const json_t *counts)
+{
+    msgpack_pack_map (pk, (uint32_t)json_object_size (counts));
+    const char *name;
+    json_t *n;
+    json_object_foreach ((json_t *)counts, name, n)
+    {
+        vd_mp_pack_cstr (pk, name);
+        msgpack_pack_int64 (pk, json_integer_value (n));
+    }
+}
+
 void
 vd_msg_pack_end (msgpack_packer *pk, int64_t run_id, uint64_t seq, const char *connector,
-                 const json_t *extracted, int64_t records, int64_t deletes,
-                 const json_t *reconciled)
+                 const vd_msg_end_t *end)
 {
     vd_msg_pack_header (pk, VD_MSG_END, run_id, seq, -1);
-    msgpack_pack_map (pk, 3 + (deletes > 0) + (reconciled != NULL));
+    msgpack_pack_map (pk, 3 + (end->deletes > 0) + (end->reconciled != NULL) +
+                              (end->skipped != NULL) + (end->hashed != NULL) * 2);
     vd_mp_pack_cstr (pk, "connector");
     vd_mp_pack_cstr (pk, connector);
     vd_mp_pack_cstr (pk, "extracted");
-    msgpack_pack_map (pk, (uint32_t)json_object_size (extracted));
-    const char *table;
-    json_t *n;
-    json_object_foreach ((json_t *)extracted, table, n)
-    {
-        vd_mp_pack_cstr (pk, table);
-        msgpack_pack_int64 (pk, json_integer_value (n));
-    }
+    s_pack_counts (pk, end->extracted);
     vd_mp_pack_cstr (pk, "records");
-    msgpack_pack_int64 (pk, records);
-    if (deletes > 0) {
+    msgpack_pack_int64 (pk, end->records);
+    if (end->deletes > 0) {
         vd_mp_pack_cstr (pk, "deletes");
-        msgpack_pack_int64 (pk, deletes);
+        msgpack_pack_int64 (pk, end->deletes);
     }
-    if (reconciled) {
+    if (end->reconciled) {
         vd_mp_pack_cstr (pk, "reconciled");
-        msgpack_pack_array (pk, (uint32_t)json_array_size (reconciled));
+        msgpack_pack_array (pk, (uint32_t)json_array_size (end->reconciled));
         size_t i;
-        json_array_foreach (reconciled, i, n) vd_mp_pack_cstr (pk, json_string_value (n));
+        json_t *n;
+        json_array_foreach (end->reconciled, i, n) vd_mp_pack_cstr (pk, json_string_value (n));
     }
+    if (end->skipped) {
+        vd_mp_pack_cstr (pk, "skipped");
+        s_pack_counts (pk, end->skipped);
+    }
+    if (end->hashed) {
+        vd_mp_pack_cstr (pk, "hashes");
+        msgpack_pack_int64 (pk, end->hashes);
+        vd_mp_pack_cstr (pk, "hashed");
+        s_pack_counts (pk, end->hashed);
+    }
+}
+
+void
+vd_msg_pack_hashes (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table,
+                    const char *connector, const char *file, const char *rules,
+                    const uint8_t *entries, size_t n)
+{
+    vd_msg_pack_header (pk, VD_MSG_HASHES, run_id, seq, table);
+    msgpack_pack_map (pk, 4);
+    vd_mp_pack_cstr (pk, "connector");
+    vd_mp_pack_cstr (pk, connector);
+    vd_mp_pack_cstr (pk, "file");
+    vd_mp_pack_cstr (pk, file);
+    vd_mp_pack_cstr (pk, "rules");
+    vd_mp_pack_cstr (pk, rules);
+    vd_mp_pack_cstr (pk, "lines");
+    msgpack_pack_bin (pk, n * VD_MSG_LINE_ENTRY);
+    msgpack_pack_bin_body (pk, entries, n * VD_MSG_LINE_ENTRY);
 }
 
 const msgpack_object *

@@ -16,9 +16,11 @@
        "rows": [[line, [field, ...]], ...          a record
                 [line, nil, reason, raw], ...]}    a record already rejected
     CANON (normalizer -> loader), body:
-      {"source": ..., "connector": ..., "file": ...,
+      {"source": ..., "connector": ..., "file": ..., "rules": "<hex>",
        "rows": [[line, [value, ...], nil, nil, warnings],
                 [line, nil, reason, raw, warnings]]}
+      rules: fingerprint of the normalizer's rules version and settings
+      (VAT rate, time zone).
       values: the table's carried columns in schema order; each nil, a
       string (text, numeric, date, timestamptz and jsonb as text), a bool,
       an integer, or an array of strings (text[]). warnings: nil or
@@ -54,6 +56,20 @@
       column is marked active = false, any other row is deleted. They are
       counted apart ("deleted"), outside extracted = inserted + updated +
       unchanged + rejected.
+    HASHES (extractor -> normalizer -> loader, passed through unchanged),
+    one or more per file read with per-line hashes (iSaVigne), body:
+      {"connector": ..., "file": "ventes.csv", "rules": "<normalizer
+       rules the lines were compared under, or empty>",
+       "lines": bin}    entries of VD_MSG_LINE_ENTRY bytes: the line
+                        number (uint32, big-endian) then its 16-byte hash,
+                        one per line of the file that was read (sent, or
+                        left out as unchanged)
+      END then also holds "hashes": the number of HASHES messages,
+      "hashed": {file: entries}, and "skipped": {table: lines}, the lines
+      left out as unchanged (counted in "extracted", never sent): the
+      loader counts them unchanged and, in the run's last transaction,
+      stores each file's set of hashes but those of rejected lines
+      (ops.line_hashes).
 */
 #ifndef VD_MSG_H_INCLUDED
 #define VD_MSG_H_INCLUDED
@@ -64,7 +80,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum { VD_MSG_RAW = 1, VD_MSG_CANON = 2, VD_MSG_END = 3, VD_MSG_DELETE = 4 } vd_msg_kind_t;
+typedef enum {
+    VD_MSG_RAW = 1,
+    VD_MSG_CANON = 2,
+    VD_MSG_END = 3,
+    VD_MSG_DELETE = 4,
+    VD_MSG_HASHES = 5
+} vd_msg_kind_t;
+
+#define VD_MSG_LINE_HASH 16                      /* bytes of a line's hash      */
+#define VD_MSG_LINE_ENTRY (4 + VD_MSG_LINE_HASH) /* line number, then its hash */
 
 #define VD_MSG_VERSION 1
 #define VD_MSG_MAX_BYTES (64 * 1024 * 1024) /* one message, received     */
@@ -106,11 +131,24 @@ void vd_mp_pack_cstr (msgpack_packer *pk, const char *s);
 void vd_msg_pack_raw (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table,
                       const char *source, const char *connector, const char *file,
                       const char *const *cols, size_t ncols, const char *units, size_t nrows);
-/*  Packs a whole END message. extracted: {table: count} (borrowed);
-    reconciled: an array of table names or NULL. */
+/*  What an END message says (JSON members borrowed; NULL when absent). */
+typedef struct {
+    const json_t *extracted;  /* {table: count}                          */
+    int64_t records;          /* rows in the run's RAW messages          */
+    int64_t deletes;          /* DELETE messages                         */
+    const json_t *reconciled; /* [table, ...]                            */
+    const json_t *skipped;    /* {table: lines left out as unchanged}    */
+    int64_t hashes;           /* HASHES messages (with hashed)           */
+    const json_t *hashed;     /* {file: entries of its HASHES messages}  */
+} vd_msg_end_t;
+
+/*  Packs a whole END message. */
 void vd_msg_pack_end (msgpack_packer *pk, int64_t run_id, uint64_t seq, const char *connector,
-                      const json_t *extracted, int64_t records, int64_t deletes,
-                      const json_t *reconciled);
+                      const vd_msg_end_t *end);
+/*  Packs a whole HASHES message of n entries. */
+void vd_msg_pack_hashes (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table,
+                         const char *connector, const char *file, const char *rules,
+                         const uint8_t *entries, size_t n);
 
 int vd_msg_test (bool verbose);
 

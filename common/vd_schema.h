@@ -13,8 +13,11 @@
 #include <stddef.h>
 
 /*  Every canonical table also has this column (not in the column arrays):
-    the loader's hash of the content it last wrote into the row (see
-    loader/load_skip.h). */
+    the loader's hash of the content it last wrote into the row. The merge
+    rewrites a row only when it differs (load_sql); a writer that changes
+    a row outside the loader must set it to NULL, which also drops the
+    per-line hashes of its connector (ops.line_hashes, vd_migrate), so
+    every line of its files is compared at the next run. */
 #define VD_SCHEMA_HASH_COLUMN "content_hash"
 
 typedef enum {

@@ -203,6 +203,8 @@ s_finish (self_t *self, load_run_t *run)
         if (rc == 0)
             rc = load_run_apply_deletes (run, self->conn, self->sql, &err);
         if (rc == 0)
+            rc = load_run_store_lines (run, self->conn, &err);
+        if (rc == 0)
             rc = vd_agg_update (self->conn, &self->agg, load_run_customers_written (run), &err);
         if (rc == 0)
             rc = vd_db_command (self->conn, "COMMIT", 0, NULL, &err);
@@ -301,6 +303,9 @@ s_handle_data (self_t *self, zframe_t *frame)
                 s_run_failed (self, run, &err);
         } else if (msg.kind == VD_MSG_DELETE) {
             if (load_run_delete (run, &msg, &err) < 0)
+                s_run_failed (self, run, &err);
+        } else if (msg.kind == VD_MSG_HASHES) {
+            if (load_run_hashes (run, &msg, &err) < 0)
                 s_run_failed (self, run, &err);
         } else if (table >= 0 && table != msg.table && s_flush (self, run) < 0)
             rc = -1; /* the buffer holds another table: commit it first */

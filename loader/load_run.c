@@ -2,8 +2,8 @@
 #include "load_run.h"
 #include "load_copy.h"
 #include "load_events.h"
+#include "load_lines.h"
 #include "load_refs.h"
-#include "load_skip.h"
 #include <sodium.h>
 
 #define BUF_MAX ((size_t)512 * 1024 * 1024)
@@ -12,20 +12,18 @@
     costs less than remembering each. */
 #define DIRTY_ALL_AFTER 20000
 #define DIRECT_WAIT_MAX 64 /* batches merged before COPY is tried again */
+#define CONTENT_HASH 16    /* bytes of a row's content_hash            */
 
 struct load_run {
     int64_t run_id;
     char run_text[24];
-    int table;                       /* table of the buffer, -1 when empty        */
-    vd_buf_t rows;                   /* COPY text, one line per canonical row      */
-    size_t *row_start;               /* offset of each line in rows                */
-    uint8_t (*hash)[LOAD_SKIP_HASH]; /* content hash of each line    */
-    uint64_t *key;                   /* key fingerprint of each line */
+    int table;         /* table of the buffer, -1 when empty        */
+    vd_buf_t rows;     /* COPY text, one line per canonical row      */
+    size_t *row_start; /* offset of each line in rows                */
     size_t nrows, cap_rows;
-    load_skip_t *skip; /* hashes of the table being loaded          */
-    int skip_mode;     /* -1 not known yet, 0 stage all, 1 skip      */
-    int64_t skipped;   /* rows found unchanged, not yet committed    */
-    vd_buf_t rejects;  /* COPY text for ops.rejects                  */
+    int compare_full; /* -1 not known yet; 1: sync --full or a full
+                         snapshot, every row's content is compared  */
+    vd_buf_t rejects; /* COPY text for ops.rejects                  */
     size_t nrejects;
     vd_buf_t warnings; /* COPY text for ops.run_warnings             */
     int64_t ord;       /* arrival order, for "the later line wins"   */
@@ -56,6 +54,12 @@ struct load_run {
     bool tx_all;
     bool customers_written;
     int64_t copied, merged; /* committed rows by way (load_run_ways) */
+    /* per-line hashes (HASHES messages) and what END says of them */
+    load_lines_t *lines;
+    int64_t hashes_handled, hashes_expected;
+    json_t *hashed; /* {file: entries}, NULL when no file was hashed  */
+    json_t *unread; /* {table: lines left out as unchanged, not sent} */
+    char connector[72];
 };
 
 load_run_t *
@@ -68,8 +72,10 @@ load_run_new (int64_t run_id)
     snprintf (self->run_text, sizeof self->run_text, "%" PRId64, run_id);
     self->table = -1;
     self->expected = -1;
-    self->skip_mode = -1;
-    if (sodium_init () < 0 || !(self->refs = load_refs_new ())) {
+    self->compare_full = -1;
+    if (sodium_init () < 0 || !(self->refs = load_refs_new ()) ||
+        !(self->lines = load_lines_new ())) {
+        load_refs_destroy (&self->refs);
         free (self);
         return NULL;
     }
@@ -95,10 +101,10 @@ load_run_destroy (load_run_t **self_p)
     free (self->row_start);
     free (self->batch_seq);
     free (self->batch_rows);
-    free (self->hash);
-    free (self->key);
-    load_skip_destroy (&self->skip);
     load_refs_destroy (&self->refs);
+    load_lines_destroy (&self->lines);
+    json_decref (self->hashed);
+    json_decref (self->unread);
     free (self->refused);
     json_decref (self->extracted);
     free (self);
@@ -114,7 +120,7 @@ load_run_id (const load_run_t *self)
 size_t
 load_run_pending (const load_run_t *self)
 {
-    return self->nrows + self->nrejects + (size_t)self->skipped;
+    return self->nrows + self->nrejects;
 }
 
 int
@@ -127,7 +133,8 @@ bool
 load_run_complete (const load_run_t *self)
 {
     return self->expected >= 0 && self->committed == self->expected &&
-           self->deletes_handled == self->deletes_expected;
+           self->deletes_handled == self->deletes_expected &&
+           self->hashes_handled == self->hashes_expected;
 }
 
 int64_t
@@ -220,15 +227,9 @@ s_add_row_start (load_run_t *self)
     if (self->nrows == self->cap_rows) {
         size_t cap = self->cap_rows ? self->cap_rows * 2 : 1024;
         size_t *p = realloc (self->row_start, cap * sizeof *p);
-        if (p)
-            self->row_start = p;
-        uint8_t (*h)[LOAD_SKIP_HASH] = p ? realloc (self->hash, cap * sizeof *h) : NULL;
-        if (h)
-            self->hash = h;
-        uint64_t *k = h ? realloc (self->key, cap * sizeof *k) : NULL;
-        if (!k)
+        if (!p)
             return -1;
-        self->key = k;
+        self->row_start = p;
         self->cap_rows = cap;
     }
     self->row_start[self->nrows] = self->rows.len;
@@ -237,13 +238,12 @@ s_add_row_start (load_run_t *self)
 
 /*  The carried values of a row as COPY fields, then its content hash:
     BLAKE2b-128 of the table name and of the fields of every compared
-    column (the key first; NOCOMPARE columns left out, as in the merge),
-    and the key's fingerprint. */
+    column (the key first; NOCOMPARE columns left out, as in the merge). */
 static int
 s_add_values (load_run_t *self, const vd_table_t *t, const msgpack_object *values)
 {
     crypto_generichash_state st;
-    crypto_generichash_init (&st, NULL, 0, LOAD_SKIP_HASH);
+    crypto_generichash_init (&st, NULL, 0, CONTENT_HASH);
     crypto_generichash_update (&st, (const unsigned char *)t->name, strlen (t->name) + 1);
     uint32_t v = 0;
     for (size_t c = 0; c < t->ncolumns; c++) {
@@ -256,14 +256,11 @@ s_add_values (load_run_t *self, const vd_table_t *t, const msgpack_object *value
         if (!(t->columns[c].flags & VD_COL_NOCOMPARE))
             crypto_generichash_update (&st, (const unsigned char *)self->rows.data + before,
                                        self->rows.len - before);
-        if (t->columns[c].flags & VD_COL_KEY)
-            self->key[self->nrows] =
-                load_skip_key (self->rows.data + before, self->rows.len - before - 1);
     }
-    uint8_t *hash = self->hash[self->nrows];
-    crypto_generichash_final (&st, hash, LOAD_SKIP_HASH);
-    char hex[2 * LOAD_SKIP_HASH + 1];
-    sodium_bin2hex (hex, sizeof hex, hash, LOAD_SKIP_HASH);
+    uint8_t hash[CONTENT_HASH];
+    crypto_generichash_final (&st, hash, CONTENT_HASH);
+    char hex[2 * CONTENT_HASH + 1];
+    sodium_bin2hex (hex, sizeof hex, hash, CONTENT_HASH);
     return vd_buf_printf (&self->rows, "\\\\x%s\t", hex);
 }
 
@@ -337,12 +334,36 @@ load_run_add (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
     if (load_msg_is_ack (msg) && s_add_batch (self, msg->seq, rows->via.array.size) < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     self->table = msg->table;
-    size_t file_len = 0;
+    size_t file_len = 0, rules_len = 0;
     const char *file = vd_mp_str (vd_mp_get (msg->body, "file"), &file_len);
+    const char *rules = vd_mp_str (vd_mp_get (msg->body, "rules"), &rules_len);
+    load_lines_canon (self->lines, file, file_len, rules, rules_len);
     for (uint32_t r = 0; r < rows->via.array.size; r++)
         if (s_add_row (self, t, &rows->via.array.ptr[r], file, file_len) < 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "run buffer full or value unusable");
     self->handled += rows->via.array.size;
+    return 0;
+}
+
+/*  A msgpack {name: count} map as JSON (*out NULL when obj is absent);
+    tables: names must be tables. -1 when malformed. */
+static int
+s_counts (const msgpack_object *obj, bool tables, json_t **out)
+{
+    *out = NULL;
+    if (!obj)
+        return 0;
+    if (obj->type != MSGPACK_OBJECT_MAP || !(*out = json_object ()))
+        return -1;
+    for (uint32_t i = 0; i < obj->via.map.size; i++) {
+        char name[4096];
+        int64_t n;
+        if (vd_mp_copy (&obj->via.map.ptr[i].key, name, sizeof name) < 0 ||
+            (tables && vd_schema_table_id (name) < 0) ||
+            vd_mp_int (&obj->via.map.ptr[i].val, &n) < 0 || n < 0)
+            return -1;
+        json_object_set_new (*out, name, json_integer (n));
+    }
     return 0;
 }
 
@@ -379,9 +400,43 @@ load_run_end (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
             return vd_error_set (err, VD_ERR_PERMANENT, "malformed END message");
         self->reconciled[id] = true;
     }
+    int64_t hashes = 0;
+    const msgpack_object *h = vd_mp_get (msg->body, "hashes");
+    json_t *hashed = NULL, *skipped = NULL;
+    if ((h && (vd_mp_int (h, &hashes) < 0 || hashes < 0)) ||
+        s_counts (vd_mp_get (msg->body, "hashed"), false, &hashed) < 0 ||
+        s_counts (vd_mp_get (msg->body, "skipped"), true, &skipped) < 0 ||
+        vd_mp_copy (vd_mp_get (msg->body, "connector"), self->connector, sizeof self->connector) <
+            0) {
+        json_decref (hashed);
+        json_decref (skipped);
+        return vd_error_set (err, VD_ERR_PERMANENT, "malformed END message");
+    }
+    json_decref (self->hashed);
+    json_decref (self->unread);
+    self->hashed = hashed;
+    self->unread = skipped;
+    self->hashes_expected = hashes;
     self->deletes_expected = deletes;
     self->expected = records;
     return 0;
+}
+
+int
+load_run_hashes (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
+{
+    if (load_lines_add (self->lines, msg, err) < 0)
+        return -1;
+    self->hashes_handled++;
+    return 0;
+}
+
+int
+load_run_store_lines (load_run_t *self, PGconn *conn, vd_error_t *err)
+{
+    return self->hashed ? load_lines_store (self->lines, conn, self->run_id, self->connector,
+                                            self->hashed, err)
+                        : 0;
 }
 
 int
@@ -460,7 +515,8 @@ s_merge_rows (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from
     for (const char *const *q = load_events_before (self->table); *q; q++)
         if (vd_db_command (conn, *q, 0, NULL, err) < 0)
             return -1;
-    PGresult *res = vd_db_exec (conn, sql->merge, 0, NULL, err);
+    PGresult *res =
+        vd_db_exec (conn, self->compare_full == 1 ? sql->merge_full : sql->merge, 0, NULL, err);
     if (!res)
         return -1;
     int64_t ins = 0, upd = 0;
@@ -709,9 +765,7 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
 {
     const vd_table_t *t = vd_schema_table (self->table);
     int64_t ins = 0, upd = 0;
-    /* rows load_skip dropped are part of an exactly-once batch too */
-    int64_t extracted =
-        self->nbatches ? (int64_t)(self->nrows + self->nrejects) + self->skipped : 0;
+    int64_t extracted = self->nbatches ? (int64_t)(self->nrows + self->nrejects) : 0;
     size_t refused = 0;
     *refused_p = 0;
     self->tx_marked = 0;
@@ -757,7 +811,7 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
                         " reason, raw_value) FROM STDIN",
                         self->warnings.data, self->warnings.len, err) < 0) ||
         s_write_counts (self, conn, extracted, ins, upd,
-                        (int64_t)(self->nrows - refused) - ins - upd + self->skipped, err) < 0)
+                        (int64_t)(self->nrows - refused) - ins - upd, err) < 0)
         return -1;
     *refused_p = refused;
     if (vd_db_command (conn, "COMMIT", 0, NULL, err) < 0)
@@ -769,47 +823,24 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
     return 0;
 }
 
-/*  Whether this run may skip rows: not a sync --full, nor a run of a
-    connector with full_snapshot (deletions need every row seen). */
+/*  Whether this run compares every row's content (sync --full, a
+    connector with full_snapshot) or only their content hashes. */
 static int
-s_skip_mode (load_run_t *self, PGconn *conn, vd_error_t *err)
+s_compare_mode (load_run_t *self, PGconn *conn, vd_error_t *err)
 {
-    if (self->skip_mode >= 0)
+    if (self->compare_full >= 0)
         return 0;
     const char *params[] = {self->run_text};
     PGresult *res = vd_db_exec (conn,
-                                "SELECT NOT (r.full_sync OR lower(coalesce("
-                                "c.settings->>'full_snapshot', '')) IN ('true', '1', 'yes', 'on'))"
+                                "SELECT r.full_sync OR lower(coalesce("
+                                "c.settings->>'full_snapshot', '')) IN ('true', '1', 'yes', 'on')"
                                 " FROM ops.sync_runs r LEFT JOIN ops.connectors c"
                                 " ON c.name = r.connector WHERE r.id = $1::bigint",
                                 1, params, err);
     if (!res)
         return -1;
-    self->skip_mode = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 0), "t") == 0;
+    self->compare_full = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 0), "t") == 0;
     PQclear (res);
-    return 0;
-}
-
-/*  Drops from the buffer the rows the server already holds as they are
-    (load_skip); they count as unchanged in the batch's transaction. */
-static int
-s_skip_unchanged (load_run_t *self, PGconn *conn, vd_error_t *err)
-{
-    const vd_table_t *t = vd_schema_table (self->table);
-    if (self->nrows == 0 || (t->flags & VD_TABLE_KEY_MAPPED))
-        return 0;
-    if (s_skip_mode (self, conn, err) < 0)
-        return -1;
-    if (!self->skip_mode)
-        return 0;
-    if (self->skip && load_skip_table (self->skip) != self->table)
-        load_skip_destroy (&self->skip);
-    if (!self->skip && !(self->skip = load_skip_new (conn, t, err)))
-        return -1;
-    size_t kept = load_skip_filter (self->skip, &self->rows, self->row_start, self->hash, self->key,
-                                    self->nrows);
-    self->skipped += (int64_t)(self->nrows - kept);
-    self->nrows = kept;
     return 0;
 }
 
@@ -818,7 +849,7 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
 {
     if (load_run_pending (self) == 0)
         return 0;
-    if (s_skip_unchanged (self, conn, err) < 0)
+    if (s_compare_mode (self, conn, err) < 0)
         return -1;
     size_t rejects_len = self->rejects.len, nrejects = self->nrejects, refused = 0;
     size_t warnings_len = self->warnings.len;
@@ -836,12 +867,9 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
         return -1;
     }
     /* a refused row is both in rows and, now, in rejects */
-    self->committed += (int64_t)(self->nrows + self->nrejects - refused) + self->skipped;
-    if (self->skip && load_skip_staged (self->skip, self->key, self->nrows) < 0)
-        vd_warn ("out of memory: the rest of this table is compared in full");
+    self->committed += (int64_t)(self->nrows + self->nrejects - refused);
     self->nrows = self->nrejects = 0;
     self->ncommitted_batches = self->nbatches;
-    self->skipped = 0;
     vd_buf_reset (&self->rows);
     vd_buf_reset (&self->rejects);
     vd_buf_reset (&self->warnings);
@@ -854,6 +882,18 @@ load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err)
 {
     const char *table;
     json_t *n;
+    json_object_foreach (self->unread, table, n)
+    {
+        char count[24];
+        snprintf (count, sizeof count, "%" JSON_INTEGER_FORMAT, json_integer_value (n));
+        const char *params[] = {self->run_text, table, count};
+        if (vd_db_command (conn,
+                           "INSERT INTO ops.run_tables (run_id, table_name, unchanged)"
+                           " VALUES ($1, $2, $3) ON CONFLICT (run_id, table_name)"
+                           " DO UPDATE SET unchanged = run_tables.unchanged + excluded.unchanged",
+                           3, params, err) < 0)
+            return -1;
+    }
     json_object_foreach (self->extracted, table, n)
     {
         char count[24];

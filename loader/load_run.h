@@ -27,6 +27,13 @@ int load_run_table (const load_run_t *self);
 int load_run_add (load_run_t *self, const vd_msg_t *msg, vd_error_t *err);
 /*  Records an END message (expected number of rows, extracted counts). */
 int load_run_end (load_run_t *self, const vd_msg_t *msg, vd_error_t *err);
+/*  Records a HASHES message (per-line hashes of a file read, load_lines).
+    -1 with err when malformed. */
+int load_run_hashes (load_run_t *self, const vd_msg_t *msg, vd_error_t *err);
+/*  In the run's last transaction: the per-line hashes of the files read
+    (ops.line_hashes). -1 with err (PERMANENT when the normalizer's rules
+    changed under lines left out as unchanged). */
+int load_run_store_lines (load_run_t *self, PGconn *conn, vd_error_t *err);
 /*  Records a DELETE message (ids gone from the source, or present in
     it); applied by load_run_apply_deletes. -1 with err when malformed. */
 int load_run_delete (load_run_t *self, const vd_msg_t *msg, vd_error_t *err);
@@ -63,7 +70,8 @@ const uint64_t *load_run_committed_batches (const load_run_t *self, size_t *coun
    TRANSIENT when the caller should retry later (buffer kept), PERMANENT when the run cannot go on.
  */
 int load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err);
-/*  Writes the extracted counts of END (in the caller's transaction). */
+/*  Writes the extracted counts of END, and its lines left out as
+    unchanged (in the caller's transaction). */
 int load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err);
 
 #endif

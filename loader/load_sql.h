@@ -13,7 +13,11 @@ typedef struct {
     char *key_map;    /* NULL unless VD_TABLE_KEY_MAPPED: records first-seen
                          keys; $1 table name                        */
     char *key_apply;  /* then gives staged rows their recorded key  */
-    char *merge;      /* returns one row: inserted, updated; $1 run id */
+    char *merge;      /* returns one row: inserted, updated; a row is
+                         rewritten when its content_hash differs (its
+                         line changed since vendange loaded it)     */
+    char *merge_full; /* the same, rewriting every row whose content
+                         differs (sync --full, full snapshots)      */
     char *duplicates; /* warnings for keys seen twice in a batch; $1 run id, $2 table */
     char *direct;     /* COPY canonical.<t> (carried..., content_hash) FROM
                          STDIN: new rows straight into the table; NULL

@@ -3,6 +3,7 @@
 #include "vd_db.h"
 #include "orch_active.h"
 #include "orch_engine.h"
+#include "orch_lines.h"
 #include "orch_lifecycle.h"
 #include "orch_hooks.h"
 #include "orch_json.h"
@@ -114,8 +115,9 @@ s_db_failed (orch_engine_t *self, const char *what, const vd_error_t *err)
 /*  --------------------------------------------------------------------
     Sending */
 
+/*  Sends msg, then blob (len bytes) as a second frame when blob is set. */
 static int
-s_send (orch_engine_t *self, zframe_t *identity, json_t *msg)
+s_send_parts (orch_engine_t *self, zframe_t *identity, json_t *msg, const void *blob, size_t len)
 {
     if (!identity)
         return -1;
@@ -124,12 +126,18 @@ s_send (orch_engine_t *self, zframe_t *identity, json_t *msg)
     zframe_t *id = zframe_dup (identity);
     int rc = -1;
     if (text && out && id && zmsg_append (out, &id) == 0 &&
-        zmsg_addmem (out, text, strlen (text)) == 0)
+        zmsg_addmem (out, text, strlen (text)) == 0 && (!blob || zmsg_addmem (out, blob, len) == 0))
         rc = zmsg_send (&out, self->router);
     zframe_destroy (&id);
     zmsg_destroy (&out);
     free (text);
     return rc;
+}
+
+static int
+s_send (orch_engine_t *self, zframe_t *identity, json_t *msg)
+{
+    return s_send_parts (self, identity, msg, NULL, 0);
 }
 
 /*  s_send as an orch_send_fn. */
@@ -621,12 +629,48 @@ static const struct {
     {"failed", s_on_failed},
 };
 
+/*  An extractor asks for the per-line hashes of a file of its run: the
+    trusted set (orch_lines) as a second frame, or none. */
+static void
+s_on_line_hashes (orch_engine_t *self, json_t *msg, zframe_t *identity)
+{
+    int64_t id = 0;
+    const char *file = orch_json_str (msg, "file");
+    const char *instance = orch_json_str (msg, "instance");
+    orch_active_run_t *run =
+        orch_json_int (msg, "run_id", &id) == 0 ? orch_active_find (self->active, id) : NULL;
+    uint8_t *hashes = NULL;
+    size_t n = 0;
+    char rules[64] = "";
+    vd_error_t err;
+    vd_error_clear (&err);
+    /* only the extractor that holds the run is answered with a set */
+    if (run && file && instance && strcmp (instance, run->extractor) == 0 && s_db_ready (self) &&
+        orch_lines_trusted (self->conn, run->connector, file, id, &hashes, &n, rules, sizeof rules,
+                            &err) < 0)
+        s_db_failed (self, "reading per-line hashes", &err);
+    json_t *reply =
+        json_pack ("{s:s, s:I, s:s?, s:s, s:I}", "type", "line_hashes", "run_id", (json_int_t)id,
+                   "file", file, "rules", rules, "lines", (json_int_t)n);
+    vd_log_set_run (id);
+    vd_debug ("per-line hashes of %s: %zu trusted", file ? file : "?", n);
+    vd_log_set_run (0);
+    if (reply)
+        s_send_parts (self, identity, reply, hashes, n * 16);
+    json_decref (reply);
+    free (hashes);
+}
+
 static void
 s_handle (orch_engine_t *self, json_t *msg, zframe_t *identity)
 {
     const char *type = orch_json_str (msg, "type");
     if (type && strcmp (type, "heartbeat") == 0) {
         s_on_heartbeat (self, msg, identity);
+        return;
+    }
+    if (type && strcmp (type, "line_hashes") == 0) {
+        s_on_line_hashes (self, msg, identity);
         return;
     }
     if (type && strcmp (type, "tested") == 0) {

@@ -29,12 +29,12 @@ static const struct {
      "forget_people UNION ALL SELECT customer_key FROM forget_people UNION ALL SELECT "
      "btrim($1)) x WHERE length(v) >= 3"},
     {"sales_lines", P_ANON,
-     "UPDATE canonical.sales_lines SET customer_key = $1, synced_at = now() "
+     "UPDATE canonical.sales_lines SET customer_key = $1, content_hash = NULL, synced_at = now() "
      "WHERE customer_key IN (SELECT customer_key FROM forget_people)"},
     {"contacts", P_ANON,
      "UPDATE canonical.contact_history SET customer_key = CASE WHEN customer_key "
      "IS NOT NULL THEN $1 END, email = NULL, payload = NULL, response_details = "
-     "NULL, synced_at = now() WHERE customer_key IN (SELECT customer_key FROM "
+     "NULL, content_hash = NULL, synced_at = now() WHERE customer_key IN (SELECT customer_key FROM "
      "forget_people) OR lower(email) IN (SELECT v FROM forget_ids)"},
     {"recommendations", P_NONE,
      "DELETE FROM reco.recommendations WHERE customer_key IN (SELECT customer_key FROM "

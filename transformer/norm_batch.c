@@ -1,6 +1,13 @@
 /*  norm_batch - raw records to canonical records, driven by vd_schema. */
 #include "norm_batch.h"
 #include "norm_rules.h"
+#include <sodium.h>
+
+/*  The version of the normalisation rules: raise it with every change of
+    what a record becomes, so lines read under the old rules are compared
+    again (the loader checks it against the rules per-line hashes were
+    kept under). */
+#define NORM_RULES_VERSION "1"
 
 #define MAX_COLUMNS 64
 #define MAX_INPUTS 256
@@ -8,6 +15,7 @@
 struct norm_batch {
     vd_dec_t vat_factor;
     char tz[64];
+    char rules[17]; /* fingerprint of the rules and their settings (hex) */
     vd_units_t *default_units;
     norm_value_t values[MAX_COLUMNS];
     vd_buf_t scratch;
@@ -52,6 +60,16 @@ norm_batch_new (const char *vat_percent, const char *tz, vd_error_t *err)
         return NULL;
     }
     snprintf (self->tz, sizeof self->tz, "%s", tz);
+    /* what a record becomes depends on the rules, the VAT rate and the
+       time zone: their fingerprint travels with every canonical batch */
+    unsigned char fp[8];
+    crypto_generichash_state st;
+    crypto_generichash_init (&st, NULL, 0, sizeof fp);
+    const char *parts[] = {"vendange-rules-" NORM_RULES_VERSION, vat_percent, tz};
+    for (size_t i = 0; i < 3; i++)
+        crypto_generichash_update (&st, (const unsigned char *)parts[i], strlen (parts[i]) + 1);
+    crypto_generichash_final (&st, fp, sizeof fp);
+    sodium_bin2hex (self->rules, sizeof self->rules, fp, sizeof fp);
     self->default_units = vd_units_new ();
     for (int i = 0; i < MAX_COLUMNS; i++)
         norm_value_init (&self->values[i]);
@@ -411,6 +429,12 @@ s_batch_units (const msgpack_object *text, vd_error_t *err)
     return units;
 }
 
+const char *
+norm_batch_rules (const norm_batch_t *self)
+{
+    return self->rules;
+}
+
 int
 norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk, vd_error_t *err)
 {
@@ -441,11 +465,13 @@ norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
     bool ack = vd_mp_get (raw->body, "ack") && raw->body->type == MSGPACK_OBJECT_MAP &&
                vd_mp_get (raw->body, "ack")->type == MSGPACK_OBJECT_BOOLEAN &&
                vd_mp_get (raw->body, "ack")->via.boolean;
-    msgpack_pack_map (pk, ack ? 5 : 4);
+    msgpack_pack_map (pk, ack ? 6 : 5);
     if (ack) {
         vd_mp_pack_cstr (pk, "ack");
         msgpack_pack_true (pk);
     }
+    vd_mp_pack_cstr (pk, "rules");
+    vd_mp_pack_cstr (pk, self->rules);
     const char *keys[] = {"source", "connector", "file"};
     for (int i = 0; i < 3; i++) {
         size_t len = 0;

@@ -18,6 +18,9 @@ void norm_batch_destroy (norm_batch_t **self_p);
     included). Every input row gives exactly one output row. Returns 0, or
     -1 with err when the message itself is unusable (then nothing usable
     was packed: the caller drops the message and logs err). */
+/*  Fingerprint (hex) of the rules and the settings they depend on (VAT
+    rate, time zone); CANON bodies carry it as "rules". */
+const char *norm_batch_rules (const norm_batch_t *self);
 int norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
                         vd_error_t *err);
 

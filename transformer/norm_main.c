@@ -57,7 +57,7 @@ s_handle_data (self_t *self, zframe_t *frame)
     vd_log_set_run (msg.run_id);
     if (msg.run_id == self->aborted_run)
         ; /* the run is over: nothing to forward */
-    else if (msg.kind == VD_MSG_END || msg.kind == VD_MSG_DELETE)
+    else if (msg.kind == VD_MSG_END || msg.kind == VD_MSG_DELETE || msg.kind == VD_MSG_HASHES)
         vd_pipe_send (self->output, zframe_data (frame), zframe_size (frame), self->ctl, s_stop,
                       self);
     else {

@@ -23,6 +23,13 @@ typedef struct {
     uint64_t *seq;
     int64_t *records;
     int64_t *last_progress;
+    /* per-line hashes of the file being read */
+    uint8_t key[ISV_LINE_HASH]; /* what a line's values depend on         */
+    zframe_t *known;            /* the trusted set, NULL when none        */
+    char rules[64];             /* normalizer rules the set was kept under */
+    vd_buf_t entries;           /* HASHES entries not sent yet            */
+    int64_t hashed, skipped;    /* lines hashed, left out, in the file    */
+    int64_t *hash_msgs;         /* HASHES messages of the run             */
 } s_file_t;
 
 int
@@ -90,6 +97,82 @@ s_send_batch (s_file_t *f)
     return job->stop && job->stop (job->stop_arg) ? -1 : 0;
 }
 
+/*  Sends the pending HASHES entries. 0, -1 when stopped. */
+static int
+s_send_hashes (s_file_t *f)
+{
+    size_t n = f->entries.len / VD_MSG_LINE_ENTRY;
+    if (n == 0)
+        return 0;
+    const isv_job_t *job = f->job;
+    msgpack_sbuffer_clear (&f->msg);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
+    vd_msg_pack_hashes (&pk, job->run_id, ++*f->seq, f->table->table, job->connector, f->file,
+                        f->rules, (const uint8_t *)f->entries.data, n);
+    vd_buf_reset (&f->entries);
+    ++*f->hash_msgs;
+    return vd_pipe_send (job->output, f->msg.data, f->msg.size, job->ctl, job->stop, job->stop_arg);
+}
+
+/*  The key of the file's line hashes: everything a line's canonical values
+    depend on besides its fields, as the extractor knows it (the
+    normalizer's rules and settings are checked apart, load_lines). */
+static void
+s_line_key (s_file_t *f)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init (&st, NULL, 0, ISV_LINE_HASH);
+    char head[160];
+    snprintf (head, sizeof head, "vendange-lines-1|isavigne|%s|%zu|%d|",
+              vd_schema_table (f->table->table)->name, f->ncols, f->strict_width);
+    crypto_generichash_update (&st, (const unsigned char *)head, strlen (head) + 1);
+    for (size_t i = 0; i < f->ncols; i++) {
+        const char *col = f->cols[i] ? f->cols[i] : "";
+        crypto_generichash_update (&st, (const unsigned char *)col, strlen (col) + 1);
+    }
+    const char *units = f->job->units ? f->job->units : "";
+    crypto_generichash_update (&st, (const unsigned char *)units, strlen (units) + 1);
+    crypto_generichash_final (&st, f->key, ISV_LINE_HASH);
+}
+
+static int
+s_hash_cmp (const void *a, const void *b)
+{
+    return memcmp (a, b, ISV_LINE_HASH);
+}
+
+/*  Hashes a valid row (its first width fields); adds its entry. Returns 1
+    when the trusted set holds the hash (the line is unchanged), 0 when
+    not, -1 when stopped. */
+static int
+s_hash_row (s_file_t *f, const isv_row_t *row, size_t width)
+{
+    uint8_t entry[VD_MSG_LINE_ENTRY];
+    uint32_t line = row->line > UINT32_MAX ? UINT32_MAX : (uint32_t)row->line;
+    entry[0] = (uint8_t)(line >> 24);
+    entry[1] = (uint8_t)(line >> 16);
+    entry[2] = (uint8_t)(line >> 8);
+    entry[3] = (uint8_t)line;
+    crypto_generichash_state st;
+    crypto_generichash_init (&st, f->key, ISV_LINE_HASH, ISV_LINE_HASH);
+    for (size_t i = 0; i < width; i++) {
+        uint32_t len = i < row->nfields ? (uint32_t)row->lengths[i] : 0;
+        crypto_generichash_update (&st, (const unsigned char *)&len, sizeof len);
+        if (len)
+            crypto_generichash_update (&st, (const unsigned char *)row->fields[i], len);
+    }
+    crypto_generichash_final (&st, entry + 4, ISV_LINE_HASH);
+    f->hashed++;
+    if (vd_buf_add (&f->entries, entry, sizeof entry) < 0)
+        return -1;
+    if (f->entries.len >= (size_t)ISV_HASH_BATCH * VD_MSG_LINE_ENTRY && s_send_hashes (f) < 0)
+        return -1;
+    return f->known &&
+           bsearch (entry + 4, zframe_data (f->known), zframe_size (f->known) / ISV_LINE_HASH,
+                    ISV_LINE_HASH, s_hash_cmp) != NULL;
+}
+
 static bool
 s_blank_row (const isv_row_t *row)
 {
@@ -114,6 +197,15 @@ s_add_row (s_file_t *f, const isv_row_t *row)
             snprintf (reason, sizeof reason, "%zu fields instead of %zu (wrong field count)",
                       row->nfields, f->ncols);
         width = f->ncols; /* spreadsheets: missing trailing cells are empty */
+    }
+    if (!row->error && !*reason) {
+        int known = s_hash_row (f, row, width);
+        if (known < 0)
+            return -1;
+        if (known) { /* unchanged since the last good read: not sent */
+            f->skipped++;
+            return 0;
+        }
     }
     msgpack_pack_array (&f->pk, row->error || *reason ? 4 : 2);
     msgpack_pack_int64 (&f->pk, row->line);
@@ -192,6 +284,8 @@ s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
             if (s_blank_row (&row) && !row.error)
                 continue;
             have_header = s_try_header (f, &row, err);
+            if (have_header)
+                s_line_key (f);
             if (!have_header && (err->msg[0] || ++header_rows >= ISV_HEADER_SCAN))
                 break;
             continue;
@@ -203,7 +297,7 @@ s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
             break;
         }
     }
-    if (rc == 0 && s_send_batch (f) < 0)
+    if (rc == 0 && (s_send_batch (f) < 0 || s_send_hashes (f) < 0))
         rc = -2;
     if (rc >= 0 && !have_header) {
         if (rc == 0 && header_rows == 0 && !err->msg[0])
@@ -343,22 +437,60 @@ isv_extract_probe (const isv_job_t *job, json_t *answer, vd_error_t *err)
 
 /*  Sends END: extracted counts per table and the number of records. */
 static int
-s_send_end (const isv_job_t *job, json_t *extracted, int64_t records, uint64_t seq)
+s_send_end (const isv_job_t *job, const vd_msg_end_t *end, uint64_t seq)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
-    vd_msg_pack_end (&pk, job->run_id, seq, job->connector, extracted, records, 0, NULL);
+    vd_msg_pack_end (&pk, job->run_id, seq, job->connector, end);
     int rc = vd_pipe_send (job->output, sb.data, sb.size, job->ctl, job->stop, job->stop_arg);
     msgpack_sbuffer_destroy (&sb);
     return rc;
 }
 
+/*  What a run gathers for its report, cursor and END. */
+typedef struct {
+    json_t *report;
+    json_t *cursor;    /* {file: content hash}                       */
+    json_t *lines;     /* {file: run whose per-line hashes it names}  */
+    json_t *extracted; /* {table: lines read}                        */
+    json_t *skipped;   /* {table: lines left out as unchanged}       */
+    json_t *hashed;    /* {file: HASHES entries}                     */
+} s_run_t;
+
+static void
+s_count (json_t *counts, const char *name, int64_t n)
+{
+    json_t *had = json_object_get (counts, name);
+    json_object_set_new (counts, name, json_integer (json_integer_value (had) + n));
+}
+
+/*  Reads one changed file: first the trusted per-line hashes of its last
+    good read, then its lines. 0, 1 (empty), -1 failed, -2 stopped. */
+static int
+s_read_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, const char *path,
+             vd_error_t *err)
+{
+    f->file = e->name;
+    f->table = e->table;
+    f->hashed = f->skipped = 0;
+    f->rules[0] = '\0';
+    vd_buf_reset (&f->entries);
+    f->known = job->lines && !job->full
+                   ? job->lines (job->lines_arg, e->name, f->rules, sizeof f->rules)
+                   : NULL;
+    if (f->known)
+        vd_info ("%s: %zu lines of its last read known, those unchanged are not sent", e->name,
+                 zframe_size (f->known) / ISV_LINE_HASH);
+    int rc = s_extract_file (f, path, err);
+    zframe_destroy (&f->known);
+    return rc;
+}
+
 /*  Extracts one listed file into the report. -1 when stopped. */
 static int
-s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *report, json_t *cursor,
-            json_t *extracted)
+s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
 {
     char path[4096], hash[65];
     snprintf (path, sizeof path, "%s/%s", job->export_path, e->name);
@@ -368,37 +500,44 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *repor
     vd_error_clear (&err);
     int64_t before = *f->records;
     const char *known = json_string_value (json_object_get (job->cursor_files, e->name));
+    json_t *known_lines = json_object_get (job->cursor_lines, e->name);
     int rc = isv_extract_hash (path, hash, &err) < 0 ? -1 : 0;
+    bool read = false;
     if (rc == 0 && !job->full && known && strcmp (known, hash) == 0)
         json_object_set_new (entry, "status", json_string ("unchanged"));
     else if (rc == 0) {
-        f->file = e->name;
-        f->table = e->table;
-        rc = s_extract_file (f, path, &err);
+        read = true;
+        rc = s_read_file (job, e, f, path, &err);
         json_object_set_new (entry, "status",
                              json_string (rc == 0   ? "loaded"
                                           : rc == 1 ? "empty"
                                                     : "failed"));
         json_object_set_new (entry, "rows", json_integer (*f->records - before));
+        if (f->skipped)
+            json_object_set_new (entry, "unchanged_lines", json_integer (f->skipped));
     }
     if (rc >= 0)
-        json_object_set_new (cursor, e->name, json_string (hash));
+        json_object_set_new (r->cursor, e->name, json_string (hash));
     else if (known) /* a failed file keeps its old hash: it is read again */
-        json_object_set_new (cursor, e->name, json_string (known));
+        json_object_set_new (r->cursor, e->name, json_string (known));
+    if (rc >= 0 && read) { /* its lines' hashes, kept by the loader as of this run */
+        json_object_set_new (r->hashed, e->name, json_integer (f->hashed));
+        json_object_set_new (r->lines, e->name, json_integer (job->run_id));
+        s_count (r->skipped, table, f->skipped);
+    } else if (known_lines)
+        json_object_set (r->lines, e->name, known_lines);
     if (rc == -1) {
         vd_error_at (&err, e->name, err.line);
         json_object_set_new (entry, "status", json_string ("failed"));
         json_object_set_new (entry, "error", json_string (err.msg));
-        json_array_append_new (json_object_get (report, "errors"),
+        json_array_append_new (json_object_get (r->report, "errors"),
                                json_pack ("{s:s, s:I, s:s, s:s}", "file", e->name, "line",
                                           (json_int_t)err.line, "reason", err.msg, "hint",
                                           err.hint));
         vd_log_error (VD_LOG_WARN, &err);
     }
-    json_t *count = json_object_get (extracted, table);
-    json_object_set_new (extracted, table,
-                         json_integer (json_integer_value (count) + *f->records - before));
-    json_array_append_new (json_object_get (report, "files"), entry);
+    s_count (r->extracted, table, *f->records - before + (rc >= 0 && read ? f->skipped : 0));
+    json_array_append_new (json_object_get (r->report, "files"), entry);
     return rc == -2 ? -1 : 0;
 }
 
@@ -409,35 +548,53 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
     s_entry_t *entries = s_list (job, &count, err);
     if (!entries)
         return -1;
-    json_t *cursor = json_object ();
-    json_t *extracted = json_object ();
+    s_run_t r = {.report = report,
+                 .cursor = json_object (),
+                 .lines = json_object (),
+                 .extracted = json_object (),
+                 .skipped = json_object (),
+                 .hashed = json_object ()};
     json_object_set_new (report, "files", json_array ());
     json_object_set_new (report, "errors", json_array ());
     uint64_t seq = 0;
-    int64_t records = 0, last_progress = 0;
-    s_file_t f = {.job = job, .seq = &seq, .records = &records, .last_progress = &last_progress};
+    int64_t records = 0, last_progress = 0, hash_msgs = 0;
+    s_file_t f = {.job = job,
+                  .seq = &seq,
+                  .records = &records,
+                  .last_progress = &last_progress,
+                  .hash_msgs = &hash_msgs};
     msgpack_sbuffer_init (&f.rows);
     msgpack_sbuffer_init (&f.msg);
     msgpack_packer_init (&f.pk, &f.rows, msgpack_sbuffer_write);
+    vd_buf_init (&f.entries, (size_t)(ISV_HASH_BATCH + 1) * VD_MSG_LINE_ENTRY);
     int rc = 0;
     for (size_t i = 0; i < count && rc == 0; i++)
-        rc = s_run_file (job, &entries[i], &f, report, cursor, extracted);
-    if (rc == 0 && s_send_end (job, extracted, records, ++seq) < 0)
+        rc = s_run_file (job, &entries[i], &f, &r);
+    vd_msg_end_t end = {.extracted = r.extracted,
+                        .records = records,
+                        .skipped = r.skipped,
+                        .hashes = hash_msgs,
+                        .hashed = r.hashed};
+    if (rc == 0 && s_send_end (job, &end, ++seq) < 0)
         rc = -1;
     if (rc < 0)
         vd_error_set (err, VD_ERR_PERMANENT, "extraction stopped before the end");
-    json_t *cursor_doc = json_pack ("{s:O}", "files", cursor);
+    json_t *cursor_doc = json_pack ("{s:O, s:O}", "files", r.cursor, "lines", r.lines);
     char *cursor_text = json_dumps (cursor_doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (cursor_doc);
     json_object_set_new (report, "cursor_after", json_string (cursor_text ? cursor_text : "{}"));
     json_object_set_new (report, "records", json_integer (records));
     free (cursor_text);
-    json_decref (cursor);
-    json_decref (extracted);
+    json_decref (r.cursor);
+    json_decref (r.lines);
+    json_decref (r.extracted);
+    json_decref (r.skipped);
+    json_decref (r.hashed);
     for (size_t i = 0; i < count; i++)
         free (entries[i].name);
     free (entries);
     msgpack_sbuffer_destroy (&f.rows);
     msgpack_sbuffer_destroy (&f.msg);
+    vd_buf_free (&f.entries);
     return rc;
 }

@@ -1,7 +1,16 @@
 /*  isv_extract - one sync run over an export folder: lists the export
     files, skips those whose content hash is in the cursor, finds each
     file's header row, and streams its records as RAW messages, then the
-    run's END. Memory stays flat whatever the file size.
+    run's END. Memory stays flat whatever the file size (but for the set
+    of per-line hashes of the file being read: 16 bytes a line).
+
+    Per-line hashes: every line read is hashed (BLAKE2b-128 of its fields,
+    keyed by what its canonical values depend on besides its bytes: the
+    table, the columns' mapping, the unit table, the format). A line whose
+    hash is in the set the orchestrator trusts for that file (the last
+    good read) is unchanged: it is counted ("skipped" in END) and never
+    sent. The hashes of the lines read go to the loader in HASHES
+    messages, which keeps them as the file's next set.
 */
 #ifndef ISV_EXTRACT_H_INCLUDED
 #define ISV_EXTRACT_H_INCLUDED
@@ -14,6 +23,16 @@
 
 #define ISV_HEADER_SCAN 10 /* rows searched for the header row */
 
+/*  Asks the orchestrator for the per-line hashes of a file read by an
+    earlier run: returns the frame holding them (sorted, ISV_LINE_HASH
+    bytes each; the caller destroys it) and the normalizer rules they were
+    kept under, or NULL when there is no set to trust (then every line is
+    sent). */
+typedef zframe_t *(isv_lines_fn)(void *arg, const char *file, char *rules, size_t rules_size);
+
+#define ISV_LINE_HASH 16
+#define ISV_HASH_BATCH 50000 /* entries per HASHES message */
+
 typedef struct {
     int64_t run_id;
     const char *connector;
@@ -22,12 +41,15 @@ typedef struct {
     const isv_mapping_t *mapping;
     const char *units;          /* unit table file text, or NULL    */
     const json_t *cursor_files; /* {"file": "hash"} or NULL         */
+    const json_t *cursor_lines; /* {"file": run of its line hashes} */
     bool full;                  /* ignore the cursor                */
     size_t batch_rows;          /* rows per RAW message             */
     zsock_t *output;            /* PUSH to the normalizer           */
     vd_ctl_t *ctl;              /* heartbeats and progress          */
     vd_pipe_stop_fn *stop;      /* asked while waiting: abort?      */
     void *stop_arg;
+    isv_lines_fn *lines; /* the trusted per-line hashes of a file, or NULL */
+    void *lines_arg;
 } isv_job_t;
 
 /*  Runs the job. Fills report with "files", "errors", "cursor_after"

@@ -56,14 +56,11 @@ s_test (self_t *self, json_t *msg)
     isv_mapping_destroy (&mapping);
 }
 
-/*  Handles control messages; while a run is in progress only "abort"
+/*  Handles a control message; while a run is in progress only "abort"
     matters (a second "start" is refused). */
 static void
-s_handle_control (self_t *self, json_t **start)
+s_on_control (self_t *self, json_t *msg, json_t **start)
 {
-    json_t *msg = vd_ctl_recv (self->ctl);
-    if (!msg)
-        return;
     const char *type = json_string_value (json_object_get (msg, "type"));
     int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
     if (type && strcmp (type, "abort") == 0 && run_id == self->run_id && run_id)
@@ -90,6 +87,14 @@ s_handle_control (self_t *self, json_t **start)
     json_decref (msg);
 }
 
+static void
+s_handle_control (self_t *self, json_t **start)
+{
+    json_t *msg = vd_ctl_recv (self->ctl);
+    if (msg)
+        s_on_control (self, msg, start);
+}
+
 static bool
 s_stop (void *arg)
 {
@@ -97,6 +102,51 @@ s_stop (void *arg)
     while (!self->aborted && zsock_events (vd_ctl_sock (self->ctl)) & ZMQ_POLLIN)
         s_handle_control (self, NULL);
     return self->aborted || zsys_interrupted;
+}
+
+#define LINES_WAIT_MS 30000
+
+/*  isv_lines_fn: asks the orchestrator for the trusted per-line hashes
+    of a file and waits for the answer (other control messages are
+    handled meanwhile); none after LINES_WAIT_MS: every line is sent. */
+static zframe_t *
+s_fetch_lines (void *arg, const char *file, char *rules, size_t rules_size)
+{
+    self_t *self = arg;
+    json_t *ask = json_pack ("{s:s, s:I, s:s}", "type", "line_hashes", "run_id",
+                             (json_int_t)self->run_id, "file", file);
+    int sent = ask ? vd_ctl_send (self->ctl, ask) : -1;
+    json_decref (ask);
+    int64_t deadline = vd_clock_ms () + LINES_WAIT_MS;
+    zpoller_t *poller = sent == 0 ? zpoller_new (vd_ctl_sock (self->ctl), NULL) : NULL;
+    zframe_t *set = NULL;
+    bool answered = false;
+    while (poller && !answered && !self->aborted && !zsys_interrupted &&
+           vd_clock_ms () < deadline) {
+        vd_ctl_tick (self->ctl);
+        if (!zpoller_wait (poller, 100))
+            continue;
+        json_t *msg = vd_ctl_recv (self->ctl);
+        const char *type = json_string_value (json_object_get (msg, "type"));
+        const char *of = json_string_value (json_object_get (msg, "file"));
+        if (type && strcmp (type, "line_hashes") == 0 && of && strcmp (of, file) == 0 &&
+            json_integer_value (json_object_get (msg, "run_id")) == self->run_id) {
+            answered = true;
+            set = vd_ctl_take_blob (self->ctl);
+            snprintf (rules, rules_size, "%s",
+                      json_string_value (json_object_get (msg, "rules")) ?: "");
+            json_decref (msg);
+        } else if (msg)
+            s_on_control (self, msg, NULL);
+    }
+    zpoller_destroy (&poller);
+    if (!answered)
+        vd_warn ("%s: no answer about its per-line hashes: every line is sent", file);
+    if (set && zframe_size (set) % ISV_LINE_HASH) {
+        vd_warn ("%s: malformed per-line hashes ignored", file);
+        zframe_destroy (&set);
+    }
+    return set;
 }
 
 /*  Runs one start message; reports "extracted" or "failed". */
@@ -123,12 +173,15 @@ s_run (self_t *self, json_t *start)
         .mapping = mapping,
         .units = units,
         .cursor_files = json_object_get (cursor, "files"),
+        .cursor_lines = json_object_get (cursor, "lines"),
         .full = json_is_true (json_object_get (start, "full")),
         .batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS) / 10 + 1,
         .output = self->output,
         .ctl = self->ctl,
         .stop = s_stop,
         .stop_arg = self,
+        .lines = s_fetch_lines,
+        .lines_arg = self,
     };
     int rc = -1;
     if (!job.connector || !job.export_path)

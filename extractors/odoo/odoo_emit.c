@@ -298,8 +298,11 @@ odoo_emitter_end (odoo_emitter_t *self, const json_t *extracted, const json_t *r
     msgpack_sbuffer_clear (&self->msg);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &self->msg, msgpack_sbuffer_write);
-    vd_msg_pack_end (&pk, self->opts.run_id, ++self->seq, self->opts.connector, extracted,
-                     self->total, self->deletes, reconciled);
+    vd_msg_end_t end = {.extracted = extracted,
+                        .records = self->total,
+                        .deletes = self->deletes,
+                        .reconciled = reconciled};
+    vd_msg_pack_end (&pk, self->opts.run_id, ++self->seq, self->opts.connector, &end);
     return s_send (self, err);
 }
 

@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from harness import ROOT, StackCase
+from harness import ROOT, StackCase, pg_bindir
 
 SALES = 120000
 TABLES = {
@@ -221,3 +221,156 @@ class Concurrent(StackCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def loaded_records(log_path):
+    """Records the loader sent to the server in the last run it finished."""
+    with open(log_path, encoding="utf-8") as f:
+        found = [line for line in f if "run loaded:" in line]
+    return int(json.loads(found[-1])["msg"].split()[2])
+
+
+class LineHashes(StackCase):
+    """Per-line hashes: a changed file sends only its changed lines; after
+    a failed run (killed while the hashes are written, or between the
+    data's commit and the cursor's), a forget or a TRUNCATE, every line is
+    compared again. After each, `sync --full` finds nothing to write: the
+    tables are what a clean load of the export gives."""
+    NAME = "linehashes"
+    RECOMMENDER = False
+    ENV = {"VENDANGE_BATCH_ROWS": "2000"}
+    LINES = 20000
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.folder = tempfile.mkdtemp(prefix="vd-lines-")
+        generate(cls.folder, cls.LINES, 2000, 200, 300)
+        cls.changed = tempfile.mkdtemp(prefix="vd-lines-changed-")
+        subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "bench", "gen_isavigne.py"),
+                        cls.changed, "--sales", str(cls.LINES), "--customers", "2000",
+                        "--products", "200", "--stock", "300", "--change-percent", "2"],
+                       check=True, capture_output=True)
+        cls.stack.add_isavigne("lh", cls.folder)
+        status, run = cls.stack.sync("lh")
+        assert (status, run["status"]) == (0, "success"), run
+        cls.loader_log = os.path.join(os.path.dirname(cls.stack.logs[0]), "linehashes-loader.log")
+
+    def use_sales(self, which):
+        """ventes.csv of the original (0) or the changed (1) export; returns
+        how many lines differ from the other one."""
+        src = os.path.join(self.changed if which else self.folder + "-orig", "ventes.csv")
+        dst = os.path.join(self.folder, "ventes.csv")
+        if not os.path.exists(self.folder + "-orig"):
+            os.makedirs(self.folder + "-orig")
+            os.link(dst, os.path.join(self.folder + "-orig", "ventes.csv"))
+        os.unlink(dst)
+        os.link(src, dst)
+        with open(os.path.join(self.changed, "ventes.csv"), "rb") as a, \
+                open(os.path.join(self.folder + "-orig", "ventes.csv"), "rb") as b:
+            return sum(x != y for x, y in zip(a, b))
+
+    def sync(self, *flags):
+        status, run = self.stack.sync("lh", *flags)
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        for table, c in run["tables"].items():
+            self.assertEqual(c["extracted"], c["inserted"] + c["updated"] + c["unchanged"]
+                             + c["rejected"], (table, c))
+        return run
+
+    def assert_clean(self):
+        """A full comparison of every row writes nothing."""
+        run = self.sync("--full")
+        for table, c in run["tables"].items():
+            self.assertEqual((c["inserted"], c["updated"]), (0, 0), (table, c))
+
+    def held_lock(self, sql):
+        """A psql session holding sql's lock until its stdin is closed."""
+        pg = self.pg
+        proc = subprocess.Popen(
+            ["runuser", "-u", "postgres", "--", os.path.join(pg_bindir(), "psql"), "-X", "-q",
+             "-h", pg.dir, "-p", str(pg.port), "-U", "postgres", "-d", "vendange"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc.stdin.write(("BEGIN; %s;\n" % sql).encode())
+        proc.stdin.flush()
+        self.addCleanup(proc.kill)  # never left holding the lock
+        return proc
+
+    def blocked(self, service):
+        return self.pg.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s'"
+                             " AND wait_event_type = 'Lock'" % service) != "0"
+
+    def test_1_only_changed_lines_are_sent(self):
+        changed = self.use_sales(1)
+        run = self.sync()
+        s = run["tables"]["sales_lines"]
+        self.assertEqual((s["extracted"], s["updated"], s["unchanged"]),
+                         (self.LINES, changed, self.LINES - changed))
+        self.assertEqual(loaded_records(self.loader_log), changed)
+        self.assertEqual(self.pg.value("SELECT lines FROM ops.line_hashes WHERE connector = 'lh'"
+                                       " AND file = 'ventes.csv'"), str(self.LINES))
+        self.assert_clean()
+
+    def test_2_killed_while_the_hashes_are_written(self):
+        self.use_sales(0)
+        # writers wait, readers (the orchestrator's look-up) do not
+        lock = self.held_lock("LOCK TABLE ops.line_hashes IN SHARE MODE")
+        run_id = int(self.stack.cli("sync", "lh")[1].split()[1])
+        wait_for(lambda: self.blocked("loader"), 60, "the loader writing per-line hashes")
+        self.stack.kill("loader")
+        lock.stdin.close()
+        lock.wait(timeout=20)
+        run = wait_for(lambda: (lambda r: r if r["status"] not in ("queued", "running") else None)(
+            self.stack.get("/api/runs/%d" % run_id)), 60, "run %d to end" % run_id)
+        self.assertEqual(run["status"], "failed", run)
+        self.stack.start("loader")
+        self.stack.wait_ready(1)
+        # the failed run may have loaded lines: every line is compared
+        self.sync()
+        self.assertEqual(loaded_records(self.loader_log), self.LINES)
+        self.assert_clean()
+
+    def test_3_killed_between_the_data_and_the_cursor(self):
+        self.use_sales(1)
+        # the cursor's update waits; a run's insert (a key share) does not
+        lock = self.held_lock("SELECT 1 FROM ops.connectors WHERE name = 'lh' FOR NO KEY UPDATE")
+        run_id = int(self.stack.cli("sync", "lh")[1].split()[1])
+        wait_for(lambda: self.blocked("vendange-orchestrator"), 60,
+                 "the orchestrator moving the cursor")
+        written = self.pg.value("SELECT run_id FROM ops.line_hashes WHERE connector = 'lh'"
+                                " AND file = 'ventes.csv'")
+        self.assertEqual(written, str(run_id))  # the loader committed the run's data
+        self.stack.kill("orchestrator")
+        lock.stdin.close()
+        lock.wait(timeout=20)
+        self.stack.start("orchestrator")
+        self.stack.wait_ready(1)
+        run = wait_for(lambda: (lambda r: r if r["status"] not in ("queued", "running") else None)(
+            self.stack.get("/api/runs/%d" % run_id)), 60, "run %d to end" % run_id)
+        self.assertEqual(run["status"], "failed", run)
+        # the cursor names the older set, the table the newer: none trusted
+        self.sync()
+        self.assertEqual(loaded_records(self.loader_log), self.LINES)
+        self.assert_clean()
+
+    def test_4_forgotten_person_compared_again(self):
+        key, email = self.pg.psql("SELECT customer_key, email FROM canonical.customers c WHERE "
+                                  "email IS NOT NULL AND EXISTS (SELECT 1 FROM "
+                                  "canonical.sales_lines s WHERE s.customer_key = c.customer_key)"
+                                  " ORDER BY 1 LIMIT 1")[0]
+        sales_of = "SELECT count(*) FROM canonical.sales_lines WHERE customer_key = '%s'" % key
+        self.stack.cli("forget", email)
+        self.assertEqual(self.pg.value(sales_of), "0")
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.line_hashes"), "0")
+        self.use_sales(0)  # a change elsewhere in the file: it is read again
+        self.sync()
+        # every line compared: the person's lines are theirs again (the
+        # source still holds them), not left under the anonymous key
+        self.assertEqual(loaded_records(self.loader_log), self.LINES)
+        self.assertNotEqual(self.pg.value(sales_of), "0")
+
+    def test_5_truncate_drops_every_set(self):
+        self.sync()  # sets for the current export
+        self.assertNotEqual(self.pg.value("SELECT count(*) FROM ops.line_hashes"), "0")
+        self.pg.psql("TRUNCATE canonical.stock_levels")
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.line_hashes"), "0")
