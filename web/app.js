@@ -183,11 +183,26 @@ async function pageSources (main)
         cards.appendChild(sourceCard (c, byName[c.name] || {}));
     if (!connectors.length)
         cards.appendChild(el ("p", {}, "No connector yet: register one below."));
+    main.replaceChildren(el ("h2", {}, "Sources"), ...servicesLines (status), cards,
+                         el ("h2", {}, "Register a source"), registerForm ());
+}
+
+/* The live services' roles; then the dead services the API still lists
+   (a run they failed is recent), each with those runs. */
+function servicesLines (status)
+{
     const alive = status.services.filter((s) => s.alive).map((s) => s.role);
-    main.replaceChildren(
-        el ("h2", {}, "Sources"),
-        el ("p", {class : "meta"}, "Services alive: " + (alive.length ? alive.join(", ") : "none")),
-        cards, el ("h2", {}, "Register a source"), registerForm ());
+    const lines = [ el ("p", {class : "meta", id : "services-alive"},
+                        "Services alive: " + (alive.length ? alive.join(", ") : "none")) ];
+    const dead = status.services.filter((s) => !s.alive).map((s) => {
+        const runs = (s.failed_runs || []).map((id) => "run " + id)
+                         .concat((s.failed_reco_runs || []).map((id) => "recommendation job " + id));
+        return s.role + " " + s.instance + " (failed " + runs.join(", ") + ")";
+    });
+    if (dead.length)
+        lines.push(el ("p", {class : "meta msg-err", id : "services-dead"},
+                       "Stopped, failed recent runs: " + dead.join("; ")));
+    return lines;
 }
 
 function sourceCard (c, st)

@@ -202,6 +202,24 @@ class Page(StackCase):
                               ".getAttribute('href');"), "/api/reco/campaign.csv")
         self.no_horizontal_overflow()
 
+    def test_5_services_line(self):
+        """The live services, then a dead one whose run failed recently."""
+        b = self.browser
+        run = self.pg.value(
+            "INSERT INTO ops.sync_runs (connector, connector_type, status, finished_at, errors) "
+            "VALUES ('gone', 'isavigne', 'failed', now(), '[{\"reason\": \"loader "
+            "loader:gone:1:x stopped sending heartbeats\", \"service\": \"loader:gone:1:x\"}]') "
+            "RETURNING id")
+        self.pg.psql("INSERT INTO ops.services (instance, role, alive, last_heartbeat) VALUES "
+                     "('loader:gone:1:x', 'loader', false, now() - interval '1 minute'), "
+                     "('loader:old:2:y', 'loader', false, now() - interval '2 hours')")
+        self.open("#/sources")
+        self.assertIn("loader, normalizer", b.wait("#services-alive").text)
+        dead = b.wait("#services-dead").text
+        self.assertIn("loader:gone:1:x", dead)
+        self.assertIn(run, dead)
+        self.assertNotIn("loader:old", dead)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
