@@ -85,7 +85,8 @@ s_too_large (struct MHD_Connection *c)
 static bool
 s_public (const char *url)
 {
-    static const char *open[] = {"/", "/index.html", "/app.js", "/app.css", "/health", NULL};
+    static const char *open[] = {"/",        "/index.html", "/app.js", "/i18n.js",
+                                 "/app.css", "/health",     NULL};
     for (int i = 0; open[i]; i++)
         if (strcmp (url, open[i]) == 0)
             return true;
