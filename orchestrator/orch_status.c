@@ -13,9 +13,9 @@
     shown by default: alive, or dead with such a failure. */
 #define ORCH_STATUS_RECENT "24 hours"
 static const char s_services_sql[] =
-    "WITH failed AS (SELECT e ->> 'service' AS instance, r.id FROM ops.sync_runs r, "
+    "WITH failed AS (SELECT e ->> 'instance' AS instance, r.id FROM ops.sync_runs r, "
     "  jsonb_array_elements(r.errors) e WHERE r.status = 'failed' "
-    "  AND r.finished_at > now() - interval '" ORCH_STATUS_RECENT "' AND e ? 'service'), "
+    "  AND r.finished_at > now() - interval '" ORCH_STATUS_RECENT "' AND e ? 'instance'), "
     "failed_jobs AS (SELECT worker AS instance, id FROM reco.runs WHERE status = 'failed' "
     "  AND finished_at > now() - interval '" ORCH_STATUS_RECENT "') "
     "SELECT s.instance, role, kind, host, pid, state, run_id, "

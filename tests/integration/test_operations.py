@@ -165,7 +165,7 @@ class StatusAfterUps(UpStack):
         run = json.loads(self.cli("runs", "shop", "--json")[1])[0]
         self.assertEqual(run["status"], "failed")
         self.assertIn({"reason": "extractor-isavigne %s stopped sending heartbeats" % instance,
-                       "service": instance}, run["errors"])
+                       "service": "extractor-isavigne", "instance": instance}, run["errors"])
         self.cli("up")  # a new extractor takes its place
         self.wait_alive(self.SERVICES)
         status = self.status()

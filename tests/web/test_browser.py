@@ -257,7 +257,7 @@ class Page(StackCase):
         run = self.pg.value(
             "INSERT INTO ops.sync_runs (connector, connector_type, status, finished_at, errors) "
             "VALUES ('gone', 'isavigne', 'failed', now(), '[{\"reason\": \"loader "
-            "loader:gone:1:x stopped sending heartbeats\", \"service\": \"loader:gone:1:x\"}]') "
+            "loader:gone:1:x stopped sending heartbeats\", \"service\": \"loader\", \"instance\": \"loader:gone:1:x\"}]') "
             "RETURNING id")
         self.pg.psql("INSERT INTO ops.services (instance, role, alive, last_heartbeat) VALUES "
                      "('loader:gone:1:x', 'loader', false, now() - interval '1 minute'), "
