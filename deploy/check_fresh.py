@@ -133,7 +133,8 @@ def save_artifacts():
 
 
 def summary():
-    log("times:")
+    log("times (load average now %.1f, %.1f, %.1f over 1, 5, 15 min; %d cores):"
+        % (os.getloadavg() + (os.cpu_count(),)))
     for title, seconds, status in TIMES:
         print("check-fresh   %-24s %12s%s" % (title, duration(seconds),
                                              "" if status == 0 else "  FAILED (%d)" % status))
