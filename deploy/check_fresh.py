@@ -13,7 +13,8 @@ change). In it, as root:
      AddressSanitizer, inside the container).
 Fails when a step fails. Every phase is printed with its time, the output
 of each command streamed and kept in tests/artifacts/fresh-*.log; on a
-failure the clone's tests/artifacts/ is copied to tests/artifacts/fresh/.
+failure the clone's tests/artifacts/ is copied to tests/artifacts/fresh/,
+the demo's service logs to tests/artifacts/fresh/demo-log/.
 Needs a Docker daemon (`.ci/run` runs `make check` on the host instead
 when none answers).
   VENDANGE_FRESH_KEEP=1 keeps the container (docker rm -f it yourself).
@@ -124,12 +125,17 @@ def check_demo(output):
 
 
 def save_artifacts():
+    """The clone's tests/artifacts/ and the demo's service logs, to
+    tests/artifacts/fresh/ (and fresh/demo-log/)."""
     dst = os.path.join(ARTIFACTS, "fresh")
     shutil.rmtree(dst, ignore_errors=True)
-    out = subprocess.run(["docker", "cp", "%s:%s/tests/artifacts" % (NAME, CLONE), dst],
-                         capture_output=True, text=True)
-    if out.returncode == 0:
-        log("the clone's tests/artifacts copied to %s" % dst)
+    for src, to in (("%s/tests/artifacts" % CLONE, dst),
+                    ("/var/lib/vendange/log", os.path.join(dst, "demo-log"))):
+        os.makedirs(os.path.dirname(to), exist_ok=True)
+        out = subprocess.run(["docker", "cp", "%s:%s" % (NAME, src), to],
+                             capture_output=True, text=True)
+        if out.returncode == 0:
+            log("%s copied to %s" % (src, to))
 
 
 def summary():
