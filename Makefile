@@ -6,6 +6,7 @@
 #   make bench      vendange against psql \copy and pgloader (README, Benchmarks)
 #   make images     the Docker images (service, PostgreSQL), offline if need be
 #   make check-deploy  the docker-compose stack on the local Docker Engine
+#   make check-fresh   make demo and make check in a bare Debian 12 container
 # BUILD selects the output folder, SAN=1 adds AddressSanitizer/UBSan.
 
 CC      ?= gcc
@@ -50,7 +51,7 @@ BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer 
         $(BUILD)/bin/extractor-webhook $(BUILD)/bin/recommender \
         $(BUILD)/bin/selftest
 
-.PHONY: all deps deps-bench deps-web images check check-web check-deploy check-unit \
+.PHONY: all deps deps-bench deps-web images check check-web check-deploy check-fresh check-unit \
         check-integration demo bench bench-webhook lint clean
 all: $(BINS)
 
@@ -154,6 +155,12 @@ check-deploy:
 	@if docker info >/dev/null 2>&1; then \
 	    sh deploy/install-deps.sh deploy && /usr/bin/python3 deploy/check_deploy.py; \
 	else echo "check-deploy: SKIPPED: no Docker daemon answers (docker info failed)"; fi
+
+# The README's two commands, as written, in a container of a bare Debian 12
+# (git, make, ca-certificates only) made with mmdebstrap and cached.
+check-fresh:
+	@sh deploy/install-deps.sh fresh
+	/usr/bin/python3 deploy/check_fresh.py
 
 clean:
 	rm -rf build

@@ -25,7 +25,7 @@ static const struct {
      "add | list | show | set | test | remove: the connector registry"},
     {"sync", cli_sync_main, "NAME [--full] [--wait]: run a sync of a connector"},
     {"runs", cli_runs_main, "[NAME] [--json] [--limit N]: sync run history, newest first"},
-    {"status", cli_status_main, "[--json]: services and connectors health"},
+    {"status", cli_status_main, "[--all] [--json]: services and connectors health"},
     {"quality", cli_quality_main, "[--json|--csv]: data-quality report on the canonical tables"},
     {"reco", cli_reco_main,
      "CUSTOMER [--json] [--refresh] | run | feedback | export | precision: recommendations"},

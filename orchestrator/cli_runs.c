@@ -12,8 +12,10 @@ static const char s_runs_usage[] =
     "last 20 unless --limit, at most 500). --json prints the API's JSON array.\n";
 
 static const char s_status_usage[] =
-    "usage: vendange status [--json]\n\n"
-    "Shows each service (pid, host, last heartbeat) and each connector's health.\n";
+    "usage: vendange status [--all] [--json]\n\n"
+    "Shows the live services (pid, host, last heartbeat), a dead one while a\n"
+    "run it failed is recent (24 hours), and each connector's health. --all\n"
+    "also lists the dead services of earlier starts (kept 7 days).\n";
 
 /*  An integer member as text ("" when not an integer). */
 static const char *
@@ -50,24 +52,28 @@ s_run_row (cli_table_t *t, json_t *run)
     cli_table_add (t, row);
 }
 
-/*  Parses the options of runs / status; returns -1 to go on. */
+/*  Parses the options of runs / status (--limit for runs, --all for
+    status: NULL when not allowed); returns -1 to go on. */
 static int
-s_options (int argc, char **argv, const char *usage, bool *as_json, int64_t *limit)
+s_options (int argc, char **argv, const char *usage, bool *as_json, int64_t *limit, bool *all)
 {
     static const struct option options[] = {{"json", no_argument, NULL, 'j'},
                                             {"limit", required_argument, NULL, 'n'},
+                                            {"all", no_argument, NULL, 'a'},
                                             {"help", no_argument, NULL, 'h'},
                                             {0}};
     int c, rc;
     optind = 0;
-    while ((rc = cli_getopt (argc, argv, limit ? ":hjn:" : ":hj", options, usage, &c)) < 0 &&
+    while ((rc = cli_getopt (argc, argv, limit ? ":hjn:" : ":hja", options, usage, &c)) < 0 &&
            c != -1) {
         if (c == 'j')
             *as_json = true;
         else if (c == 'n' && limit && vd_parse_int (optarg, 1, 500, limit) < 0) {
             fprintf (stderr, "vendange: --limit wants a number from 1 to 500\n%s", usage);
             return CLI_EXIT_USAGE;
-        } else if (c == 'n' && !limit)
+        } else if (c == 'a' && all)
+            *all = true;
+        else if ((c == 'n' && !limit) || (c == 'a' && !all))
             return cli_usage_error (argv, '?', usage);
     }
     return rc;
@@ -78,7 +84,7 @@ cli_runs_main (int argc, char **argv, const vd_config_t *cfg)
 {
     bool as_json = false;
     int64_t limit = 20;
-    int rc = s_options (argc, argv, s_runs_usage, &as_json, &limit);
+    int rc = s_options (argc, argv, s_runs_usage, &as_json, &limit, NULL);
     if (rc >= 0)
         return rc;
     if (optind + 1 < argc) {
@@ -115,17 +121,39 @@ cli_runs_main (int argc, char **argv, const vd_config_t *cfg)
     return CLI_EXIT_OK;
 }
 
-static void
-s_print_services (json_t *services)
+/*  The ids of a service's failed runs, "12 11" or "reco 4" ("" when none). */
+static const char *
+s_failed_runs (const json_t *s, char *out, size_t size)
 {
-    static const char *headers[] = {"SERVICE", "ROLE",           "HOST",  ">PID", "STATE",
-                                    ">RUN",    "LAST HEARTBEAT", "ALIVE", NULL};
+    static const char *members[] = {"failed_runs", "failed_reco_runs"};
+    size_t len = 0;
+    out[0] = '\0';
+    for (int m = 0; m < 2; m++) {
+        size_t i;
+        json_t *id;
+        json_array_foreach (json_object_get (s, members[m]), i, id)
+        {
+            int n = snprintf (out + len, size - len, "%s%s%" JSON_INTEGER_FORMAT, len ? " " : "",
+                              m && i == 0 ? "reco " : "", json_integer_value (id));
+            if (n < 0 || (size_t)n >= size - len)
+                return out; /* cut: the JSON has them all */
+            len += (size_t)n;
+        }
+    }
+    return out;
+}
+
+static void
+s_print_services (json_t *services, json_int_t hidden)
+{
+    static const char *headers[] = {"SERVICE", "ROLE",           "HOST",  ">PID",        "STATE",
+                                    ">RUN",    "LAST HEARTBEAT", "ALIVE", "FAILED RUNS", NULL};
     cli_table_t *t = cli_table_new (headers);
     size_t i;
     json_t *s;
     json_array_foreach (services, i, s)
     {
-        char pid[24], run[24];
+        char pid[24], run[24], failed[120];
         const char *row[] = {orch_json_member (s, "instance"),
                              orch_json_member (s, "role"),
                              orch_json_member (s, "host"),
@@ -133,7 +161,8 @@ s_print_services (json_t *services)
                              orch_json_member (s, "state"),
                              s_int (s, "run_id", run, sizeof run),
                              orch_json_member (s, "last_heartbeat"),
-                             json_is_true (json_object_get (s, "alive")) ? "yes" : "no"};
+                             json_is_true (json_object_get (s, "alive")) ? "yes" : "no",
+                             s_failed_runs (s, failed, sizeof failed)};
         if (t)
             cli_table_add (t, row);
     }
@@ -141,6 +170,10 @@ s_print_services (json_t *services)
         cli_table_print (t, stdout);
     else
         printf ("no service has sent a heartbeat yet\n");
+    if (hidden > 0)
+        printf ("(%" JSON_INTEGER_FORMAT " dead service(s) of earlier starts not shown: "
+                "vendange status --all)\n",
+                hidden);
     cli_table_destroy (&t);
 }
 
@@ -174,8 +207,8 @@ s_print_connectors (json_t *connectors)
 int
 cli_status_main (int argc, char **argv, const vd_config_t *cfg)
 {
-    bool as_json = false;
-    int rc = s_options (argc, argv, s_status_usage, &as_json, NULL);
+    bool as_json = false, all = false;
+    int rc = s_options (argc, argv, s_status_usage, &as_json, NULL, &all);
     if (rc >= 0)
         return rc;
     if (optind < argc) {
@@ -186,13 +219,14 @@ cli_status_main (int argc, char **argv, const vd_config_t *cfg)
     cli_api_url (cfg, api, sizeof api);
     cli_reply_t reply;
     static const long ok[] = {200, 0};
-    if (cli_api (api, "GET", "/api/status", NULL, &reply, ok) < 0)
+    if (cli_api (api, "GET", all ? "/api/status?all=true" : "/api/status", NULL, &reply, ok) < 0)
         return CLI_EXIT_FAIL;
     if (as_json)
         printf ("%s", reply.body);
     else {
         printf ("orchestrator: %s\n\n", api);
-        s_print_services (json_object_get (reply.json, "services"));
+        s_print_services (json_object_get (reply.json, "services"),
+                          json_integer_value (json_object_get (reply.json, "services_hidden")));
         printf ("\n");
         s_print_connectors (json_object_get (reply.json, "connectors"));
     }

@@ -205,7 +205,7 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         orch_status_health (conn, a);
         break;
     case ORCH_ROUTE_STATUS:
-        orch_status_get (conn, a);
+        orch_status_get (conn, req, a);
         break;
     case ORCH_ROUTE_CONNECTORS:
         if (get)

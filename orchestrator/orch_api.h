@@ -30,6 +30,7 @@ typedef struct {
     const char *q_purge;
     const char *q_q;        /* "q": a search text                   */
     const char *q_campaign; /* "campaign": a campaign name          */
+    const char *q_all;      /* "all": true for every row            */
     const char *body;       /* NUL-terminated, "" when none          */
     size_t body_len;
 } orch_request_t;

@@ -313,11 +313,15 @@ s_service_died (orch_engine_t *self, orch_service_t *s)
             s_db_failed (self, "failing a recommendation run", &err);
         return;
     }
+    /* the failure names the service (role, as a failure it reports itself)
+       and its instance: `vendange status` shows it while that is recent */
     bool extractor = orch_role_is_extractor (s->hb.role);
     for (size_t i = 0; i < orch_active_size (self->active); i++) {
         orch_active_run_t *run = orch_active_at (self->active, i);
         if (!extractor || strcmp (run->extractor, s->hb.instance) == 0)
-            s_fail_reason (self, run, reason);
+            s_fail (self, run,
+                    json_pack ("{s:o, s:s, s:s}", "reason", orch_json_text (reason), "service",
+                               s->hb.role, "instance", s->hb.instance));
     }
 }
 

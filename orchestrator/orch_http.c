@@ -85,7 +85,8 @@ s_too_large (struct MHD_Connection *c)
 static bool
 s_public (const char *url)
 {
-    static const char *open[] = {"/", "/index.html", "/app.js", "/app.css", "/health", NULL};
+    static const char *open[] = {"/",        "/index.html", "/app.js", "/i18n.js",
+                                 "/app.css", "/health",     NULL};
     for (int i = 0; open[i]; i++)
         if (strcmp (url, open[i]) == 0)
             return true;
@@ -160,6 +161,7 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
         .q_purge = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "purge"),
         .q_q = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "q"),
         .q_campaign = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "campaign"),
+        .q_all = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "all"),
         .body = vd_buf_str (&req->body),
         .body_len = req->body.len,
     };

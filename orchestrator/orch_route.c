@@ -38,6 +38,7 @@ static const s_route_t s_routes[] = {
     {ORCH_ROUTE_RECO_PRECISION, "api/reco/precision", "GET"},
     {ORCH_ROUTE_RECO_CSV, "api/reco/campaign.csv", "GET"},
     {ORCH_ROUTE_ASSET, "app.js", "GET, HEAD"},
+    {ORCH_ROUTE_ASSET, "i18n.js", "GET, HEAD"},
     {ORCH_ROUTE_ASSET, "app.css", "GET, HEAD"},
 };
 

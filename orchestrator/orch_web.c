@@ -183,7 +183,7 @@ orch_web_page (PGconn *conn, orch_answer_t *a)
 {
     vd_error_t err;
     vd_error_clear (&err);
-    json_t *status = orch_status_json (conn, &err);
+    json_t *status = orch_status_json (conn, false, &err);
     json_t *runs = status ? orch_runview_list (conn, NULL, PAGE_RUNS, &err) : NULL;
     if (!runs) {
         json_decref (status);

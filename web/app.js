@@ -1,6 +1,7 @@
 /* vendange web page: sources, sync history, data quality, customers and
    their recommendations. Talks to the
-   JSON API only; no framework, nothing fetched from outside. */
+   JSON API only; no framework, nothing fetched from outside. Its words go
+   through t() and its dates and amounts through fmt*() (i18n.js). */
 "use strict";
 
 const FIELDS = {
@@ -63,24 +64,16 @@ function el (tag, attrs, ...children)
     return e;
 }
 
-function fmtTime (iso)
-{
-    if (!iso)
-        return "never";
-    const d = new Date (iso);
-    return isNaN (d) ? iso : d.toLocaleString();
-}
-
 function errorText (status, body)
 {
     if (body && body.error) {
-        let t = body.error;
+        let text = body.error;
         if (body.detail)
-            t += "\n" +
-                 (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+            text += "\n" +
+                    (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
         if (body.hint)
-            t += "\nhint: " + body.hint;
-        return t;
+            text += "\n" + t ("hint: ") + body.hint;
+        return text;
     }
     return "HTTP " + status;
 }
@@ -106,7 +99,7 @@ async function api (method, path, body)
         r = await fetch (
             path, {method, headers, body : body === undefined ? undefined : JSON.stringify(body)});
     } catch (e) {
-        throw new Error ("cannot reach the orchestrator: " + e.message);
+        throw new Error (t ("cannot reach the orchestrator: {msg}", {msg : e.message}));
     }
     let data = null;
     try {
@@ -143,8 +136,8 @@ function askToken ()
                      el ("label",
                          {for: "token"
                          },
-                         "API token (VENDANGE_API_TOKEN)"),
-                     input, el ("p", {}, el ("button", {type : "submit"}, "Sign in"))));
+                         t ("API token (VENDANGE_API_TOKEN)")),
+                     input, el ("p", {}, el ("button", {type : "submit"}, t ("Sign in")))));
 }
 
 /* runs an action; any error is shown in the banner and returned */
@@ -159,9 +152,11 @@ async function guarded (fn)
     }
 }
 
-function badge (text)
+/* a status or health as a badge: its class the value, its text translated */
+function badge (value)
 {
-    return el ("span", {class : "badge " + (text || "idle")}, text || "idle");
+    return el ("span", {class : "badge " + (value || "idle"), "data-value" : value || "idle"},
+               t (value || "idle"));
 }
 
 function sleep (ms)
@@ -182,12 +177,31 @@ async function pageSources (main)
     for (const c of connectors)
         cards.appendChild(sourceCard (c, byName[c.name] || {}));
     if (!connectors.length)
-        cards.appendChild(el ("p", {}, "No connector yet: register one below."));
+        cards.appendChild(el ("p", {}, t ("No connector yet: register one below.")));
+    main.replaceChildren(el ("h2", {}, t ("Sources")), ...servicesLines (status), cards,
+                         el ("h2", {}, t ("Register a source")), registerForm ());
+}
+
+/* The live services' roles; then the dead services the API still lists
+   (a run they failed is recent), each with those runs. */
+function servicesLines (status)
+{
     const alive = status.services.filter((s) => s.alive).map((s) => s.role);
-    main.replaceChildren(
-        el ("h2", {}, "Sources"),
-        el ("p", {class : "meta"}, "Services alive: " + (alive.length ? alive.join(", ") : "none")),
-        cards, el ("h2", {}, "Register a source"), registerForm ());
+    const lines = [ el (
+        "p", {class : "meta", id : "services-alive"},
+        t ("Services alive: {list}", {list : alive.length ? alive.join(", ") : t ("none")})) ];
+    const dead = status.services.filter((s) => !s.alive).map((s) => {
+        const runs = (s.failed_runs || [])
+                         .map((id) => t ("run {id}", {id}))
+                         .concat((s.failed_reco_runs ||
+                                  []).map((id) => t ("recommendation job {id}", {id})));
+        return t ("{role} {instance} (failed {runs})",
+                  {role : s.role, instance : s.instance, runs : runs.join(", ")});
+    });
+    if (dead.length)
+        lines.push(el ("p", {class : "meta msg-err", id : "services-dead"},
+                       t ("Stopped, failed recent runs: {list}", {list : dead.join("; ")})));
+    return lines;
 }
 
 function sourceCard (c, st)
@@ -198,50 +212,58 @@ function sourceCard (c, st)
     const card =
         el ("div", {class : "card", id : "card-" + c.name, "data-name" : c.name},
             el ("h3", {}, el ("span", {}, c.name), badge (health)),
-            el ("div", {class : "meta"}, "type: " + c.type),
-            el ("div", {class : "meta last-run"},
-                "last run: " + (last ? "#" + last.id + " " + last.status + ", " +
-                                           fmtTime (last.finished_at || last.started_at)
-                                     : "none")),
-            st.last_error
-                ? el ("div", {class : "meta msg-err last-error"}, "last error: " + st.last_error)
-                : null,
+            el ("div", {class : "meta"}, t ("type: {type}", {type : c.type})),
+            el ("div", {class : "meta last-run"}, lastRunText (last)),
+            st.last_error ? el ("div", {class : "meta msg-err last-error"},
+                                t ("last error: {error}", {error : st.last_error}))
+                          : null,
             el ("div", {class : "actions"},
                 el ("button",
                     {class : "secondary btn-test", onclick : () => testConnector (c.name, msg)},
-                    "Test"),
+                    t ("Test")),
                 el ("button",
                     {class : "btn-sync", onclick : (e) => syncConnector (c.name, msg, e.target)},
-                    "Sync now"),
+                    t ("Sync now")),
                 el ("a", {
                     class : "button secondary btn-details",
                     href : "#/connector/" + encodeURIComponent (c.name)
                 },
-                    "Details")),
+                    t ("Details"))),
             msg);
     return card;
+}
+
+/* "last run: #12 success, 05/12/2026 22:55" */
+function lastRunText (run)
+{
+    return t ("last run: {run}", {
+        run : run ? "#" + run.id + " " + t (run.status) + ", " +
+                        fmtTime (run.finished_at || run.started_at || run.queued_at)
+                  : t ("none")
+    });
 }
 
 async function testConnector (name, msg)
 {
     msg.className = "card-msg progress";
-    msg.textContent = "testing…";
+    msg.textContent = t ("testing…");
     await guarded (async () => {
-        const t = await api ("POST", "/api/connectors/" + encodeURIComponent (name) + "/test");
+        const test = await api ("POST", "/api/connectors/" + encodeURIComponent (name) + "/test");
         for (let i = 0; i < 120; i++) {
-            const r = await api ("GET", "/api/tests/" + t.test_id);
+            const r = await api ("GET", "/api/tests/" + test.test_id);
             if (r.status !== "pending" && r.status !== "running" && r.status !== "sent") {
                 const res = r.result || {};
                 const ok = r.status === "ok" || res.ok === true;
                 msg.className = "card-msg " + (ok ? "msg-ok" : "msg-err");
-                msg.textContent = (ok ? "test ok" : "test failed") + ": " + summarizeTest (res);
+                msg.textContent = t (ok ? "test ok: {summary}" : "test failed: {summary}",
+                                     {summary : summarizeTest (res)});
                 return;
             }
             await sleep (500);
         }
-        throw new Error ("connector test: no answer from an extractor");
+        throw new Error (t ("connector test: no answer from an extractor"));
     });
-    if (msg.textContent === "testing…") {
+    if (msg.textContent === t ("testing…")) {
         msg.textContent = "";
     }
 }
@@ -260,7 +282,7 @@ async function syncConnector (name, msg, button, full)
     if (button)
         button.disabled = true;
     msg.className = "card-msg progress";
-    msg.textContent = "sync queued…";
+    msg.textContent = t ("sync queued…");
     const done = await guarded (async () => {
         let q;
         try {
@@ -275,7 +297,8 @@ async function syncConnector (name, msg, button, full)
         for (;;) {
             const run = await api ("GET", "/api/runs/" + q.run_id);
             msg.textContent =
-                "run #" + run.id + " " + run.status + ": " + run.records_done + " records";
+                t ("run #{id} {status}: {records} records",
+                   {id : run.id, status : t (run.status), records : run.records_done});
             updateCard (name, run);
             if (run.status !== "queued" && run.status !== "running") {
                 msg.className = "card-msg " + (run.status === "success" ? "msg-ok" : "msg-err");
@@ -300,40 +323,36 @@ function updateCard (name, run)
     const health = run.status === "success"                              ? "healthy"
                    : run.status === "queued" || run.status === "running" ? "syncing"
                                                                          : "error";
-    const b = card.querySelector(".badge");
-    b.className = "badge " + health;
-    b.textContent = health;
-    card.querySelector(".last-run").textContent =
-        "last run: #" + run.id + " " + run.status + ", " +
-        fmtTime (run.finished_at || run.started_at || run.queued_at);
+    card.querySelector(".badge").replaceWith(badge (health));
+    card.querySelector(".last-run").textContent = lastRunText (run);
 }
 
 function registerForm ()
 {
     const typeSel = el ("select", {id : "reg-type", name : "type"},
-                        Object.keys(FIELDS).map((t) => el ("option", {value : t}, t)));
+                        Object.keys(FIELDS).map((k) => el ("option", {value : k}, k)));
     const fieldsBox = el ("div", {id : "reg-fields"});
     const msg = el ("div", {id : "reg-msg"});
-    const
-        fill =
-            () => {
-                fieldsBox.replaceChildren(
-                    ...FIELDS[typeSel.value].map(([ k, label, type, req, help ]) =>
-                                                     el ("div", {},
-                                                         el ("label",
-                                                             {for: "reg-" + k
-                                                             },
-                                                             label + (req ? " *" : "")),
-                                                         el ("input", {
-                                                             id : "reg-" + k,
-                                                             name : k,
-                                                             type,
-                                                             autocomplete : type === "password" ? "new-password"
-                                                                                                : "off"
-                                                         }),
-                                                         help ? el ("div", {class : "help"}, help)
-                                                              : null)));
-            };
+    const fill =
+        () => {
+            fieldsBox.replaceChildren(...FIELDS[typeSel.value].map(
+                ([ k,
+                   label, type, req, help ]) => el ("div", {},
+                                                    el ("label",
+                                                        {for: "reg-" + k
+                                                        },
+                                                        t (label) + (req ? " *" : "")),
+                                                    el ("input", {
+                                                        id : "reg-" + k,
+                                                        name : k,
+                                                        type,
+                                                        autocomplete : type === "password"
+                                                                           ? "new-password"
+                                                                           : "off"
+                                                    }),
+                                                    help ? el ("div", {class : "help"}, t (help))
+                                                         : null)));
+        };
     typeSel.addEventListener("change", fill);
     fill ();
     const form =
@@ -363,14 +382,14 @@ function registerForm ()
             el ("label",
                 {for: "reg-name"
                 },
-                "Name *"),
+                t ("Name *")),
             el ("input", {id : "reg-name", name : "name", autocomplete : "off"}),
             el ("label",
                 {for: "reg-type"
                 },
-                "Type"),
+                t ("Type")),
             typeSel, fieldsBox,
-            el ("p", {}, el ("button", {type : "submit", id : "reg-submit"}, "Register")), msg);
+            el ("p", {}, el ("button", {type : "submit", id : "reg-submit"}, t ("Register"))), msg);
     return form;
 }
 
@@ -381,27 +400,29 @@ function runTables (run)
     const names = Object.keys(run.tables || {})
                       .sort((a, b) => TABLE_ORDER.indexOf(a) - TABLE_ORDER.indexOf(b));
     if (!names.length)
-        return el ("span", {class : "meta"}, "no table");
-    return el (
-        "table", {class : "counts"},
-        el ("tr", {}, el ("th", {}, "table"), COUNTS.map((c) => el ("th", {}, c))),
-        names.map((t) => el ("tr", {"data-table" : t}, el ("td", {}, t),
-                             COUNTS.map((c) => el ("td", {class : "n " + c}, run.tables[t][c])))));
+        return el ("span", {class : "meta"}, t ("no table"));
+    return el ("table", {class : "counts"},
+               el ("tr", {}, el ("th", {}, t ("table")), COUNTS.map((c) => el ("th", {}, t (c)))),
+               names.map((n) => el ("tr", {"data-table" : n}, el ("td", {}, n),
+                                    COUNTS.map((c) => el ("td", {class : "n " + c},
+                                                          fmtNum (run.tables[n][c]))))));
 }
 
 function listDetails (title, items, fmt)
 {
     if (!items || !items.length)
         return null;
-    return el ("details", {class : title}, el ("summary", {}, title + " (" + items.length + ")"),
-               el ("ul", {}, items.map((w) => el ("li", {}, fmt (w)))));
+    return el (
+        "details", {class : title},
+        el ("summary", {}, t ("{title} ({count})", {title : t (title), count : items.length})),
+        el ("ul", {}, items.map((w) => el ("li", {}, fmt (w)))));
 }
 
 function fmtIssue (w)
 {
     return [
         w.table, w.file && (w.file + (w.line ? ":" + w.line : "")), w.field, w.reason,
-        w.raw_value && ("raw: " + w.raw_value)
+        w.raw_value && t ("raw: {value}", {value : w.raw_value})
     ].filter(Boolean)
         .join(" · ");
 }
@@ -415,8 +436,7 @@ async function showRejects (run, box)
         return;
     const table =
         el ("table", {class : "rejects"},
-            el ("tr", {}, el ("th", {}, "reason"), el ("th", {}, "file"), el ("th", {}, "line"),
-                el ("th", {}, "raw")),
+            el ("tr", {}, [ "reason", "file", "line", "raw" ].map((h) => el ("th", {}, t (h)))),
             rows.map((r) => el ("tr", {class : "reject"}, el ("td", {class : "reason"}, r.reason),
                                 el ("td", {}, r.file || ""),
                                 el ("td", {class : "n line"}, r.line === null ? "" : r.line),
@@ -429,7 +449,7 @@ async function showRejects (run, box)
                             showRejects (run, box);
                         }
                     },
-                                     "previous")
+                                     t ("previous"))
                                : null,
                     rows.length === 50 ? el ("button", {
                         class : "secondary",
@@ -438,25 +458,27 @@ async function showRejects (run, box)
                             showRejects (run, box);
                         }
                     },
-                                             "next")
+                                             t ("next"))
                                        : null);
-    box.replaceChildren(rows.length ? table : el ("p", {}, "no reject"), nav);
+    box.replaceChildren(rows.length ? table : el ("p", {}, t ("no reject")), nav);
 }
 
 /* a cursor, long ones (iSaVigne's file hashes) folded */
-function cursorCell (label, value)
+function cursorCell (name, value)
 {
+    const label = t (name);
     if (!value)
-        return el ("div", {}, label + ": —");
+        return el ("div", {}, t ("{label}: —", {label}));
     if (value.length <= 32)
-        return el ("div", {}, label + ": " + value);
-    return el ("details", {}, el ("summary", {}, label + " (" + value.length + " chars)"),
+        return el ("div", {}, t ("{label}: {value}", {label, value}));
+    return el ("details", {},
+               el ("summary", {}, t ("{label} ({length} chars)", {label, length : value.length})),
                el ("pre", {class : "raw"}, value));
 }
 
 function runRow (run)
 {
-    const rejected = Object.values(run.tables || {}).reduce((s, t) => s + (t.rejected || 0), 0);
+    const rejected = Object.values(run.tables || {}).reduce((s, tb) => s + (tb.rejected || 0), 0);
     const box = el ("div", {class : "rejects-box"});
     return el (
         "tr", {class : "run", "data-run" : run.id}, el ("td", {class : "n"}, "#" + run.id),
@@ -464,26 +486,27 @@ function runRow (run)
         el ("td", {class : "n"},
             run.duration_s === null || run.duration_s === undefined
                 ? ""
-                : run.duration_s.toFixed(1) + " s"),
+                : t ("{seconds} s", {seconds : fmtFixed (run.duration_s, 1)})),
         el ("td", {}, runTables (run)),
         el ("td", {class : "cursor"}, cursorCell ("before", run.cursor_before),
             cursorCell ("after", run.cursor_after)),
         el ("td", {}, listDetails ("warnings", run.warnings, fmtIssue),
             run.warnings_total > (run.warnings || []).length
-                ? el ("div", {class : "meta"}, run.warnings_total + " warnings in all")
+                ? el ("div", {class : "meta"},
+                      t ("{count} warnings in all", {count : run.warnings_total}))
                 : null,
             listDetails ("errors", run.errors, (e) => typeof e === "string" ? e : fmtIssue (e)),
             rejected
                 ? el ("button",
                       {class : "secondary btn-rejects", onclick : () => showRejects (run, box)},
-                      "rejects (" + rejected + ")")
+                      t ("rejects ({count})", {count : rejected}))
                 : null,
             box));
 }
 
 function totalRecords (run)
 {
-    return Object.values(run.tables || {}).reduce((s, t) => s + (t.extracted || 0), 0);
+    return Object.values(run.tables || {}).reduce((s, tb) => s + (tb.extracted || 0), 0);
 }
 
 /* an inline SVG bar chart of values over runs (oldest left) */
@@ -511,7 +534,8 @@ function barChart (title, runs, value, unit)
     add ("text", {x : L, y : 14}, title);
     add ("line", {x1 : L, y1 : H - B, x2 : W - 5, y2 : H - B, stroke : "#999"});
     add ("line", {x1 : L, y1 : T, x2 : L, y2 : H - B, stroke : "#999"});
-    add ("text", {x : L - 4, y : T + 4, "text-anchor" : "end"}, fmtNum (max) + unit);
+    add ("text", {x : L - 4, y : T + 4, "text-anchor" : "end"},
+         fmtNum (max, max >= 100 ? 0 : 1) + unit);
     add ("text", {x : L - 4, y : H - B, "text-anchor" : "end"}, "0");
     runs.forEach((r, i) => {
         const h = (H - B - T) * vals[i] / max;
@@ -523,7 +547,7 @@ function barChart (title, runs, value, unit)
             fill : r.status === "success" ? "#6b1d3a" : "#b00020"
         });
         const tip = document.createElementNS(ns, "title");
-        tip.textContent = "#" + r.id + ": " + fmtNum (vals[i]) + unit;
+        tip.textContent = "#" + r.id + ": " + fmtNum (vals[i], vals[i] >= 100 ? 0 : 1) + unit;
         bar.appendChild(tip);
     });
     if (runs.length) {
@@ -532,11 +556,6 @@ function barChart (title, runs, value, unit)
              "#" + runs[runs.length - 1].id);
     }
     return svg;
-}
-
-function fmtNum (n)
-{
-    return n >= 100 ? String (Math.round(n)) : String (Math.round(n * 10) / 10);
 }
 
 async function pageConnector (main, name)
@@ -548,12 +567,13 @@ async function pageConnector (main, name)
     const msg = el ("div", {class : "card-msg", id : "detail-msg"});
     const settings = Object.entries(c.settings || {}).map(([ k, v ]) => k + "=" + v);
     for (const s of c.secrets || [])
-        settings.push(s + "=(secret, write-only)");
+        settings.push(s + "=" + t ("(secret, write-only)"));
     const chrono = runs.slice().reverse();
     main.replaceChildren(
         el ("h2", {}, name, " ", badge (c.last_run ? c.last_run.status : "idle")),
         el ("p", {class : "meta"},
-            "type " + c.type + (c.schedule ? ", schedule " + c.schedule : "")),
+            t (c.schedule ? "type {type}, schedule {schedule}" : "type {type}",
+               {type : c.type, schedule : c.schedule})),
         c.cursor ? cursorCell ("cursor", c.cursor) : null,
         el ("p", {class : "meta settings"}, settings.join(" · ")),
         el ("p", {class : "actions"},
@@ -564,7 +584,7 @@ async function pageConnector (main, name)
                         route ();
                 }
             },
-                "Re-run sync"),
+                t ("Re-run sync")),
             " ",
             el ("button", {
                 class : "secondary",
@@ -574,23 +594,23 @@ async function pageConnector (main, name)
                         route ();
                 }
             },
-                "Full re-sync"),
+                t ("Full re-sync")),
             " ",
             el ("a", {class : "button secondary", href : "#/mapping/" + encodeURIComponent (name)},
-                "Mapping")),
+                t ("Mapping"))),
         msg,
-        chrono.length
-            ? el ("div", {class : "charts"}, barChart ("records per run", chrono, totalRecords, ""),
-                  barChart ("run duration", chrono, (r) => r.duration_s || 0, " s"))
-            : null,
-        el ("h2", {}, "Runs (" + runs.length + ", newest first)"),
+        chrono.length ? el ("div", {class : "charts"},
+                            barChart (t ("records per run"), chrono, totalRecords, ""),
+                            barChart (t ("run duration"), chrono, (r) => r.duration_s || 0, " s"))
+                      : null,
+        el ("h2", {}, t ("Runs ({count}, newest first)", {count : runs.length})),
         el ("div", {class : "table-wrap"},
             el ("table", {id : "runs"},
                 el ("tr", {},
                     [
                         "run", "status", "started", "duration", "counts", "cursor",
                         "warnings, errors, rejects"
-                    ].map((h) => el ("th", {}, h))),
+                    ].map((h) => el ("th", {}, t (h)))),
                 runs.map(runRow))));
 }
 
@@ -600,45 +620,47 @@ async function pageQuality (main)
 {
     const q = await api ("GET", "/api/quality");
     main.replaceChildren(
-        el ("h2", {}, "Data quality"),
-        el ("p", {class : "meta"}, "Score per table: " + q.score_formula + ". ",
+        el ("h2", {}, t ("Data quality")),
+        el ("p", {class : "meta"}, t ("Score per table: {formula}. ", {formula : q.score_formula}),
             el ("a",
                 {href : "/api/quality/anomalies.csv", download : "anomalies.csv", id : "csv-link"},
-                "Download the anomalies (CSV)")),
+                t ("Download the anomalies (CSV)"))),
         el ("div", {class : "cards"},
             q.tables.map(
-                (t) => el ("div", {class : "card quality-card", "data-table" : t.table},
-                           el ("h3", {}, t.table,
-                               el ("span", {class : "score"}, t.score === null ? "—" : t.score)),
-                           el ("div", {class : "meta"},
-                               t.rows + " rows · completeness " + t.completeness_mean + " %"),
-                           el ("div", {class : "meta"},
-                               "invalid " + t.invalid + " · duplicates " + t.duplicate +
-                                   " · orphans " + t.orphan)))),
+                (tb) => el (
+                    "div", {class : "card quality-card", "data-table" : tb.table},
+                    el ("h3", {}, tb.table,
+                        el ("span", {class : "score"},
+                            tb.score === null ? "—" : fmtNum (tb.score))),
+                    el ("div", {class : "meta"},
+                        t ("{rows} rows · completeness {percent} %",
+                           {rows : fmtNum (tb.rows), percent : fmtNum (tb.completeness_mean)})),
+                    el ("div", {class : "meta"},
+                        t ("invalid {invalid} · duplicates {duplicate} · orphans {orphan}", tb))))),
         ...q.tables.map(qualityTable));
 }
 
-function qualityTable (t)
+function qualityTable (q)
 {
     return el (
-        "section", {class : "quality", id : "q-" + t.table}, el ("h2", {}, t.table),
+        "section", {class : "quality", id : "q-" + q.table}, el ("h2", {}, q.table),
         el ("div", {class : "charts"},
             el ("div", {class : "table-wrap"},
                 el ("table", {class : "completeness"},
-                    el ("tr", {}, el ("th", {}, "field"), el ("th", {}, "filled"),
+                    el ("tr", {}, el ("th", {}, t ("field")), el ("th", {}, t ("filled")),
                         el ("th", {}, "%"), el ("th", {}, "")),
-                    t.completeness.map(
+                    q.completeness.map(
                         (c) => el ("tr", {}, el ("td", {}, c.column),
-                                   el ("td", {class : "n"}, c.filled),
-                                   el ("td", {class : "n"}, c.percent),
+                                   el ("td", {class : "n"}, fmtNum (c.filled)),
+                                   el ("td", {class : "n"}, fmtNum (c.percent)),
                                    el ("td", {},
                                        el ("div", {class : "bar"},
                                            el ("span", {style : "width:" + c.percent + "%"}))))))),
             el ("div", {class : "table-wrap"},
                 el ("table", {class : "checks"},
-                    el ("tr", {}, el ("th", {}, "check"), el ("th", {}, "kind"),
-                        el ("th", {}, "rows"), el ("th", {}, "examples")),
-                    t.checks.map(
+                    el ("tr", {},
+                        [ "check", "kind", "rows", "examples" ].map((h) => el ("th", {}, t (h)))),
+                    q.checks.map(
                         (k) =>
                             el ("tr", {class : "check", "data-check" : k.check},
                                 el ("td", {}, k.label), el ("td", {}, k.kind),
@@ -646,7 +668,8 @@ function qualityTable (t)
                                 el ("td", {class : "examples"},
                                     k.sample.length
                                         ? el ("details", {},
-                                              el ("summary", {}, k.sample.length + " shown"),
+                                              el ("summary", {},
+                                                  t ("{count} shown", {count : k.sample.length})),
                                               el ("ul", {},
                                                   k.sample.map(
                                                       (s) => el ("li", {},
@@ -660,31 +683,32 @@ async function pageMapping (main, name)
 {
     const m =
         await api ("GET", "/api/mapping" + (name ? "?connector=" + encodeURIComponent (name) : ""));
-    main.replaceChildren(
-        el ("h2", {},
-            "Mapping" + (name ? " of " + name : "") + ": canonical fields vs source columns"),
-        el ("p", {class : "meta"}, m.source),
-        ...m.tables.map(
-            (t) => el ("section", {class : "mapping"}, el ("h3", {}, t.file + " → " + t.table),
-                       el ("div", {class : "table-wrap"},
-                           el ("table", {},
-                               el ("tr", {}, el ("th", {}, "canonical columns"),
-                                   el ("th", {}, "input field"),
-                                   el ("th", {}, "source columns (first found wins)")),
-                               t.fields.map((f) => el ("tr", {"data-field" : f.field},
-                                                       el ("td", {class : "canonical"},
-                                                           f.canonical.join(", ") || "—"),
-                                                       el ("td", {}, f.field),
-                                                       el ("td", {class : "columns"},
-                                                           f.columns.join(" | ")))))))));
+    main.replaceChildren(el ("h2", {},
+                             t (name ? "Mapping of {name}: canonical fields vs source columns"
+                                     : "Mapping: canonical fields vs source columns",
+                                {name})),
+                         el ("p", {class : "meta"}, m.source),
+                         ...m.tables
+                             .map((tb) => el ("section", {class : "mapping"},
+                                              el ("h3", {}, tb.file + " → " + tb.table),
+                                              el ("div", {class : "table-wrap"},
+                                                  el ("table", {},
+                                                      el ("tr", {},
+                                                          [
+                                                              "canonical columns", "input field",
+                                                              "source columns (first found wins)"
+                                                          ].map((h) => el ("th", {}, t (h)))),
+                                                      tb.fields.map(
+                                                          (f) => el (
+                                                              "tr", {"data-field" : f.field},
+                                                              el ("td", {class : "canonical"},
+                                                                  f.canonical.join(", ") || "—"),
+                                                              el ("td", {}, f.field),
+                                                              el ("td", {class : "columns"},
+                                                                  f.columns.join(" | ")))))))));
 }
 
 /* ---------- Customers and recommendations ---------- */
-
-function fmtMoney (n)
-{
-    return n === null || n === undefined ? "—" : Number (n).toFixed(2) + " €";
-}
 
 function campaignFlag (ok, block)
 {
@@ -694,22 +718,24 @@ function campaignFlag (ok, block)
         no_email : "no email"
     };
     return el ("span", {class : "badge " + (ok ? "success" : "failed"), id : "campaign-flag"},
-               ok ? "campaign ok" : "no campaign: " + (why[block] || block || "excluded"));
+               ok ? t ("campaign ok")
+                  : t ("no campaign: {why}", {why : t (why[block] || block || "excluded")}));
 }
 
 async function pageCustomers (main)
 {
     const params = new URLSearchParams (location.hash.split("?")[1] || "");
     const q = params.get("q") || "";
-    const input = el (
-        "input", {type : "search", id : "cust-q", value : q, placeholder : "name, email or key"});
+    const input =
+        el ("input",
+            {type : "search", id : "cust-q", value : q, placeholder : t ("name, email or key")});
     const [found, precision] = await Promise.all([
         api ("GET", "/api/customers?limit=50&q=" + encodeURIComponent (q)),
         api ("GET", "/api/reco/precision")
     ]);
     const msg = el ("div", {class : "card-msg", id : "reco-msg"});
     main.replaceChildren(
-        el ("h2", {}, "Customers"),
+        el ("h2", {}, t ("Customers")),
         el ("form", {
             class : "search",
             onsubmit : (e) => {
@@ -717,14 +743,14 @@ async function pageCustomers (main)
                 location.hash = "#/customers?q=" + encodeURIComponent (input.value);
             }
         },
-            input, " ", el ("button", {type : "submit", id : "cust-search"}, "Search")),
+            input, " ", el ("button", {type : "submit", id : "cust-search"}, t ("Search"))),
         el ("div", {class : "table-wrap"},
             el ("table", {id : "customers"},
                 el ("tr", {},
                     [
                         "customer", "email", "segment", "spent", "orders", "last purchase",
                         "campaign"
-                    ].map((h) => el ("th", {}, h))),
+                    ].map((h) => el ("th", {}, t (h)))),
                 found.map(
                     (c) => el (
                         "tr", {"data-key" : c.customer_key},
@@ -733,14 +759,15 @@ async function pageCustomers (main)
                                 [ c.first_name, c.last_name ].filter(Boolean).join(" ") ||
                                     c.customer_key),
                             el ("div", {class : "meta"}, c.customer_key)),
-                        el ("td", {}, c.email || "—"), el ("td", {}, c.segment || "—"),
+                        el ("td", {}, c.email || "—"),
+                        el ("td", {}, c.segment ? t (c.segment) : "—"),
                         el ("td", {class : "n"}, fmtMoney (c.total_spent)),
                         el ("td", {class : "n"},
-                            c.purchase_count === null ? "—" : c.purchase_count),
-                        el ("td", {}, c.last_purchase_date || "—"),
-                        el ("td", {}, c.campaign_ok ? "ok" : "excluded"))))),
-        found.length ? null : el ("p", {class : "meta"}, "No customer matches."),
-        el ("h2", {}, "Recommendations"), precisionPanel (precision),
+                            c.purchase_count === null ? "—" : fmtNum (c.purchase_count)),
+                        el ("td", {}, fmtDate (c.last_purchase_date)),
+                        el ("td", {}, t (c.campaign_ok ? "ok" : "excluded")))))),
+        found.length ? null : el ("p", {class : "meta"}, t ("No customer matches.")),
+        el ("h2", {}, t ("Recommendations")), precisionPanel (precision),
         el ("p", {class : "actions"},
             el ("a",
                 {
@@ -749,7 +776,7 @@ async function pageCustomers (main)
                     href : "/api/reco/campaign.csv",
                     download : "campaign.csv"
                 },
-                "Download the campaign CSV"),
+                t ("Download the campaign CSV")),
             " ",
             el ("button",
                 {
@@ -759,46 +786,48 @@ async function pageCustomers (main)
                             const r = await guarded (() => api ("POST", "/api/reco/run"));
                             if (r) {
                                 msg.className = "card-msg msg-ok";
-                                msg.textContent = "recommendation run " + r.reco_run_id + " queued";
+                                msg.textContent =
+                                    t ("recommendation run {id} queued", {id : r.reco_run_id});
                             }
                         }
                 },
-                "Recompute for every customer")),
+                t ("Recompute for every customer"))),
         msg);
-}
-
-function pct (p)
-{
-    return p === null || p === undefined ? "—" : (Math.round(p * 1000) / 10) + " %";
 }
 
 function precisionPanel (p)
 {
-    return el ("div", {class : "card", id : "precision"},
-               el ("h3", {}, "Precision of past recommendations",
-                   el ("span", {class : "score", id : "precision-value"}, pct (p.precision))),
-               el ("div", {class : "meta"},
-                   p.followed + " of " + p.evaluated +
-                       " followed by a click or a purchase within " + p.follow_days + " days; " +
-                       p.pending + " too recent to judge"),
-               el ("div", {class : "meta"},
-                   "staff verdicts: " + p.feedback.good + " good, " + p.feedback.bad + " bad"),
-               el ("div", {class : "table-wrap"},
-                   el ("table", {},
-                       el ("tr", {}, el ("th", {}, "signal"), el ("th", {}, "followed"),
-                           el ("th", {}, "precision")),
-                       Object.entries(p.by_signal)
-                           .map(([ s, v ]) =>
-                                    el ("tr", {}, el ("td", {}, s),
-                                        el ("td", {class : "n"}, v.followed + " / " + v.evaluated),
-                                        el ("td", {class : "n"}, pct (v.precision)))))));
+    return el (
+        "div", {class : "card", id : "precision"},
+        el ("h3", {}, t ("Precision of past recommendations"),
+            el ("span", {class : "score", id : "precision-value"}, pct (p.precision))),
+        el ("div", {class : "meta"},
+            t ("{followed} of {evaluated} followed by a click or a purchase within {days} days; {pending} too recent to judge",
+               {
+                   followed : fmtNum (p.followed),
+                   evaluated : fmtNum (p.evaluated),
+                   days : p.follow_days,
+                   pending : fmtNum (p.pending)
+               })),
+        el ("div", {class : "meta"},
+            t ("staff verdicts: {good} good, {bad} bad",
+               {good : p.feedback.good, bad : p.feedback.bad})),
+        el ("div", {class : "table-wrap"},
+            el ("table", {},
+                el ("tr", {},
+                    [ "signal", "followed", "precision" ].map((h) => el ("th", {}, t (h)))),
+                Object.entries(p.by_signal)
+                    .map(([ s, v ]) => el ("tr", {}, el ("td", {}, s),
+                                           el ("td", {class : "n"},
+                                               fmtNum (v.followed) + " / " + fmtNum (v.evaluated)),
+                                           el ("td", {class : "n"}, pct (v.precision)))))));
 }
 
 async function refreshReco (key, msg, button)
 {
     button.disabled = true;
     msg.className = "card-msg progress";
-    msg.textContent = "recomputing…";
+    msg.textContent = t ("recomputing…");
     const done = await guarded (async () => {
         const q =
             await api ("POST", "/api/customers/" + encodeURIComponent (key) + "/recommendations");
@@ -807,11 +836,13 @@ async function refreshReco (key, msg, button)
             if (r.status === "success")
                 return true;
             if (r.status === "failed")
-                throw new Error ("recommendation run " + r.id + " failed: " + (r.error || ""));
-            msg.textContent = "recommendation run " + r.id + " " + r.status + "…";
+                throw new Error (t ("recommendation run {id} failed: {error}",
+                                    {id : r.id, error : r.error || ""}));
+            msg.textContent =
+                t ("recommendation run {id} {status}…", {id : r.id, status : t (r.status)});
             await sleep (500);
         }
-        throw new Error ("the recommender did not run the job (is it running?)");
+        throw new Error (t ("the recommender did not run the job (is it running?)"));
     });
     button.disabled = false;
     if (done)
@@ -843,25 +874,27 @@ async function sendVerdict (key, r, verdict, reasonInput, msg)
 function recoCard (key, r)
 {
     const msg = el ("div", {class : "card-msg"});
-    const reason =
-        el ("input",
-            {type : "text", class : "reason", maxlength : 500, placeholder : "why? (optional)"});
+    const reason = el (
+        "input",
+        {type : "text", class : "reason", maxlength : 500, placeholder : t ("why? (optional)")});
     return el (
         "div", {class : "card reco", "data-product" : r.product_key},
         el ("h3", {}, el ("span", {}, r.rank + ". " + (r.product_name || r.product_key)),
             r.verdict ? badge (r.verdict === "good" ? "good" : "bad") : null),
-        el ("div", {class : "meta"}, r.product_key + " · score " + Number (r.score).toFixed(3)),
+        el ("div", {class : "meta"},
+            t ("{product_key} · score {score}",
+               {product_key : r.product_key, score : fmtFixed (r.score, 3)})),
         el ("ul", {class : "reasons"},
             (r.reasons || []).map((w) => el ("li", {}, w.text || w.signal))),
         el ("div", {class : "actions"}, reason,
             el ("button",
                 {class : "btn-good", onclick : () => sendVerdict (key, r, "good", reason, msg)},
-                "Good"),
+                t ("Good")),
             el ("button", {
                 class : "secondary btn-bad",
                 onclick : () => sendVerdict (key, r, "bad", reason, msg)
             },
-                "Bad")),
+                t ("Bad"))),
         msg);
 }
 
@@ -870,44 +903,49 @@ async function pageCustomer (main, key)
     const path = "/api/customers/" + encodeURIComponent (key);
     const [c, reco] =
         await Promise.all([ api ("GET", path), api ("GET", path + "/recommendations") ]);
-    const a = c.aggregates, t = c.totals;
+    const a = c.aggregates, tot = c.totals;
     const msg = el ("div", {class : "card-msg", id : "refresh-msg"});
     main.replaceChildren(
         el ("h2", {}, [ c.first_name, c.last_name ].filter(Boolean).join(" ") || key, " ",
             badge (c.segment || "idle")),
         el ("p", {class : "meta"}, key + (c.email ? " · " + c.email : ""), " ",
             campaignFlag (reco.campaign_ok, reco.campaign_block),
-            reco.win_back ? el ("span", {class : "badge partial"}, "win-back") : null),
+            reco.win_back ? el ("span", {class : "badge partial"}, t ("win-back")) : null),
         el ("div", {class : "cards", id : "aggregates"},
             [
-                [ "purchases", a.purchase_count === null ? "—" : a.purchase_count ],
+                [ "purchases", a.purchase_count === null ? "—" : fmtNum (a.purchase_count) ],
                 [ "total spent", fmtMoney (a.total_spent) ],
                 [ "average order", fmtMoney (a.avg_order_value) ],
-                [ "first purchase", a.first_purchase_date || "—" ],
-                [ "last purchase", a.last_purchase_date || "—" ],
-                [ "bottles (75 cl eq.)", fmtNum (t.bottles_75cl_eq) ]
-            ].map(([ k, v ]) => el ("div", {class : "card"}, el ("div", {class : "meta"}, k),
+                [ "first purchase", fmtDate (a.first_purchase_date) ],
+                [ "last purchase", fmtDate (a.last_purchase_date) ],
+                [ "bottles (75 cl eq.)", fmtNum (tot.bottles_75cl_eq) ]
+            ].map(([ k, v ]) => el ("div", {class : "card"}, el ("div", {class : "meta"}, t (k)),
                                     el ("div", {class : "score"}, String (v))))),
-        el ("h2", {}, "Recommendations"),
+        el ("h2", {}, t ("Recommendations")),
         el ("p", {class : "meta"},
-            reco.run_id ? "run " + reco.run_id + ", model " + reco.model_version + ", " +
-                              fmtTime (reco.computed_at)
-                        : "none yet",
+            reco.run_id ? t ("run {id}, model {model}, {time}", {
+                id : reco.run_id,
+                model : reco.model_version,
+                time : fmtTime (reco.computed_at)
+            })
+                        : t ("none yet"),
             " ",
             el ("button", {id : "btn-refresh", onclick : (e) => refreshReco (key, msg, e.target)},
-                "Refresh")),
+                t ("Refresh"))),
         msg,
         el ("div", {class : "cards", id : "recommendations"},
             reco.recommendations.map((r) => recoCard (key, r))),
-        el ("h2", {},
-            "Purchase history (" + t.lines + " lines, " + fmtNum (t.bottles_75cl_eq) +
-                " bottles 75 cl eq., " + fmtMoney (t.money) + ")"),
+        el ("h2", {}, t ("Purchase history ({lines} lines, {bottles} bottles 75 cl eq., {money})", {
+                lines : fmtNum (tot.lines),
+                bottles : fmtNum (tot.bottles_75cl_eq),
+                money : fmtMoney (tot.money)
+            })),
         el ("div", {class : "table-wrap"},
             el ("table", {id : "history"},
                 el ("tr", {},
                     [ "date", "order", "product", "bottles (75 cl eq.)", "amount" ].map(
-                        (h) => el ("th", {}, h))),
-                c.history.map((h) => el ("tr", {}, el ("td", {}, h.date),
+                        (h) => el ("th", {}, t (h)))),
+                c.history.map((h) => el ("tr", {}, el ("td", {}, fmtDate (h.date)),
                                          el ("td", {}, h.order_id || "—"),
                                          el ("td", {}, (h.product_name || "") + " ",
                                              el ("span", {class : "meta"}, h.product_key || "")),
@@ -953,4 +991,5 @@ window.addEventListener("hashchange", () => {
     showError ("");
     route ();
 });
+translateStatic ();
 route ();

@@ -101,6 +101,29 @@ class Postgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def stack_env(pg, home):
+    """The environment of services (and of the CLI) using pg and the state
+    folder home, every endpoint on a free loopback port, quick heartbeats,
+    sanitizer options of the tests."""
+    http = free_port()
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": pg.dsn,
+        "VENDANGE_HOME": home,
+        "VENDANGE_ENV_FILE": "/nonexistent",
+        "VENDANGE_ORCHESTRATOR_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
+        "VENDANGE_NORMALIZER_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
+        "VENDANGE_LOADER_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
+        "VENDANGE_HTTP_ADDR": "127.0.0.1:%d" % http,
+        "VENDANGE_API_URL": "http://127.0.0.1:%d" % http,
+        "VENDANGE_HEARTBEAT_MS": "200",
+        "VENDANGE_DEAD_AFTER_S": "3",
+        "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+        "LSAN_OPTIONS": "suppressions=%s" % os.path.join(ROOT, "tests", "lsan.supp"),
+    })
+    return env
+
+
 class Stack:
     """The services of vendange against a Postgres, on free ports."""
 
@@ -112,25 +135,12 @@ class Stack:
         self.name = name
         self.home = tempfile.mkdtemp(prefix="vd-home-")
         os.makedirs(ARTIFACTS, exist_ok=True)
-        http = free_port()
-        self.env = dict(os.environ)
+        self.env = stack_env(pg, self.home)
         self.env.update({
-            "DATABASE_URL": pg.dsn,
-            "VENDANGE_HOME": self.home,
-            "VENDANGE_ENV_FILE": "/nonexistent",
             "VENDANGE_SECRET_KEY": secrets.token_hex(32),
-            "VENDANGE_ORCHESTRATOR_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
-            "VENDANGE_NORMALIZER_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
-            "VENDANGE_LOADER_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
-            "VENDANGE_HTTP_ADDR": "127.0.0.1:%d" % http,
-            "VENDANGE_API_URL": "http://127.0.0.1:%d" % http,
-            "VENDANGE_HEARTBEAT_MS": "200",
-            "VENDANGE_DEAD_AFTER_S": "3",
             "VENDANGE_DISPATCH_TIMEOUT_S": "20",
             "VENDANGE_STALL_TIMEOUT_S": "30",
             "VENDANGE_LOG_LEVEL": "debug",
-            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
-            "LSAN_OPTIONS": "suppressions=%s" % os.path.join(ROOT, "tests", "lsan.supp"),
         })
         self.env.update(env or {})
         self.api = self.env["VENDANGE_API_URL"]

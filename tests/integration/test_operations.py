@@ -12,31 +12,22 @@ import tempfile
 import time
 import unittest
 
-from harness import ARTIFACTS, BIN, ROOT, Postgres, StackCase, free_port
+from harness import (ARTIFACTS, BIN, ROOT, SAMPLES, Postgres, StackCase, copy_tree, free_port,
+                     stack_env)
 
 
-class UpDown(unittest.TestCase):
-    """`vendange up` / `down` against a PostgreSQL of the test's own."""
+class UpStack(unittest.TestCase):
+    """`vendange up` / `down` against a PostgreSQL of the class's own."""
+    EXTRACTORS = 2
 
     @classmethod
     def setUpClass(cls):
         cls.pg = Postgres()
         cls.home = tempfile.mkdtemp(prefix="vd-up-")
-        http = free_port()
-        cls.env = dict(os.environ)
+        cls.env = stack_env(cls.pg, cls.home)
         cls.env.update({
-            "DATABASE_URL": cls.pg.dsn, "VENDANGE_HOME": cls.home,
-            "VENDANGE_ENV_FILE": "/nonexistent",
-            "VENDANGE_ORCHESTRATOR_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
-            "VENDANGE_NORMALIZER_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
-            "VENDANGE_LOADER_ENDPOINT": "tcp://127.0.0.1:%d" % free_port(),
-            "VENDANGE_HTTP_ADDR": "127.0.0.1:%d" % http,
-            "VENDANGE_API_URL": "http://127.0.0.1:%d" % http,
             "VENDANGE_WEBHOOK_ADDR": "127.0.0.1:%d" % free_port(),
-            "VENDANGE_HEARTBEAT_MS": "200", "VENDANGE_DEAD_AFTER_S": "3",
-            "VENDANGE_EXTRACTORS_ISAVIGNE": "2",
-            "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
-            "LSAN_OPTIONS": "suppressions=%s" % os.path.join(ROOT, "tests", "lsan.supp"),
+            "VENDANGE_EXTRACTORS_ISAVIGNE": str(cls.EXTRACTORS),
         })
 
     @classmethod
@@ -47,7 +38,7 @@ class UpDown(unittest.TestCase):
         for name in os.listdir(logs) if os.path.isdir(logs) else []:
             with open(os.path.join(logs, name), "rb") as f:
                 text = f.read()
-            with open(os.path.join(ARTIFACTS, "updown-" + name), "wb") as f:
+            with open(os.path.join(ARTIFACTS, cls.__name__.lower() + "-" + name), "wb") as f:
                 f.write(text)
             assert b"ERROR: AddressSanitizer" not in text, name
         cls.pg.close()
@@ -59,6 +50,18 @@ class UpDown(unittest.TestCase):
         if check and out.returncode != 0:
             raise AssertionError("vendange %s: %s %s" % (args, out.stdout, out.stderr))
         return out.returncode, out.stdout, out.stderr
+
+    @staticmethod
+    def running(pid):
+        """True while pid runs (a zombie waiting for its parent has ended)."""
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+
+class UpDown(UpStack):
 
     def test_up_is_idempotent(self):
         _, out, _ = self.cli("up")
@@ -113,14 +116,83 @@ class UpDown(unittest.TestCase):
         self.assertEqual(os.listdir(os.path.join(env["VENDANGE_HOME"], "run")), [])
         shutil.rmtree(env["VENDANGE_HOME"])
 
-    @staticmethod
-    def running(pid):
-        """True while pid runs (a zombie waiting for its parent has ended)."""
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-        except FileNotFoundError:
-            return False
+
+class StatusAfterUps(UpStack):
+    """`vendange status` tells the present: after three starts it lists the
+    services of the last one, a dead service only while a run it failed
+    is recent, and every row with --all; the API the same."""
+    EXTRACTORS = 1
+    SERVICES = 6  # normalizer, loader, extractor-isavigne-1, -odoo-1, -webhook, recommender
+
+    def status(self, *flags):
+        return json.loads(self.cli("status", "--json", *flags)[1])
+
+    def test_status_lists_the_present(self):
+        for _ in range(3):
+            _, out, _ = self.cli("up")
+            pids = dict(re.findall(r"([a-z-]+(?:-\d+)?) \(pid (\d+)", out))
+            self.wait_alive(self.SERVICES)
+            self.cli("down")
+        _, out, _ = self.cli("up")
+        pids = dict(re.findall(r"([a-z-]+(?:-\d+)?) \(pid (\d+)", out))
+        self.wait_alive(self.SERVICES)
+        # four starts: the live six, the eighteen dead ones hidden
+        status = self.status()
+        self.assertEqual(len(status["services"]), self.SERVICES, status["services"])
+        self.assertTrue(all(s["alive"] for s in status["services"]))
+        self.assertEqual(status["services_hidden"], 3 * self.SERVICES)
+        every = self.status("--all")
+        self.assertEqual(len(every["services"]), 4 * self.SERVICES)
+        self.assertEqual(every["services_hidden"], 0)
+        _, text, _ = self.cli("status")
+        self.assertIn("18 dead service(s) of earlier starts not shown", text)
+        self.assertEqual(len(re.findall(r" yes$", text, re.M)), self.SERVICES, text)
+        _, text, _ = self.cli("status", "--all")
+        self.assertEqual(len(re.findall(r" no$", text, re.M)), 3 * self.SERVICES, text)
+        self.assertNotIn("not shown", text)
+
+        # an extractor stops answering while a run is dispatched to it: the
+        # run fails, and the dead extractor is listed with it
+        folder = copy_tree(os.path.join(SAMPLES, "isavigne"))
+        self.cli("connector", "add", "shop", "--type", "isavigne", "--set",
+                 "export_path=" + folder)
+        extractor = int(pids["extractor-isavigne-1"])
+        instance = [s["instance"] for s in status["services"] if s["pid"] == extractor][0]
+        os.kill(extractor, signal.SIGSTOP)
+        code, _, _ = self.cli("sync", "shop", "--wait", check=False)
+        os.kill(extractor, signal.SIGKILL)
+        self.assertEqual(code, 1)
+        run = json.loads(self.cli("runs", "shop", "--json")[1])[0]
+        self.assertEqual(run["status"], "failed")
+        self.assertIn({"reason": "extractor-isavigne %s stopped sending heartbeats" % instance,
+                       "service": "extractor-isavigne", "instance": instance}, run["errors"])
+        self.cli("up")  # a new extractor takes its place
+        self.wait_alive(self.SERVICES)
+        status = self.status()
+        dead = [s for s in status["services"] if not s["alive"]]
+        self.assertEqual([(s["instance"], s["failed_runs"]) for s in dead],
+                         [(instance, [run["id"]])])
+        self.assertEqual(len(status["services"]), self.SERVICES + 1)
+        _, text, _ = self.cli("status")
+        self.assertRegex(text, r"%s .* no\s+%d\n" % (re.escape(instance), run["id"]))
+        # a day later it no longer matters
+        self.pg.psql("UPDATE ops.sync_runs SET finished_at = now() - interval '25 hours' "
+                     "WHERE id = %d" % run["id"])
+        status = self.status()
+        self.assertEqual([s for s in status["services"] if not s["alive"]], [])
+        self.assertEqual(status["services_hidden"], 3 * self.SERVICES + 1)
+        shutil.rmtree(folder)
+
+    def wait_alive(self, count, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if sum(s["alive"] for s in self.status("--all")["services"]) == count:
+                    return
+            except (AssertionError, ValueError):
+                pass
+            time.sleep(0.2)
+        self.fail("%d services never alive: %s" % (count, self.cli("status", "--all")[1]))
 
 
 class WaitWhenOrchestratorDies(StackCase):

@@ -4,8 +4,9 @@ against a running stack with real PostgreSQL: register an iSaVigne
 connector through the form (and see a validation error), test it, sync
 it, see the run's counts, open the rejects of the bad line
 (ventes.csv:136), find the seeded duplicate email on the quality page;
-screenshots at 1280 and 390 px in tests/artifacts/."""
-import json
+screenshots at 1280 and 390 px in tests/artifacts/. Every test runs twice:
+in an English browser (Page) and in a French one (PageFrench), each
+checking the page's words and its dates and amounts in that locale."""
 import os
 import sys
 import unittest
@@ -24,7 +25,7 @@ INSERT INTO canonical.customers (customer_key, source, source_id, connector, fir
   last_name, email, segment, email_opt_out, email_invalid, purchase_count, total_spent,
   avg_order_value, first_purchase_date, last_purchase_date) VALUES
  ('isavigne-W1', 'isavigne', 'W1', 'seed', 'Odile', 'Schmitt', 'odile.schmitt@example.fr',
-  'loyal', false, false, 2, 64.00, 32.00, '2025-03-02', '2026-09-14');
+  'loyal', false, false, 2, 1473.57, 736.79, '2025-03-02', '2026-09-14');
 INSERT INTO canonical.product_catalog (product_key, source, source_id, connector, name, active)
 VALUES ('W-RIESLING', 'isavigne', 'WR', 'seed', 'Riesling Vieilles Vignes', true),
        ('W-CREMANT', 'isavigne', 'WC', 'seed', 'Crémant Rosé', true);
@@ -42,8 +43,35 @@ VALUES ('isavigne-W1', 'W-CREMANT', now(), now(), 'copurchase', '{copurchase,sea
 """
 
 
+# What the page says, in each language (its own words, and the formats of
+# the browser's locale: U+202F groups thousands and U+00A0 comes before €
+# in French). Messages of the API stay as the API writes them.
+WORDS = {
+    "en": {
+        "no connector": "No connector yet", "idle": "idle", "test ok": "test ok",
+        "success": "success", "records": "%d records", "healthy": "healthy", "bad": "bad",
+        "campaign ok": "campaign ok", "line": "€16.00", "spent": "€1,473.57",
+        "totals": "8 bottles 75 cl eq., €64.00", "verdicts": "staff verdicts: 0 good, 1 bad",
+        "date": "09/14/2026", "time": r"\d\d/\d\d/\d{4}, \d\d:\d\d [AP]M",
+        "alive": "Services alive: ", "nav quality": "Data quality",
+    },
+    "fr": {
+        "no connector": "Aucun connecteur pour l’instant", "idle": "inactif",
+        "test ok": "test réussi", "success": "réussi", "records": "%d enregistrements",
+        "healthy": "sain", "bad": "mauvais", "campaign ok": "campagne possible",
+        "line": "16,00\u00a0€", "spent": "1\u202f473,57\u00a0€",
+        "totals": "8 bouteilles éq. 75 cl, 64,00\u00a0€",
+        "verdicts": "avis de l’équipe : 0 bons, 1 mauvais",
+        "date": "14/09/2026", "time": r"\d\d/\d\d/\d{4} \d\d:\d\d",
+        "alive": "Services en marche : ", "nav quality": "Qualité des données",
+    },
+}
+
+
 class Page(StackCase):
+    """The page in an English browser (Chromium's --lang, Accept-Language)."""
     NAME = "web"
+    LANG = "en-US"
     RECOMMENDER = False  # the seeded recommendations stay as they are
 
     @classmethod
@@ -51,7 +79,9 @@ class Page(StackCase):
         super().setUpClass()
         cls.pg.psql(CUSTOMER_SEED)
         cls.folder = seed_export()
-        cls.browser = Browser(os.path.join(ARTIFACTS, "web-chromedriver.log"))
+        cls.words = WORDS[cls.LANG.split("-")[0]]
+        cls.browser = Browser(os.path.join(ARTIFACTS, "%s-chromedriver.log" % cls.NAME),
+                              lang=cls.LANG)
 
     @classmethod
     def tearDownClass(cls):
@@ -59,7 +89,15 @@ class Page(StackCase):
         super().tearDownClass()
 
     def shot(self, name):
-        self.browser.screenshot(os.path.join(ARTIFACTS, "web-%s.png" % name))
+        self.browser.screenshot(os.path.join(ARTIFACTS, "%s-%s.png" % (self.NAME, name)))
+
+    def w(self, key):
+        return self.words[key]
+
+    def content(self, css):
+        """The textContent of an element: the exact characters (WebDriver's
+        element text turns no-break spaces into spaces)."""
+        return self.browser.js("return document.querySelector(arguments[0]).textContent;", css)
 
     def open(self, hash_):
         b = self.browser
@@ -68,6 +106,9 @@ class Page(StackCase):
         main = b.wait("main[data-ready]", timeout=30)
         if b.js("return document.getElementById('main').dataset.ready;") == "error":
             raise AssertionError("page %s failed: %s" % (hash_, b.wait("#error").text))
+        self.assertEqual(b.js("return document.documentElement.lang;"), self.LANG.split("-")[0])
+        missing = b.js("return [...MISSING];")
+        self.assertEqual(missing, [], "words of the page without a translation")
         return main
 
     def no_horizontal_overflow(self):
@@ -77,7 +118,8 @@ class Page(StackCase):
     def test_1_register_sync_rejects_quality(self):
         b = self.browser
         self.open("#/sources")
-        b.wait("#cards", "No connector yet")
+        b.wait("#cards", self.w("no connector"))
+        self.assertEqual(b.wait("#nav-quality").text, self.w("nav quality"))
         # an API validation error is shown: export_path missing
         b.wait("#reg-name").type("isv")
         b.wait("#reg-submit").click()
@@ -89,20 +131,24 @@ class Page(StackCase):
         b.wait("#reg-export_path").type(self.folder)
         b.wait("#reg-submit").click()
         card = b.wait("#card-isv", "isavigne")
-        self.assertIn("idle", card.text)
+        self.assertIn(self.w("idle"), card.text)
         api = self.stack.get("/api/connectors/isv")
         self.assertEqual(api["settings"], {"export_path": self.folder})
         # test, then sync with live progress
         card.find(".btn-test").click()
-        b.wait("#card-isv .card-msg", "test ok")
+        b.wait("#card-isv .card-msg", self.w("test ok"))
         b.wait("#card-isv .btn-sync").click()
-        b.wait("#card-isv .card-msg", "success", timeout=180)
+        b.wait("#card-isv .card-msg", self.w("success"), timeout=180)
         run = self.stack.get("/api/runs?connector=isv")[0]
         self.assertEqual(run["status"], "success")
-        self.assertIn("%d records" % run["records_done"], b.wait("#card-isv .card-msg").text)
-        b.wait("#card-isv .badge", "healthy")
+        self.assertIn(self.w("records") % run["records_done"],
+                      b.wait("#card-isv .card-msg").text)
+        b.wait("#card-isv .badge", self.w("healthy"))
         self.open("#/sources")
-        b.wait("#card-isv .badge", "healthy")
+        b.wait("#card-isv .badge", self.w("healthy"))
+        # the last run's time as the browser's locale writes it
+        self.assertRegex(b.wait("#card-isv .last-run").text, self.w("time"))
+        self.assertIn(self.w("alive"), b.wait("#services-alive").text)
         self.shot("sources-1280")
         # details: the run and its counts, as the API has them
         b.wait("#card-isv .btn-details").click()
@@ -175,19 +221,22 @@ class Page(StackCase):
         self.open("#/customers")
         b.wait("#cust-q").type("schmitt")
         b.wait("#cust-search").click()
+        b.wait('main[data-ready="#/customers?q=schmitt"]')  # the list of the search
         b.wait('#customers tr[data-key="isavigne-W1"] a', "Odile Schmitt").click()
         card = b.wait('.card.reco[data-product="W-CREMANT"]', "Crémant Rosé")
         self.assertIn("Customers who buy Riesling Vieilles Vignes also buy it", card.text)
         self.assertIn("Often bought in December", card.text)
-        self.assertIn("campaign ok", b.wait("#campaign-flag").text)
+        self.assertIn(self.w("campaign ok"), b.wait("#campaign-flag").text)
         history = b.wait("#history", "FW2")
         self.assertIn("Riesling Vieilles Vignes", history.text)
-        self.assertIn("16.00 €", history.text)
-        self.assertIn("8 bottles 75 cl eq., 64.00 €", b.wait("main").text)
+        self.assertIn(self.w("line"), self.content("#history"))
+        self.assertIn(self.w("date"), history.text)
+        self.assertIn(self.w("totals"), self.content("main"))
+        self.assertIn(self.w("spent"), self.content("#aggregates"))
         self.shot("customer-1280")
         card.find("input.reason").type("she only drinks still wines")
         card.find(".btn-bad").click()
-        b.wait('.card.reco[data-product="W-CREMANT"] .badge', "bad")
+        b.wait('.card.reco[data-product="W-CREMANT"] .badge', self.w("bad"))
         reco = self.stack.get("/api/customers/isavigne-W1/recommendations")
         self.assertEqual(reco["recommendations"][0]["verdict"], "bad")
         self.assertEqual(self.pg.psql("SELECT verdict, reason, signals::text FROM reco.feedback "
@@ -197,10 +246,48 @@ class Page(StackCase):
                                        "'isavigne-W1' AND trigger = 'feedback'"), "1")
         # the precision panel and the CSV link
         self.open("#/customers")
-        self.assertIn("staff verdicts: 0 good, 1 bad", b.wait("#precision").text)
+        self.assertIn(self.w("verdicts"), b.wait("#precision").text)
         self.assertEqual(b.js("return document.getElementById('campaign-csv')"
                               ".getAttribute('href');"), "/api/reco/campaign.csv")
         self.no_horizontal_overflow()
+
+    def test_5_services_line(self):
+        """The live services, then a dead one whose run failed recently."""
+        b = self.browser
+        run = self.pg.value(
+            "INSERT INTO ops.sync_runs (connector, connector_type, status, finished_at, errors) "
+            "VALUES ('gone', 'isavigne', 'failed', now(), '[{\"reason\": \"loader "
+            "loader:gone:1:x stopped sending heartbeats\", \"service\": \"loader\", \"instance\": \"loader:gone:1:x\"}]') "
+            "RETURNING id")
+        self.pg.psql("INSERT INTO ops.services (instance, role, alive, last_heartbeat) VALUES "
+                     "('loader:gone:1:x', 'loader', false, now() - interval '1 minute'), "
+                     "('loader:old:2:y', 'loader', false, now() - interval '2 hours')")
+        self.open("#/sources")
+        self.assertIn("loader, normalizer", b.wait("#services-alive").text)
+        dead = b.wait("#services-dead").text
+        self.assertIn("loader:gone:1:x", dead)
+        self.assertIn(run, dead)
+        self.assertNotIn("loader:old", dead)
+
+    def test_6_language_switch(self):
+        """The switch in the header changes the page's language (kept in
+        the browser), and back."""
+        b = self.browser
+        other = "fr" if self.LANG.startswith("en") else "en"
+        self.open("#/quality")
+        b.js("const s = document.getElementById('lang'); s.value = arguments[0];"
+             "s.dispatchEvent(new Event('change'));", other)
+        b.wait("#nav-quality", WORDS[other]["nav quality"])
+        self.assertEqual(b.js("return document.documentElement.lang;"), other)
+        b.js("localStorage.removeItem('vendange_lang');")
+        self.open("#/quality")
+        self.assertEqual(b.wait("#nav-quality").text, self.w("nav quality"))
+
+
+class PageFrench(Page):
+    """The same tests in a French browser."""
+    NAME = "web-fr"
+    LANG = "fr-FR"
 
 
 if __name__ == "__main__":

@@ -29,9 +29,10 @@ def _free_port():
 
 class Browser:
     """chromedriver on a free port, one Chromium session with a fresh
-    profile; close() ends both."""
+    profile whose language (navigator.languages, Accept-Language) is lang;
+    close() ends both."""
 
-    def __init__(self, log_path, width=1280, height=900):
+    def __init__(self, log_path, width=1280, height=900, lang="en-US"):
         self.port = _free_port()
         self.profile = tempfile.mkdtemp(prefix="vd-chromium-")
         self.log = open(log_path, "wb")
@@ -55,7 +56,9 @@ class Browser:
             "goog:chromeOptions": {
                 "binary": binary,
                 "args": CHROMIUM_ARGS + ["--user-data-dir=" + self.profile,
-                                         "--window-size=%d,%d" % (width, height)]}}}}
+                                         "--window-size=%d,%d" % (width, height),
+                                         "--lang=" + lang, "--accept-lang=" + lang],
+                "prefs": {"intl.accept_languages": lang}}}}}
         self.session = self._call("POST", "/session", caps)["sessionId"]
 
     def _call(self, method, path, body=None):
