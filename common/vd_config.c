@@ -131,6 +131,15 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
     {VD_CFG_RECO_AFTER_SYNC, "VENDANGE_RECO_AFTER_SYNC", "1", INT_KEY | VD_SVC_ORCHESTRATOR, 0, 1,
      "1: queue a recommendation run after a sync that changed sales, products, stock or "
      "customers; 0: only on demand"},
+    {VD_CFG_ALLOWED_HOSTS, "VENDANGE_ALLOWED_HOSTS", "", VD_SVC_ORCHESTRATOR, 0, 0,
+     "host names the API and page answer to besides IP addresses, localhost and the host of "
+     "VENDANGE_HTTP_ADDR (comma separated, name or name:port; the public name behind a proxy)"},
+    {VD_CFG_HTTP_REQUEST_TIMEOUT_S, "VENDANGE_HTTP_REQUEST_TIMEOUT_S", "30",
+     INT_KEY | VD_SVC_ORCHESTRATOR, 1, 3600,
+     "an API request (headers and body) not received within this many seconds is cut off"},
+    {VD_CFG_HTTP_CLIENT_CONNECTIONS, "VENDANGE_HTTP_CLIENT_CONNECTIONS", "16",
+     INT_KEY | VD_SVC_ORCHESTRATOR, 1, 1024,
+     "connections one client address may hold open to the API at once"},
 };
 
 struct vd_config {

@@ -202,7 +202,7 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         orch_quality_csv (conn, a);
         break;
     case ORCH_ROUTE_HEALTH:
-        orch_status_health (conn, a);
+        orch_status_health (conn, req->authenticated, a);
         break;
     case ORCH_ROUTE_STATUS:
         orch_status_get (conn, a);
@@ -317,6 +317,10 @@ orch_api_handle (orch_api_t *self, const orch_request_t *req, orch_answer_t *a)
         return;
     }
     PGconn *conn = s_conn (self, a);
+    if (!conn && r.id == ORCH_ROUTE_HEALTH) { /* not ok, and nothing more */
+        orch_answer_clear (a);
+        orch_status_health (NULL, false, a);
+    }
     if (!conn)
         return;
     s_call (self, conn, &r, req, a);

@@ -12,7 +12,11 @@
 #include "orch_api.h"
 #include <libpq-fe.h>
 
-void orch_status_health (PGconn *conn, orch_answer_t *a);
+/*  /health: 200 {"status": "ok"} when the database answers, else 503
+    {"status": "not ok"} (the error goes to the log, never to the
+    caller); full adds the schema and program versions (an authenticated
+    caller). conn NULL: the database is unreachable. */
+void orch_status_health (PGconn *conn, bool full, orch_answer_t *a);
 void orch_status_get (PGconn *conn, orch_answer_t *a);
 /*  The /api/status object, or NULL with err (for the web page too). */
 json_t *orch_status_json (PGconn *conn, vd_error_t *err);
