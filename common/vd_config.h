@@ -66,6 +66,7 @@ typedef enum {
     VD_CFG_ALLOWED_HOSTS,
     VD_CFG_HTTP_REQUEST_TIMEOUT_S,
     VD_CFG_HTTP_CLIENT_CONNECTIONS,
+    VD_CFG_FILES_ROOT,
     VD_CFG_COUNT
 } vd_cfg_key_t;
 

@@ -61,6 +61,7 @@ typedef struct {
     const char *api_password;
     int64_t reco_follow_days;   /* VENDANGE_RECO_FOLLOW_DAYS (precision)  */
     const char *allowed_hosts;  /* VENDANGE_ALLOWED_HOSTS (orch_guard)        */
+    const char *files_root;     /* VENDANGE_FILES_ROOT (file settings)        */
     int64_t request_timeout_s;  /* a request must be received within this    */
     int64_t client_connections; /* connections per client address            */
 } orch_api_config_t;

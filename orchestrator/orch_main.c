@@ -91,6 +91,7 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
                             .api_password = vd_config_str (cfg, VD_CFG_API_PASSWORD),
                             .reco_follow_days = vd_config_int (cfg, VD_CFG_RECO_FOLLOW_DAYS),
                             .allowed_hosts = vd_config_str (cfg, VD_CFG_ALLOWED_HOSTS),
+                            .files_root = vd_config_str (cfg, VD_CFG_FILES_ROOT),
                             .request_timeout_s = vd_config_int (cfg, VD_CFG_HTTP_REQUEST_TIMEOUT_S),
                             .client_connections =
                                 vd_config_int (cfg, VD_CFG_HTTP_CLIENT_CONNECTIONS)};

@@ -2,12 +2,15 @@
 names, slow clients, what /health tells a stranger, the browser headers."""
 import http.client
 import json
+import os
 import socket
+import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
 
-from harness import StackCase
+from harness import BIN, StackCase
 
 
 class HttpApi(StackCase):
@@ -151,3 +154,155 @@ class HttpApi(StackCase):
             s.close()
         trickle.close()
         self.assertEqual(self.pg.value("SELECT count(*) FROM ops.forget_log"), "0")
+
+
+class Secrets(StackCase):
+    """Secrets go only where they were given; file settings stay under
+    their roots; export files are read only as themselves."""
+    NAME = "security-secrets"
+    EXTRACTORS = 1
+    RECOMMENDER = False
+    KEY = "k-" + "7f" * 16
+    ROOT = tempfile.mkdtemp(prefix="vd-files-")
+    ENV = {"VD_TEST_KEY": KEY, "VENDANGE_FILES_ROOT": ROOT}
+
+    def api(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.stack.api + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def settings(self, name):
+        return json.loads(self.pg.value("SELECT settings::text || '|' || "
+                                        "array_to_string(secret_names, ',') FROM "
+                                        "ops.connectors WHERE name = '%s'" % name)
+                          .split("|")[0])
+
+    def secret_names(self, name):
+        return self.pg.value("SELECT array_to_string(secret_names, ',') FROM ops.connectors "
+                             "WHERE name = '%s'" % name)
+
+    def test_1_changing_where_secrets_go_drops_them(self):
+        self.stack.cli("connector", "add", "erp", "--type", "odoo", "--set",
+                       "url=https://odoo.example.fr", "--set", "database=cave", "--set",
+                       "user=sync@cave.fr", "--set", "api_key=env:VD_TEST_KEY")
+        for change in ({"url": "https://evil.example"}, {"database": "other"},
+                       {"user": "someone@else.fr"}):
+            status, body = self.api("PATCH", "/api/connectors/erp", {"settings": change})
+            self.assertEqual(status, 400, body)
+            self.assertIn("drops the connector's stored secrets", body)
+            self.assertIn("api_key", body)
+            self.assertNotIn(self.KEY, body)
+        self.assertEqual(self.settings("erp")["url"], "https://odoo.example.fr")
+        self.assertEqual(self.secret_names("erp"), "api_key")
+        # another setting keeps the secret; the new url with the key again is taken
+        status, body = self.api("PATCH", "/api/connectors/erp",
+                                {"settings": {"page_size": 200}})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.secret_names("erp"), "api_key")
+        status, body = self.api("PATCH", "/api/connectors/erp",
+                                {"settings": {"url": "https://new.example", "api_key": "k2"}})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.settings("erp")["url"], "https://new.example")
+        # a webhook connector's user takes its password with it
+        self.stack.cli("connector", "add", "flows", "--type", "powerautomate", "--set",
+                       "user=flow", "--set", "password=env:VD_TEST_KEY")
+        status, body = self.api("PATCH", "/api/connectors/flows",
+                                {"settings": {"user": "other"}})
+        self.assertEqual(status, 400, body)
+        self.assertIn("password", body)
+
+    def test_2_plain_http_odoo_only_when_asked(self):
+        base = ["connector", "add", "plain", "--type", "odoo", "--set",
+                "url=http://odoo.lan:8069", "--set", "database=d", "--set", "user=u",
+                "--set", "api_key=env:VD_TEST_KEY"]
+        status, out, err = self.stack.cli(*base, check=False)
+        self.assertNotEqual(status, 0)
+        self.assertIn("in clear", out + err)
+        self.assertIn("allow_insecure=true", out + err)
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.connectors WHERE "
+                                       "name = 'plain'"), "0")
+        self.stack.cli(*(base + ["--set", "allow_insecure=true"]))
+
+    def test_3_no_literal_secret_on_the_command_line(self):
+        for arg in ("token=" + self.KEY, "password=x"):
+            status, out, err = self.stack.cli("connector", "add", "lit", "--type", "brevo",
+                                              "--set", arg, check=False)
+            self.assertNotEqual(status, 0)
+            self.assertIn("never given on the command line", err)
+            self.assertIn("=@FILE", err)
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.connectors WHERE "
+                                       "name = 'lit'"), "0")
+
+    def test_4_file_settings_stay_under_their_roots(self):
+        key_file = os.path.join(self.stack.home, "secret.key")
+        with open(key_file, "w") as f:
+            f.write("0123456789abcdef" * 4 + "\n")
+        os.chmod(key_file, 0o600)
+        export = tempfile.mkdtemp(prefix="vd-export-")
+        for args in (["connector", "add", "leak", "--type", "isavigne", "--set",
+                      "export_path=" + export, "--set", "unit_table=" + key_file],
+                     ["connector", "add", "leak", "--type", "isavigne", "--set",
+                      "export_path=" + export, "--set",
+                      "mapping=" + export + "/../" + os.path.basename(self.stack.home)
+                      + "/secret.key"]):
+            status, out, err = self.stack.cli(*args, check=False)
+            self.assertNotEqual(status, 0)
+            self.assertRegex(out + err, "(unit_table|mapping).*must name a file")
+            self.assertNotIn("0123456789abcdef", out + err)
+        # under the export folder or VENDANGE_FILES_ROOT: taken
+        units = os.path.join(self.ROOT, "units.txt")
+        with open(units, "w") as f:
+            f.write("magnum = 2\n")
+        self.stack.cli("connector", "add", "files", "--type", "isavigne", "--set",
+                       "export_path=" + export, "--set", "unit_table=" + units)
+        status, body = self.api("PATCH", "/api/connectors/files",
+                                {"settings": {"unit_table": key_file}})
+        self.assertEqual(status, 400, body)
+        self.assertNotIn("0123456789abcdef", body)
+        # a mapping stored before the rule is not read by GET /api/mapping
+        self.pg.psql("UPDATE ops.connectors SET settings = settings || jsonb_build_object("
+                     "'mapping', '%s') WHERE name = 'files'" % key_file)
+        status, body = self.api("GET", "/api/mapping?connector=files")
+        self.assertEqual(status, 403, body)
+        self.assertNotIn("0123456789abcdef", body)
+
+    def test_5_export_files_read_only_as_themselves(self):
+        outside = tempfile.mkdtemp(prefix="vd-outside-")
+        with open(os.path.join(outside, "clients.csv"), "w") as f:
+            f.write("code_client;nom;prenom;email\nC1;Muller;Jean;jean@example.fr\n")
+        export = tempfile.mkdtemp(prefix="vd-export-")
+        os.symlink(os.path.join(outside, "clients.csv"), os.path.join(export, "clients.csv"))
+        os.mkfifo(os.path.join(export, "ventes.csv"))
+        with open(os.path.join(export, "produits.xlsx.csv"), "w") as f:  # a regular file
+            f.write("article;produit;millesime;couleur;prix_ttc;contenance\n"
+                    "SYL-2023;Sylvaner 2023;2023;Blanc;8,90;75 cl\n")
+        self.stack.add_isavigne("linked", export)
+        status, run = self.stack.sync("linked", timeout=120)
+        files = {f["file"]: f for f in run["files"]}
+        self.assertEqual(files["clients.csv"]["status"], "failed", run)
+        self.assertIn("symbolic link", files["clients.csv"]["error"])
+        self.assertEqual(files["ventes.csv"]["status"], "failed", run)
+        self.assertIn("not a regular file", files["ventes.csv"]["error"])
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.customers"), "0")
+        self.assertEqual(files["produits.xlsx.csv"]["status"], "loaded", run)
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.product_catalog"), "1")
+        _, out, _ = self.stack.cli("connector", "test", "linked", check=False)
+        self.assertIn("symbolic link", out)
+
+    def test_6_loose_secret_key_file_refused(self):
+        path = os.path.join(self.stack.home, "loose.key")
+        with open(path, "w") as f:
+            f.write("ab" * 32 + "\n")
+        os.chmod(path, 0o644)
+        env = dict(self.stack.env, VENDANGE_SECRET_KEY="", VENDANGE_SECRET_KEY_FILE=path,
+                   VENDANGE_HTTP_ADDR="127.0.0.1:1")
+        out = subprocess.run([os.path.join(BIN, "orchestrator")], env=env, capture_output=True,
+                             text=True, timeout=60)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("readable by others", out.stderr)
+        self.assertNotIn("ab" * 32, out.stderr)
