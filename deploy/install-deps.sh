@@ -4,7 +4,8 @@
 # is there). Needs root (or sudo) when something is missing.
 # `install-deps.sh bench` adds what only `make bench` needs, `install-deps.sh
 # web` what only `make check-web` needs (headless Chromium and its driver),
-# `install-deps.sh deploy` what only `make images` / `make check-deploy` need.
+# `install-deps.sh deploy` what only `make images` / `make check-deploy` need,
+# `install-deps.sh fuzz` what only `make fuzz` needs (clang, libFuzzer).
 set -eu
 
 PACKAGES="build-essential pkg-config git ca-certificates \
@@ -15,9 +16,11 @@ PACKAGES="build-essential pkg-config git ca-certificates \
 BENCH_PACKAGES="pgloader"
 WEB_PACKAGES="chromium chromium-driver"
 DEPLOY_PACKAGES="mmdebstrap docker-compose python3-yaml"
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
 [ "${1:-}" = "bench" ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
 [ "${1:-}" = "web" ] && PACKAGES="$PACKAGES $WEB_PACKAGES"
 [ "${1:-}" = "deploy" ] && PACKAGES="$PACKAGES $DEPLOY_PACKAGES"
+[ "${1:-}" = "fuzz" ] && PACKAGES="$PACKAGES $FUZZ_PACKAGES"
 
 missing=""
 for p in $PACKAGES; do
