@@ -44,9 +44,10 @@ def main():
     args = ap.parse_args()
     pg = Postgres()
     stack = Stack(pg, "bench-webhook", extractors=0, gateway=True, recommender=False,
-                  env={"VENDANGE_LOG_LEVEL": "warn", "ASAN_OPTIONS": ""})
+                  env={"VENDANGE_LOG_LEVEL": "warn", "ASAN_OPTIONS": "",
+                       "VD_BENCH_TOKEN": "bench-token"})
     try:
-        stack.cli("connector", "add", "load", "--type", "brevo", "--set", "token=bench-token")
+        stack.cli("connector", "add", "load", "--type", "brevo", "--set", "token=env:VD_BENCH_TOKEN")
         deadline = time.time() + 20
         while time.time() < deadline:
             try:

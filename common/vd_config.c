@@ -4,6 +4,7 @@
     redaction and the deployment test all read it.
 */
 #include "vendange.h"
+#include <libpq-fe.h>
 
 #define INT_KEY 0x100 /* flag: numeric, checked against min..max */
 #define SECRET 0x200  /* flag: never printed                     */
@@ -131,6 +132,18 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
     {VD_CFG_RECO_AFTER_SYNC, "VENDANGE_RECO_AFTER_SYNC", "1", INT_KEY | VD_SVC_ORCHESTRATOR, 0, 1,
      "1: queue a recommendation run after a sync that changed sales, products, stock or "
      "customers; 0: only on demand"},
+    {VD_CFG_ALLOWED_HOSTS, "VENDANGE_ALLOWED_HOSTS", "", VD_SVC_ORCHESTRATOR, 0, 0,
+     "host names the API and page answer to besides IP addresses, localhost and the host of "
+     "VENDANGE_HTTP_ADDR (comma separated, name or name:port; the public name behind a proxy)"},
+    {VD_CFG_HTTP_REQUEST_TIMEOUT_S, "VENDANGE_HTTP_REQUEST_TIMEOUT_S", "30",
+     INT_KEY | VD_SVC_ORCHESTRATOR, 1, 3600,
+     "an API request (headers and body) not received within this many seconds is cut off"},
+    {VD_CFG_HTTP_CLIENT_CONNECTIONS, "VENDANGE_HTTP_CLIENT_CONNECTIONS", "16",
+     INT_KEY | VD_SVC_ORCHESTRATOR, 1, 1024,
+     "connections one client address may hold open to the API at once"},
+    {VD_CFG_FILES_ROOT, "VENDANGE_FILES_ROOT", "", VD_SVC_ORCHESTRATOR, 0, 0,
+     "folders (colon separated) where connector file settings (unit_table, mapping, "
+     "field_mapping, ca_file) may point, besides an iSaVigne connector's export folder"},
 };
 
 struct vd_config {
@@ -268,34 +281,53 @@ vd_config_usage (unsigned service, FILE *out)
     }
 }
 
+/*  Appends value as libpq reads it in a key=value string: bare when it
+    is plain, else in single quotes with \ and ' escaped. */
+static void
+s_conninfo_value (vd_buf_t *b, const char *v)
+{
+    bool plain = *v != '\0';
+    for (const char *p = v; *p && plain; p++)
+        plain = !isspace ((unsigned char)*p) && *p != '\'' && *p != '\\';
+    if (plain) {
+        vd_buf_addstr (b, v);
+        return;
+    }
+    vd_buf_addc (b, '\'');
+    for (const char *p = v; *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            vd_buf_addc (b, '\\');
+        vd_buf_addc (b, *p);
+    }
+    vd_buf_addc (b, '\'');
+}
+
 void
 vd_redact_dsn (const char *dsn, char *out, size_t size)
 {
+    /* libpq's own parser reads the string (URL or key=value, spaces around
+       '=', quoted values) exactly as a connection would; it is printed
+       back as key=value with every password replaced */
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse (dsn ? dsn : "", &msg);
+    if (msg)
+        PQfreemem (msg);
+    if (!opts) {
+        snprintf (out, size, "(a connection string libpq cannot read; not shown)");
+        return;
+    }
     vd_buf_t b;
     vd_buf_init (&b, size ? size - 1 : 0);
-    const char *p = dsn;
-    /* URL form: scheme://user:password@host */
-    const char *scheme = strstr (p, "://");
-    if (scheme) {
-        const char *at = strchr (scheme + 3, '@');
-        const char *colon = strchr (scheme + 3, ':');
-        if (at && colon && colon < at) {
-            vd_buf_add (&b, p, (size_t)(colon - p) + 1);
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || !*o->val)
+            continue;
+        vd_buf_printf (&b, "%s%s=", b.len ? " " : "", o->keyword);
+        if (strstr (o->keyword, "password") || o->dispchar[0] == '*')
             vd_buf_addstr (&b, "***");
-            p = at;
-        }
+        else
+            s_conninfo_value (&b, o->val);
     }
-    /* key=value and query forms: password=... up to a space or '&' */
-    while (*p) {
-        const char *pw = strstr (p, "password=");
-        if (!pw) {
-            vd_buf_addstr (&b, p);
-            break;
-        }
-        vd_buf_add (&b, p, (size_t)(pw - p) + 9);
-        vd_buf_addstr (&b, "***");
-        p = pw + 9 + strcspn (pw + 9, " &");
-    }
+    PQconninfoFree (opts);
     snprintf (out, size, "%s", vd_buf_str (&b));
     vd_buf_free (&b);
 }
@@ -308,15 +340,22 @@ vd_config_test (bool verbose)
     struct {
         const char *in, *want;
     } dsn[] = {
-        {"postgresql://u:secret@h:5432/db", "postgresql://u:***@h:5432/db"},
-        {"host=h password=secret dbname=x", "host=h password=*** dbname=x"},
+        {"postgresql://u:secret@h:5432/db", "user=u password=*** dbname=db host=h port=5432"},
+        {"host=h password=secret dbname=x", "password=*** dbname=x host=h"},
+        {"host=h password = secret dbname=x", "password=*** dbname=x host=h"},
+        {"host=h password='se cret' dbname=x", "password=*** dbname=x host=h"},
+        {"host=h password='it''s' dbname=x", "(a connection string libpq cannot read; not shown)"},
+        {"host=h password='it\\'s' dbname='a b'", "password=*** dbname='a b' host=h"},
         {"postgresql:///db?host=/tmp&password=secret&port=5",
-         "postgresql:///db?host=/tmp&password=***&port=5"},
-        {"postgresql:///db?host=/tmp", "postgresql:///db?host=/tmp"},
+         "password=*** dbname=db host=/tmp port=5"},
+        {"postgresql://u:p%40ss@h/db?sslpassword=k", "user=u password=*** dbname=db host=h "
+                                                     "sslpassword=***"},
+        {"postgresql:///db?host=/tmp", "dbname=db host=/tmp"},
+        {"host=h password=secret broken", "(a connection string libpq cannot read; not shown)"},
     };
     for (size_t i = 0; i < sizeof dsn / sizeof dsn[0]; i++) {
         vd_redact_dsn (dsn[i].in, out, sizeof out);
-        if (strcmp (out, dsn[i].want) != 0) {
+        if (strcmp (out, dsn[i].want) != 0 || strstr (out, "secret") || strstr (out, "cret")) {
             fprintf (stderr, "vd_config: redact %s gave %s\n", dsn[i].in, out);
             failures++;
         }

@@ -13,11 +13,103 @@ vd_msg_pack_header (msgpack_packer *pk, int kind, int64_t run_id, uint64_t seq, 
     msgpack_pack_int (pk, table);
 }
 
+/*  Big-endian unsigned integer of n bytes (1, 2, 4 or 8) at p. */
+static uint64_t
+s_be (const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/*  Header of the msgpack object at p (avail bytes, avail > 0): its size
+    before any payload (*head), payload bytes (*payload), objects it
+    contains (*children). Returns 0, -1 when the byte is no msgpack type
+    or the header is cut. */
+static int
+s_mp_header (const unsigned char *p, uint64_t avail, uint64_t *head, uint64_t *payload,
+             uint64_t *children)
+{
+    static const signed char fixed[32] = {
+        /* 0xc0..0xdf: payload bytes of fixed types, -1: sized, -2: never used */
+        0, -2, 0, 0, -1, -1, -1, -1, -1, -1, 4,  8,  1,  2,  4,  8,
+        1, 2,  4, 8, 2,  3,  5,  9,  17, -1, -1, -1, -1, -1, -1, -1};
+    unsigned char b = p[0];
+    *head = 1, *payload = 0, *children = 0;
+    if (b <= 0x7f || b >= 0xe0)
+        return 0;
+    if (b <= 0x8f || (b >= 0x90 && b <= 0x9f)) {
+        *children = (uint64_t)(b & 0x0f) * (b <= 0x8f ? 2 : 1);
+        return 0;
+    }
+    if (b <= 0xbf) {
+        *payload = b & 0x1f;
+        return 0;
+    }
+    int f = fixed[b - 0xc0];
+    if (f == -2)
+        return -1;
+    if (f >= 0) {
+        *payload = (uint64_t)f;
+        return 0;
+    }
+    /* sized: bin c4-c6, ext c7-c9 (+1 type byte), str d9-db, array dc-dd, map de-df */
+    static const struct {
+        unsigned char first, last;
+        int extra;
+    } sized[] = {
+        {0xc4, 0xc6, 0}, {0xc7, 0xc9, 1}, {0xd9, 0xdb, 0}, {0xdc, 0xdd, 0}, {0xde, 0xdf, 0}};
+    for (size_t i = 0; i < sizeof sized / sizeof sized[0]; i++) {
+        if (b < sized[i].first || b > sized[i].last)
+            continue;
+        int n = 1 << (b - sized[i].first + (i >= 3)); /* 1, 2, 4 bytes; 2, 4 for containers */
+        if (avail < 1 + (uint64_t)n)
+            return -1;
+        uint64_t v = s_be (p + 1, n);
+        *head = 1 + (uint64_t)n;
+        if (i == 3)
+            *children = v;
+        else if (i == 4)
+            *children = 2 * v;
+        else
+            *payload = v + (uint64_t)sized[i].extra;
+        return 0;
+    }
+    return -1;
+}
+
+bool
+vd_mp_plausible (const char *data, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    uint64_t pos = 0, pending = 1;
+    while (pending > 0) {
+        uint64_t head, payload, children;
+        if (pos >= len || s_mp_header (p + pos, len - pos, &head, &payload, &children) < 0)
+            return false;
+        pending--;
+        if (head > len - pos || payload > len - pos - head)
+            return false;
+        pos += head + payload;
+        /* every object takes at least one byte: a count past what is
+           left is a lie that would make msgpack allocate for it */
+        if (children > len - pos || pending + children > len - pos)
+            return false;
+        pending += children;
+    }
+    return true;
+}
+
 int
 vd_msg_decode (const char *data, size_t len, msgpack_unpacked *unpacked, vd_msg_t *out,
                vd_error_t *err)
 {
     size_t off = 0;
+    if (!vd_mp_plausible (data, len))
+        return vd_error_set (err, VD_ERR_PERMANENT,
+                             "message is not valid msgpack (cut, or counts more items than it "
+                             "holds)");
     if (msgpack_unpack_next (unpacked, data, len, &off) != MSGPACK_UNPACK_SUCCESS)
         return vd_error_set (err, VD_ERR_PERMANENT, "message is not valid msgpack");
     if (off != len)
@@ -222,6 +314,14 @@ int
 vd_msg_test (bool verbose)
 {
     int failures = 0;
+    /* counts past the bytes left are refused before msgpack allocates */
+    failures += !vd_mp_plausible ("\x93\x01\xc0\xa1x", 5);
+    failures += vd_mp_plausible ("\xdd\x7f\xff\xff\xff", 5);
+    failures += vd_mp_plausible ("\xdf\x00\x01\x00\x00\x01", 6);
+    failures += vd_mp_plausible ("\x92\x01", 2);             /* cut */
+    failures += vd_mp_plausible ("\xc1", 1);                 /* never used */
+    failures += vd_mp_plausible ("\xdb\xff\xff\xff\xff", 5); /* str past the end */
+    failures += !vd_mp_plausible ("\xc7\x01\x05z", 4);       /* ext8: type and one byte */
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;

@@ -110,6 +110,12 @@ void vd_msg_pack_header (msgpack_packer *pk, int kind, int64_t run_id, uint64_t 
 int vd_msg_decode (const char *data, size_t len, msgpack_unpacked *unpacked, vd_msg_t *out,
                    vd_error_t *err);
 
+/*  True when data holds one whole msgpack object whose arrays and maps
+    do not announce more items than there are bytes left (msgpack-c
+    allocates for the announced count before reading it: a 5-byte frame
+    could ask for gigabytes). Linear, no allocation. */
+bool vd_mp_plausible (const char *data, size_t len);
+
 /*  Helpers over msgpack objects (NULL-safe; no allocation). */
 const msgpack_object *vd_mp_get (const msgpack_object *map, const char *key);
 /*  The string's bytes (not NUL-terminated) and length, or NULL when obj

@@ -1,7 +1,9 @@
 /*  vd_secret - connector secrets at rest (libsodium). */
 #include "vendange.h"
 #include "vd_secret.h"
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 
 #define BLOB_VERSION 1
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -31,17 +33,36 @@ vd_secret_key_parse (const char *text, vd_secret_key_t *key)
 }
 
 /*  The key text held by path (at most KEY_FILE_MAX bytes). */
-static int
-s_read_key_file (const char *path, vd_secret_key_t *key, vd_error_t *err)
+/*  Refused unless a regular file only its owner may read or write. */
+int
+vd_secret_key_read_file (const char *path, vd_secret_key_t *key, vd_error_t *err)
 {
-    FILE *f = fopen (path, "rb");
-    if (!f) {
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat (fd, &st) < 0) {
         vd_error_set (err, VD_ERR_PERMANENT, "cannot read VENDANGE_SECRET_KEY_FILE \"%s\"", path);
-        return vd_error_detail (err, "%s", strerror (errno));
+        vd_error_detail (err, "%s", strerror (errno));
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    if (!S_ISREG (st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO))) {
+        close (fd);
+        vd_error_set (err, VD_ERR_PERMANENT,
+                      "VENDANGE_SECRET_KEY_FILE \"%s\" is readable by others (mode %04o)", path,
+                      (unsigned)(st.st_mode & 07777));
+        snprintf (err->hint, sizeof err->hint,
+                  "the key opens every connector secret: chmod 600 \"%s\" (and check who read it)",
+                  path);
+        if (!S_ISREG (st.st_mode))
+            snprintf (err->msg, sizeof err->msg,
+                      "VENDANGE_SECRET_KEY_FILE \"%s\" is not a regular file", path);
+        return -1;
     }
     char text[KEY_FILE_MAX + 1];
-    size_t n = fread (text, 1, KEY_FILE_MAX, f);
-    fclose (f);
+    ssize_t got = read (fd, text, KEY_FILE_MAX);
+    close (fd);
+    size_t n = got > 0 ? (size_t)got : 0;
     text[n] = '\0';
     int rc = vd_secret_key_parse (text, key);
     sodium_memzero (text, sizeof text);
@@ -69,7 +90,7 @@ vd_secret_key_load (const vd_config_t *cfg, vd_secret_key_t *key, vd_error_t *er
                   "64 hex characters (32 random bytes); `vendange secret-key` prints a new one");
         return -1;
     }
-    return *path ? s_read_key_file (path, key, err) : 0;
+    return *path ? vd_secret_key_read_file (path, key, err) : 0;
 }
 
 void
@@ -216,6 +237,17 @@ vd_secret_test (bool verbose)
 
     vd_error_t err;
     vd_error_clear (&err);
+    /* a key file others may read is refused, then accepted once 0600 */
+    char path[] = "/tmp/vd-secret-key-XXXXXX";
+    int fd = mkstemp (path);
+    failures += fd < 0 || write (fd, hex, 64) != 64 || fchmod (fd, 0644) < 0;
+    if (fd >= 0)
+        close (fd);
+    failures += vd_secret_key_read_file (path, &other, &err) == 0 ||
+                !strstr (err.msg, "readable by others") || !strstr (err.hint, "chmod 600");
+    failures += chmod (path, 0600) < 0 || vd_secret_key_read_file (path, &other, &err) < 0 ||
+                memcmp (key.key, other.key, sizeof key.key) != 0;
+    unlink (path);
     const char *plain = "{\"api_key\":\"s3cr3t-value\"}";
     size_t blob_len = 0;
     unsigned char *blob =

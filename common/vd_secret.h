@@ -28,6 +28,11 @@ typedef struct {
     neither variable is set), -1 with err when the key is malformed or its
     file unreadable. Never puts the key in err. */
 int vd_secret_key_load (const vd_config_t *cfg, vd_secret_key_t *key, vd_error_t *err);
+
+/*  Reads the key held by the file at path (VENDANGE_SECRET_KEY_FILE).
+    Refused (-1 with err) unless a regular file, not a symbolic link, that
+    neither its group nor others may read or write. */
+int vd_secret_key_read_file (const char *path, vd_secret_key_t *key, vd_error_t *err);
 /*  Parses 64 hex characters (surrounding white space allowed). 0, -1. */
 int vd_secret_key_parse (const char *text, vd_secret_key_t *key);
 /*  Writes a new random key as 64 hex characters and a NUL into hex. */

@@ -258,12 +258,16 @@ s_parse_line (const char *line, size_t len, char *key, vd_dec_t *factor, bool *e
     return 0;
 }
 
+/*  Names the line, never its content: the file may be anything a
+    setting pointed at (a key, a password file). */
 static int
 s_line_error (vd_error_t *err, long lineno, const char *line, size_t len)
 {
+    (void)line;
+    (void)len;
     if (!err)
         return -1;
-    vd_error_detail (err, "line %ld: \"%.*s\"", lineno, (int)(len > 200 ? 200 : len), line);
+    vd_error_detail (err, "line %ld of the unit table", lineno);
     snprintf (err->hint, sizeof err->hint,
               "write one \"name = factor\" per line, e.g. \"magnum = 2\"");
     err->line = lineno;
@@ -415,8 +419,8 @@ s_test_parse (bool verbose, vd_units_t *units)
     vd_error_clear (&err);
     int f = s_check (verbose, "parse bad", bad,
                      vd_units_parse (units, bad, strlen (bad), &err) == -1 && err.line == 4 &&
-                         strstr (err.detail, "bad line") && vd_units_size (units) == size &&
-                         s_factor_is (units, "bib5", "unknown"));
+                         strstr (err.detail, "line 4") && !strstr (err.detail, "bad line") &&
+                         vd_units_size (units) == size && s_factor_is (units, "bib5", "unknown"));
     const char *good = "magnum = 2,5\r\n# comment\n\n  BIB 5 = 6,6667 # bag in box\n";
     f += s_check (verbose, "parse good", good,
                   vd_units_parse (units, good, strlen (good), NULL) == 0 &&

@@ -127,8 +127,10 @@ class Stack:
     def orchestrator(self):
         return self.containers("orchestrator")[0]
 
-    def cli(self, *args, check=True):
-        out = run(["docker", "exec", self.orchestrator(), "vendange"] + list(args), check=check)
+    def cli(self, *args, check=True, env=None):
+        extra = [a for k, v in (env or {}).items() for a in ("-e", "%s=%s" % (k, v))]
+        out = run(["docker", "exec"] + extra + [self.orchestrator(), "vendange"] + list(args),
+                  check=check)
         return out.returncode, out.stdout
 
     def get(self, path):
@@ -388,7 +390,8 @@ def stop_gateway_mid_stream(stack):
     0 within 10 s, and every event it acknowledged (2xx) is in
     canonical.contact_history (once: the key is its primary key), loaded
     from its spool volume after the restart if need be."""
-    stack.cli("connector", "add", "brevo", "--type", "brevo", "--set", "token=" + HOOK_TOKEN)
+    stack.cli("connector", "add", "brevo", "--type", "brevo", "--set", "token=env:HOOK_TOKEN",
+              env={"HOOK_TOKEN": HOOK_TOKEN})
     host, port = stack.env["PUBLISH_WEBHOOK"].split(":")
 
     def request(method, path, events=None):

@@ -6,6 +6,7 @@
 # web` what only `make check-web` needs (headless Chromium and its driver),
 # `install-deps.sh deploy` what only `make images` / `make check-deploy` need,
 # `install-deps.sh fresh` what only `make check-fresh` needs (besides Docker).
+# `install-deps.sh fuzz` what only `make fuzz` needs (clang, libFuzzer).
 set -eu
 
 PACKAGES="build-essential pkg-config git ca-certificates \
@@ -17,10 +18,12 @@ BENCH_PACKAGES="pgloader"
 WEB_PACKAGES="chromium chromium-driver"
 DEPLOY_PACKAGES="mmdebstrap docker-compose python3-yaml"
 FRESH_PACKAGES="mmdebstrap"
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
 [ "${1:-}" = "bench" ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
 [ "${1:-}" = "web" ] && PACKAGES="$PACKAGES $WEB_PACKAGES"
 [ "${1:-}" = "deploy" ] && PACKAGES="$PACKAGES $DEPLOY_PACKAGES"
 [ "${1:-}" = "fresh" ] && PACKAGES="$PACKAGES $FRESH_PACKAGES"
+[ "${1:-}" = "fuzz" ] && PACKAGES="$PACKAGES $FUZZ_PACKAGES"
 
 missing=""
 for p in $PACKAGES; do

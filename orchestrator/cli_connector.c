@@ -66,6 +66,18 @@ cli_connector_parse_set (const char *arg, char **key, char **value, vd_error_t *
         return vd_error_detail (err, "got \"%.100s\"", arg);
     }
     const char *v = eq + 1;
+    char *name = strndup (arg, (size_t)(eq - arg));
+    bool secret = name && orch_settings_is_secret_name (name);
+    free (name);
+    if (secret && v[0] != '@' && strncmp (v, "env:", 4) != 0) {
+        /* a literal would stay in the shell history and the process list */
+        vd_error_set (err, VD_ERR_PERMANENT, "a secret is never given on the command line");
+        vd_error_detail (err, "--set %.*s=...", (int)(eq - arg > 64 ? 64 : eq - arg), arg);
+        snprintf (err->hint, sizeof err->hint, "--set %.*s=@FILE or --set %.*s=env:VARIABLE",
+                  (int)(eq - arg > 64 ? 64 : eq - arg), arg, (int)(eq - arg > 64 ? 64 : eq - arg),
+                  arg);
+        return -1;
+    }
     if (v[0] == '@')
         *value = s_read_file (v + 1, err);
     else if (strncmp (v, "env:", 4) == 0) {
@@ -324,6 +336,11 @@ cli_connector_test (bool verbose)
     unlink (path);
     vd_error_clear (&err);
     failed += cli_connector_parse_set (arg, &key, &value, &err) == 0 || !strstr (err.msg, path);
+    vd_error_clear (&err);
+    failed += cli_connector_parse_set ("api_key=literal", &key, &value, &err) == 0 || key ||
+              value || !strstr (err.msg, "never given on the command line") ||
+              !strstr (err.hint, "api_key=@FILE");
+    failed += cli_connector_parse_set ("password=", &key, &value, &err) == 0;
     if (verbose)
         printf ("cli_connector_test: %d failure(s)\n", failed);
     return failed ? -1 : 0;

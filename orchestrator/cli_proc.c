@@ -149,12 +149,13 @@ s_spawn (const char *path, const char *const *argv, const char *cwd, int in, int
 static int
 s_open_log (const char *log, vd_error_t *err)
 {
-    int fd = log ? open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
+    int fd = log ? open (log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)
                  : open ("/dev/null", O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
         vd_error_set (err, VD_ERR_PERMANENT, "cannot open %s", log ? log : "/dev/null");
         vd_error_detail (err, "%s", strerror (errno));
-    }
+    } else if (log)
+        (void)fchmod (fd, 0640); /* a log made 0644 before; not ours to change: left as is */
     return fd;
 }
 
@@ -308,6 +309,26 @@ cli_proc_test (bool verbose)
     failed += !cli_proc_cmdline_is ("orchestrator", 12, "orchestrator");
     failed += cli_proc_cmdline_is ("orchestrator-x", 14, "orchestrator");
     failed += cli_proc_cmdline_is ("", 0, "loader");
+    { /* a service log: 0640, also when it was made 0644 before */
+        char log[] = "/tmp/vd-cli-log-XXXXXX";
+        int made = mkstemp (log);
+        struct stat st;
+        vd_error_t err;
+        vd_error_clear (&err);
+        failed += made < 0 || fchmod (made, 0644) < 0;
+        if (made >= 0)
+            close (made);
+        int fd = s_open_log (log, &err);
+        failed += fd < 0 || fstat (fd, &st) < 0 || (st.st_mode & 0777) != 0640;
+        if (fd >= 0)
+            close (fd);
+        unlink (log);
+        fd = s_open_log (log, &err);
+        failed += fd < 0 || fstat (fd, &st) < 0 || (st.st_mode & 0077) & ~0040;
+        if (fd >= 0)
+            close (fd);
+        unlink (log);
+    }
     char path[] = "/tmp/vd-cli-proc-XXXXXX";
     int fd = mkstemp (path);
     if (fd >= 0)

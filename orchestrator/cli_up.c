@@ -343,6 +343,13 @@ s_secret_key (s_up_t *up, const vd_config_t *cfg, vd_error_t *err)
         }
     } else if (errno != EEXIST)
         return vd_error_set (err, VD_ERR_PERMANENT, "cannot create %s: %s", path, strerror (errno));
+    else { /* made before: refused when others may read it */
+        vd_secret_key_t key;
+        int rc = vd_secret_key_read_file (path, &key, err);
+        vd_secret_key_clear (&key);
+        if (rc < 0)
+            return -1;
+    }
     if (setenv ("VENDANGE_SECRET_KEY_FILE", path, 1) < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     return 0;

@@ -18,7 +18,8 @@
 
 struct orch_api {
     char *dsn;
-    PGconn *conn; /* the HTTP thread's own connection */
+    char *files_root; /* VENDANGE_FILES_ROOT */
+    PGconn *conn;     /* the HTTP thread's own connection */
     vd_secret_key_t key;
     vd_agg_rules_t agg;
     int64_t reco_follow_days;
@@ -36,7 +37,10 @@ orch_api_new (const orch_api_config_t *config)
     self->agg = config->agg;
     self->reco_follow_days = config->reco_follow_days;
     self->dsn = strdup (config->dsn ? config->dsn : "");
-    if (!self->dsn) {
+    self->files_root = strdup (config->files_root ? config->files_root : "");
+    if (!self->dsn || !self->files_root) {
+        free (self->dsn);
+        free (self->files_root);
         free (self);
         return NULL;
     }
@@ -52,6 +56,7 @@ orch_api_destroy (orch_api_t **self_p)
     if (self->conn)
         PQfinish (self->conn);
     free (self->dsn);
+    free (self->files_root);
     vd_secret_key_clear (&self->key);
     free (self);
     *self_p = NULL;
@@ -196,13 +201,13 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         orch_quality_get (conn, a);
         break;
     case ORCH_ROUTE_MAPPING:
-        orch_mapping_get (conn, req, a);
+        orch_mapping_get (conn, self->files_root, req, a);
         break;
     case ORCH_ROUTE_QUALITY_CSV:
         orch_quality_csv (conn, a);
         break;
     case ORCH_ROUTE_HEALTH:
-        orch_status_health (conn, a);
+        orch_status_health (conn, req->authenticated, a);
         break;
     case ORCH_ROUTE_STATUS:
         orch_status_get (conn, req, a);
@@ -211,13 +216,13 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         if (get)
             orch_connectors_list (conn, a);
         else
-            orch_connectors_create (conn, &self->key, req, a);
+            orch_connectors_create (conn, &self->key, self->files_root, req, a);
         break;
     case ORCH_ROUTE_CONNECTOR:
         if (get)
             orch_connectors_get (conn, r->name, a);
         else if (strcmp (req->method, "PATCH") == 0)
-            orch_connectors_update (conn, &self->key, r->name, req, a);
+            orch_connectors_update (conn, &self->key, self->files_root, r->name, req, a);
         else
             orch_connectors_delete (conn, &self->agg, r->name, req, a);
         break;
@@ -317,6 +322,10 @@ orch_api_handle (orch_api_t *self, const orch_request_t *req, orch_answer_t *a)
         return;
     }
     PGconn *conn = s_conn (self, a);
+    if (!conn && r.id == ORCH_ROUTE_HEALTH) { /* not ok, and nothing more */
+        orch_answer_clear (a);
+        orch_status_health (NULL, false, a);
+    }
     if (!conn)
         return;
     s_call (self, conn, &r, req, a);

@@ -33,6 +33,7 @@ typedef struct {
     const char *q_all;      /* "all": true for every row            */
     const char *body;       /* NUL-terminated, "" when none          */
     size_t body_len;
+    bool authenticated; /* credentials checked (or none configured) */
 } orch_request_t;
 
 typedef struct {
@@ -41,6 +42,7 @@ typedef struct {
     char *html;               /* a page, or other text (malloc'ed)      */
     const char *content_type; /* of html, when not text/html     */
     const char *allow;        /* methods, for a 405                     */
+    bool inline_style;        /* a page with a <style> block (CSP)      */
     /* or a body made piece by piece as the client reads it (MHD's content
        reader: bytes written, -1 at the end, -2 on an error); stream_free
        (stream_cls) is called once whatever happens */
@@ -58,7 +60,11 @@ typedef struct {
     const char *api_token;             /* HTTP auth (orch_auth); NULL/"": none    */
     const char *api_user;
     const char *api_password;
-    int64_t reco_follow_days; /* VENDANGE_RECO_FOLLOW_DAYS (precision)  */
+    int64_t reco_follow_days;   /* VENDANGE_RECO_FOLLOW_DAYS (precision)  */
+    const char *allowed_hosts;  /* VENDANGE_ALLOWED_HOSTS (orch_guard)        */
+    const char *files_root;     /* VENDANGE_FILES_ROOT (file settings)        */
+    int64_t request_timeout_s;  /* a request must be received within this    */
+    int64_t client_connections; /* connections per client address            */
 } orch_api_config_t;
 
 /*  What config points to is copied. NULL when out of memory. */

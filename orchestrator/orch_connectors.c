@@ -125,8 +125,8 @@ orch_connectors_get (PGconn *conn, const char *name, orch_answer_t *a)
 /*  Reads and validates a POST /api/connectors body. Returns 0 with the
     name and type (borrowed from body) and the split settings. */
 static int
-s_parse_create (json_t *body, const char **name, const char **type, json_t **pub, json_t **sec,
-                orch_answer_t *a)
+s_parse_create (json_t *body, const char *files_root, const char **name, const char **type,
+                json_t **pub, json_t **sec, orch_answer_t *a)
 {
     *name = orch_json_str (body, "name");
     *type = orch_json_str (body, "type");
@@ -144,7 +144,7 @@ s_parse_create (json_t *body, const char **name, const char **type, json_t **pub
         return -1;
     }
     json_t *settings = json_object_get (body, "settings");
-    if (orch_settings_validate (*type, settings, pub, sec, &err) < 0) {
+    if (orch_settings_validate (*type, settings, files_root, pub, sec, &err) < 0) {
         orch_answer_error (a, 400, err.msg, err.detail, err.hint);
         return -1;
     }
@@ -226,15 +226,15 @@ s_insert (PGconn *conn, const vd_secret_key_t *key, const char *name, const char
 }
 
 void
-orch_connectors_create (PGconn *conn, const vd_secret_key_t *key, const orch_request_t *req,
-                        orch_answer_t *a)
+orch_connectors_create (PGconn *conn, const vd_secret_key_t *key, const char *files_root,
+                        const orch_request_t *req, orch_answer_t *a)
 {
     json_t *body = orch_request_json (req, a);
     if (!body)
         return;
     const char *name, *type;
     json_t *pub = NULL, *sec = NULL;
-    if (s_parse_create (body, &name, &type, &pub, &sec, a) == 0)
+    if (s_parse_create (body, files_root, &name, &type, &pub, &sec, a) == 0)
         s_insert (conn, key, name, type, pub, sec, a);
     json_decref (pub);
     json_decref (sec);
@@ -270,9 +270,68 @@ s_apply_patch (json_t *body, json_t *full, orch_answer_t *a)
     return 0;
 }
 
+/*  A PATCH that changes where the secrets go (orch_settings_is_endpoint:
+    an Odoo url, database or user, a webhook's user) drops the stored
+    secrets it does not give again, so that a key is never sent to a
+    server it was not given for. Returns the first changed setting (NULL:
+    none) and the dropped secret names in *dropped (new reference). */
+static const char *
+s_drop_secrets (const char *type, json_t *before, json_t *full, json_t *stored, json_t *body,
+                json_t **dropped)
+{
+    *dropped = json_array ();
+    const char *changed = NULL, *k;
+    json_t *v;
+    json_object_foreach (before, k, v)
+    {
+        if (!changed && orch_settings_is_endpoint (type, k) &&
+            !json_equal (v, json_object_get (full, k)))
+            changed = k;
+    }
+    json_object_foreach (full, k, v)
+    {
+        if (!changed && orch_settings_is_endpoint (type, k) && !json_object_get (before, k))
+            changed = k;
+    }
+    json_t *given = json_object_get (body, "settings");
+    json_object_foreach (stored, k, v)
+    {
+        (void)v;
+        if (changed && !json_object_get (given, k) && json_object_del (full, k) == 0)
+            json_array_append_new (*dropped, json_string (k));
+    }
+    return changed;
+}
+
+/*  Validates the patched settings; the 400 of a validation that fails
+    because secrets were dropped says so. Returns 0, -1 answered. */
+static int
+s_validate_patch (const char *type, json_t *full, const char *files_root, const char *changed,
+                  json_t *dropped, json_t **pub, json_t **sec, orch_answer_t *a)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (orch_settings_validate (type, full, files_root, pub, sec, &err) == 0)
+        return 0;
+    if (json_array_size (dropped) == 0) {
+        orch_answer_error (a, 400, err.msg, err.detail, err.hint);
+        return -1;
+    }
+    char msg[160], detail[400];
+    snprintf (msg, sizeof msg, "changing \"%s\" drops the connector's stored secrets", changed);
+    char *names = json_dumps (dropped, JSON_COMPACT);
+    snprintf (detail, sizeof detail, "give %.120s again in the same request (%.150s)",
+              names ? names : "them", err.msg);
+    free (names);
+    orch_answer_error (a, 400, msg, detail,
+                       "a secret is sent only where it was given: --set api_key=@FILE (or "
+                       "token, password) with the new setting");
+    return -1;
+}
+
 void
-orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *name,
-                        const orch_request_t *req, orch_answer_t *a)
+orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *files_root,
+                        const char *name, const orch_request_t *req, orch_answer_t *a)
 {
     json_t *body = orch_request_json (req, a);
     if (!body)
@@ -284,7 +343,7 @@ orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *na
                                 "SELECT type, settings::text, encode(secrets, 'hex') FROM "
                                 "ops.connectors WHERE name = $1",
                                 1, params, &err);
-    json_t *full = NULL, *sec = NULL, *pub = NULL, *new_sec = NULL;
+    json_t *full = NULL, *sec = NULL, *pub = NULL, *new_sec = NULL, *before = NULL, *dropped = NULL;
     if (!res)
         orch_answer_fail (a, &err);
     else if (PQntuples (res) == 0)
@@ -294,10 +353,11 @@ orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *na
     else if (!(full = json_loads (PQgetvalue (res, 0, 1), 0, NULL)) ||
              json_object_update (full, sec))
         orch_answer_error (a, 500, "the connector's settings are damaged", NULL, NULL);
-    else if (s_apply_patch (body, full, a) == 0) {
+    else if ((before = json_deep_copy (full)) && s_apply_patch (body, full, a) == 0) {
         const char *type = PQgetvalue (res, 0, 0);
-        if (orch_settings_validate (type, full, &pub, &new_sec, &err) < 0)
-            orch_answer_error (a, 400, err.msg, err.detail, err.hint);
+        const char *changed = s_drop_secrets (type, before, full, sec, body, &dropped);
+        if (s_validate_patch (type, full, files_root, changed, dropped, &pub, &new_sec, a) < 0)
+            ; /* answered */
         else if (s_store (conn,
                           "UPDATE ops.connectors SET settings = $3::jsonb, secrets = "
                           "decode($4, 'hex'), schedule = $5, secret_names = $6::text[], "
@@ -306,6 +366,8 @@ orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *na
                           key, name, type, pub, new_sec, a, &err) == 0) {
             vd_info ("connector %s updated", name);
             orch_connectors_get (conn, name, a);
+            if (a->status == 200 && json_array_size (dropped))
+                json_object_set (a->json, "secrets_dropped", dropped);
         } else if (!a->status)
             orch_answer_fail (a, &err);
     }
@@ -315,6 +377,8 @@ orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *na
     json_decref (full);
     json_decref (pub);
     json_decref (new_sec);
+    json_decref (before);
+    json_decref (dropped);
     json_decref (body);
 }
 

@@ -19,8 +19,8 @@
 void orch_connectors_list (PGconn *conn, orch_answer_t *a);
 /*  Registers a connector; its secret settings are sealed with key (a 500
     naming VENDANGE_SECRET_KEY when it has secrets and there is no key). */
-void orch_connectors_create (PGconn *conn, const vd_secret_key_t *key, const orch_request_t *req,
-                             orch_answer_t *a);
+void orch_connectors_create (PGconn *conn, const vd_secret_key_t *key, const char *files_root,
+                             const orch_request_t *req, orch_answer_t *a);
 void orch_connectors_get (PGconn *conn, const char *name, orch_answer_t *a);
 /*  DELETE: 200 {"deleted", "rows_kept"}; with ?purge=true the rows the
     connector wrote are deleted too ("purged": {table: count}) and the
@@ -29,9 +29,13 @@ void orch_connectors_get (PGconn *conn, const char *name, orch_answer_t *a);
 void orch_connectors_delete (PGconn *conn, const vd_agg_rules_t *agg, const char *name,
                              const orch_request_t *req, orch_answer_t *a);
 /*  PATCH {"settings": {...}, "unset": [...]}: the merged settings are
-    validated as a whole, secrets sealed again. 200 with the connector. */
-void orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *name,
-                             const orch_request_t *req, orch_answer_t *a);
+    validated as a whole, secrets sealed again. 200 with the connector.
+    A change of where secrets go (url, database, user) drops the stored
+    secrets not given again: 400 saying so when they are required, else
+    the answer lists them in "secrets_dropped". files_root:
+    VENDANGE_FILES_ROOT (file settings). */
+void orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *files_root,
+                             const char *name, const orch_request_t *req, orch_answer_t *a);
 /*  POST .../NAME/test: 202 {"test_id", "status": "pending"} (orch_tests
     runs it); GET /api/tests/ID: {"id", "connector", "status" (pending,
     running, ok, failed), "extractor", "requested_at", "finished_at",

@@ -2,24 +2,33 @@
 #include "vendange.h"
 #include "orch_api.h"
 #include "orch_auth.h"
+#include "orch_guard.h"
 #include "orch_http.h"
 #include "orch_json.h"
 #include "vd_addr.h"
+#include "vd_deadline.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
+#define MAX_CONNECTIONS 256 /* in all; VENDANGE_HTTP_CLIENT_CONNECTIONS per address */
+#define IDLE_TIMEOUT_S 30   /* a silent connection (a stalled download too) is closed */
+#define HEADER_MEMORY 32768 /* request line and headers of one request, at most */
+
 struct orch_http {
     struct MHD_Daemon *daemon;
     orch_api_t *api;
     orch_auth_t *auth;
+    orch_guard_t *guard;
+    vd_deadline_t *deadline;
 };
 
 /*  Per request: the body read so far. */
 typedef struct {
     vd_buf_t body;
-    bool too_large;
+    bool refused;       /* an answer is queued already: the rest is dropped */
+    bool authenticated; /* the credentials were good (or none are set) */
 } s_request_t;
 
 int
@@ -29,6 +38,28 @@ orch_http_parse_addr (const char *addr, char *host, size_t size, int *port)
 }
 
 #define STREAM_BLOCK (64 * 1024) /* bytes asked of a streamed body at a time */
+
+/*  The page's own files only, nothing inline but the classic page's
+    <style>, and never in a frame. */
+#define CSP_BASE                                                                                   \
+    "default-src 'none'; script-src 'self'; img-src 'self' data:; connect-src 'self'; "            \
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+#define CSP CSP_BASE "style-src 'self'"
+#define CSP_INLINE_STYLE CSP_BASE "style-src 'self' 'unsafe-inline'"
+
+/*  The headers every answer carries. Returns MHD_YES, MHD_NO. */
+static enum MHD_Result
+s_common_headers (struct MHD_Response *r, bool inline_style)
+{
+    return MHD_add_response_header (r, "Content-Security-Policy",
+                                    inline_style ? CSP_INLINE_STYLE : CSP) == MHD_YES &&
+                   MHD_add_response_header (r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
+                   MHD_add_response_header (r, "X-Frame-Options", "DENY") == MHD_YES &&
+                   MHD_add_response_header (r, "Referrer-Policy", "no-referrer") == MHD_YES &&
+                   MHD_add_response_header (r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES
+               ? MHD_YES
+               : MHD_NO;
+}
 
 /*  Answers with a (JSON, HTML, other text or streamed) answer; frees what
     it holds. */
@@ -62,7 +93,7 @@ s_queue (struct MHD_Connection *c, orch_answer_t *a)
             free (body);
     }
     if (r && MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_YES &&
-        MHD_add_response_header (r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES &&
+        s_common_headers (r, a->inline_style) == MHD_YES &&
         (!a->allow || MHD_add_response_header (r, MHD_HTTP_HEADER_ALLOW, a->allow) == MHD_YES))
         rc = MHD_queue_response (c, a->status ? a->status : 500, r);
     if (r)
@@ -71,12 +102,18 @@ s_queue (struct MHD_Connection *c, orch_answer_t *a)
     return rc;
 }
 
+/*  Refuses a request with an error answer (before its body is read:
+    libmicrohttpd then drops the body and closes the connection). */
 static enum MHD_Result
-s_too_large (struct MHD_Connection *c)
+s_refuse (struct MHD_Connection *c, s_request_t *req, unsigned status, const char *msg,
+          const char *detail, const char *hint)
 {
     orch_answer_t a;
     memset (&a, 0, sizeof a);
-    orch_answer_error (&a, 413, "request body too large", "at most 1 MiB", NULL);
+    req->refused = true;
+    vd_deadline_answering (c);
+    vd_debug ("http request refused: %u %s", status, msg);
+    orch_answer_error (&a, status, msg, detail, hint && *hint ? hint : NULL);
     return s_queue (c, &a);
 }
 
@@ -94,15 +131,18 @@ s_public (const char *url)
 }
 
 static enum MHD_Result
-s_unauthorized (orch_http_t *self, struct MHD_Connection *c)
+s_unauthorized (orch_http_t *self, struct MHD_Connection *c, s_request_t *req)
 {
     static const char body[] = "{\"error\":\"authentication required\",\"hint\":\"send "
                                "VENDANGE_API_TOKEN as a bearer token, or the basic-auth user\"}\n";
+    req->refused = true;
+    vd_deadline_answering (c);
     struct MHD_Response *r =
         MHD_create_response_from_buffer (strlen (body), (void *)body, MHD_RESPMEM_PERSISTENT);
     enum MHD_Result rc = MHD_NO;
     if (r &&
         MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") == MHD_YES &&
+        s_common_headers (r, false) == MHD_YES &&
         MHD_add_response_header (r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                  orch_auth_challenge (self->auth)) == MHD_YES)
         rc = MHD_queue_response (c, MHD_HTTP_UNAUTHORIZED, r);
@@ -111,22 +151,39 @@ s_unauthorized (orch_http_t *self, struct MHD_Connection *c)
     return rc;
 }
 
-/*  First call of a request: checks the announced length. */
+static const char *
+s_header (struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value (c, MHD_HEADER_KIND, name);
+}
+
+/*  First call of a request, its headers in and no body byte read yet:
+    who may ask (Host, Origin), credentials, Content-Type, announced
+    length. A refusal is queued at once. */
 static enum MHD_Result
-s_begin (struct MHD_Connection *c, void **con_cls)
+s_begin (orch_http_t *self, struct MHD_Connection *c, const char *url, const char *method,
+         void **con_cls)
 {
     s_request_t *req = calloc (1, sizeof *req);
     if (!req)
         return MHD_NO;
     vd_buf_init (&req->body, ORCH_API_MAX_BODY);
     *con_cls = req;
-    const char *len =
-        MHD_lookup_connection_value (c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    orch_guard_verdict_t v;
+    orch_guard_check (self->guard, method, s_header (c, MHD_HTTP_HEADER_HOST),
+                      s_header (c, MHD_HTTP_HEADER_ORIGIN),
+                      s_header (c, MHD_HTTP_HEADER_CONTENT_TYPE), &v);
+    if (v.status == 403) /* before credentials: a foreign page learns nothing */
+        return s_refuse (c, req, v.status, v.msg, NULL, v.hint);
+    req->authenticated = orch_auth_check (self->auth, s_header (c, MHD_HTTP_HEADER_AUTHORIZATION));
+    if (!req->authenticated && !s_public (url))
+        return s_unauthorized (self, c, req);
+    if (v.status)
+        return s_refuse (c, req, v.status, v.msg, NULL, v.hint);
+    const char *len = s_header (c, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int64_t n;
-    if (len && vd_parse_int (len, 0, INT64_MAX, &n) == 0 && n > ORCH_API_MAX_BODY) {
-        req->too_large = true;
-        return s_too_large (c);
-    }
+    if (len && vd_parse_int (len, 0, INT64_MAX, &n) == 0 && n > ORCH_API_MAX_BODY)
+        return s_refuse (c, req, 413, "request body too large", "at most 1 MiB", NULL);
     return MHD_YES;
 }
 
@@ -138,20 +195,18 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
     orch_http_t *self = cls;
     s_request_t *req = *con_cls;
     if (!req)
-        return s_begin (c, con_cls);
-    if (*upload_data_size) {
-        /* past the ceiling the rest is read and dropped, then 413 */
-        if (!req->too_large && vd_buf_add (&req->body, upload_data, *upload_data_size) < 0)
-            req->too_large = true;
+        return s_begin (self, c, url, method, con_cls);
+    if (req->refused) { /* answered already: what still comes is dropped */
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (req->too_large)
-        return s_too_large (c);
-    if (!s_public (url) &&
-        !orch_auth_check (self->auth, MHD_lookup_connection_value (c, MHD_HEADER_KIND,
-                                                                   MHD_HTTP_HEADER_AUTHORIZATION)))
-        return s_unauthorized (self, c);
+    if (*upload_data_size) {
+        bool over = vd_buf_add (&req->body, upload_data, *upload_data_size) < 0;
+        *upload_data_size = 0;
+        return over ? s_refuse (c, req, 413, "request body too large", "at most 1 MiB", NULL)
+                    : MHD_YES;
+    }
+    vd_deadline_answering (c); /* received: a long answer (a CSV download) has no deadline */
     orch_request_t r = {
         .method = method,
         .path = url,
@@ -164,6 +219,7 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
         .q_all = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "all"),
         .body = vd_buf_str (&req->body),
         .body_len = req->body.len,
+        .authenticated = req->authenticated,
     };
     orch_answer_t a;
     orch_api_handle (self->api, &r, &a);
@@ -176,9 +232,9 @@ s_completed (void *cls, struct MHD_Connection *c, void **con_cls,
              enum MHD_RequestTerminationCode code)
 {
     (void)cls;
-    (void)c;
-    (void)code;
     s_request_t *req = *con_cls;
+    if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        vd_deadline_rearm (c); /* the next request on a kept-alive connection */
     if (req) {
         vd_buf_free (&req->body);
         free (req);
@@ -193,7 +249,28 @@ s_mhd_log (void *cls, const char *fmt, va_list ap)
     char msg[512];
     vsnprintf (msg, sizeof msg, fmt, ap);
     msg[strcspn (msg, "\n")] = '\0';
-    vd_warn ("http server: %s", msg);
+    vd_debug ("http server: %s", msg); /* per connection: a slow client would flood the log */
+}
+
+/*  Authentication, the browser rules and the deadlines of the server
+    at addr. Returns 0, -1 with err. */
+static int
+s_setup (orch_http_t *self, const char *addr, const orch_api_config_t *api, vd_error_t *err)
+{
+    self->auth = orch_auth_new (api->api_token, api->api_user, api->api_password, err);
+    if (!self->auth || orch_auth_addr_ok (self->auth, addr, err) < 0)
+        return -1;
+    self->guard = orch_guard_new (addr, api->allowed_hosts, err);
+    if (!self->guard)
+        return -1;
+    int64_t timeout_s = api->request_timeout_s > 0 ? api->request_timeout_s : 30;
+    self->deadline = vd_deadline_new (timeout_s * 1000);
+    self->api = orch_api_new (api);
+    if (!self->deadline || !self->api) {
+        vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 orch_http_t *
@@ -209,30 +286,26 @@ orch_http_new (const char *addr, const orch_api_config_t *api, vd_error_t *err)
                   "VENDANGE_HTTP_ADDR is host:port, e.g. 127.0.0.1:8480");
         return NULL;
     }
-    orch_auth_t *auth = orch_auth_new (api->api_token, api->api_user, api->api_password, err);
-    if (!auth || orch_auth_addr_ok (auth, addr, err) < 0 ||
-        vd_addr_resolve (host, port, &sa, &salen, err) < 0) {
-        orch_auth_destroy (&auth);
+    orch_http_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         return NULL;
     }
-    orch_http_t *self = calloc (1, sizeof *self);
-    self->api = self ? orch_api_new (api) : NULL;
-    if (self)
-        self->auth = auth;
-    if (!self || !self->api) {
-        orch_auth_destroy (&auth);
-        free (self);
-        vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    if (s_setup (self, addr, api, err) < 0 || vd_addr_resolve (host, port, &sa, &salen, err) < 0) {
+        orch_http_destroy (&self);
         return NULL;
     }
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (sa.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    unsigned per_client = api->client_connections > 0 ? (unsigned)api->client_connections : 16;
     self->daemon = MHD_start_daemon (
         flags, (uint16_t)port, NULL, NULL, s_access, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log,
         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
-        s_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
+        s_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, vd_deadline_notify, self->deadline,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY, MHD_OPTION_END);
     if (!self->daemon) {
         vd_error_set (err, VD_ERR_PERMANENT, "cannot listen on %s", addr);
         vd_error_detail (err, "%s", strerror (errno));
@@ -252,8 +325,10 @@ orch_http_destroy (orch_http_t **self_p)
     orch_http_t *self = *self_p;
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
+    vd_deadline_destroy (&self->deadline); /* after the server: its connections are closed */
     orch_api_destroy (&self->api);
     orch_auth_destroy (&self->auth);
+    orch_guard_destroy (&self->guard);
     free (self);
     *self_p = NULL;
 }

@@ -89,7 +89,12 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
                             .api_token = vd_config_str (cfg, VD_CFG_API_TOKEN),
                             .api_user = vd_config_str (cfg, VD_CFG_API_USER),
                             .api_password = vd_config_str (cfg, VD_CFG_API_PASSWORD),
-                            .reco_follow_days = vd_config_int (cfg, VD_CFG_RECO_FOLLOW_DAYS)};
+                            .reco_follow_days = vd_config_int (cfg, VD_CFG_RECO_FOLLOW_DAYS),
+                            .allowed_hosts = vd_config_str (cfg, VD_CFG_ALLOWED_HOSTS),
+                            .files_root = vd_config_str (cfg, VD_CFG_FILES_ROOT),
+                            .request_timeout_s = vd_config_int (cfg, VD_CFG_HTTP_REQUEST_TIMEOUT_S),
+                            .client_connections =
+                                vd_config_int (cfg, VD_CFG_HTTP_CLIENT_CONNECTIONS)};
     orch_http_t *http =
         vd_agg_rules (cfg, &ac.agg, &err) == 0 ? orch_http_new (addr, &ac, &err) : NULL;
     orch_engine_t *engine = http ? orch_engine_new (conn_p, &ec, &err) : NULL;

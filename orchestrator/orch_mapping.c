@@ -3,6 +3,7 @@
 #include "vd_db.h"
 #include "orch_json.h"
 #include "orch_mapping.h"
+#include "orch_settings.h"
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -133,17 +134,20 @@ s_builtin (vd_error_t *err)
     return vd_buf_take (&out);
 }
 
-/*  The connector's mapping file setting ("" when none); -1 with a 404. */
+/*  The connector's mapping file setting ("" when none); -1 with a 404,
+    or a 403 when the file is outside the roots a file setting may name. */
 static int
-s_setting (PGconn *conn, const char *name, char *path, size_t size, orch_answer_t *a)
+s_setting (PGconn *conn, const char *name, const char *files_root, char *path, size_t size,
+           orch_answer_t *a)
 {
     vd_error_t err;
     vd_error_clear (&err);
     const char *params[] = {name};
     PGresult *res = vd_db_exec (
         conn,
-        "SELECT coalesce(settings ->> 'mapping', ''), type FROM ops.connectors WHERE name = $1", 1,
-        params, &err);
+        "SELECT coalesce(settings ->> 'mapping', ''), type, settings ->> 'export_path' FROM "
+        "ops.connectors WHERE name = $1",
+        1, params, &err);
     if (!res) {
         orch_answer_fail (a, &err);
         return -1;
@@ -151,7 +155,12 @@ s_setting (PGconn *conn, const char *name, char *path, size_t size, orch_answer_
     int rc = PQntuples (res) == 1 ? 0 : -1;
     if (rc == 0)
         snprintf (path, size, "%s", PQgetvalue (res, 0, 0));
-    else
+    if (rc == 0 && *path &&
+        orch_settings_path_allowed (PQgetvalue (res, 0, 1), "mapping", path, PQgetvalue (res, 0, 2),
+                                    files_root, &err) < 0) {
+        orch_answer_error (a, 403, err.msg, NULL, err.hint);
+        rc = -1;
+    } else if (rc < 0)
         orch_answer_error (a, 404, "no such connector", name, NULL);
     PQclear (res);
     return rc;
@@ -177,11 +186,11 @@ s_read_file (const char *path, vd_error_t *err)
 }
 
 void
-orch_mapping_get (PGconn *conn, const orch_request_t *req, orch_answer_t *a)
+orch_mapping_get (PGconn *conn, const char *files_root, const orch_request_t *req, orch_answer_t *a)
 {
     char path[1024] = "";
     if (req->q_connector && *req->q_connector &&
-        s_setting (conn, req->q_connector, path, sizeof path, a) < 0)
+        s_setting (conn, req->q_connector, files_root, path, sizeof path, a) < 0)
         return;
     vd_error_t err;
     vd_error_clear (&err);

@@ -14,7 +14,10 @@
 
 #define ORCH_MAPPING_MAX (256 * 1024) /* mapping text ceiling */
 
-void orch_mapping_get (PGconn *conn, const orch_request_t *req, orch_answer_t *a);
+/*  files_root: VENDANGE_FILES_ROOT; a mapping setting outside the roots
+    (stored before they were checked) is refused, 403, the file unread. */
+void orch_mapping_get (PGconn *conn, const char *files_root, const orch_request_t *req,
+                       orch_answer_t *a);
 
 /*  Parses mapping text ("[table]", "files = ...", "input = a | b") into
     the answer's "tables". NULL when out of memory. */

@@ -19,6 +19,7 @@ typedef enum {
 
 #define S_REQUIRED 0x01
 #define S_SECRET 0x02
+#define S_ENDPOINT 0x04 /* where secrets go: changing it drops the stored secrets */
 
 typedef struct {
     const char *type;
@@ -36,9 +37,10 @@ static const s_setting_t s_settings[] = {
     {"isavigne", "encoding", S_ENCODING},
     {"isavigne", "full_snapshot", S_BOOL},
     {"isavigne", "schedule", S_SCHEDULE},
-    {"odoo", "url", S_URL, S_REQUIRED},
-    {"odoo", "database", S_TEXT, S_REQUIRED},
-    {"odoo", "user", S_TEXT, S_REQUIRED},
+    {"odoo", "url", S_URL, S_REQUIRED | S_ENDPOINT},
+    {"odoo", "allow_insecure", S_BOOL},
+    {"odoo", "database", S_TEXT, S_REQUIRED | S_ENDPOINT},
+    {"odoo", "user", S_TEXT, S_REQUIRED | S_ENDPOINT},
     {"odoo", "api_key", S_TEXT, S_REQUIRED | S_SECRET},
     {"odoo", "transport", S_CHOICE, 0, "auto|xmlrpc|json2"},
     {"odoo", "page_size", S_INT, 0, NULL, 1, 100000},
@@ -49,12 +51,12 @@ static const s_setting_t s_settings[] = {
     {"odoo", "ca_file", S_PATH},
     {"odoo", "schedule", S_SCHEDULE},
     {"brevo", "token", S_TEXT, S_SECRET},
-    {"brevo", "user", S_TEXT},
+    {"brevo", "user", S_TEXT, S_ENDPOINT},
     {"brevo", "password", S_TEXT, S_SECRET},
     {"brevo", "allow_ips", S_ADDRESSES},
     {"brevo", "trusted_proxies", S_ADDRESSES},
     {"powerautomate", "token", S_TEXT, S_SECRET},
-    {"powerautomate", "user", S_TEXT},
+    {"powerautomate", "user", S_TEXT, S_ENDPOINT},
     {"powerautomate", "password", S_TEXT, S_SECRET},
     {"powerautomate", "allow_ips", S_ADDRESSES},
     {"powerautomate", "trusted_proxies", S_ADDRESSES},
@@ -103,6 +105,22 @@ orch_settings_is_secret (const char *type, const char *key)
 {
     const s_setting_t *s = type && key ? s_find (type, key) : NULL;
     return s && (s->flags & S_SECRET);
+}
+
+bool
+orch_settings_is_secret_name (const char *key)
+{
+    for (size_t i = 0; key && i < NSETTINGS; i++)
+        if ((s_settings[i].flags & S_SECRET) && strcmp (s_settings[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+bool
+orch_settings_is_endpoint (const char *type, const char *key)
+{
+    const s_setting_t *s = type && key ? s_find (type, key) : NULL;
+    return s && (s->flags & S_ENDPOINT);
 }
 
 bool
@@ -284,9 +302,79 @@ s_check_required (const char *type, json_t *pub, json_t *sec, vd_error_t *err)
     return 0;
 }
 
+/*  True when path, absolute, is root or inside it, written without "."
+    or ".." segments. */
+static bool
+s_under (const char *path, const char *root, size_t rlen)
+{
+    while (rlen > 1 && root[rlen - 1] == '/')
+        rlen--;
+    if (rlen == 0 || root[0] != '/' || strncmp (path, root, rlen) != 0)
+        return false;
+    if (!(path[rlen] == '/' || path[rlen] == '\0' || rlen == 1))
+        return false;
+    for (const char *p = path; (p = strchr (p, '/')) != NULL; p++) {
+        size_t n = strcspn (p + 1, "/");
+        if ((n == 1 && p[1] == '.') || (n == 2 && p[1] == '.' && p[2] == '.'))
+            return false;
+    }
+    return true;
+}
+
 int
-orch_settings_validate (const char *type, json_t *settings, json_t **public_out,
-                        json_t **secrets_out, vd_error_t *err)
+orch_settings_path_allowed (const char *type, const char *key, const char *path,
+                            const char *export_path, const char *files_root, vd_error_t *err)
+{
+    if (strcmp (key, "export_path") == 0)
+        return 0; /* the export folder is itself a root */
+    if (export_path && *export_path && s_under (path, export_path, strlen (export_path)))
+        return 0;
+    for (const char *r = files_root ? files_root : ""; *r;) {
+        size_t n = strcspn (r, ":");
+        if (n && s_under (path, r, n))
+            return 0;
+        r += n + (r[n] == ':');
+    }
+    vd_error_set (err, VD_ERR_PERMANENT, "setting \"%s\" must name a file %sin a folder of %s", key,
+                  strcmp (type, "isavigne") == 0 ? "of the export folder or " : "",
+                  "VENDANGE_FILES_ROOT");
+    vd_error_detail (err, "got \"%.200s\"", path);
+    snprintf (err->hint, sizeof err->hint,
+              "put the file in the export folder, or list its folder in VENDANGE_FILES_ROOT "
+              "(colon separated) on the orchestrator");
+    return -1;
+}
+
+/*  Rules across settings: an http:// Odoo only with allow_insecure, file
+    settings under the roots. Returns 0, -1 with err. */
+static int
+s_check_cross (const char *type, json_t *pub, const char *files_root, vd_error_t *err)
+{
+    const char *url = json_string_value (json_object_get (pub, "url"));
+    if (strcmp (type, "odoo") == 0 && url && strncmp (url, "http://", 7) == 0 &&
+        !json_is_true (json_object_get (pub, "allow_insecure"))) {
+        vd_error_set (err, VD_ERR_PERMANENT, "an http:// Odoo URL would send the API key in clear");
+        snprintf (err->hint, sizeof err->hint,
+                  "use https://, or add --set allow_insecure=true for a server on a trusted "
+                  "network");
+        return -1;
+    }
+    const char *export_path = json_string_value (json_object_get (pub, "export_path"));
+    const char *key;
+    json_t *value;
+    json_object_foreach (pub, key, value)
+    {
+        if (orch_settings_is_path (type, key) &&
+            orch_settings_path_allowed (type, key, json_string_value (value), export_path,
+                                        files_root, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+orch_settings_validate (const char *type, json_t *settings, const char *files_root,
+                        json_t **public_out, json_t **secrets_out, vd_error_t *err)
 {
     *public_out = *secrets_out = NULL;
     if (!orch_settings_type_known (type)) {
@@ -315,7 +403,8 @@ orch_settings_validate (const char *type, json_t *settings, json_t **public_out,
         if (!stored || json_object_set_new ((def->flags & S_SECRET) ? sec : pub, key, stored) < 0)
             goto err;
     }
-    if (s_check_required (type, pub, sec, err) < 0)
+    if (s_check_required (type, pub, sec, err) < 0 ||
+        s_check_cross (type, pub, files_root, err) < 0)
         goto err;
     *public_out = pub;
     *secrets_out = sec;
@@ -335,7 +424,7 @@ s_try (const char *type, const char *text, char *msg, size_t size, json_t **pub_
     json_t *pub = NULL, *sec = NULL;
     vd_error_t err;
     vd_error_clear (&err);
-    int rc = orch_settings_validate (type, in, &pub, &sec, &err);
+    int rc = orch_settings_validate (type, in, "/etc/vendange:/srv/files/", &pub, &sec, &err);
     snprintf (msg, size, "%s", err.msg);
     if (pub_out && rc == 0)
         *pub_out = json_incref (pub);
@@ -421,6 +510,15 @@ s_test_values (int *failed)
                   "{\"url\":\"https://o\",\"database\":\"d\",\"user\":\"u\","
                   "\"api_key\":\"k\",\"page_size\":0}",
                   msg, sizeof msg, NULL) < 0);
+    CHECK (s_try ("odoo",
+                  "{\"url\":\"http://o\",\"database\":\"d\",\"user\":\"u\","
+                  "\"api_key\":\"k\"}",
+                  msg, sizeof msg, NULL) < 0);
+    CHECK (strstr (msg, "in clear") != NULL);
+    CHECK (s_try ("odoo",
+                  "{\"url\":\"http://o\",\"database\":\"d\",\"user\":\"u\","
+                  "\"api_key\":\"k\",\"allow_insecure\":true}",
+                  msg, sizeof msg, NULL) == 0);
     CHECK (s_try ("brevo", "{}", msg, sizeof msg, NULL) < 0);
     CHECK (s_try ("brevo", "{\"token\":\"t\",\"allow_ips\":\"10.0.0.0/8, ::1\"}", msg, sizeof msg,
                   NULL) == 0);
@@ -428,6 +526,36 @@ s_test_values (int *failed)
            0);
     CHECK (s_try ("powerautomate", "{\"user\":\"u\",\"allow_ips\":\"x;rm\"}", msg, sizeof msg,
                   NULL) < 0);
+}
+
+static void
+s_test_paths (int *failed)
+{
+    char msg[512] = "";
+    static const struct {
+        const char *settings;
+        bool ok;
+    } cases[] = {
+        {"{\"export_path\":\"/srv/x\",\"unit_table\":\"/srv/x/units.txt\"}", true},
+        {"{\"export_path\":\"/srv/x/\",\"mapping\":\"/srv/x/sub/m.ini\"}", true},
+        {"{\"export_path\":\"/srv/x\",\"unit_table\":\"/etc/vendange/u.txt\"}", true},
+        {"{\"export_path\":\"/srv/x\",\"unit_table\":\"/srv/files/u.txt\"}", true},
+        {"{\"export_path\":\"/srv/x\",\"unit_table\":\"/var/lib/vendange/secret.key\"}", false},
+        {"{\"export_path\":\"/srv/x\",\"unit_table\":\"/srv/x/../../etc/shadow\"}", false},
+        {"{\"export_path\":\"/srv/x\",\"unit_table\":\"/srv/xy/u.txt\"}", false},
+        {"{\"export_path\":\"/srv/x\",\"mapping\":\"/etc/vendangeX/m.ini\"}", false},
+        {"{\"export_path\":\"/srv/x\",\"mapping\":\"/srv/x/./m.ini\"}", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = s_try ("isavigne", cases[i].settings, msg, sizeof msg, NULL);
+        CHECK ((rc == 0) == cases[i].ok);
+    }
+    CHECK (s_try ("isavigne", cases[4].settings, msg, sizeof msg, NULL) < 0 &&
+           strstr (msg, "unit_table") != NULL);
+    CHECK (orch_settings_is_secret_name ("api_key") && orch_settings_is_secret_name ("token"));
+    CHECK (!orch_settings_is_secret_name ("user"));
+    CHECK (orch_settings_is_endpoint ("odoo", "url") &&
+           !orch_settings_is_endpoint ("odoo", "page_size"));
 }
 #undef CHECK
 
@@ -437,6 +565,7 @@ orch_settings_test (bool verbose)
     int failed = 0;
     s_test_names (&failed);
     s_test_values (&failed);
+    s_test_paths (&failed);
     if (verbose)
         printf ("orch_settings_test: %d failure(s)\n", failed);
     return failed ? -1 : 0;

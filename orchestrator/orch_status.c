@@ -52,18 +52,27 @@ s_int_cell (const PGresult *res, int row, int col)
 }
 
 void
-orch_status_health (PGconn *conn, orch_answer_t *a)
+orch_status_health (PGconn *conn, bool full, orch_answer_t *a)
 {
     vd_error_t err;
     vd_error_clear (&err);
-    PGresult *res = vd_db_exec (conn, "SELECT coalesce(max(version), 0) FROM ops.schema_migrations",
-                                0, NULL, &err);
+    PGresult *res =
+        conn ? vd_db_exec (conn, "SELECT coalesce(max(version), 0) FROM ops.schema_migrations", 0,
+                           NULL, &err)
+             : NULL;
     if (!res) {
-        orch_answer_fail (a, &err);
+        if (conn)
+            vd_log_error (VD_LOG_WARN, &err);
+        orch_answer_json (a, 503, json_pack ("{s:s}", "status", "not ok"));
         return;
     }
     json_t *version = s_int_cell (res, 0, 0);
     PQclear (res);
+    if (!full) {
+        json_decref (version);
+        orch_answer_json (a, 200, json_pack ("{s:s}", "status", "ok"));
+        return;
+    }
     orch_answer_json (a, 200,
                       json_pack ("{s:s, s:o, s:s}", "status", "ok", "schema_version", version,
                                  "version", VD_VERSION));

@@ -17,10 +17,14 @@
 #include "orch_api.h"
 #include <libpq-fe.h>
 
-void orch_status_health (PGconn *conn, orch_answer_t *a);
+/*  /health: 200 {"status": "ok"} when the database answers, else 503
+    {"status": "not ok"} (the error goes to the log, never to the
+    caller); full adds the schema and program versions (an authenticated
+    caller). conn NULL: the database is unreachable. */
+void orch_status_health (PGconn *conn, bool full, orch_answer_t *a);
 void orch_status_get (PGconn *conn, const orch_request_t *req, orch_answer_t *a);
 /*  The /api/status object (every service when all), or NULL with err
-    (for the classic page too). */
+    (for the web page too). */
 json_t *orch_status_json (PGconn *conn, bool all, vd_error_t *err);
 /*  Whether a service of the /api/status list is shown by default. */
 bool orch_status_shown (const json_t *service);

@@ -203,6 +203,7 @@ orch_web_page (PGconn *conn, orch_answer_t *a)
     json_decref (status);
     json_decref (runs);
     a->status = 200;
+    a->inline_style = true; /* its <style> block */
     a->html = vd_buf_take (&b);
     if (!a->html)
         orch_answer_error (a, 500, "out of memory", NULL, NULL);

@@ -6,6 +6,7 @@
 */
 #include "vendange.h"
 #include "vd_agg.h"
+#include "vd_deadline.h"
 #include "vd_msg.h"
 #include "vd_secret.h"
 #include "vd_service.h"
@@ -33,6 +34,7 @@
 #include "load_sql.h"
 #include "orch_active.h"
 #include "orch_api.h"
+#include "orch_guard.h"
 #include "orch_hooks.h"
 #include "orch_http.h"
 #include "orch_json.h"
@@ -72,6 +74,7 @@ static const selftest_t s_tests[] = {
     {"vd_agg", vd_agg_test},
     {"vd_config", vd_config_test},
     {"vd_date", vd_date_test},
+    {"vd_deadline", vd_deadline_test},
     {"vd_msg", vd_msg_test},
     {"vd_number", vd_number_test},
     {"vd_schema", vd_schema_test},
@@ -108,6 +111,7 @@ static const selftest_t s_tests[] = {
     {"cli_reco", cli_reco_test},
     {"orch_active", orch_active_test},
     {"orch_api", orch_api_test},
+    {"orch_guard", orch_guard_test},
     {"orch_hooks", orch_hooks_test},
     {"orch_http", orch_http_test},
     {"orch_json", orch_json_test},

@@ -49,6 +49,8 @@ function el (tag, attrs, ...children)
     for (const [k, v] of Object.entries(attrs || {})) {
         if (k === "class")
             e.className = v;
+        else if (k === "style")
+            e.style.cssText = v; /* CSSOM: allowed by the page's CSP, a style attribute is not */
         else if (k.startsWith("on"))
             e.addEventListener(k.slice(2), v);
         else if (v !== null && v !== undefined && v !== false)
@@ -92,7 +94,7 @@ async function api (method, path, body)
     const token = sessionStorage.getItem("vendange_token");
     if (token)
         headers["Authorization"] = "Bearer " + token;
-    if (body !== undefined)
+    if (method !== "GET") /* the API takes state changes as JSON only */
         headers["Content-Type"] = "application/json";
     let r;
     try {

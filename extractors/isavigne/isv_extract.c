@@ -3,6 +3,7 @@
 #include "isv_reader.h"
 #include "vd_msg.h"
 #include <dirent.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
 
@@ -56,6 +57,31 @@ isv_extract_hash (const char *path, char *hex, vd_error_t *err)
     crypto_generichash_final (&st, digest, sizeof digest);
     sodium_bin2hex (hex, 65, digest, sizeof digest);
     return 0;
+}
+
+int
+isv_extract_open (const char *path, vd_error_t *err)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+    int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        if (errno == ELOOP)
+            vd_error_set (err, VD_ERR_PERMANENT, "export file is a symbolic link: refused");
+        else
+            vd_error_set (err, VD_ERR_PERMANENT, "cannot read file: %s", strerror (errno));
+        snprintf (err->hint, sizeof err->hint,
+                  "put the export file itself in the folder, not a link to it");
+        return -1;
+    }
+    if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)) {
+        close (fd);
+        vd_error_set (err, VD_ERR_PERMANENT, "export file is not a regular file: refused");
+        snprintf (err->hint, sizeof err->hint,
+                  "a FIFO, a device or a folder is never read as an export");
+        return -1;
+    }
+    return fd;
 }
 
 static void
@@ -270,7 +296,7 @@ s_try_header (s_file_t *f, const isv_row_t *row, vd_error_t *err)
 static int
 s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
 {
-    isv_reader_t *reader = isv_reader_open (path, f->job->encoding, err);
+    isv_reader_t *reader = isv_reader_open_named (path, f->file, f->job->encoding, err);
     if (!reader) {
         vd_error_at (err, f->file, err->line);
         return -1;
@@ -406,12 +432,17 @@ isv_extract_probe (const isv_job_t *job, json_t *answer, vd_error_t *err)
         snprintf (path, sizeof path, "%s/%s", job->export_path, entries[i].name);
         snprintf (check, sizeof check, "file %s", entries[i].name);
         struct stat st;
-        bool ok = access (path, R_OK) == 0 && stat (path, &st) == 0;
+        vd_error_t ferr;
+        vd_error_clear (&ferr);
+        int fd = isv_extract_open (path, &ferr);
+        bool ok = fd >= 0 && fstat (fd, &st) == 0;
         if (ok)
             snprintf (message, sizeof message, "%s, %lld bytes",
                       vd_schema_table (entries[i].table->table)->name, (long long)st.st_size);
         else
-            snprintf (message, sizeof message, "cannot read: %s", strerror (errno));
+            snprintf (message, sizeof message, "%.190s", ferr.msg);
+        if (fd >= 0)
+            close (fd);
         s_check (checks, check, ok, message);
         bad += !ok;
     }
@@ -501,7 +532,12 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
     int64_t before = *f->records;
     const char *known = json_string_value (json_object_get (job->cursor_files, e->name));
     json_t *known_lines = json_object_get (job->cursor_lines, e->name);
-    int rc = isv_extract_hash (path, hash, &err) < 0 ? -1 : 0;
+    /* the file checked is the file read: the readers open it through its
+       descriptor, whatever happens to the name meanwhile */
+    int fd = isv_extract_open (path, &err);
+    if (fd >= 0)
+        snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+    int rc = fd < 0 || isv_extract_hash (path, hash, &err) < 0 ? -1 : 0;
     bool read = false;
     if (rc == 0 && !job->full && known && strcmp (known, hash) == 0)
         json_object_set_new (entry, "status", json_string ("unchanged"));
@@ -516,6 +552,8 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
         if (f->skipped)
             json_object_set_new (entry, "unchanged_lines", json_integer (f->skipped));
     }
+    if (fd >= 0)
+        close (fd);
     if (rc >= 0)
         json_object_set_new (r->cursor, e->name, json_string (hash));
     else if (known) /* a failed file keeps its old hash: it is read again */

@@ -68,4 +68,9 @@ int isv_extract_probe (const isv_job_t *job, json_t *answer, vd_error_t *err);
 /*  BLAKE2b-256 of a file as hex (65 bytes). Returns 0, -1 with err. */
 int isv_extract_hash (const char *path, char *hex, vd_error_t *err);
 
+/*  Opens an export file for reading: never through a symbolic link, and
+    only a regular file (not a FIFO, a device or a folder). Returns the
+    descriptor, -1 with err saying why the file is refused. */
+int isv_extract_open (const char *path, vd_error_t *err);
+
 #endif

@@ -45,19 +45,25 @@ s_format_of (const char *path, isv_format_t *format, vd_error_t *err)
 isv_reader_t *
 isv_reader_open (const char *path, const char *encoding, vd_error_t *err)
 {
-    assert (path);
+    return isv_reader_open_named (path, path, encoding, err);
+}
+
+isv_reader_t *
+isv_reader_open_named (const char *path, const char *name, const char *encoding, vd_error_t *err)
+{
+    assert (path && name);
     vd_error_t local;
     if (!err) {
         vd_error_clear (&local);
         err = &local;
     }
     isv_reader_t *self = calloc (1, sizeof *self);
-    if (!self || !(self->path = strdup (path))) {
+    if (!self || !(self->path = strdup (name))) {
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         goto err;
     }
     self->encoding = "utf-8";
-    if (s_format_of (path, &self->format, err) < 0)
+    if (s_format_of (name, &self->format, err) < 0)
         goto err;
     if (self->format == ISV_CSV) {
         if (!(self->csv = isv_csv_open (path, encoding, err)))
@@ -71,7 +77,7 @@ isv_reader_open (const char *path, const char *encoding, vd_error_t *err)
         goto err;
     return self;
 err:
-    vd_error_at (err, path, 0);
+    vd_error_at (err, name, 0);
     isv_reader_destroy (&self);
     return NULL;
 }

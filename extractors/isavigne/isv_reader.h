@@ -65,6 +65,11 @@ typedef struct isv_reader isv_reader_t;
     more than 1% NUL or control bytes in the first 64 KiB). */
 isv_reader_t *isv_reader_open (const char *path, const char *encoding, vd_error_t *err);
 
+/*  The same, the format coming from name's extension while the bytes are
+    read from path (an open descriptor's /proc/self/fd/N). */
+isv_reader_t *isv_reader_open_named (const char *path, const char *name, const char *encoding,
+                                     vd_error_t *err);
+
 /*  Next row: returns 1 with *row filled, 0 at the end of the file, -1 on
     a fatal read error (err set, err->line the last line read). */
 int isv_reader_next (isv_reader_t *self, isv_row_t *row, vd_error_t *err);

@@ -82,9 +82,10 @@ class ForgetInFlight(unittest.TestCase):
     def setUpClass(cls):
         cls.pg = Postgres()
         cls.stack = Stack(cls.pg, "forgetflight", gateway=True,
-                          env={"VENDANGE_WEBHOOK_ACK_TIMEOUT_S": "2"})
+                          env={"VENDANGE_WEBHOOK_ACK_TIMEOUT_S": "2",
+                               "VD_TEST_HOOK_TOKEN": cls.TOKEN})
         cls.stack.cli("connector", "add", "mails", "--type", "brevo",
-                      "--set", "token=" + cls.TOKEN)
+                      "--set", "token=env:VD_TEST_HOOK_TOKEN")
 
     @classmethod
     def tearDownClass(cls):

@@ -51,13 +51,17 @@ class OdooCase(unittest.TestCase):
     def setUpClass(cls):
         cls.odoo = odoo_double.OdooDouble(cls.VERSION).start()
         cls.pg = Postgres()
-        cls.stack = Stack(cls.pg, cls.NAME, extractors=cls.ISAVIGNE, odoo_extractors=1)
-        cls.dir = tempfile.mkdtemp(prefix="vd-odoo-")
+        cls.dir = tempfile.mkdtemp(prefix="vd-odoo-")  # file settings: under a files root
+        cls.api_key = cls.odoo.api_key  # the key the connector is given
+        cls.stack = Stack(cls.pg, cls.NAME, extractors=cls.ISAVIGNE, odoo_extractors=1,
+                          env={"VENDANGE_FILES_ROOT": cls.dir,
+                               "VD_TEST_ODOO_KEY": cls.odoo.api_key})
         for name, text in (("mapping.ini", MAPPING), ("units.txt", UNITS)):
             with open(os.path.join(cls.dir, name), "w") as f:
                 f.write(text)
         cls.settings = {"url": cls.odoo.url, "database": cls.odoo.db, "user": cls.odoo.login,
-                        "api_key": cls.odoo.api_key, "transport": cls.TRANSPORT,
+                        "api_key": "env:VD_TEST_ODOO_KEY", "transport": cls.TRANSPORT,
+                        "allow_insecure": "true",  # the double speaks http://
                         "field_mapping": os.path.join(cls.dir, "mapping.ini"),
                         "unit_table": os.path.join(cls.dir, "units.txt"),
                         "safety_lag_s": "0", "page_size": "1000", "reconcile": "always"}
@@ -350,7 +354,7 @@ class OdooCase(unittest.TestCase):
     def probe(self):
         path = os.path.join(self.dir, "settings.json")
         with open(path, "w") as f:
-            json.dump(self.settings, f)
+            json.dump(dict(self.settings, api_key=self.api_key), f)
         out = subprocess.run([os.path.join(BIN, "extractor-odoo"), "--test", path],
                              capture_output=True, text=True, timeout=60,
                              env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1"))

@@ -31,6 +31,8 @@ CLIENTS = ("client_code;nom;prenom;email\r\n"
 T0 = 1710495000  # 2024-03-15 09:30:00 UTC
 
 ENV = {
+    "VD_TEST_HOOK_TOKEN": TOKEN,
+    "VD_TEST_HOOK_PASSWORD": "pw",
     "VENDANGE_WEBHOOK_IDLE_TIMEOUT_S": "2",
     "VENDANGE_WEBHOOK_REQUEST_TIMEOUT_S": "3",
     "VENDANGE_WEBHOOK_ACK_TIMEOUT_S": "2",
@@ -80,11 +82,13 @@ class Webhook(unittest.TestCase):
         cls.pg = Postgres()
         cls.stack = Stack(cls.pg, "webhook", env=ENV, gateway=True)
         s = cls.stack
-        s.cli("connector", "add", "brevo_main", "--type", "brevo", "--set", "token=" + TOKEN)
-        s.cli("connector", "add", "brevo_ip", "--type", "brevo", "--set", "token=" + TOKEN,
+        s.cli("connector", "add", "brevo_main", "--type", "brevo", "--set",
+              "token=env:VD_TEST_HOOK_TOKEN")
+        s.cli("connector", "add", "brevo_ip", "--type", "brevo", "--set",
+              "token=env:VD_TEST_HOOK_TOKEN",
               "--set", "allow_ips=10.9.9.0/24")
         s.cli("connector", "add", "flows", "--type", "powerautomate", "--set", "user=flow",
-              "--set", "password=pw")
+              "--set", "password=env:VD_TEST_HOOK_PASSWORD")
         cls.export = tempfile.mkdtemp(prefix="vd-hook-export-")
         with open(os.path.join(cls.export, "clients.csv"), "w") as f:
             f.write(CLIENTS)
