@@ -241,6 +241,17 @@ static const char *s_steps[] = {
     "  campaign text NOT NULL, customer_key text NOT NULL, product_key text NOT NULL,"
     "  exported_at timestamptz NOT NULL DEFAULT now(),"
     "  PRIMARY KEY (campaign, customer_key, product_key));",
+    /* 11: rules that derive values from what an export leaves out (line
+       totals, percentage margins, units from the product's packaging,
+       pack_size): every iSaVigne file is read again at its connector's next
+       run (cursor cleared), so rows already loaded get them; Odoo section
+       and note lines (no product) loaded as sales lines are removed, their
+       customers' aggregates recomputed at the loader's next run */
+    "UPDATE ops.connectors SET cursor = NULL WHERE type = 'isavigne' AND cursor IS NOT NULL;"
+    "WITH d AS (DELETE FROM canonical.sales_lines WHERE source = 'odoo' AND product_key IS NULL"
+    "  RETURNING customer_key)"
+    "  INSERT INTO ops.dirty_customers (customer_key)"
+    "  SELECT DISTINCT customer_key FROM d WHERE customer_key IS NOT NULL ON CONFLICT DO NOTHING;",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

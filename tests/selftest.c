@@ -11,6 +11,7 @@
 #include "vd_service.h"
 #include "isv_extract.h"
 #include "isv_mapping.h"
+#include "isv_packaging.h"
 #include "isv_reader.h"
 #include "hook_auth.h"
 #include "hook_event.h"
@@ -73,12 +74,14 @@ static const selftest_t s_tests[] = {
     {"vd_date", vd_date_test},
     {"vd_msg", vd_msg_test},
     {"vd_number", vd_number_test},
+    {"vd_packaging", vd_packaging_test},
     {"vd_schema", vd_schema_test},
     {"vd_secret", vd_secret_test},
     {"vd_service", vd_service_test},
     {"vd_text", vd_text_test},
     {"vd_units", vd_units_test},
     {"isv_mapping", isv_mapping_test},
+    {"isv_packaging", isv_packaging_test},
     {"isv_reader", isv_reader_test},
     {"hook_auth", hook_auth_test},
     {"hook_event", hook_event_test},

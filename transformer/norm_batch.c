@@ -19,7 +19,8 @@ struct norm_batch {
 /*  Where each input of each column is in the record: positions[c][i]. */
 typedef struct {
     const vd_table_t *table;
-    int pos[MAX_COLUMNS][3];
+    int pos[MAX_COLUMNS][VD_COL_INPUTS];
+    int computed[MAX_COLUMNS][VD_COL_INPUTS]; /* "=column": its index, else -1 */
     int id_pos[3];
     int source_id_pos;
     int code_pos;
@@ -100,10 +101,16 @@ s_layout_build (s_layout_t *l, const vd_table_t *t, const msgpack_object *cols)
     l->table = t;
     for (size_t c = 0; c < t->ncolumns && c < MAX_COLUMNS; c++) {
         const vd_column_t *col = &t->columns[c];
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < VD_COL_INPUTS; i++) {
             const char *name = col->in[i] ? col->in[i] : i == 0 ? col->name : NULL;
-            /* a BOOL's in[1] is its default, not an input */
-            l->pos[c][i] = col->rule == VD_RULE_BOOL && i == 1 ? -1 : s_col_position (cols, name);
+            /* a BOOL's in[1] is its default, not an input; "=column" is a
+               value computed before this one */
+            l->computed[c][i] = name && name[0] == '=' ? vd_schema_column (t, name + 1) : -1;
+            if (l->computed[c][i] >= (int)c)
+                l->computed[c][i] = -1;
+            l->pos[c][i] = (col->rule == VD_RULE_BOOL && i == 1) || (name && name[0] == '=')
+                               ? -1
+                               : s_col_position (cols, name);
         }
     }
     for (int i = 0; i < 3; i++)
@@ -291,10 +298,16 @@ s_convert_record (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings
             s_key (self, l, source_id, &v[c]);
             continue;
         }
-        const char *in[3] = {NULL, NULL, NULL};
-        size_t in_len[3] = {0, 0, 0};
-        for (int i = 0; i < 3; i++)
-            in[i] = s_field (l, l->pos[c][i], &in_len[i]);
+        const char *in[VD_COL_INPUTS] = {NULL};
+        size_t in_len[VD_COL_INPUTS] = {0};
+        for (int i = 0; i < VD_COL_INPUTS; i++) {
+            int from = l->computed[c][i];
+            if (from >= 0 && v[from].kind == NORM_STR) {
+                in[i] = vd_buf_str (&v[from].str);
+                in_len[i] = v[from].str.len;
+            } else
+                in[i] = s_field (l, l->pos[c][i], &in_len[i]);
+        }
         if (col->rule == VD_RULE_BOOL && col->in[1]) {
             in[1] = col->in[1];
             in_len[1] = strlen (col->in[1]);

@@ -1,5 +1,6 @@
 /*  isv_extract - one sync run over an export folder. */
 #include "isv_extract.h"
+#include "isv_packaging.h"
 #include "isv_reader.h"
 #include "vd_msg.h"
 #include <dirent.h>
@@ -8,6 +9,20 @@
 
 #define BATCH_BYTES (1024 * 1024)
 #define PROGRESS_MS 1000
+#define UNKNOWN_LINES 10 /* lines listed in a file's unit_unknown summary */
+
+/*  Where the inputs a derivation needs are in a row (-1: no column). */
+typedef struct {
+    int code, unit, quantity, price_unit, total, total_incl_vat, volume, pack_size;
+} s_inputs_t;
+
+/*  What a file's lines derived, reported once per file in the run. */
+typedef struct {
+    int64_t total;        /* price_total from the unit price or the incl.-VAT total */
+    int64_t unit;         /* unit from the product's packaging */
+    int64_t unit_unknown; /* no unit, no packaging known */
+    long unknown_lines[UNKNOWN_LINES];
+} s_derived_t;
 
 typedef struct {
     const isv_job_t *job;
@@ -23,6 +38,11 @@ typedef struct {
     uint64_t *seq;
     int64_t *records;
     int64_t *last_progress;
+    isv_packaging_t *packaging; /* the export's products (NULL: none)   */
+    bool collect;               /* reading the packagings, not sending  */
+    bool attach;                /* rows get the "packaging" input       */
+    s_inputs_t in;
+    s_derived_t derived;
 } s_file_t;
 
 int
@@ -78,7 +98,7 @@ s_send_batch (s_file_t *f)
     msgpack_packer pk;
     msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
     vd_msg_pack_raw (&pk, job->run_id, ++*f->seq, f->table->table, "isavigne", job->connector,
-                     f->file, f->cols, f->ncols, job->units, f->nrows);
+                     f->file, f->cols, f->ncols + f->attach, job->units, f->nrows);
     msgpack_sbuffer_write (&f->msg, f->rows.data, f->rows.size);
     *f->records += (int64_t)f->nrows;
     f->nrows = 0;
@@ -100,12 +120,110 @@ s_blank_row (const isv_row_t *row)
     return true;
 }
 
+static int
+s_input_at (const s_file_t *f, const char *input)
+{
+    for (size_t i = 0; i < f->ncols; i++)
+        if (f->cols[i] && strcmp (f->cols[i], input) == 0)
+            return (int)i;
+    return -1;
+}
+
+/*  The columns of the inputs derivations use; a sales or stock file whose
+    mapping gives no packaging gets one more column, "packaging": its
+    product's, on the lines without a unit. */
+static void
+s_find_inputs (s_file_t *f)
+{
+    f->in =
+        (s_inputs_t){s_input_at (f, f->table->table == VD_TABLE_PRODUCTS ? "code" : "product_code"),
+                     s_input_at (f, "unit"),
+                     s_input_at (f, "quantity_units"),
+                     s_input_at (f, "price_unit"),
+                     s_input_at (f, "price_total"),
+                     s_input_at (f, "price_total_incl_vat"),
+                     s_input_at (f, "volume"),
+                     s_input_at (f, "pack_size")};
+    int t = f->table->table;
+    f->attach = !f->collect && f->packaging && (t == VD_TABLE_SALES || t == VD_TABLE_STOCK) &&
+                s_input_at (f, "packaging") < 0 && f->ncols < ISV_MAX_FIELDS;
+    if (f->attach)
+        f->cols[f->ncols] = "packaging";
+    memset (&f->derived, 0, sizeof f->derived);
+}
+
+/*  Field i of row, NULL when the column is missing or the field blank. */
+static const char *
+s_value (const isv_row_t *row, int i, size_t *len)
+{
+    if (i < 0 || (size_t)i >= row->nfields)
+        return NULL;
+    const char *s = row->fields[i];
+    size_t n = row->lengths[i];
+    while (n && isspace ((unsigned char)*s))
+        s++, n--;
+    while (n && isspace ((unsigned char)s[n - 1]))
+        n--;
+    *len = n;
+    return n ? s : NULL;
+}
+
+static bool
+s_is_number (const isv_row_t *row, int i)
+{
+    size_t len;
+    const char *s = s_value (row, i, &len);
+    vd_buf_t b;
+    vd_buf_init (&b, 128);
+    bool ok = s && vd_number_parse (s, len, &b) == 0;
+    vd_buf_free (&b);
+    return ok;
+}
+
+/*  The packaging a line carries (its product's when it has no unit, else
+    ""), and what the line derives, counted for the file's report. */
+static const char *
+s_line_packaging (s_file_t *f, const isv_row_t *row)
+{
+    size_t len, code_len;
+    const char *pack = NULL;
+    if (f->attach && !s_value (row, f->in.unit, &len)) {
+        const char *code = s_value (row, f->in.code, &code_len);
+        pack = code ? isv_packaging_find (f->packaging, code, code_len) : NULL;
+        if (pack)
+            f->derived.unit++;
+        else if (f->derived.unit_unknown++ < UNKNOWN_LINES)
+            f->derived.unknown_lines[f->derived.unit_unknown - 1] = row->line;
+    }
+    if (f->table->table == VD_TABLE_SALES && !s_is_number (row, f->in.total) &&
+        (s_is_number (row, f->in.total_incl_vat) ||
+         (s_is_number (row, f->in.quantity) && s_is_number (row, f->in.price_unit))))
+        f->derived.total++;
+    return pack ? pack : "";
+}
+
+/*  Product file, first pass: its packagings. */
+static void
+s_collect (s_file_t *f, const isv_row_t *row)
+{
+    size_t code_len = 0, volume_len = 0, pack_len = 0;
+    const char *code = s_value (row, f->in.code, &code_len);
+    const char *volume = s_value (row, f->in.volume, &volume_len);
+    const char *pack = s_value (row, f->in.pack_size, &pack_len);
+    if (code && volume && !row->error)
+        (void)isv_packaging_add (f->packaging, code, code_len, volume, volume_len, pack, pack_len);
+}
+
 /*  Packs one record (or reject) into the batch. */
 static int
 s_add_row (s_file_t *f, const isv_row_t *row)
 {
     char reason[128] = "";
     size_t width = row->nfields;
+    if (f->collect) {
+        s_collect (f, row);
+        return 0;
+    }
     if (!row->error && row->nfields != f->ncols) {
         bool extra_empty = true;
         for (size_t i = f->ncols; i < row->nfields; i++)
@@ -122,10 +240,13 @@ s_add_row (s_file_t *f, const isv_row_t *row)
         vd_mp_pack_cstr (&f->pk, row->error ? row->error : reason);
         vd_mp_pack_cstr (&f->pk, row->raw);
     } else {
-        msgpack_pack_array (&f->pk, (uint32_t)width);
+        msgpack_pack_array (&f->pk, (uint32_t)(width + f->attach));
         for (size_t i = 0; i < width; i++)
             vd_mp_pack_str (&f->pk, i < row->nfields ? row->fields[i] : "",
                             i < row->nfields ? row->lengths[i] : 0);
+        const char *pack = s_line_packaging (f, row);
+        if (f->attach)
+            vd_mp_pack_cstr (&f->pk, pack);
     }
     f->nrows++;
     if (f->nrows >= f->job->batch_rows || f->rows.size >= BATCH_BYTES)
@@ -155,6 +276,7 @@ s_try_header (s_file_t *f, const isv_row_t *row, vd_error_t *err)
     if (matched < 2)
         return false;
     f->ncols = row->nfields;
+    s_find_inputs (f);
     /* every part of the key must have a column */
     const vd_table_t *t = vd_schema_table (f->table->table);
     for (int p = 0; p < 3 && t->id_parts[p].name; p++) {
@@ -355,6 +477,61 @@ s_send_end (const isv_job_t *job, json_t *extracted, int64_t records, uint64_t s
     return rc;
 }
 
+/*  The file's entry says which values its lines derived ("derived") and
+    how many lines have neither a unit nor a product packaging
+    ("unit_unknown", the first lines in "unit_unknown_lines"): one summary
+    per file instead of a warning per line. */
+static void
+s_report_derived (const s_file_t *f, json_t *entry)
+{
+    json_t *derived = json_array ();
+    if (f->derived.total)
+        json_array_append_new (derived, json_string ("price_total"));
+    if (f->derived.unit)
+        json_array_append_new (derived, json_string ("unit"));
+    json_object_set_new (entry, "derived", derived);
+    if (!f->derived.unit_unknown)
+        return;
+    json_t *lines = json_array ();
+    for (int64_t i = 0; i < f->derived.unit_unknown && i < UNKNOWN_LINES; i++)
+        json_array_append_new (lines, json_integer (f->derived.unknown_lines[i]));
+    json_object_set_new (entry, "unit_unknown", json_integer (f->derived.unit_unknown));
+    json_object_set_new (entry, "unit_unknown_lines", lines);
+}
+
+/*  Reads the packaging of every product of the export's product files
+    (changed or not: they are small), for the lines without a unit. A file
+    that cannot be read is reported by its own extraction. */
+static void
+s_read_packagings (const isv_job_t *job, const s_entry_t *entries, size_t count,
+                   isv_packaging_t *packaging)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (entries[i].table->table != VD_TABLE_PRODUCTS)
+            continue;
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s", job->export_path, entries[i].name);
+        uint64_t seq = 0;
+        int64_t records = 0, last_progress = 0;
+        s_file_t f = {.job = job,
+                      .file = entries[i].name,
+                      .table = entries[i].table,
+                      .seq = &seq,
+                      .records = &records,
+                      .last_progress = &last_progress,
+                      .packaging = packaging,
+                      .collect = true};
+        msgpack_sbuffer_init (&f.rows);
+        msgpack_sbuffer_init (&f.msg);
+        msgpack_packer_init (&f.pk, &f.rows, msgpack_sbuffer_write);
+        vd_error_t err;
+        vd_error_clear (&err);
+        (void)s_extract_file (&f, path, &err); /* errors: reported by the real pass */
+        msgpack_sbuffer_destroy (&f.rows);
+        msgpack_sbuffer_destroy (&f.msg);
+    }
+}
+
 /*  Extracts one listed file into the report. -1 when stopped. */
 static int
 s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *report, json_t *cursor,
@@ -380,6 +557,7 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *repor
                                           : rc == 1 ? "empty"
                                                     : "failed"));
         json_object_set_new (entry, "rows", json_integer (*f->records - before));
+        s_report_derived (f, entry);
     }
     if (rc >= 0)
         json_object_set_new (cursor, e->name, json_string (hash));
@@ -415,7 +593,14 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
     json_object_set_new (report, "errors", json_array ());
     uint64_t seq = 0;
     int64_t records = 0, last_progress = 0;
-    s_file_t f = {.job = job, .seq = &seq, .records = &records, .last_progress = &last_progress};
+    isv_packaging_t *packaging = isv_packaging_new ();
+    if (packaging)
+        s_read_packagings (job, entries, count, packaging);
+    s_file_t f = {.job = job,
+                  .seq = &seq,
+                  .records = &records,
+                  .last_progress = &last_progress,
+                  .packaging = packaging};
     msgpack_sbuffer_init (&f.rows);
     msgpack_sbuffer_init (&f.msg);
     msgpack_packer_init (&f.pk, &f.rows, msgpack_sbuffer_write);
@@ -439,5 +624,6 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
     free (entries);
     msgpack_sbuffer_destroy (&f.rows);
     msgpack_sbuffer_destroy (&f.msg);
+    isv_packaging_destroy (&packaging);
     return rc;
 }
