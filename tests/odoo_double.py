@@ -96,7 +96,7 @@ FIELDS = {
         "product_id": ("many2one", "product.product"), "product_uom_qty": ("float", None),
         "product_uom": ("many2one", "uom.uom"), "price_unit": ("float", None),
         "price_subtotal": ("monetary", None), "price_total": ("monetary", None),
-        "margin": ("float", None),
+        "margin": ("float", None), "display_type": ("selection", None), "name": ("text", None),
     },
     "stock.location": {"name": ("char", None), "usage": ("selection", None)},
     "stock.warehouse": {"name": ("char", None)},
@@ -340,6 +340,14 @@ class OdooDouble:
                     "price_total": round(qty * price * 1.2, 2),
                     "margin": round(qty * (price - PRODUCTS[prod - 1][3]), 2),
                 }, date + 60 * 1000000)
+            if o % 6 == 0:  # a section title and a note: no product, not a sale
+                for kind, text in (("line_section", "Vins d'Alsace"),
+                                   ("line_note", "Livraison avant Noël")):
+                    self._insert("sale.order.line", {
+                        "order_id": oid, "order_partner_id": partner, "product_id": False,
+                        "product_uom_qty": 0.0, "product_uom": False, "price_unit": 0.0,
+                        "price_subtotal": 0.0, "price_total": 0.0, "margin": 0.0,
+                        "display_type": kind, "name": text}, date + 60 * 1000000)
 
     # ---- the ORM subset ---------------------------------------------------
     def _value(self, model, rec, name):
