@@ -1,6 +1,7 @@
 # vendange - top-level build.
 #   make            build every binary into build/bin (optimised)
 #   make check      install packages, build with ASan/UBSan and -Werror, run every test
+#   make check-deep SEEDS=a-b  the differential test over many random exports (not in CI)
 #   make demo       install packages, build, start the services, sync the sample export
 #   make lint       clang-format check and banned functions
 #   make bench      vendange against psql \copy and pgloader (README, Benchmarks)
@@ -51,7 +52,7 @@ BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer 
         $(BUILD)/bin/selftest
 
 .PHONY: all deps deps-bench deps-web images check check-web check-deploy check-unit \
-        check-integration demo bench bench-webhook lint clean
+        check-integration check-deep demo bench bench-webhook lint clean
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -121,6 +122,16 @@ deps-web:
 check-web: deps-web
 	$(MAKE) BUILD=build/check SAN=1 OPT="-O1 -g" all
 	VD_BIN=$(CURDIR)/build/check/bin /usr/bin/python3 tests/web/test_browser.py
+
+# The differential test (tests/integration/test_differential.py) over a
+# seed range, 100 exports per chunk; each finished chunk is appended to
+# tests/artifacts/check-deep.log: resume with SEEDS starting after its last line.
+check-deep: deps
+	$(MAKE) BUILD=build/check SAN=1 OPT="-O1 -g" all
+	@mkdir -p tests/artifacts
+	VD_DIFF_SEEDS=$(or $(SEEDS),1001-2000) VD_DIFF_CHUNK=100 \
+	    VD_DIFF_PROGRESS=$(CURDIR)/tests/artifacts/check-deep.log \
+	    VD_BIN=$(CURDIR)/build/check/bin /usr/bin/python3 tests/integration/run.py test_differential
 
 check-unit:
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/lsan.supp \

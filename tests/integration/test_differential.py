@@ -134,6 +134,9 @@ class Differential(StackCase):
         progress = os.environ.get("VD_DIFF_PROGRESS")
         work = tempfile.mkdtemp(prefix="vd-diff-")
         failures = []
+        stale = os.path.join(ARTIFACTS, "differential-failures.txt")
+        if os.path.exists(stale):
+            os.remove(stale)
         started = time.time()
         try:
             for i in range(0, len(seeds), chunk):

@@ -43,7 +43,7 @@ DIALECTS = {
         "products": {"code": "article", "name": "produit", "vintage": "millesime",
                      "colour": "couleur", "family": "sous_famille", "price_ttc": "prix_ttc",
                      "cost": "cout", "grapes": "cepages", "region": "region",
-                     "packaging": "contenance"},
+                     "packaging": "contenance", "pack": "colisage"},
         "customers": {"code": "client_code", "last": "nom", "first": "prenom", "email": "email",
                       "phone": "telephone", "mobile": "mobile", "address": "adresse",
                       "zip": "code_postal", "city": "ville", "country": "pays"},
@@ -61,7 +61,7 @@ DIALECTS = {
         "products": {"code": "produit_key", "name": "nom", "vintage": "millesime",
                      "colour": "famille_crm", "family": "sous_famille", "price_ttc": "prix",
                      "cost": "cout", "grapes": "cepages", "region": "region",
-                     "packaging": "contenance"},
+                     "packaging": "contenance", "pack": "colisage"},
         "customers": {"code": "code_client", "last": "nom", "first": "prenom", "email": "email",
                       "phone": "telephone", "mobile": "mobile", "address": "adresse",
                       "zip": "code_postal", "city": "ville", "country": "pays"},
@@ -415,8 +415,6 @@ class Export:
             names = [f for f in self.cols[table] if f in optional or f not in OPTIONAL[table]]
             keep = [f for f in names if f not in optional or rng.random() < 0.75]
             self.present[table] = keep
-        if "pack" in self.present["products"] and self.dialect != "C":
-            self.present["products"].remove("pack")
         # each sales file has a margin written one way, sometimes mixed
         self.margin_kind = rng.choice(["amount", "amount", "percent", "mixed"])
         self.bad_rate = rng.choice([0.0, 0.03, 0.08])
@@ -440,7 +438,7 @@ class Export:
                  "vintage": vintage, "colour": colour, "family": family,
                  "price_ttc": style.number(ttc), "cost": style.number(ttc / 4),
                  "grapes": grapes, "region": region, "packaging": pack, "pack": ""}
-            if self.dialect == "C" and rng.random() < 0.5 and "x" not in pack:
+            if rng.random() < 0.3 and "x" not in pack:
                 p["pack"] = rng.choice(["1", "6", "12"])
             if rng.random() < 0.15:
                 p["packaging"] = ""

@@ -44,6 +44,7 @@ cost_price = cout
 grapes = cepages
 region = region
 volume = contenance
+pack_size = colisage
 
 [customers]
 files = *client*
