@@ -16,11 +16,33 @@ struct orch_http {
     orch_auth_t *auth;
 };
 
-/*  Per request: the body read so far. */
+/*  Per request: the path as sent (still percent-encoded: a key may hold
+    an encoded '/'), the body read so far. */
 typedef struct {
+    char *path;
     vd_buf_t body;
+    bool started;
     bool too_large;
 } s_request_t;
+
+#define MAX_PATH 2048 /* bytes of a request path kept for routing */
+
+/*  Called by libmicrohttpd with the request's URI before it decodes it
+    (MHD_OPTION_URI_LOG_CALLBACK): the request's state, with the path as
+    sent, so the router splits segments before decoding each. */
+static void *
+s_uri_log (void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    s_request_t *req = calloc (1, sizeof *req);
+    if (!req)
+        return NULL;
+    vd_buf_init (&req->body, ORCH_API_MAX_BODY);
+    size_t n = uri ? strcspn (uri, "?") : 0;
+    req->path = uri && n <= MAX_PATH ? strndup (uri, n) : NULL;
+    return req;
+}
 
 int
 orch_http_parse_addr (const char *addr, char *host, size_t size, int *port)
@@ -112,13 +134,9 @@ s_unauthorized (orch_http_t *self, struct MHD_Connection *c)
 
 /*  First call of a request: checks the announced length. */
 static enum MHD_Result
-s_begin (struct MHD_Connection *c, void **con_cls)
+s_begin (struct MHD_Connection *c, s_request_t *req)
 {
-    s_request_t *req = calloc (1, sizeof *req);
-    if (!req)
-        return MHD_NO;
-    vd_buf_init (&req->body, ORCH_API_MAX_BODY);
-    *con_cls = req;
+    req->started = true;
     const char *len =
         MHD_lookup_connection_value (c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int64_t n;
@@ -137,7 +155,9 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
     orch_http_t *self = cls;
     s_request_t *req = *con_cls;
     if (!req)
-        return s_begin (c, con_cls);
+        return MHD_NO; /* out of memory in s_uri_log */
+    if (!req->started)
+        return s_begin (c, req);
     if (*upload_data_size) {
         /* past the ceiling the rest is read and dropped, then 413 */
         if (!req->too_large && vd_buf_add (&req->body, upload_data, *upload_data_size) < 0)
@@ -153,7 +173,7 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
         return s_unauthorized (self, c);
     orch_request_t r = {
         .method = method,
-        .path = url,
+        .path = req->path ? req->path : url, /* a path too long gets 404 */
         .q_connector = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "connector"),
         .q_limit = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "limit"),
         .q_offset = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "offset"),
@@ -179,6 +199,7 @@ s_completed (void *cls, struct MHD_Connection *c, void **con_cls,
     s_request_t *req = *con_cls;
     if (req) {
         vd_buf_free (&req->body);
+        free (req->path);
         free (req);
         *con_cls = NULL;
     }
@@ -229,8 +250,9 @@ orch_http_new (const char *addr, const orch_api_config_t *api, vd_error_t *err)
     self->daemon = MHD_start_daemon (
         flags, (uint16_t)port, NULL, NULL, s_access, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log,
         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
-        s_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
+        s_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, s_uri_log, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)64, MHD_OPTION_END);
     if (!self->daemon) {
         vd_error_set (err, VD_ERR_PERMANENT, "cannot listen on %s", addr);
         vd_error_detail (err, "%s", strerror (errno));
