@@ -252,6 +252,12 @@ static const char *s_steps[] = {
     "  RETURNING customer_key)"
     "  INSERT INTO ops.dirty_customers (customer_key)"
     "  SELECT DISTINCT customer_key FROM d WHERE customer_key IS NOT NULL ON CONFLICT DO NOTHING;",
+    /* 12: the webhook configuration each gateway applied (orch_hooks), and
+       a wake-up of the orchestrator's loop when a connector changes, so a
+       new webhook connector reaches the gateways at once */
+    "ALTER TABLE ops.services ADD COLUMN IF NOT EXISTS hook_config text;"
+    "CREATE TRIGGER connectors_changed AFTER INSERT OR UPDATE OR DELETE ON ops.connectors"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION ops.notify_dispatch();",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

@@ -2,6 +2,7 @@
 #include "vendange.h"
 #include "vd_db.h"
 #include "orch_connectors.h"
+#include "orch_hooks.h"
 #include "orch_json.h"
 #include "orch_runview.h"
 #include "orch_secrets.h"
@@ -195,6 +196,38 @@ s_store (PGconn *conn, const char *sql, const vd_secret_key_t *key, const char *
     return rc;
 }
 
+#define GATEWAY_ACK_MS 5000 /* how long an answer waits for the webhook gateways */
+
+/*  A webhook connector was added or changed: the answer waits until every
+    live gateway applied the new configuration (a sender posting right
+    after never gets a 404 or a 401), at most GATEWAY_ACK_MS; then it says
+    which gateway lags ("gateways_lagging" and a "warning"). */
+static void
+s_await_gateways (PGconn *conn, const char *type, orch_answer_t *a)
+{
+    if ((strcmp (type, "brevo") != 0 && strcmp (type, "powerautomate") != 0) || !a->json)
+        return;
+    json_t *lagging = NULL;
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (orch_hooks_await_config (conn, GATEWAY_ACK_MS, &lagging, &err) < 0) {
+        vd_log_error (VD_LOG_WARN, &err);
+        json_decref (lagging);
+        return;
+    }
+    if (json_array_size (lagging)) {
+        json_object_set_new (
+            a->json, "warning",
+            json_sprintf ("%zu webhook gateway(s) did not confirm the new configuration within "
+                          "%d s (%s): until they do, a webhook to this connector may be refused",
+                          json_array_size (lagging), GATEWAY_ACK_MS / 1000,
+                          json_string_value (json_array_get (lagging, 0))));
+        vd_warn ("webhook gateway %s lags behind the connector configuration",
+                 json_string_value (json_array_get (lagging, 0)));
+    }
+    json_object_set_new (a->json, "gateways_lagging", lagging);
+}
+
 static void
 s_insert (PGconn *conn, const vd_secret_key_t *key, const char *name, const char *type, json_t *pub,
           json_t *sec, orch_answer_t *a)
@@ -213,6 +246,7 @@ s_insert (PGconn *conn, const vd_secret_key_t *key, const char *name, const char
         orch_connectors_get (conn, name, a);
         if (a->status == 200)
             a->status = 201;
+        s_await_gateways (conn, type, a);
         return;
     }
     char msg[160];
@@ -306,6 +340,7 @@ orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *na
                           key, name, type, pub, new_sec, a, &err) == 0) {
             vd_info ("connector %s updated", name);
             orch_connectors_get (conn, name, a);
+            s_await_gateways (conn, type, a);
         } else if (!a->status)
             orch_answer_fail (a, &err);
     }

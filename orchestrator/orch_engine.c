@@ -779,8 +779,10 @@ orch_engine_run (orch_engine_t *self)
             break;
         int64_t now = zclock_mono ();
         /* a run or a test was queued: dispatch now, not at the next tick */
-        if (orch_wake_pending (self->conn))
+        if (orch_wake_pending (self->conn)) {
             self->next_dispatch_ms = now;
+            orch_hooks_wake (self->hooks); /* or a webhook connector changed */
+        }
         s_check_timers (self, now);
         s_settle (self);
         if (now >= self->next_dispatch_ms && s_db_ready (self)) {
