@@ -266,12 +266,13 @@ class StackCase(unittest.TestCase):
     EXTRACTORS = 1
     ENV = {}
     RECOMMENDER = True  # start the recommender
+    GATEWAY = False  # start the webhook gateway
 
     @classmethod
     def setUpClass(cls):
         cls.pg = Postgres()
         cls.stack = Stack(cls.pg, cls.NAME, extractors=cls.EXTRACTORS, env=cls.ENV,
-                          recommender=cls.RECOMMENDER)
+                          recommender=cls.RECOMMENDER, gateway=cls.GATEWAY)
 
     @classmethod
     def tearDownClass(cls):

@@ -7,28 +7,18 @@ import http.client
 import json
 import signal
 import time
-import unittest
 
-from harness import Postgres, Stack
+from harness import StackCase
 
 TOKEN = "cfg-token-1"
 
 
-class WebhookConfig(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = Postgres()
-        # a stopped gateway must stay "alive" longer than the 5 s wait
-        cls.stack = Stack(cls.pg, "webhook-config", gateway=True, recommender=False,
-                          env={"VENDANGE_DEAD_AFTER_S": "30"})
-
-    @classmethod
-    def tearDownClass(cls):
-        bad = cls.stack.close()
-        reports = cls.stack.sanitizer_reports()
-        cls.pg.close()
-        assert not bad, bad
-        assert not reports, reports
+class WebhookConfig(StackCase):
+    NAME = "webhook-config"
+    GATEWAY = True
+    RECOMMENDER = False
+    # a stopped gateway must stay "alive" longer than the 5 s wait
+    ENV = {"VENDANGE_DEAD_AFTER_S": "30"}
 
     def post(self, name, token=TOKEN):
         host, port = self.stack.env["VENDANGE_WEBHOOK_ADDR"].split(":")
