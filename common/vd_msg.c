@@ -72,6 +72,19 @@ vd_msg_pack_raw (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table, co
 }
 
 void
+vd_msg_pack_delete (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table, const char *source,
+                    const char *connector, const char *file, const char *mode, size_t nids)
+{
+    vd_msg_pack_header (pk, VD_MSG_DELETE, run_id, seq, table);
+    msgpack_pack_map (pk, 5);
+    const char *kv[] = {"source", source, "connector", connector, "file", file, "mode", mode};
+    for (int i = 0; i < 8; i++)
+        vd_mp_pack_cstr (pk, kv[i]);
+    vd_mp_pack_cstr (pk, "ids");
+    msgpack_pack_array (pk, (uint32_t)nids);
+}
+
+void
 vd_msg_pack_end (msgpack_packer *pk, int64_t run_id, uint64_t seq, const char *connector,
                  const json_t *extracted, int64_t records, int64_t deletes,
                  const json_t *reconciled)

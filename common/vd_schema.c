@@ -225,6 +225,29 @@ vd_schema_has_input (const vd_table_t *t, const char *name)
     return false;
 }
 
+int
+vd_schema_source_id_build (const vd_table_t *t, const char *const *parts, const size_t *lens,
+                           vd_buf_t *out, int *bad)
+{
+    for (int i = 0; i < 3 && t->id_parts[i].name; i++) {
+        size_t before = out->len;
+        if (i && vd_buf_addc (out, '-') < 0)
+            return -1;
+        size_t start = out->len;
+        int rc = !parts[i]                ? -1
+                 : t->id_parts[i].as_code ? vd_text_product_code (parts[i], lens[i], out)
+                                          : vd_text_clean (parts[i], lens[i], out);
+        if (rc < 0 || out->len == start) {
+            out->len = before;
+            if (out->data)
+                out->data[before] = '\0';
+            *bad = i;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /*  Document types, folded (README Interpretations, "Document types"). */
 static const char *const s_credit_words[] = {"avoir",  "avoirs",        "av",     "credit",
                                              "retour", "remboursement", "refund", NULL};
@@ -306,6 +329,21 @@ vd_schema_test (bool verbose)
         vd_schema_document_sign ("devis") != 0 || vd_schema_document_sign (NULL) != 0 ||
         vd_schema_has_input (sales, "=price_unit") || !vd_schema_has_input (sales, "packaging"))
         failures++;
+    vd_buf_t id;
+    vd_buf_init (&id, 256);
+    const char *parts[] = {" F-01 ", "  2 "};
+    size_t lens[] = {6, 4};
+    int bad = -1;
+    if (vd_schema_source_id_build (sales, parts, lens, &id, &bad) < 0 ||
+        strcmp (vd_buf_str (&id), "F-01-2") != 0)
+        failures++;
+    vd_buf_reset (&id);
+    const char *stock_parts[] = {"ries res 2022", NULL};
+    if (vd_schema_source_id_build (vd_schema_table (VD_TABLE_STOCK), stock_parts, lens, &id,
+                                   &bad) == 0 ||
+        bad != 1)
+        failures++;
+    vd_buf_free (&id);
     char *regex = vd_schema_credit_note_regex ();
     if (!regex || !strstr (regex, "|refund)") || !strstr (regex, "(avoir|"))
         failures++;

@@ -157,6 +157,15 @@ int vd_schema_source_id (const char *source);
     mapping may feed). */
 bool vd_schema_has_input (const vd_table_t *t, const char *name);
 
+/*  A record's source_id from its id parts (t->id_parts order; parts[i]
+    NULL when the record has none): each part cleaned (vd_text_clean), or
+    normalised like a product code (as_code), joined by '-'. Appended to
+    out. Returns 0; -1 when a part is missing or empty (*bad: its index),
+    or on the buffer's ceiling. The normalizer keys records with it; an
+    extractor lists the ids of a full snapshot with it. */
+int vd_schema_source_id_build (const vd_table_t *t, const char *const *parts, const size_t *lens,
+                               vd_buf_t *out, int *bad);
+
 /*  Document types (one list, README "Document types"): 1 when the folded
     type names an invoice (a negative quantity is rejected), -1 a credit
     note (a positive quantity is rejected), 0 any other type. Words are

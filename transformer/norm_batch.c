@@ -161,8 +161,9 @@ s_raw_line (norm_batch_t *self, const s_layout_t *l)
     return vd_buf_str (&self->raw);
 }
 
-/*  source_id: the "source_id" input, else the id parts joined by '-'.
-    Returns NULL on success, else the reject reason (in self->reason). */
+/*  source_id: the "source_id" input, else the id parts joined by '-'
+    (vd_schema_source_id_build). Returns NULL on success, else the reject
+    reason (in self->reason). */
 static const char *
 s_source_id (norm_batch_t *self, const s_layout_t *l, norm_value_t *out)
 {
@@ -173,24 +174,17 @@ s_source_id (norm_batch_t *self, const s_layout_t *l, norm_value_t *out)
     if (given && vd_text_clean (given, len, &out->str) == 0 && out->str.len)
         return NULL;
     vd_buf_reset (&out->str);
-    for (int i = 0; i < 3 && l->table->id_parts[i].name; i++) {
-        const vd_id_part_t *part = &l->table->id_parts[i];
-        const char *s = s_field (l, l->id_pos[i], &len);
-        vd_buf_reset (&self->scratch);
-        int rc = !s              ? -1
-                 : part->as_code ? vd_text_product_code (s, len, &self->scratch)
-                                 : vd_text_clean (s, len, &self->scratch);
-        if (rc < 0 || self->scratch.len == 0) {
-            vd_buf_reset (&self->reason);
-            vd_buf_printf (&self->reason, "missing or unusable %s (part of the record's key)",
-                           part->name);
-            return vd_buf_str (&self->reason);
-        }
-        if (i)
-            vd_buf_addc (&out->str, '-');
-        vd_buf_add (&out->str, self->scratch.data, self->scratch.len);
-    }
-    return NULL;
+    const char *parts[3] = {NULL, NULL, NULL};
+    size_t lens[3] = {0, 0, 0};
+    for (int i = 0; i < 3 && l->table->id_parts[i].name; i++)
+        parts[i] = s_field (l, l->id_pos[i], &lens[i]);
+    int bad = 0;
+    if (vd_schema_source_id_build (l->table, parts, lens, &out->str, &bad) == 0)
+        return NULL;
+    vd_buf_reset (&self->reason);
+    vd_buf_printf (&self->reason, "missing or unusable %s (part of the record's key)",
+                   l->table->id_parts[bad].name);
+    return vd_buf_str (&self->reason);
 }
 
 /*  The key column from source_id. */

@@ -10,6 +10,17 @@
 #define BATCH_BYTES (1024 * 1024)
 #define PROGRESS_MS 1000
 #define UNKNOWN_LINES 10 /* lines listed in a file's unit_unknown summary */
+#define PRESENT_IDS 5000 /* ids per DELETE "present" message          */
+
+/*  A full snapshot: the ids of the records read, sent as DELETE
+    "present" messages per table; the tables read whole are reconciled. */
+typedef struct {
+    bool on;
+    vd_buf_t ids; /* NUL-separated ids of the current file, not sent yet */
+    size_t nids;
+    int64_t deletes; /* DELETE messages sent                          */
+    int files[VD_TABLE_COUNT], whole[VD_TABLE_COUNT]; /* files, files read whole */
+} s_snapshot_t;
 
 /*  Where the inputs a derivation needs are in a row (-1: no column). */
 typedef struct {
@@ -43,6 +54,8 @@ typedef struct {
     bool attach;                /* rows get the "packaging" input       */
     s_inputs_t in;
     s_derived_t derived;
+    s_snapshot_t *snapshot;
+    int id_pos[3]; /* columns of the table's id parts (-1: none) */
 } s_file_t;
 
 int
@@ -144,6 +157,9 @@ s_find_inputs (s_file_t *f)
                      s_input_at (f, "price_total_incl_vat"),
                      s_input_at (f, "volume"),
                      s_input_at (f, "pack_size")};
+    const vd_table_t *table = vd_schema_table (f->table->table);
+    for (int i = 0; i < 3; i++)
+        f->id_pos[i] = table->id_parts[i].name ? s_input_at (f, table->id_parts[i].name) : -1;
     int t = f->table->table;
     f->attach = !f->collect && f->packaging && (t == VD_TABLE_SALES || t == VD_TABLE_STOCK) &&
                 s_input_at (f, "packaging") < 0 && f->ncols < ISV_MAX_FIELDS;
@@ -214,6 +230,55 @@ s_collect (s_file_t *f, const isv_row_t *row)
         (void)isv_packaging_add (f->packaging, code, code_len, volume, volume_len, pack, pack_len);
 }
 
+/*  Sends the ids listed so far as one DELETE "present" message. Returns
+    0, -1 when stopped. */
+static int
+s_send_present (s_file_t *f)
+{
+    s_snapshot_t *snap = f->snapshot;
+    const isv_job_t *job = f->job;
+    msgpack_sbuffer_clear (&f->msg);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
+    vd_msg_pack_delete (&pk, job->run_id, ++*f->seq, f->table->table, "isavigne", job->connector,
+                        f->file, "present", snap->nids);
+    const char *id = snap->ids.data;
+    for (size_t i = 0; i < snap->nids; i++) {
+        vd_mp_pack_cstr (&pk, id);
+        id += strlen (id) + 1;
+    }
+    snap->nids = 0;
+    vd_buf_reset (&snap->ids);
+    snap->deletes++;
+    return vd_pipe_send (job->output, f->msg.data, f->msg.size, job->ctl, job->stop, job->stop_arg);
+}
+
+/*  Full snapshot: lists the id of a record read (a line the normalizer
+    will reject is listed too: its row is not missing from the export). */
+static int
+s_list_id (s_file_t *f, const isv_row_t *row)
+{
+    s_snapshot_t *snap = f->snapshot;
+    if (!snap || !snap->on || f->collect)
+        return 0;
+    const char *parts[3] = {NULL, NULL, NULL};
+    size_t lens[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++)
+        if (f->id_pos[i] >= 0 && (size_t)f->id_pos[i] < row->nfields && row->fields) {
+            parts[i] = row->fields[f->id_pos[i]];
+            lens[i] = row->lengths[f->id_pos[i]];
+        }
+    size_t before = snap->ids.len;
+    int bad;
+    if (vd_schema_source_id_build (vd_schema_table (f->table->table), parts, lens, &snap->ids,
+                                   &bad) < 0 ||
+        vd_buf_addc (&snap->ids, '\0') < 0) {
+        snap->ids.len = before; /* no usable key: nothing to keep */
+        return 0;
+    }
+    return ++snap->nids >= PRESENT_IDS ? s_send_present (f) : 0;
+}
+
 /*  Packs one record (or reject) into the batch. */
 static int
 s_add_row (s_file_t *f, const isv_row_t *row)
@@ -224,6 +289,8 @@ s_add_row (s_file_t *f, const isv_row_t *row)
         s_collect (f, row);
         return 0;
     }
+    if (s_list_id (f, row) < 0)
+        return -1;
     if (!row->error && row->nfields != f->ncols) {
         bool extra_empty = true;
         for (size_t i = f->ncols; i < row->nfields; i++)
@@ -463,15 +530,24 @@ isv_extract_probe (const isv_job_t *job, json_t *answer, vd_error_t *err)
     return 0;
 }
 
-/*  Sends END: extracted counts per table and the number of records. */
+/*  Sends END: extracted counts per table and the number of records; for a
+    full snapshot, its DELETE messages and the tables every file of which
+    was read whole (not one failed; an empty file reconciles nothing). */
 static int
-s_send_end (const isv_job_t *job, json_t *extracted, int64_t records, uint64_t seq)
+s_send_end (const isv_job_t *job, json_t *extracted, int64_t records, uint64_t seq,
+            const s_snapshot_t *snap)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
-    vd_msg_pack_end (&pk, job->run_id, seq, job->connector, extracted, records, 0, NULL);
+    json_t *reconciled = snap->on ? json_array () : NULL;
+    for (int t = 0; reconciled && t < VD_TABLE_COUNT; t++)
+        if (snap->files[t] && snap->whole[t] == snap->files[t])
+            json_array_append_new (reconciled, json_string (vd_schema_table (t)->name));
+    vd_msg_pack_end (&pk, job->run_id, seq, job->connector, extracted, records, snap->deletes,
+                     reconciled);
+    json_decref (reconciled);
     int rc = vd_pipe_send (job->output, sb.data, sb.size, job->ctl, job->stop, job->stop_arg);
     msgpack_sbuffer_destroy (&sb);
     return rc;
@@ -544,6 +620,7 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *repor
     vd_error_t err;
     vd_error_clear (&err);
     int64_t before = *f->records;
+    f->snapshot->files[e->table->table]++;
     const char *known = json_string_value (json_object_get (job->cursor_files, e->name));
     int rc = isv_extract_hash (path, hash, &err) < 0 ? -1 : 0;
     if (rc == 0 && !job->full && known && strcmp (known, hash) == 0)
@@ -552,6 +629,14 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *repor
         f->file = e->name;
         f->table = e->table;
         rc = s_extract_file (f, path, &err);
+        if (f->snapshot->on && rc == 0 && s_send_present (f) < 0)
+            rc = -2;
+        else if (f->snapshot->on) {
+            f->snapshot->nids = 0;
+            vd_buf_reset (&f->snapshot->ids);
+        }
+        if (rc == 0)
+            f->snapshot->whole[e->table->table]++;
         json_object_set_new (entry, "status",
                              json_string (rc == 0   ? "loaded"
                                           : rc == 1 ? "empty"
@@ -596,18 +681,21 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
     isv_packaging_t *packaging = isv_packaging_new ();
     if (packaging)
         s_read_packagings (job, entries, count, packaging);
+    s_snapshot_t snapshot = {.on = job->full_snapshot};
+    vd_buf_init (&snapshot.ids, (size_t)PRESENT_IDS * 1024);
     s_file_t f = {.job = job,
                   .seq = &seq,
                   .records = &records,
                   .last_progress = &last_progress,
-                  .packaging = packaging};
+                  .packaging = packaging,
+                  .snapshot = &snapshot};
     msgpack_sbuffer_init (&f.rows);
     msgpack_sbuffer_init (&f.msg);
     msgpack_packer_init (&f.pk, &f.rows, msgpack_sbuffer_write);
     int rc = 0;
     for (size_t i = 0; i < count && rc == 0; i++)
         rc = s_run_file (job, &entries[i], &f, report, cursor, extracted);
-    if (rc == 0 && s_send_end (job, extracted, records, ++seq) < 0)
+    if (rc == 0 && s_send_end (job, extracted, records, ++seq, &snapshot) < 0)
         rc = -1;
     if (rc < 0)
         vd_error_set (err, VD_ERR_PERMANENT, "extraction stopped before the end");
@@ -625,5 +713,6 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
     msgpack_sbuffer_destroy (&f.rows);
     msgpack_sbuffer_destroy (&f.msg);
     isv_packaging_destroy (&packaging);
+    vd_buf_free (&snapshot.ids);
     return rc;
 }

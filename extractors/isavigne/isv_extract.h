@@ -23,6 +23,10 @@ typedef struct {
     const char *units;          /* unit table file text, or NULL    */
     const json_t *cursor_files; /* {"file": "hash"} or NULL         */
     bool full;                  /* ignore the cursor                */
+    bool full_snapshot;         /* the export is everything: read every
+                                   file, list the ids of every table read
+                                   whole (DELETE "present"), rows missing
+                                   from it are deleted by the loader  */
     size_t batch_rows;          /* rows per RAW message             */
     zsock_t *output;            /* PUSH to the normalizer           */
     vd_ctl_t *ctl;              /* heartbeats and progress          */

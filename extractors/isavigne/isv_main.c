@@ -123,7 +123,9 @@ s_run (self_t *self, json_t *start)
         .mapping = mapping,
         .units = units,
         .cursor_files = json_object_get (cursor, "files"),
-        .full = json_is_true (json_object_get (start, "full")),
+        .full = json_is_true (json_object_get (start, "full")) ||
+                json_is_true (json_object_get (settings, "full_snapshot")),
+        .full_snapshot = json_is_true (json_object_get (settings, "full_snapshot")),
         .batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS) / 10 + 1,
         .output = self->output,
         .ctl = self->ctl,
