@@ -526,7 +526,9 @@ class OdooDouble:
                         % (method, model), 404, "werkzeug.exceptions.NotFound")
 
     # ---- the server -------------------------------------------------------
-    def start(self, port=0):
+    def start(self, port=0, tls=None):
+        """Serves on 127.0.0.1 (port 0: a free one); tls = (certificate file,
+        key file) serves HTTPS, as https://localhost:PORT."""
         double = self
 
         class Server(socketserver.ThreadingMixIn, HTTPServer):
@@ -539,6 +541,12 @@ class OdooDouble:
         self.server = Server(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
+        if tls:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls[0], tls[1])
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = "https://localhost:%d" % self.port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
