@@ -90,8 +90,8 @@ $(eval $(call make_bin,extractor-webhook,extractors/webhook/hook_main.c,$(LIBHOO
 $(eval $(call make_bin,extractor-odoo,extractors/odoo/odoo_main.c,$(LIBODOO)))
 $(eval $(call make_bin,normalizer,transformer/norm_main.c,$(LIBNORM)))
 $(eval $(call make_bin,loader,loader/load_main.c,$(LIBLOAD)))
-$(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH)))
-$(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH)))
+$(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH) $(LIBNORM)))
+$(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH) $(LIBNORM)))
 $(eval $(call make_bin,recommender,reco/reco_main.c,$(LIBRECO) $(LIBLOAD)))
 $(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBODOO) $(LIBNORM) $(LIBLOAD) $(LIBORCH) $(LIBRECO)))
 

@@ -258,6 +258,10 @@ static const char *s_steps[] = {
     "ALTER TABLE ops.services ADD COLUMN IF NOT EXISTS hook_config text;"
     "CREATE TRIGGER connectors_changed AFTER INSERT OR UPDATE OR DELETE ON ops.connectors"
     "  FOR EACH STATEMENT EXECUTE FUNCTION ops.notify_dispatch();",
+    /* 13: a connector test may ask for a preview of the first rows of each
+       export file (the mapping page) */
+    "ALTER TABLE ops.connector_tests ADD COLUMN IF NOT EXISTS preview integer"
+    "  CHECK (preview BETWEEN 1 AND 100);",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

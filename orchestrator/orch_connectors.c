@@ -354,15 +354,33 @@ orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *na
 }
 
 void
-orch_connectors_test (PGconn *conn, const char *name, orch_answer_t *a)
+orch_connectors_test (PGconn *conn, const char *name, const orch_request_t *req, orch_answer_t *a)
 {
     vd_error_t err;
     vd_error_clear (&err);
-    const char *params[] = {name};
+    /* {"preview": N}: also the first N rows of each file (the mapping page) */
+    char preview[24] = "";
+    if (req && req->body_len) {
+        json_t *body = orch_request_json (req, a);
+        if (!body)
+            return;
+        json_t *n = json_object_get (body, "preview");
+        bool bad = n && (!json_is_integer (n) || json_integer_value (n) < 1 ||
+                         json_integer_value (n) > 100);
+        if (n && !bad)
+            snprintf (preview, sizeof preview, "%" JSON_INTEGER_FORMAT, json_integer_value (n));
+        json_decref (body);
+        if (bad) {
+            orch_answer_error (a, 400, "\"preview\" must be a number of rows from 1 to 100", NULL,
+                               "{\"preview\": 5}");
+            return;
+        }
+    }
+    const char *params[] = {name, preview[0] ? preview : NULL};
     PGresult *res = vd_db_exec (conn,
-                                "INSERT INTO ops.connector_tests (connector) SELECT name FROM "
-                                "ops.connectors WHERE name = $1 RETURNING id",
-                                1, params, &err);
+                                "INSERT INTO ops.connector_tests (connector, preview) SELECT name, "
+                                "$2::integer FROM ops.connectors WHERE name = $1 RETURNING id",
+                                2, params, &err);
     if (!res) {
         orch_answer_fail (a, &err);
         return;

@@ -717,7 +717,8 @@ orch_engine_new (PGconn **conn_p, const orch_engine_config_t *config, vd_error_t
     self->reset_backoff_ms = 250;
     self->registry = orch_registry_new ();
     self->active = orch_active_new ();
-    self->tests = orch_tests_new (&config->secret_key, s_send_fn, self);
+    self->tests =
+        orch_tests_new (&config->secret_key, s_send_fn, self, config->vat_rate, config->timezone);
     self->hooks =
         orch_hooks_new (self, s_send, self->registry, &config->secret_key, config->reco_after_sync);
     self->router = zsock_new (ZMQ_ROUTER);

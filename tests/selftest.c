@@ -10,6 +10,7 @@
 #include "vd_secret.h"
 #include "vd_service.h"
 #include "isv_extract.h"
+#include "orch_preview.h"
 #include "isv_mapping.h"
 #include "isv_packaging.h"
 #include "isv_reader.h"
@@ -133,6 +134,7 @@ static const selftest_t s_tests[] = {
     {"orch_assets", orch_assets_test},
     {"orch_auth", orch_auth_test},
     {"orch_mapping", orch_mapping_test},
+    {"orch_preview", orch_preview_test},
 };
 
 int

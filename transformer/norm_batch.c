@@ -469,6 +469,24 @@ norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
     return 0;
 }
 
+int
+norm_batch_convert_bytes (norm_batch_t *self, const char *data, size_t len,
+                          msgpack_unpacked *raw_zone, vd_msg_t *raw, msgpack_sbuffer *out,
+                          msgpack_unpacked *canon_zone, vd_msg_t *canon, vd_error_t *err)
+{
+    msgpack_sbuffer_clear (out);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
+    if (vd_msg_decode (data, len, raw_zone, raw, err) < 0)
+        return -1;
+    if (raw->kind != VD_MSG_RAW)
+        return vd_error_set (err, VD_ERR_PERMANENT, "not a RAW message");
+    if (norm_batch_convert (self, raw, &pk, err) < 0 ||
+        vd_msg_decode (out->data, out->size, canon_zone, canon, err) < 0)
+        return -1;
+    return 0;
+}
+
 /* ---- self test ---------------------------------------------------------- */
 
 static void
@@ -563,11 +581,7 @@ s_test_convert (norm_batch_t *nb, int table, const char *const *cols, size_t nco
     msgpack_unpacked_init (&u2);
     vd_msg_t raw, canon;
     vd_error_t err;
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &out, msgpack_sbuffer_write);
-    if (vd_msg_decode (in.data, in.size, &u1, &raw, &err) < 0 ||
-        norm_batch_convert (nb, &raw, &pk, &err) < 0 ||
-        vd_msg_decode (out.data, out.size, &u2, &canon, &err) < 0) {
+    if (norm_batch_convert_bytes (nb, in.data, in.size, &u1, &raw, &out, &u2, &canon, &err) < 0) {
         fprintf (stderr, "norm_batch: %s\n", err.msg);
         failures++;
     }

@@ -664,6 +664,15 @@ async function pageMapping (main, name)
         el ("h2", {},
             "Mapping" + (name ? " of " + name : "") + ": canonical fields vs source columns"),
         el ("p", {class : "meta"}, m.source),
+        name ? el ("section", {class : "preview"}, el ("h3", {}, "Preview"),
+                   el ("p", {class : "meta"},
+                       "The first rows of each export file as read, and what the normalizer " +
+                           "makes of them. Nothing is loaded."),
+                   el ("button", {id : "preview-btn", onclick : () => previewConnector (name)},
+                       "Preview the first rows"),
+                   el ("span", {id : "preview-msg", class : "card-msg"}),
+                   el ("div", {id : "preview"}))
+             : "",
         ...m.tables.map(
             (t) => el ("section", {class : "mapping"}, el ("h3", {}, t.file + " → " + t.table),
                        el ("div", {class : "table-wrap"},
@@ -677,6 +686,86 @@ async function pageMapping (main, name)
                                                        el ("td", {}, f.field),
                                                        el ("td", {class : "columns"},
                                                            f.columns.join(" | ")))))))));
+}
+
+/* The first rows of each file of a connector through the normalizer
+   (a connector test with "preview": the extractor reads them, the
+   orchestrator applies the normalizer's rules; nothing is loaded). */
+async function previewConnector (name)
+{
+    const msg = document.getElementById("preview-msg");
+    const out = document.getElementById("preview");
+    msg.className = "card-msg progress";
+    msg.textContent = "reading…";
+    await guarded (async () => {
+        const t = await api ("POST", "/api/connectors/" + encodeURIComponent (name) + "/test",
+                             {preview : 5});
+        for (let i = 0; i < 120; i++) {
+            const r = await api ("GET", "/api/tests/" + t.test_id);
+            if (r.status === "pending" || r.status === "running" || r.status === "sent") {
+                await sleep (500);
+                continue;
+            }
+            const res = r.result || {};
+            if (!res.preview) {
+                msg.className = "card-msg msg-err";
+                msg.textContent = "no preview: " + summarizeTest (res);
+                return;
+            }
+            msg.className = "card-msg msg-ok";
+            msg.textContent = res.preview.length + " file(s) read";
+            out.replaceChildren(...res.preview.map(previewFile));
+            return;
+        }
+        throw new Error ("preview: no answer from an extractor");
+    });
+}
+
+function previewValue (v)
+{
+    return v === null || v === undefined ? "∅" : Array.isArray(v) ? v.join(", ") : String (v);
+}
+
+function previewFile (f)
+{
+    const header = f.header || [];
+    const inputs = f.inputs || [];
+    const rows = f.rows || [];
+    return el (
+        "section", {class : "preview-file", "data-file" : f.file},
+        el ("h4", {}, f.file + " → " + f.table + " (" + f.status + ")"),
+        f.error ? el ("p", {class : "msg-err"}, f.error) : "",
+        rows.length
+            ? el ("div", {class : "table-wrap"},
+                  el ("table", {},
+                      el ("tr", {}, el ("th", {}, "line"), el ("th", {}, "as read"),
+                          el ("th", {}, "canonical values"), el ("th", {}, "warnings")),
+                      rows.map((r) => el (
+                                   "tr", {class : "preview-row", "data-line" : r.line},
+                                   el ("td", {class : "line"}, String (r.line)),
+                                   el ("td", {class : "read"},
+                                       Array.isArray(r.fields)
+                                           ? el ("ul", {},
+                                                 r.fields.map(
+                                                     (v, i) => el ("li", {},
+                                                                   (header[i] || inputs[i] || "") +
+                                                                       ": " + v)))
+                                           : el ("pre", {class : "raw"}, previewValue (r.fields))),
+                                   r.reject ? el ("td", {class : "reject msg-err"},
+                                                  "rejected: " + r.reject)
+                                            : el ("td", {class : "values"},
+                                                  el ("ul", {},
+                                                      (r.values || [])
+                                                          .filter(([ k, v ]) => v !== null)
+                                                          .map(([ k, v ]) => el (
+                                                                   "li", {"data-col" : k},
+                                                                   k + " = " + previewValue (v))))),
+                                   el ("td", {class : "warnings"},
+                                       (r.warnings || [])
+                                           .map((w) => w.field + ": " + w.reason +
+                                                       (w.raw ? " (" + w.raw + ")" : ""))
+                                           .join("; "))))))
+            : el ("p", {class : "meta"}, "no data rows"));
 }
 
 /* ---------- Customers and recommendations ---------- */

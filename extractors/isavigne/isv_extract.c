@@ -55,7 +55,8 @@ typedef struct {
     s_inputs_t in;
     s_derived_t derived;
     s_snapshot_t *snapshot;
-    int id_pos[3]; /* columns of the table's id parts (-1: none) */
+    int id_pos[3];   /* columns of the table's id parts (-1: none) */
+    json_t *preview; /* the file's preview entry (previews only) */
 } s_file_t;
 
 int
@@ -116,6 +117,17 @@ s_send_batch (s_file_t *f)
     *f->records += (int64_t)f->nrows;
     f->nrows = 0;
     msgpack_sbuffer_clear (&f->rows);
+    if (f->preview) { /* kept for the answer, not sent */
+        size_t size = sodium_base64_encoded_len (f->msg.size, sodium_base64_VARIANT_ORIGINAL);
+        char *text = malloc (size);
+        if (!text)
+            return -1;
+        sodium_bin2base64 (text, size, (const unsigned char *)f->msg.data, f->msg.size,
+                           sodium_base64_VARIANT_ORIGINAL);
+        json_object_set_new (f->preview, "raw", json_string (text));
+        free (text);
+        return 0;
+    }
     if (vd_pipe_send (job->output, f->msg.data, f->msg.size, job->ctl, job->stop, job->stop_arg) <
         0)
         return -1;
@@ -344,6 +356,12 @@ s_try_header (s_file_t *f, const isv_row_t *row, vd_error_t *err)
         return false;
     f->ncols = row->nfields;
     s_find_inputs (f);
+    if (f->preview) {
+        json_t *header = json_array ();
+        for (size_t i = 0; i < row->nfields; i++)
+            json_array_append_new (header, json_stringn (row->fields[i], row->lengths[i]));
+        json_object_set_new (f->preview, "header", header);
+    }
     /* every part of the key must have a column */
     const vd_table_t *t = vd_schema_table (f->table->table);
     for (int p = 0; p < 3 && t->id_parts[p].name; p++) {
@@ -389,6 +407,10 @@ s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
             continue;
         if (s_add_row (f, &row) < 0) {
             rc = -2;
+            break;
+        }
+        if (f->preview && f->nrows >= f->job->preview_rows) {
+            rc = 0; /* enough for a preview */
             break;
         }
     }
@@ -575,37 +597,116 @@ s_report_derived (const s_file_t *f, json_t *entry)
     json_object_set_new (entry, "unit_unknown_lines", lines);
 }
 
+/*  What one run (or preview) of a folder holds: the files listed, the
+    products' packagings, the message sequence and counts. */
+typedef struct {
+    s_entry_t *entries;
+    size_t count;
+    isv_packaging_t *packaging;
+    uint64_t seq;
+    int64_t records, last_progress;
+} s_session_t;
+
+/*  A file reader of the session (file and table set by the caller). */
+static void
+s_file_init (s_file_t *f, const isv_job_t *job, s_session_t *s, s_snapshot_t *snapshot)
+{
+    *f = (s_file_t){.job = job,
+                    .seq = &s->seq,
+                    .records = &s->records,
+                    .last_progress = &s->last_progress,
+                    .packaging = s->packaging,
+                    .snapshot = snapshot};
+    msgpack_sbuffer_init (&f->rows);
+    msgpack_sbuffer_init (&f->msg);
+    msgpack_packer_init (&f->pk, &f->rows, msgpack_sbuffer_write);
+}
+
+static void
+s_file_free (s_file_t *f)
+{
+    msgpack_sbuffer_destroy (&f->rows);
+    msgpack_sbuffer_destroy (&f->msg);
+}
+
 /*  Reads the packaging of every product of the export's product files
     (changed or not: they are small), for the lines without a unit. A file
     that cannot be read is reported by its own extraction. */
 static void
-s_read_packagings (const isv_job_t *job, const s_entry_t *entries, size_t count,
-                   isv_packaging_t *packaging)
+s_read_packagings (const isv_job_t *job, s_session_t *s)
 {
-    for (size_t i = 0; i < count; i++) {
-        if (entries[i].table->table != VD_TABLE_PRODUCTS)
+    for (size_t i = 0; s->packaging && i < s->count; i++) {
+        if (s->entries[i].table->table != VD_TABLE_PRODUCTS)
             continue;
         char path[4096];
-        snprintf (path, sizeof path, "%s/%s", job->export_path, entries[i].name);
-        uint64_t seq = 0;
-        int64_t records = 0, last_progress = 0;
-        s_file_t f = {.job = job,
-                      .file = entries[i].name,
-                      .table = entries[i].table,
-                      .seq = &seq,
-                      .records = &records,
-                      .last_progress = &last_progress,
-                      .packaging = packaging,
-                      .collect = true};
-        msgpack_sbuffer_init (&f.rows);
-        msgpack_sbuffer_init (&f.msg);
-        msgpack_packer_init (&f.pk, &f.rows, msgpack_sbuffer_write);
+        snprintf (path, sizeof path, "%s/%s", job->export_path, s->entries[i].name);
+        s_file_t f;
+        s_file_init (&f, job, s, NULL);
+        f.file = s->entries[i].name;
+        f.table = s->entries[i].table;
+        f.collect = true;
         vd_error_t err;
         vd_error_clear (&err);
         (void)s_extract_file (&f, path, &err); /* errors: reported by the real pass */
-        msgpack_sbuffer_destroy (&f.rows);
-        msgpack_sbuffer_destroy (&f.msg);
+        s_file_free (&f);
     }
+}
+
+/*  Lists the folder and reads the packagings. Returns 0, -1 with err. */
+static int
+s_session_open (const isv_job_t *job, s_session_t *s, vd_error_t *err)
+{
+    *s = (s_session_t){0};
+    if (!(s->entries = s_list (job, &s->count, err)))
+        return -1;
+    s->packaging = isv_packaging_new ();
+    s_read_packagings (job, s);
+    return 0;
+}
+
+static void
+s_session_close (s_session_t *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        free (s->entries[i].name);
+    free (s->entries);
+    isv_packaging_destroy (&s->packaging);
+}
+
+int
+isv_extract_preview (const isv_job_t *job, json_t *answer, vd_error_t *err)
+{
+    s_session_t session;
+    if (s_session_open (job, &session, err) < 0)
+        return -1;
+    json_t *files = json_array ();
+    json_object_set_new (answer, "preview", files);
+    s_snapshot_t snapshot = {.on = false};
+    for (size_t i = 0; i < session.count; i++) {
+        const s_entry_t *e = &session.entries[i];
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s", job->export_path, e->name);
+        json_t *entry = json_pack ("{s:s, s:s}", "file", e->name, "table",
+                                   vd_schema_table (e->table->table)->name);
+        s_file_t f;
+        s_file_init (&f, job, &session, &snapshot);
+        f.file = e->name;
+        f.table = e->table;
+        f.preview = entry;
+        vd_error_t ferr;
+        vd_error_clear (&ferr);
+        int rc = s_extract_file (&f, path, &ferr);
+        json_object_set_new (entry, "status",
+                             json_string (rc == 0   ? "read"
+                                          : rc == 1 ? "empty"
+                                                    : "failed"));
+        if (rc < 0)
+            json_object_set_new (entry, "error", json_string (ferr.msg[0] ? ferr.msg : "failed"));
+        json_array_append_new (files, entry);
+        s_file_free (&f);
+    }
+    s_session_close (&session);
+    return 0;
 }
 
 /*  Extracts one listed file into the report. -1 when stopped. */
@@ -668,34 +769,21 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, json_t *repor
 int
 isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
 {
-    size_t count = 0;
-    s_entry_t *entries = s_list (job, &count, err);
-    if (!entries)
+    s_session_t session;
+    if (s_session_open (job, &session, err) < 0)
         return -1;
     json_t *cursor = json_object ();
     json_t *extracted = json_object ();
     json_object_set_new (report, "files", json_array ());
     json_object_set_new (report, "errors", json_array ());
-    uint64_t seq = 0;
-    int64_t records = 0, last_progress = 0;
-    isv_packaging_t *packaging = isv_packaging_new ();
-    if (packaging)
-        s_read_packagings (job, entries, count, packaging);
     s_snapshot_t snapshot = {.on = job->full_snapshot};
     vd_buf_init (&snapshot.ids, (size_t)PRESENT_IDS * 1024);
-    s_file_t f = {.job = job,
-                  .seq = &seq,
-                  .records = &records,
-                  .last_progress = &last_progress,
-                  .packaging = packaging,
-                  .snapshot = &snapshot};
-    msgpack_sbuffer_init (&f.rows);
-    msgpack_sbuffer_init (&f.msg);
-    msgpack_packer_init (&f.pk, &f.rows, msgpack_sbuffer_write);
+    s_file_t f;
+    s_file_init (&f, job, &session, &snapshot);
     int rc = 0;
-    for (size_t i = 0; i < count && rc == 0; i++)
-        rc = s_run_file (job, &entries[i], &f, report, cursor, extracted);
-    if (rc == 0 && s_send_end (job, extracted, records, ++seq, &snapshot) < 0)
+    for (size_t i = 0; i < session.count && rc == 0; i++)
+        rc = s_run_file (job, &session.entries[i], &f, report, cursor, extracted);
+    if (rc == 0 && s_send_end (job, extracted, session.records, ++session.seq, &snapshot) < 0)
         rc = -1;
     if (rc < 0)
         vd_error_set (err, VD_ERR_PERMANENT, "extraction stopped before the end");
@@ -703,16 +791,12 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
     char *cursor_text = json_dumps (cursor_doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (cursor_doc);
     json_object_set_new (report, "cursor_after", json_string (cursor_text ? cursor_text : "{}"));
-    json_object_set_new (report, "records", json_integer (records));
+    json_object_set_new (report, "records", json_integer (session.records));
     free (cursor_text);
     json_decref (cursor);
     json_decref (extracted);
-    for (size_t i = 0; i < count; i++)
-        free (entries[i].name);
-    free (entries);
-    msgpack_sbuffer_destroy (&f.rows);
-    msgpack_sbuffer_destroy (&f.msg);
-    isv_packaging_destroy (&packaging);
+    s_file_free (&f);
+    s_session_close (&session);
     vd_buf_free (&snapshot.ids);
     return rc;
 }
