@@ -1,7 +1,8 @@
 # vendange - top-level build.
 #   make            build every binary into build/bin (optimised)
 #   make check      install packages, build with ASan/UBSan and -Werror, run every test
-#   make check-deep SEEDS=a-b  the differential test over many random exports (not in CI)
+#   make check-deep SEEDS=a-b [ODOO_SEEDS=c-d]  the differential tests over many random
+#                   exports and Odoo data sets (not in CI)
 #   make demo       install packages, build, start the services, sync the sample export
 #   make lint       clang-format check and banned functions
 #   make bench      vendange against psql \copy and pgloader (README, Benchmarks)
@@ -131,7 +132,9 @@ check-deep: deps
 	@mkdir -p tests/artifacts
 	VD_DIFF_SEEDS=$(or $(SEEDS),1001-2000) VD_DIFF_CHUNK=100 \
 	    VD_DIFF_PROGRESS=$(CURDIR)/tests/artifacts/check-deep.log \
-	    VD_BIN=$(CURDIR)/build/check/bin /usr/bin/python3 tests/integration/run.py test_differential
+	    VD_ODOO_SEEDS=$(or $(ODOO_SEEDS),101-130) \
+	    VD_BIN=$(CURDIR)/build/check/bin /usr/bin/python3 tests/integration/run.py \
+	    test_differential test_odoo_differential
 
 check-unit:
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/lsan.supp \

@@ -267,12 +267,14 @@ class StackCase(unittest.TestCase):
     ENV = {}
     RECOMMENDER = True  # start the recommender
     GATEWAY = False  # start the webhook gateway
+    ODOO_EXTRACTORS = 0
 
     @classmethod
     def setUpClass(cls):
         cls.pg = Postgres()
         cls.stack = Stack(cls.pg, cls.NAME, extractors=cls.EXTRACTORS, env=cls.ENV,
-                          recommender=cls.RECOMMENDER, gateway=cls.GATEWAY)
+                          recommender=cls.RECOMMENDER, gateway=cls.GATEWAY,
+                          odoo_extractors=cls.ODOO_EXTRACTORS)
 
     @classmethod
     def tearDownClass(cls):

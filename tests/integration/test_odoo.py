@@ -16,15 +16,13 @@ from decimal import Decimal
 from harness import BIN, Postgres, Stack
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "reference"))
 import odoo_double  # noqa: E402
+import odoo_model  # noqa: E402
 
-MAPPING = """[product.product]
-grapes = x_grapes
-vintage = x_vintage
-colour = x_colour
-region = x_region
-"""
-UNITS = "bouteille = 1\nunite(s) = 1\n"
+MAPPING = odoo_model.FIELD_MAPPING  # the custom wine fields
+UNITS = odoo_model.UNIT_TABLE
 UNIT_FACTOR = {"Bouteille": Decimal(1), "Magnum": Decimal(2), "Carton 6": Decimal(6),
                "Unité(s)": Decimal(1)}
 
