@@ -50,8 +50,12 @@ class Derived(StackCase):
         write(folder, "export_clients.csv", CUSTOMERS)
         write(folder, "export_ventes.csv", SALES)
         self.stack.add_isavigne("derived", folder)
-        status, run = self.stack.sync("derived")
-        self.assertEqual((status, run["status"]), (0, "success"), run)
+        _, out, _ = self.stack.cli("sync", "derived", "--wait")
+        run = json.loads(self.stack.cli("runs", "derived", "--json")[1])[0]
+        self.assertEqual(run["status"], "success", run)
+        # the run says once per file what was derived
+        self.assertIn("export_ventes.csv loaded (6 rows); derived: price_total, unit; 1 line(s) "
+                      "without a unit or a product packaging", out)
         # 1: quantity x unit price when the export gives no line total
         self.assertEqual(self.line("isavigne-F1-1", "price_total"), ["45.00"])
         self.assertEqual(self.line("isavigne-A1-1", "price_total"), ["-15.00"])
