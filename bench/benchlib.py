@@ -33,6 +33,11 @@ class Sample:
     procs: {process name: {"peak_rss_mb": float, "cpu_s": float}};
     check: what was verified after the run (counts), shown in the report;
     extra: anything else worth keeping in the JSON (e.g. top statements).
+    unit: what rows / seconds counts ("rows/s", "records/s"); throughput:
+    the row's own figures in words, shown instead of that rate when set
+    (the webhook row: events/s acknowledged, p50, p99); compare: whether
+    the x R1 and x R3 ratios mean something (False for rows of other
+    data than the iSaVigne export).
     """
     method: str
     label: str
@@ -41,6 +46,9 @@ class Sample:
     procs: dict = field(default_factory=dict)
     check: str = ""
     extra: dict = field(default_factory=dict)
+    unit: str = "rows/s"
+    throughput: str = ""
+    compare: bool = True
 
 
 def case(order):
@@ -81,8 +89,7 @@ class BenchPostgres(harness.Postgres):
                 "-U", "postgres", "-d", db]
 
     def postmaster_pid(self):
-        with open(os.path.join(self.data, "postmaster.pid")) as f:
-            return int(f.readline())
+        return postmaster_pid(self)
 
     def recreate(self, db):
         self.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % db, db="postgres")
@@ -107,6 +114,12 @@ class BenchPostgres(harness.Postgres):
 
 
 # ---------------------------------------------------------------- /proc
+
+def postmaster_pid(pg):
+    """The pid of a server of the harness (BenchPostgres or the test
+    harness's Postgres: anything with its data folder in .data)."""
+    with open(os.path.join(pg.data, "postmaster.pid")) as f:
+        return int(f.readline())
 
 def _stat_fields(pid):
     """Fields of /proc/PID/stat after the command name (index 0 = state)."""
@@ -158,6 +171,74 @@ def tree_cpu_seconds(root):
     return total
 
 
+def settle(pg, pids=None, reco_db=None, timeout=600.0, window=0.5, idle_cpu_s=0.02):
+    """Waits until nothing of another row runs: when reco_db is given (a
+    stack with a recommender), until reco.runs there has no queued or
+    running job; then until the processes of pids ({name: pid}) and the
+    PostgreSQL server (postmaster, backends, autovacuum) spent at most
+    idle_cpu_s CPU seconds in each of two consecutive windows of window
+    seconds. Returns {"waited_s", "reco_jobs_waited", "idle", "busy_cpu_s"}:
+    idle False when timeout passed first (the run goes on, and says so).
+    """
+    t0 = time.perf_counter()
+    deadline = t0 + timeout
+    jobs = 0
+    if reco_db:
+        sql = "SELECT count(*) FROM reco.runs WHERE status IN ('queued', 'running')"
+        while time.perf_counter() < deadline:
+            open_jobs = int(pg.psql(sql, db=reco_db)[0][0])
+            if open_jobs == 0:
+                break
+            jobs = max(jobs, open_jobs)
+            time.sleep(window)
+
+    def spent():
+        total = tree_cpu_seconds(pg.postmaster_pid())
+        for pid in (pids or {}).values():
+            try:
+                total += cpu_seconds(pid)
+            except (OSError, ValueError):
+                pass
+        return total
+
+    quiet, busy, before = 0, 0.0, spent()
+    while quiet < 2 and time.perf_counter() < deadline:
+        time.sleep(window)
+        now = spent()
+        if now - before <= idle_cpu_s:
+            quiet += 1
+        else:
+            quiet, busy = 0, busy + now - before
+        before = now
+    return {"waited_s": round(time.perf_counter() - t0, 2), "reco_jobs_waited": jobs,
+            "idle": quiet >= 2, "busy_cpu_s": round(busy, 2)}
+
+
+def autovacuum_counts(pg, db):
+    """{schema.table: autovacuum + autoanalyze runs so far} of a database:
+    the difference over a measured run says whether autovacuum worked
+    during it (of that run's own writes, or of the run before)."""
+    rows = pg.psql("SELECT schemaname || '.' || relname, autovacuum_count + autoanalyze_count "
+                   "FROM pg_stat_all_tables WHERE autovacuum_count + autoanalyze_count > 0", db=db)
+    return {name: int(n) for name, n in rows}
+
+
+def autovacuum_since(pg, db, before):
+    """The tables autovacuum worked on since autovacuum_counts() gave before."""
+    return sorted(t for t, n in autovacuum_counts(pg, db).items() if n > before.get(t, 0))
+
+
+def settled_text(settled):
+    """settle()'s answer in words, for a sample's check column."""
+    text = "idle after %.1f s" % settled["waited_s"] if settled["idle"] else \
+        "NOT idle after %.1f s" % settled["waited_s"]
+    if settled["reco_jobs_waited"]:
+        text += " (waited for %d recommendation job(s))" % settled["reco_jobs_waited"]
+    if settled.get("autovacuum_during"):
+        text += "; autovacuum during the run: %s" % ", ".join(settled["autovacuum_during"])
+    return text
+
+
 class Monitor:
     """Peak RSS and CPU seconds of named processes over one measured run,
     and the CPU seconds of the PostgreSQL server.
@@ -176,7 +257,7 @@ class Monitor:
             reset_peak_rss(pid)
             self.cpu0[name] = self._safe(cpu_seconds, pid)
             self.peak[name] = self._safe(peak_rss_mb, pid)
-        self.pg0 = tree_cpu_seconds(self.pg.postmaster_pid()) if self.pg else None
+        self.pg0 = tree_cpu_seconds(postmaster_pid(self.pg)) if self.pg else None
         self.cpu1 = dict(self.cpu0)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
@@ -212,7 +293,7 @@ class Monitor:
                 cpu = round(self.cpu1[name] - self.cpu0[name], 2)
             self.procs[name] = {"peak_rss_mb": round(self.peak[name] or 0, 1), "cpu_s": cpu}
         if self.pg:
-            pg1 = tree_cpu_seconds(self.pg.postmaster_pid())
+            pg1 = tree_cpu_seconds(postmaster_pid(self.pg))
             self.procs["postgres"] = {"peak_rss_mb": None, "cpu_s": round(pg1 - self.pg0, 2)}
         return False
 
@@ -241,7 +322,10 @@ def run_measured(cmd, log, pg=None, env=None):
 
 class BenchStack(harness.Stack):
     """The real services with their production settings (log level info,
-    default heartbeat and timeouts), logs in the bench's log folder."""
+    default heartbeat and timeouts), logs in the bench's log folder.
+    recommender=False starts no recommender: a sync still queues its
+    recommendation job (reco.runs), which nobody serves, so a measured
+    run never shares the machine with the job of the run before it."""
 
     PRODUCTION = {
         "VENDANGE_LOG_LEVEL": "info", "VENDANGE_HEARTBEAT_MS": "1000",
@@ -249,12 +333,14 @@ class BenchStack(harness.Stack):
         "VENDANGE_STALL_TIMEOUT_S": "600",
     }
 
-    def __init__(self, dsn, name, log_dir, extractors=1, env=None):
+    def __init__(self, dsn, name, log_dir, extractors=1, env=None, odoo_extractors=0,
+                 recommender=True):
         self.log_dir = log_dir
         target = type("Target", (), {"dsn": dsn})
         settings = dict(self.PRODUCTION)
         settings.update(env or {})
-        super().__init__(target, name, extractors=extractors, env=settings)
+        super().__init__(target, name, extractors=extractors, env=settings,
+                         odoo_extractors=odoo_extractors, recommender=recommender)
 
     def start(self, role, key=None):
         key = key or role
@@ -305,10 +391,15 @@ class Context:
             self.state[key] = fn()
         return self.state[key]
 
-    def quiesce(self):
-        """A checkpoint before a measured run, so no run pays for the
-        previous one's dirty pages."""
+    def quiesce(self, pids=None, reco_db=None):
+        """Before a measured run: settle() (nothing of another row still
+        running: recommendation jobs when reco_db is given, the
+        processes of pids and the server idle), then a checkpoint, so no
+        run pays for the previous one's dirty pages. Returns what
+        settle() found, for the sample's extra."""
+        waited = settle(self.pg, pids, reco_db)
         self.pg.psql("CHECKPOINT", db="postgres")
+        return waited
 
     def log(self, name):
         return os.path.join(self.logs, name)

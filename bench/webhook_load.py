@@ -7,7 +7,10 @@ optimised build in build/bin, or $VD_BIN), registers a Brevo connector,
 runs bench/hook_load.c (build/bin/hook-load) against the gateway, then
 waits until the pipeline has caught up and checks that every acknowledged
 event is in canonical.contact_history exactly once. Prints one JSON line:
-events/s and p50/p99 latency of acknowledged requests, and the check.
+events/s and p50/p99 latency of acknowledged requests, the check, and
+the peak RSS and CPU of every service and of the server during the load
+("procs", benchlib.Monitor). No recommender runs (webhook events queue
+no recommendation job).
 """
 import argparse
 import hashlib
@@ -20,8 +23,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 os.environ.setdefault("VD_BIN", os.path.join(ROOT, "build", "bin"))
 
+from benchlib import Monitor  # noqa: E402
 from harness import Postgres, Stack  # noqa: E402
 
 
@@ -38,7 +43,7 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     args = ap.parse_args()
     pg = Postgres()
-    stack = Stack(pg, "bench-webhook", extractors=0, gateway=True,
+    stack = Stack(pg, "bench-webhook", extractors=0, gateway=True, recommender=False,
                   env={"VENDANGE_LOG_LEVEL": "warn", "ASAN_OPTIONS": ""})
     try:
         stack.cli("connector", "add", "load", "--type", "brevo", "--set", "token=bench-token")
@@ -53,11 +58,14 @@ def main():
         time.sleep(2)  # the gateway receives its configuration
         host, port = stack.env["VENDANGE_WEBHOOK_ADDR"].split(":")
         acked_file = tempfile.mktemp(prefix="vd-acked-")
-        out = subprocess.run([os.path.join(os.environ["VD_BIN"], "hook-load"), host, port,
-                              "/webhooks/brevo/load", "bench-token", str(args.connections),
-                              str(args.seconds), acked_file],
-                             capture_output=True, text=True, check=True)
+        pids = {key: p.pid for key, p in stack.procs.items() if p.poll() is None}
+        with Monitor(pids, pg) as m:
+            out = subprocess.run([os.path.join(os.environ["VD_BIN"], "hook-load"), host, port,
+                                  "/webhooks/brevo/load", "bench-token", str(args.connections),
+                                  str(args.seconds), acked_file],
+                                 capture_output=True, text=True, check=True)
         result = json.loads(out.stdout)
+        result["procs"] = m.procs
         with open(acked_file) as f:  # "email ts_event" of each acknowledged event
             acked = {key(*line.split()) for line in f if line.strip()}
         os.unlink(acked_file)

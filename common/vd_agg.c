@@ -21,30 +21,40 @@ s_segment_expr (vd_buf_t *b, const char *orders, const char *last, const char *t
                    orders, last, last, total, orders);
 }
 
+/*  How the dirty customers are found and their sales read. */
+typedef enum {
+    AGG_FEW,  /* a few dirty keys: their sales through the index, one by one */
+    AGG_MANY, /* many dirty keys: one pass over the sales                    */
+    AGG_ALL   /* every customer (ops.dirty_all): one pass, no key list       */
+} agg_mode_t;
+
 /*  Aggregates and segment of the dirty customers, one write per customer
     whose values change. A purchase is an order (order_id) with a positive
     quantity; credit notes lower total_spent but are not purchases. Money
     excludes VAT. */
 static char *
-s_aggregates_sql (bool few)
+s_aggregates_sql (agg_mode_t mode)
 {
     vd_buf_t b;
     vd_buf_init (&b, SQL_MAX);
-    vd_buf_addstr (&b, "WITH d AS (DELETE FROM ops.dirty_customers RETURNING customer_key),"
-                       " agg AS (SELECT ");
-    vd_buf_addstr (&b, few ? "d.customer_key, a.* FROM d CROSS JOIN LATERAL (SELECT"
-                           : "s.customer_key,");
+    vd_buf_addstr (&b, mode == AGG_ALL
+                           ? "WITH d AS (SELECT customer_key FROM canonical.customers),"
+                           : "WITH d AS (DELETE FROM ops.dirty_customers RETURNING customer_key),");
+    vd_buf_addstr (&b, " agg AS (SELECT ");
+    vd_buf_addstr (&b, mode == AGG_FEW ? "d.customer_key, a.* FROM d CROSS JOIN LATERAL (SELECT"
+                                       : "s.customer_key,");
     vd_buf_addstr (&b, "   min(s.date_sale) FILTER (WHERE s.quantity_units > 0) AS first_date,"
                        "   max(s.date_sale) FILTER (WHERE s.quantity_units > 0) AS last_date,"
                        "   coalesce(sum(s.price_total), 0) AS total,"
                        "   count(DISTINCT coalesce(s.order_id, s.sale_line_key))"
                        "     FILTER (WHERE s.quantity_units > 0) AS orders");
-    /* a few dirty customers: their sales through the index, one by one;
-       many: one pass over the sales */
     vd_buf_addstr (&b,
-                   few ? " FROM canonical.sales_lines s WHERE s.customer_key = d.customer_key) a),"
-                       : " FROM canonical.sales_lines s JOIN d ON d.customer_key = s.customer_key"
-                         " GROUP BY s.customer_key),");
+                   mode == AGG_FEW
+                       ? " FROM canonical.sales_lines s WHERE s.customer_key = d.customer_key) a),"
+                   : mode == AGG_MANY
+                       ? " FROM canonical.sales_lines s JOIN d ON d.customer_key = s.customer_key"
+                         " GROUP BY s.customer_key),"
+                       : " FROM canonical.sales_lines s GROUP BY s.customer_key),");
     vd_buf_addstr (&b,
                    " v0 AS (SELECT d.customer_key, agg.first_date, agg.last_date,"
                    "   coalesce(agg.total, 0) AS total, coalesce(agg.orders, 0)::int AS orders,"
@@ -151,7 +161,7 @@ s_daily_pass (PGconn *conn, const char *const *params, const char *rules, vd_err
 }
 
 int
-vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, vd_error_t *err)
+vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, bool persons, vd_error_t *err)
 {
     char p[4][24], text[160];
     snprintf (p[0], sizeof p[0], "%" PRId64, rules->vip_spent);
@@ -163,22 +173,37 @@ vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, vd_error_t *err)
     const char *params[] = {p[0], p[1], p[2], p[3]};
     /* the planner cannot know how many customers are dirty (the table is
        filled and emptied by every run): the plan is chosen here */
-    PGresult *res = vd_db_exec (conn, "SELECT count(*) FROM ops.dirty_customers", 0, NULL, err);
+    PGresult *res = vd_db_exec (conn,
+                                "SELECT count(*), EXISTS (SELECT 1 FROM ops.dirty_all)"
+                                " FROM ops.dirty_customers",
+                                0, NULL, err);
     if (!res)
         return -1;
     int64_t dirty = 0;
     vd_parse_int (PQgetvalue (res, 0, 0), 0, INT64_MAX, &dirty);
+    bool all = strcmp (PQgetvalue (res, 0, 1), "t") == 0;
     PQclear (res);
-    char *sql = s_aggregates_sql (dirty <= FEW_DIRTY);
+    agg_mode_t mode = all ? AGG_ALL : dirty <= FEW_DIRTY ? AGG_FEW : AGG_MANY;
+    char *sql = s_aggregates_sql (mode);
     if (!sql)
         return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
-    int rc = dirty ? vd_db_command (conn, sql, 4, params, err) : 0;
+    int rc = 0;
+    /* every customer: one hash aggregate over the sales, in memory */
+    if (all)
+        rc = vd_db_script (conn,
+                           "SET LOCAL work_mem = '128MB';"
+                           "DELETE FROM ops.dirty_customers; DELETE FROM ops.dirty_all",
+                           err);
+    if (rc == 0 && (dirty || all))
+        rc = vd_db_command (conn, sql, 4, params, err);
+    if (rc == 0 && all)
+        rc = vd_db_command (conn, "RESET work_mem", 0, NULL, err);
     free (sql);
     if (rc == 0)
         rc = s_daily_pass (conn, params, text, err);
     const char *match[] = {rules->match_ref ? "true" : "false",
                            rules->match_email ? "true" : "false"};
-    if (rc == 0)
+    if (rc == 0 && persons)
         rc = vd_db_command (conn, s_persons, 2, match, err);
     return rc;
 }
@@ -187,10 +212,11 @@ int
 vd_agg_test (bool verbose)
 {
     int failures = 0;
-    char *agg = s_aggregates_sql (false), *few = s_aggregates_sql (true);
+    char *agg = s_aggregates_sql (AGG_MANY), *few = s_aggregates_sql (AGG_FEW);
+    char *every = s_aggregates_sql (AGG_ALL);
     char *window = s_pass_sql (true);
     char *all = s_pass_sql (false);
-    if (!agg || !few || !window || !all)
+    if (!agg || !few || !every || !window || !all)
         failures++;
     else {
         /* one segment rule, the same in the run's update and in the pass */
@@ -202,11 +228,15 @@ vd_agg_test (bool verbose)
         if (!strstr (agg, "segment = v.segment") || !strstr (few, "CROSS JOIN LATERAL") ||
             !strstr (agg, "GROUP BY s.customer_key"))
             failures++;
+        /* every customer: no dirty list read, customers without sales too */
+        if (strstr (every, "ops.dirty_customers") || !strstr (every, "FROM d LEFT JOIN agg"))
+            failures++;
     }
     if (verbose)
         printf ("  vd_agg:\n%s\n%s\n%s\n", agg ? agg : "", few ? few : "", window ? window : "");
     free (agg);
     free (few);
+    free (every);
     free (window);
     free (all);
     return failures ? -1 : 0;

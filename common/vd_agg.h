@@ -29,8 +29,12 @@ typedef struct {
     Returns 0, -1 with err when the latter is none of those. */
 int vd_agg_rules (const vd_config_t *cfg, vd_agg_rules_t *rules, vd_error_t *err);
 
-/*  Runs inside the caller's transaction. Returns 0, -1 with err. */
-int vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, vd_error_t *err);
+/*  Runs inside the caller's transaction: the aggregates of the customers
+    in ops.dirty_customers, or of every customer when ops.dirty_all holds
+    a row (a run that inserted many); then the daily pass; then, when
+    persons is true (customers were written), the person keys. Returns 0,
+    -1 with err. */
+int vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, bool persons, vd_error_t *err);
 
 int vd_agg_test (bool verbose);
 

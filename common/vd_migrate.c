@@ -241,7 +241,20 @@ static const char *s_steps[] = {
     "  campaign text NOT NULL, customer_key text NOT NULL, product_key text NOT NULL,"
     "  exported_at timestamptz NOT NULL DEFAULT now(),"
     "  PRIMARY KEY (campaign, customer_key, product_key));",
-    /* 11: rules that derive values from what an export leaves out (line
+    /* 11: a run that inserted many rows marks every customer's aggregates
+       due at once (vd_agg), in the transaction of its rows */
+    "CREATE TABLE ops.dirty_all (id boolean PRIMARY KEY DEFAULT true CHECK (id));"
+    /* the loader copies new rows straight into the tables: each index is
+       paid on every row. Sales by product are never looked up (the
+       recommender reads them all); sales by date only by recent dates,
+       which a BRIN index serves at almost no cost to a load */
+    "DROP INDEX canonical.sales_lines_product;"
+    "DROP INDEX canonical.sales_lines_date;"
+    "CREATE INDEX sales_lines_date ON canonical.sales_lines USING brin (date_sale);"
+    /* every customer row is rewritten once its sales are counted: room in
+       its page keeps that update off the indexes (HOT) */
+    "ALTER TABLE canonical.customers SET (fillfactor = 50);",
+    /* 12: rules that derive values from what an export leaves out (line
        totals, percentage margins, units from the product's packaging,
        pack_size): every iSaVigne file is read again at its connector's next
        run (cursor cleared), so rows already loaded get them; Odoo section
@@ -252,13 +265,13 @@ static const char *s_steps[] = {
     "  RETURNING customer_key)"
     "  INSERT INTO ops.dirty_customers (customer_key)"
     "  SELECT DISTINCT customer_key FROM d WHERE customer_key IS NOT NULL ON CONFLICT DO NOTHING;",
-    /* 12: the webhook configuration each gateway applied (orch_hooks), and
+    /* 13: the webhook configuration each gateway applied (orch_hooks), and
        a wake-up of the orchestrator's loop when a connector changes, so a
        new webhook connector reaches the gateways at once */
     "ALTER TABLE ops.services ADD COLUMN IF NOT EXISTS hook_config text;"
     "CREATE TRIGGER connectors_changed AFTER INSERT OR UPDATE OR DELETE ON ops.connectors"
     "  FOR EACH STATEMENT EXECUTE FUNCTION ops.notify_dispatch();",
-    /* 13: a connector test may ask for a preview of the first rows of each
+    /* 14: a connector test may ask for a preview of the first rows of each
        export file (the mapping page) */
     "ALTER TABLE ops.connector_tests ADD COLUMN IF NOT EXISTS preview integer"
     "  CHECK (preview BETWEEN 1 AND 100);",
@@ -287,6 +300,9 @@ s_reconcile_table (PGconn *conn, const vd_table_t *t, vd_error_t *err)
         vd_buf_printf (&sql, "ALTER TABLE canonical.%s ADD COLUMN IF NOT EXISTS %s %s%s;", t->name,
                        c->name, vd_schema_sql_type (c->type),
                        strcmp (c->name, "synced_at") == 0 ? " NOT NULL DEFAULT now()" : "");
+        if (c->initial)
+            vd_buf_printf (&sql, "ALTER TABLE canonical.%s ALTER COLUMN %s SET DEFAULT %s;",
+                           t->name, c->name, c->initial);
     }
     vd_buf_printf (
         &sql, "ALTER TABLE canonical.%s ADD COLUMN IF NOT EXISTS " VD_SCHEMA_HASH_COLUMN " bytea;",

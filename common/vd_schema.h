@@ -88,12 +88,20 @@ typedef enum {
     0x08 /* written, but a change alone does not make                                              \
             the row "updated"                         */
 
+#define VD_COL_INIT_KEY                                                                            \
+    0x10 /* derived: a new row gets its key (person_key: every customer is                         \
+            its own person until matched)                                  */
+
 typedef struct {
     const char *name;
     vd_sql_type_t type;
     unsigned flags;
     vd_rule_t rule;
     const char *in[VD_COL_INPUTS];
+    /*  A derived column's value in a new row (an SQL literal, the column's
+        DEFAULT): what the run's end would compute for a row nothing refers
+        to yet, so a new customer without sales needs no second write. */
+    const char *initial;
 } vd_column_t;
 
 typedef enum {

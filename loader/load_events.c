@@ -1,5 +1,6 @@
 /*  load_events - customer matching and effects of contact events. */
 #include "load_events.h"
+#include "load_refs.h"
 
 /* clang-format off */
 #define OPT_OUT "'unsubscribed', 'unsubscribe', 'spam', 'complaint'"
@@ -56,6 +57,15 @@ static const char s_forgotten[] =
     "UPDATE stage_contact_history s SET email = NULL, payload = NULL, response_details = NULL"
     " WHERE s.email IS NOT NULL AND sha256(convert_to(lower(s.email), 'UTF8')) IN"
     " (SELECT email_sha256 FROM ops.forgotten_emails)";
+
+/*  Whether customers of a batch may have events to apply: an event not
+    matched to any customer yet, or a consent or bounce event of one of
+    their emails or keys. */
+static const char s_pending[] =
+    "SELECT EXISTS (SELECT 1 FROM canonical.contact_history WHERE customer_key IS NULL)"
+    " OR EXISTS (SELECT 1 FROM canonical.contact_history h"
+    " WHERE (h.email = ANY ($1::text[]) OR h.customer_key = ANY ($2::text[]))"
+    " AND h.status IN (" CONSENT ", " INVALID "))";
 /* clang-format on */
 
 static const char *const s_none[] = {NULL};
@@ -80,6 +90,30 @@ load_events_after (int table_id)
     if (t && (t->flags & VD_TABLE_EVENTS))
         return s_events_after;
     return table_id == VD_TABLE_CUSTOMERS ? s_customers_after : s_none;
+}
+
+int
+load_events_pending (PGconn *conn, const vd_table_t *t, const char *rows, const size_t *start,
+                     size_t n, size_t end, vd_error_t *err)
+{
+    vd_buf_t emails, keys;
+    vd_buf_init (&emails, 256 * 1024 * 1024);
+    vd_buf_init (&keys, 256 * 1024 * 1024);
+    int email = vd_schema_column (t, "email");
+    int rc = -1;
+    if (email < 0 || load_refs_keys (rows, start, n, end, (size_t)email, &emails) < 0 ||
+        load_refs_keys (rows, start, n, end, 0, &keys) < 0)
+        vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    else {
+        const char *params[] = {vd_buf_str (&emails), vd_buf_str (&keys)};
+        PGresult *res = vd_db_exec (conn, s_pending, 2, params, err);
+        if (res)
+            rc = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
+        PQclear (res);
+    }
+    vd_buf_free (&emails);
+    vd_buf_free (&keys);
+    return rc;
 }
 
 int

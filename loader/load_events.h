@@ -20,6 +20,7 @@
 #define LOAD_EVENTS_H_INCLUDED
 
 #include "vendange.h"
+#include "vd_db.h"
 
 #define LOAD_EVENTS_MAX_SQL 4
 
@@ -27,6 +28,14 @@
     those run after it (each a NULL-terminated list, never NULL). */
 const char *const *load_events_before (int table_id);
 const char *const *load_events_after (int table_id);
+
+/*  Whether a batch of customers (load_refs' COPY lines, rows [0, n) of
+    t) may have events to apply after their merge: any event not matched
+    yet, or a consent or bounce event with one of their emails or keys.
+    When there is none, the batch needs none of the statements above (and
+    may be copied straight into the table). 1, 0, or -1 with err. */
+int load_events_pending (PGconn *conn, const vd_table_t *t, const char *rows, const size_t *start,
+                         size_t n, size_t end, vd_error_t *err);
 
 int load_events_test (bool verbose);
 

@@ -203,7 +203,7 @@ s_finish (self_t *self, load_run_t *run)
         if (rc == 0)
             rc = load_run_apply_deletes (run, self->conn, self->sql, &err);
         if (rc == 0)
-            rc = vd_agg_update (self->conn, &self->agg, &err);
+            rc = vd_agg_update (self->conn, &self->agg, load_run_customers_written (run), &err);
         if (rc == 0)
             rc = vd_db_command (self->conn, "COMMIT", 0, NULL, &err);
         else
@@ -217,7 +217,11 @@ s_finish (self_t *self, load_run_t *run)
     if (rc < 0)
         s_run_failed (self, run, &err);
     else {
-        vd_info ("run loaded: %" PRId64 " records", load_run_committed (run));
+        int64_t copied, merged;
+        load_run_ways (run, &copied, &merged);
+        vd_info ("run loaded: %" PRId64 " records (%" PRId64 " rows copied straight into their"
+                 " table, %" PRId64 " merged)",
+                 load_run_committed (run), copied, merged);
         s_send (self, "loaded", load_run_id (run), load_run_committed (run), NULL);
         s_forget_run (self, load_run_id (run));
     }

@@ -2,10 +2,16 @@
 #include "load_run.h"
 #include "load_copy.h"
 #include "load_events.h"
+#include "load_refs.h"
 #include "load_skip.h"
 #include <sodium.h>
 
 #define BUF_MAX ((size_t)512 * 1024 * 1024)
+/*  After this many customers marked dirty by COPY batches, a run marks
+    them all (ops.dirty_all): one pass over every customer at the run's end
+    costs less than remembering each. */
+#define DIRTY_ALL_AFTER 20000
+#define DIRECT_WAIT_MAX 64 /* batches merged before COPY is tried again */
 
 struct load_run {
     int64_t run_id;
@@ -40,6 +46,17 @@ struct load_run {
     char gone_connector[VD_TABLE_COUNT][72]; /* deletions stay within it */
     bool reconciled[VD_TABLE_COUNT];
     int64_t deletes_handled, deletes_expected;
+    load_refs_t *refs; /* keys known to exist (unknown references)  */
+    bool *refused;     /* rows the database refused (isolation)      */
+    /* COPY straight into the table, per table: batches to merge before
+       trying again after a conflict, and how long the next wait is */
+    int direct_wait[VD_TABLE_COUNT], direct_next[VD_TABLE_COUNT];
+    int64_t dirty_marked; /* customers COPY batches marked dirty (committed) */
+    bool dirty_all;       /* ops.dirty_all set by this run (committed)       */
+    int64_t tx_marked;    /* the same, in the transaction being written      */
+    bool tx_all;
+    bool customers_written;
+    int64_t copied, merged; /* committed rows by way (load_run_ways) */
 };
 
 load_run_t *
@@ -53,7 +70,7 @@ load_run_new (int64_t run_id)
     self->table = -1;
     self->expected = -1;
     self->skip_mode = -1;
-    if (sodium_init () < 0) {
+    if (sodium_init () < 0 || !(self->refs = load_refs_new ())) {
         free (self);
         return NULL;
     }
@@ -82,6 +99,8 @@ load_run_destroy (load_run_t **self_p)
     free (self->hash);
     free (self->key);
     load_skip_destroy (&self->skip);
+    load_refs_destroy (&self->refs);
+    free (self->refused);
     json_decref (self->extracted);
     free (self);
     *self_p = NULL;
@@ -116,6 +135,19 @@ int64_t
 load_run_committed (const load_run_t *self)
 {
     return self->committed;
+}
+
+bool
+load_run_customers_written (const load_run_t *self)
+{
+    return self->customers_written;
+}
+
+void
+load_run_ways (const load_run_t *self, int64_t *copied, int64_t *merged)
+{
+    *copied = self->copied;
+    *merged = self->merged;
 }
 
 bool
@@ -454,6 +486,8 @@ s_merge_rows (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from
 static void
 s_reject_row (load_run_t *self, size_t i, const vd_error_t *why)
 {
+    if (self->refused)
+        self->refused[i] = true;
     const vd_table_t *t = vd_schema_table (self->table);
     size_t start = self->row_start[i];
     size_t end = i + 1 < self->nrows ? self->row_start[i + 1] : self->rows.len;
@@ -564,32 +598,159 @@ s_write_batches (load_run_t *self, PGconn *conn, vd_error_t *err)
     return rc;
 }
 
+/*  The rows as COPY lines of the canonical table itself: each staged
+    line up to its content hash (without _ord, _file, _line). */
+static int
+s_direct_text (load_run_t *self, const vd_table_t *t, vd_buf_t *out)
+{
+    size_t fields = vd_schema_ncarried (t) + 1, init_key = 0;
+    for (size_t c = 0; c < t->ncolumns; c++)
+        init_key += (t->columns[c].flags & VD_COL_INIT_KEY) != 0;
+    for (size_t i = 0; i < self->nrows; i++) {
+        const char *line = self->rows.data + self->row_start[i];
+        const char *eol =
+            self->rows.data + (i + 1 < self->nrows ? self->row_start[i + 1] : self->rows.len);
+        size_t len, key_len;
+        const char *hash = load_refs_field (line, eol, fields - 1, &len);
+        const char *key = load_refs_field (line, eol, 0, &key_len);
+        if (!hash || vd_buf_add (out, line, (size_t)(hash + len - line)) < 0)
+            return -1;
+        for (size_t k = 0; k < init_key; k++) /* the columns a new row gets its key in */
+            if (vd_buf_addc (out, '\t') < 0 || vd_buf_add (out, key, key_len) < 0)
+                return -1;
+        if (vd_buf_addc (out, '\n') < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*  Customers whose aggregates the committed rows change: a sales line
+    inserted marks its customer, a customer inserted itself (its sales may
+    have come first). Up to DIRTY_ALL_AFTER a run, by key; then the run
+    marks every customer once. In the caller's transaction. */
+static int
+s_mark_dirty (load_run_t *self, PGconn *conn, const vd_table_t *t, vd_error_t *err)
+{
+    if (!(t->flags & VD_TABLE_CUSTOMER_AGG) || self->dirty_all)
+        return 0;
+    int column = vd_schema_column (t, "customer_key");
+    vd_buf_t keys;
+    vd_buf_init (&keys, BUF_MAX);
+    int64_t n = column < 0 ? -1
+                           : load_refs_keys (self->rows.data, self->row_start, self->nrows,
+                                             self->rows.len, (size_t)column, &keys);
+    int rc = -1;
+    if (n < 0)
+        vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    else if (self->dirty_marked + n > DIRTY_ALL_AFTER) {
+        rc = vd_db_command (conn, "INSERT INTO ops.dirty_all DEFAULT VALUES ON CONFLICT DO NOTHING",
+                            0, NULL, err);
+        self->tx_all = true;
+    } else {
+        const char *params[] = {vd_buf_str (&keys)};
+        rc = vd_db_command (conn,
+                            "INSERT INTO ops.dirty_customers (customer_key)"
+                            " SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+                            1, params, err);
+        self->tx_marked = n;
+    }
+    vd_buf_free (&keys);
+    return rc;
+}
+
+/*  COPY of the rows straight into the canonical table, when none of its
+    keys is there yet (a first load, new lines): in a savepoint, so a key
+    the table holds (a unique violation) or a value the server refuses
+    only sends the batch back to the merge. 1 done, 0 not done, -1 err. */
+static int
+s_direct (load_run_t *self, PGconn *conn, const load_sql_t *sql, const vd_table_t *t,
+          vd_error_t *err)
+{
+    if (!sql->direct || self->nbatches || self->direct_wait[self->table] > 0) {
+        if (self->direct_wait[self->table] > 0)
+            self->direct_wait[self->table]--;
+        return 0;
+    }
+    /* events waiting for these customers: their effects need the merge */
+    if (self->table == VD_TABLE_CUSTOMERS) {
+        int pending = load_events_pending (conn, t, self->rows.data, self->row_start, self->nrows,
+                                           self->rows.len, err);
+        if (pending != 0)
+            return pending < 0 ? -1 : 0;
+    }
+    vd_buf_t text;
+    vd_buf_init (&text, BUF_MAX);
+    int rc = s_direct_text (self, t, &text) < 0
+                 ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory")
+                 : vd_db_command (conn, "SAVEPOINT direct", 0, NULL, err);
+    if (rc == 0 && load_copy_run (conn, sql->direct, text.data, text.len, err) < 0) {
+        rc = err->kind == VD_ERR_TRANSIENT
+                 ? -1
+                 : vd_db_command (conn, "ROLLBACK TO SAVEPOINT direct", 0, NULL, err);
+        if (rc == 0) { /* merge the next batches, longer after each conflict */
+            vd_debug ("%s: COPY refused (%s): this batch is merged", t->name, err->msg);
+            vd_error_clear (err);
+            int wait = self->direct_next[self->table] ? self->direct_next[self->table] : 1;
+            self->direct_wait[self->table] = wait;
+            self->direct_next[self->table] =
+                wait * 2 < DIRECT_WAIT_MAX ? wait * 2 : DIRECT_WAIT_MAX;
+            vd_buf_free (&text);
+            return 0;
+        }
+    }
+    vd_buf_free (&text);
+    if (rc == 0)
+        rc = vd_db_command (conn, "RELEASE SAVEPOINT direct", 0, NULL, err);
+    if (rc == 0)
+        rc = s_mark_dirty (self, conn, t, err);
+    if (rc == 0)
+        self->direct_next[self->table] = 0;
+    return rc < 0 ? -1 : 1;
+}
+
 static int
 s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refused_p,
             vd_error_t *err)
 {
+    const vd_table_t *t = vd_schema_table (self->table);
     int64_t ins = 0, upd = 0;
     /* rows load_skip dropped are part of an exactly-once batch too */
     int64_t extracted =
         self->nbatches ? (int64_t)(self->nrows + self->nrejects) + self->skipped : 0;
     size_t refused = 0;
     *refused_p = 0;
+    self->tx_marked = 0;
+    self->tx_all = false;
     if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
         return -1;
     if (self->nbatches && s_write_batches (self, conn, err) < 0)
         return -1;
-    if (self->nrows && s_merge_rows (self, conn, sql, 0, self->nrows, &ins, &upd, err) < 0) {
+    int direct = self->nrows ? s_direct (self, conn, sql, t, err) : 0;
+    if (direct < 0)
+        return -1;
+    if (direct)
+        ins = (int64_t)self->nrows;
+    else if (self->nrows && s_merge_rows (self, conn, sql, 0, self->nrows, &ins, &upd, err) < 0) {
         if (err->kind == VD_ERR_TRANSIENT)
             return -1;
         vd_log_error (VD_LOG_WARN, err);
         vd_warn ("isolating the rows the database refuses in this batch");
         ins = upd = 0;
+        free (self->refused);
+        if (!(self->refused = calloc (self->nrows, sizeof *self->refused)))
+            return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         if (vd_db_command (conn, "ROLLBACK", 0, NULL, err) < 0 ||
             vd_db_command (conn, "BEGIN", 0, NULL, err) < 0 ||
             (self->nbatches && s_write_batches (self, conn, err) < 0) ||
             s_merge_isolating (self, conn, sql, 0, self->nrows, &ins, &upd, &refused, err) < 0)
             return -1;
     }
+    /* unknown customers and products (events: matched in SQL, load_sql) */
+    if (self->nrows && !(t->flags & VD_TABLE_EVENTS) &&
+        load_refs_check (self->refs, conn, t, self->run_text, self->rows.data, self->row_start,
+                         self->nrows, self->rows.len, refused ? self->refused : NULL,
+                         &self->warnings, err) < 0)
+        return -1;
     if ((self->rejects.len &&
          load_copy_run (conn,
                         "COPY ops.rejects (run_id, table_name, file, line, reason, raw)"
@@ -604,7 +765,13 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
                         (int64_t)(self->nrows - refused) - ins - upd + self->skipped, err) < 0)
         return -1;
     *refused_p = refused;
-    return vd_db_command (conn, "COMMIT", 0, NULL, err);
+    if (vd_db_command (conn, "COMMIT", 0, NULL, err) < 0)
+        return -1;
+    self->dirty_marked += self->tx_marked;
+    self->dirty_all |= self->tx_all;
+    self->customers_written |= self->table == VD_TABLE_CUSTOMERS && ins + upd > 0;
+    *(direct ? &self->copied : &self->merged) += (int64_t)self->nrows;
+    return 0;
 }
 
 /*  Whether this run may skip rows: not a sync --full, nor a run of a
@@ -659,12 +826,18 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
     if (s_skip_unchanged (self, conn, err) < 0)
         return -1;
     size_t rejects_len = self->rejects.len, nrejects = self->nrejects, refused = 0;
-    if (s_flush_tx (self, conn, sql, &refused, err) < 0) {
+    size_t warnings_len = self->warnings.len;
+    int rc = s_flush_tx (self, conn, sql, &refused, err);
+    free (self->refused);
+    self->refused = NULL;
+    if (rc < 0) {
         PGresult *res = PQexec (conn, "ROLLBACK");
         PQclear (res); /* best effort: the connection may be gone */
-        /* undo rows moved to rejects: the whole batch is retried */
+        /* undo rows moved to rejects, warnings added: the whole batch is
+           retried */
         self->rejects.len = rejects_len;
         self->nrejects = nrejects;
+        self->warnings.len = warnings_len;
         return -1;
     }
     /* a refused row is both in rows and, now, in rejects */

@@ -38,6 +38,11 @@ int load_run_apply_deletes (load_run_t *self, PGconn *conn, const load_sql_t *sq
 bool load_run_complete (const load_run_t *self);
 /*  Rows committed so far. */
 int64_t load_run_committed (const load_run_t *self);
+/*  True once the run inserted or updated a customer row. */
+bool load_run_customers_written (const load_run_t *self);
+/*  Rows sent to the server so far: COPYed straight into their table, and
+    staged and merged (rows found unchanged before are in neither). */
+void load_run_ways (const load_run_t *self, int64_t *copied, int64_t *merged);
 
 /*  True when msg is an exactly-once batch ("ack": true, see vd_msg.h). */
 bool load_msg_is_ack (const vd_msg_t *msg);
@@ -49,11 +54,14 @@ bool load_run_has_batch (const load_run_t *self, uint64_t seq);
     until the next add); *count may be 0. */
 const uint64_t *load_run_committed_batches (const load_run_t *self, size_t *count);
 
-/*  Commits the buffered rows (one transaction; rows a bad value makes the
-    database refuse are isolated by halving and stored as rejects with the
-    server's message). Returns 0; -1 with err->kind TRANSIENT when the
-    caller should retry later (buffer kept), PERMANENT when the run cannot
-    go on. */
+/*  Commits the buffered rows in one transaction: straight by COPY into
+    the canonical table while none of their keys is there (a savepoint
+    catches a key that is: that batch and the next few are merged), else
+    staged and merged; rows a bad value makes the database refuse are
+    isolated by halving and stored as rejects with the server's message.
+    References to unknown customers and products become warnings. Returns 0; -1 with err->kind
+   TRANSIENT when the caller should retry later (buffer kept), PERMANENT when the run cannot go on.
+ */
 int load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err);
 /*  Writes the extracted counts of END (in the caller's transaction). */
 int load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err);

@@ -15,7 +15,12 @@ typedef struct {
     char *key_apply;  /* then gives staged rows their recorded key  */
     char *merge;      /* returns one row: inserted, updated; $1 run id */
     char *duplicates; /* warnings for keys seen twice in a batch; $1 run id, $2 table */
-    char *orphans;    /* warnings for unknown references; NULL when none */
+    char *direct;     /* COPY canonical.<t> (carried..., content_hash) FROM
+                         STDIN: new rows straight into the table; NULL
+                         for tables that always merge (key map, events) */
+    char *orphans;    /* warnings for unknown references of events (their
+                         customer is matched in SQL); NULL for other
+                         tables (load_refs checks those)            */
     char *deletion;   /* rows gone in the source (ids in stage_ids): marked
                          active = false when the table has "active", else
                          deleted; $1 source, $2 reconciled (bool); returns

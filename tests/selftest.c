@@ -31,6 +31,7 @@
 #include "norm_batch.h"
 #include "load_copy.h"
 #include "load_skip.h"
+#include "load_refs.h"
 #include "load_sql.h"
 #include "orch_active.h"
 #include "orch_api.h"
@@ -101,6 +102,7 @@ static const selftest_t s_tests[] = {
     {"load_copy", load_copy_test},
     {"load_events", load_events_test},
     {"load_skip", load_skip_test},
+    {"load_refs", load_refs_test},
     {"load_sql", load_sql_test},
     {"cli_connector", cli_connector_test},
     {"cli_pg", cli_pg_test},

@@ -1,24 +1,31 @@
-"""The other sources, one function each (issues 6 and 7): run in the first
-round only (they bring their own server and data), so they add one row
-each to the table.
+"""The other sources, one function each (issues 6, 7 and 14): run in the
+first round only, so they add one row each to the table.
 
-odoo     a sale.order.line sync from the Odoo double: BENCH_ODOO_LINES
-         (a tenth of BENCH_SALES, 100000 at full size; the double, in Python, is the slow side: 500000 takes
-         several minutes and ~600 MB) lines, page BENCH_ODOO_PAGE (1000), records/s, extractor
-         CPU s per 1,000 records and its peak RSS (bench/odoo_bench.py)
+odoo     a first sync of an Odoo connector from the fast Odoo double
+         (bench/odoo_fast.py: answers rendered before the clock starts,
+         the wire protocol of tests/odoo_double.py): BENCH_ODOO_LINES
+         sales lines (a tenth of BENCH_SALES, 100000 at full size), a
+         tenth as many customers, BENCH_PRODUCTS products with two stock
+         quants each, page BENCH_ODOO_PAGE (1000); on the bench's server
+         (durable), the real services without a recommender
+         (bench/odoo_bench.py). records/s counts every record of every
+         model; the checks: each model's records extracted, inserted and
+         in its canonical table exactly as many as the double holds.
 webhook  the gateway under load: 32 connections for BENCH_WEBHOOK_SECONDS
-         (60), events/s of acknowledged events, p50/p99 latency, then a
-         check that every acknowledged event is stored exactly once
-         (bench/webhook_load.py; build/bin/hook-load)
-Their servers are the test harness's (fsync off): the durability that an
-acknowledgement waits for is the gateway's own spool fsync.
+         (60), acknowledged events/s, p50/p99 latency, then a check that
+         every acknowledged event is stored exactly once
+         (bench/webhook_load.py; build/bin/hook-load), on the test
+         harness's server (fsync off): the durability that an
+         acknowledgement waits for is the gateway's own spool fsync.
 """
 import json
 import os
 import subprocess
 import sys
 
-from benchlib import ROOT, Sample, case
+from benchlib import ROOT, Sample, case, settled_text
+
+import odoo_bench
 
 
 def _run_json(script, args, log):
@@ -40,17 +47,21 @@ def odoo(ctx):
     if ctx.round > 0:
         return []
     lines = int(os.environ.get("BENCH_ODOO_LINES", str(max(1000, ctx.sizes["sales"] // 10))))
-    page = os.environ.get("BENCH_ODOO_PAGE", "1000")
-    r = _run_json("odoo_bench.py", ["--lines", str(lines), "--page-size", page],
-                  ctx.log("odoo_bench.log"))
-    if r["status"] != "success" or r["lines"] < lines:  # the double's seed lines come too
-        raise RuntimeError("odoo sync: %s, %s lines for %d" % (r["status"], r["lines"], lines))
-    return Sample("odoo", "Odoo sale.order.line sync (double, JSON-2, page %s)" % page,
-                  r["seconds"], r["lines"],
-                  {"extractor-odoo": {"peak_rss_mb": r["extractor_peak_rss_mb"],
-                                      "cpu_s": r["extractor_cpu_s_per_1000"] * r["lines"] / 1000}},
-                  "%d lines, %.4f extractor CPU s / 1000 records" % (
-                      r["lines"], r["extractor_cpu_s_per_1000"]), r)
+    page = int(os.environ.get("BENCH_ODOO_PAGE", "1000"))
+    r = odoo_bench.measure(ctx.pg, "odoo_bench", ctx.logs, lines, page,
+                           products=ctx.sizes["products"])
+    held = r["held"]
+    return Sample("odoo", "Odoo first sync from the fast double (JSON-2, page %d): %d lines, %d "
+                  "customers, %d products, %d quants" % (
+                      page, held["sale.order.line"], held["res.partner"],
+                      held["product.product"], held["stock.quant"]),
+                  r["seconds"], r["records"], r["procs"],
+                  "%s; extractor %.2f CPU s (%.4f s / 1000 records), peak RSS %.1f MB; double "
+                  "transferred %s, rendered on request %d; %s" % (
+                      ", ".join(r["checks"]), r["extractor_cpu_s"], r["extractor_cpu_s_per_1000"],
+                      r["extractor_peak_rss_mb"], r["double"]["transferred"],
+                      r["double"]["rendered_on_request"], settled_text(r["settle"])),
+                  r, unit="records/s", compare=False)
 
 
 @case(70)
@@ -61,6 +72,10 @@ def webhook(ctx):
     r = _run_json("webhook_load.py", ["--seconds", seconds], ctx.log("webhook_load.log"))
     if not r["exactly_once"]:
         raise RuntimeError("acknowledged events not stored exactly once: %s" % r)
-    return Sample("webhook", "webhook gateway, 32 connections, %s s" % seconds, float(seconds),
-                  r["acknowledged"], {},
-                  "p50 %s ms, p99 %s ms, exactly once" % (r.get("p50_ms"), r.get("p99_ms")), r)
+    return Sample("webhook", "webhook gateway, 32 connections, %s s of load" % seconds,
+                  float(seconds), r["acknowledged"], r.get("procs", {}),
+                  "%d acknowledged, %d refused, %d errors; stored exactly once (drained in %s s)"
+                  % (r["acknowledged"], r.get("refused", 0), r.get("errors", 0), r["drain_s"]),
+                  r, throughput="%d events/s acknowledged, p50 %s ms, p99 %s ms" % (
+                      round(r["events_per_s"]), r.get("p50_ms"), r.get("p99_ms")),
+                  compare=False)

@@ -62,7 +62,8 @@ def _generate(ctx):
 
 def _migrate(ctx, db):
     """The schema, by the services' own migration (started, then stopped)."""
-    stack = BenchStack(ctx.pg.dsn_for(db), "reco-migrate-%s" % db, ctx.logs, extractors=0)
+    stack = BenchStack(ctx.pg.dsn_for(db), "reco-migrate-%s" % db, ctx.logs, extractors=0,
+                       recommender=False)
     bad = stack.close()
     if bad:
         raise AssertionError("services did not stop on SIGTERM: %s" % bad)
@@ -260,7 +261,8 @@ def reco_eval(ctx):
                                "postgres": procs["postgres"]},
                               "hit rate@5 %.3f (%d/%d), coverage %.3f (%d/%d)" % (
                                   m["hit_rate_at_5"], m["hits"], m["evaluated"], m["coverage"],
-                                  m["recommended_products"], m["eligible_products"]), m))
+                                  m["recommended_products"], m["eligible_products"]), m,
+                              unit="customers/s", compare=False))
     finally:
         ctx.pg.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % db, db="postgres")
     return out
@@ -298,4 +300,5 @@ def reco_scale(ctx):
                   "%s customers, %s recommendations, %d issued; run's own %.2f s, peak RSS "
                   "%.1f MB" % (run["customers"], run["recommendations"], issued,
                                float(run["seconds"]), run["peak_rss_kb"] / 1000),
-                  {"run": run, "issued": issued, "top_statements": run.pop("top_statements")})
+                  {"run": run, "issued": issued, "top_statements": run.pop("top_statements")},
+                  unit="customers/s", compare=False)

@@ -1,0 +1,277 @@
+/*  load_refs - unknown customers and products, per batch. */
+#include "load_refs.h"
+#include <czmq.h>
+
+struct load_refs {
+    zhashx_t *found[VD_TABLE_COUNT]; /* keys known to exist, per referenced table */
+};
+
+load_refs_t *
+load_refs_new (void)
+{
+    load_refs_t *self = calloc (1, sizeof *self);
+    for (int t = 0; self && t < VD_TABLE_COUNT; t++)
+        if (!(self->found[t] = zhashx_new ()))
+            load_refs_destroy (&self);
+    return self;
+}
+
+void
+load_refs_destroy (load_refs_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    for (int t = 0; t < VD_TABLE_COUNT; t++)
+        zhashx_destroy (&(*self_p)->found[t]);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+/*  The table a column references, -1 when none. */
+static int
+s_target (const vd_column_t *c)
+{
+    return c->rule == VD_RULE_CUSTOMER_REF  ? VD_TABLE_CUSTOMERS
+           : c->rule == VD_RULE_PRODUCT_REF ? VD_TABLE_PRODUCTS
+                                            : -1;
+}
+
+bool
+load_refs_any (const vd_table_t *t)
+{
+    for (size_t c = 0; c < t->ncolumns; c++)
+        if (s_target (&t->columns[c]) >= 0)
+            return true;
+    return false;
+}
+
+const char *
+load_refs_field (const char *line, const char *eol, size_t index, size_t *len)
+{
+    const char *p = line;
+    for (size_t i = 0; i < index; i++) {
+        p = memchr (p, '\t', (size_t)(eol - p));
+        if (!p)
+            return NULL;
+        p++;
+    }
+    const char *tab = memchr (p, '\t', (size_t)(eol - p));
+    *len = (size_t)((tab ? tab : eol) - p);
+    return p;
+}
+
+/*  A COPY text field back to its text (the escapes load_copy writes).
+    Returns 0, 1 for \N (NULL), -1 out of memory. */
+static int
+s_unescape (const char *f, size_t len, vd_buf_t *out)
+{
+    vd_buf_reset (out);
+    if (len == 2 && f[0] == '\\' && f[1] == 'N')
+        return 1;
+    int rc = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = f[i];
+        if (c == '\\' && i + 1 < len) {
+            char e = f[++i];
+            c = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e;
+        }
+        rc |= vd_buf_addc (out, c);
+    }
+    return rc ? -1 : (vd_buf_str (out) ? 0 : -1);
+}
+
+/*  Appends one element of an array literal ("..." with " and \ escaped). */
+static int
+s_array_add (vd_buf_t *b, const char *s)
+{
+    int rc = vd_buf_addstr (b, b->len > 1 ? ",\"" : "\"");
+    for (; *s; s++)
+        rc |= (*s == '"' || *s == '\\' ? vd_buf_addc (b, '\\') : 0) | vd_buf_addc (b, *s);
+    return rc | vd_buf_addc (b, '"');
+}
+
+/*  Line i's bounds. */
+static const char *
+s_line (const char *rows, const size_t *start, size_t n, size_t end, size_t i, const char **eol)
+{
+    *eol = rows + (i + 1 < n ? start[i + 1] : end) - 1; /* the '\n' */
+    return rows + start[i];
+}
+
+/*  The carried index of every column, -1 for a derived one. */
+static size_t
+s_carried_index (const vd_table_t *t, size_t column)
+{
+    size_t k = 0;
+    for (size_t c = 0; c < column; c++)
+        k += vd_schema_carried (&t->columns[c]);
+    return k;
+}
+
+int64_t
+load_refs_keys (const char *rows, const size_t *start, size_t n, size_t end, size_t column,
+                vd_buf_t *out)
+{
+    zhashx_t *seen = zhashx_new ();
+    vd_buf_t key;
+    vd_buf_init (&key, 64 * 1024);
+    int rc = seen ? vd_buf_addc (out, '{') : -1;
+    int64_t count = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *eol, *line = s_line (rows, start, n, end, i, &eol);
+        size_t len;
+        const char *f = load_refs_field (line, eol, column, &len);
+        int u = f ? s_unescape (f, len, &key) : 1;
+        if (u < 0)
+            rc = -1;
+        else if (u == 0 && zhashx_insert (seen, vd_buf_str (&key), (void *)1) == 0) {
+            rc = s_array_add (out, vd_buf_str (&key));
+            count++;
+        }
+    }
+    if (rc == 0)
+        rc = vd_buf_addc (out, '}');
+    vd_buf_free (&key);
+    zhashx_destroy (&seen);
+    return rc < 0 ? -1 : count;
+}
+
+/*  The keys of `asked` (an array literal) that table `target` lacks. */
+static zhashx_t *
+s_unknown (PGconn *conn, const vd_table_t *target, const vd_buf_t *asked, vd_error_t *err)
+{
+    char sql[256];
+    snprintf (sql, sizeof sql,
+              "SELECT k FROM unnest($1::text[]) k"
+              " WHERE NOT EXISTS (SELECT 1 FROM canonical.%s x WHERE x.%s = k)",
+              target->name, target->key);
+    const char *params[] = {vd_buf_str (asked)};
+    PGresult *res = vd_db_exec (conn, sql, 1, params, err);
+    if (!res)
+        return NULL;
+    zhashx_t *unknown = zhashx_new ();
+    for (int r = 0; unknown && r < PQntuples (res); r++)
+        zhashx_insert (unknown, PQgetvalue (res, r, 0), (void *)1);
+    PQclear (res);
+    if (!unknown)
+        vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    return unknown;
+}
+
+/*  One referencing column: looks up the keys not known yet, then writes a
+    warning for each row naming an unknown one. */
+static int64_t
+s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t column,
+                const char *run_text, const char *rows, const size_t *start, size_t n, size_t end,
+                const bool *skip, vd_buf_t *warnings, vd_error_t *err)
+{
+    const vd_column_t *c = &t->columns[column];
+    int target_id = s_target (c);
+    const vd_table_t *target = vd_schema_table (target_id);
+    zhashx_t *found = self->found[target_id];
+    size_t field = s_carried_index (t, column), ncarried = vd_schema_ncarried (t);
+    zhashx_t *asked = zhashx_new ();
+    vd_buf_t key, list;
+    vd_buf_init (&key, 64 * 1024);
+    vd_buf_init (&list, 256 * 1024 * 1024);
+    int rc = asked ? vd_buf_addc (&list, '{') : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *eol, *line = s_line (rows, start, n, end, i, &eol);
+        size_t len;
+        const char *f = skip && skip[i] ? NULL : load_refs_field (line, eol, field, &len);
+        int u = f ? s_unescape (f, len, &key) : 1;
+        if (u < 0)
+            rc = -1;
+        else if (u == 0 && !zhashx_lookup (found, vd_buf_str (&key)) &&
+                 zhashx_insert (asked, vd_buf_str (&key), (void *)1) == 0)
+            rc = s_array_add (&list, vd_buf_str (&key));
+    }
+    rc |= vd_buf_addc (&list, '}');
+    zhashx_t *unknown = NULL;
+    int64_t warned = 0;
+    if (rc < 0)
+        vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    else if (zhashx_size (asked) && !(unknown = s_unknown (conn, target, &list, err)))
+        rc = -1;
+    /* remember what exists; warn for what does not */
+    for (const void *k = zhashx_first (asked); k && rc == 0; k = zhashx_next (asked)) {
+        const char *name = zhashx_cursor (asked);
+        if (!zhashx_lookup (unknown, name) && zhashx_size (found) < LOAD_REFS_CACHE_MAX)
+            zhashx_insert (found, name, (void *)1);
+    }
+    for (size_t i = 0; unknown && zhashx_size (unknown) && i < n && rc == 0; i++) {
+        const char *eol, *line = s_line (rows, start, n, end, i, &eol);
+        size_t len, flen, llen;
+        const char *f = skip && skip[i] ? NULL : load_refs_field (line, eol, field, &len);
+        if (!f || s_unescape (f, len, &key) != 0 || !zhashx_lookup (unknown, vd_buf_str (&key)))
+            continue;
+        const char *file = load_refs_field (line, eol, ncarried + 2, &flen);
+        const char *lno = load_refs_field (line, eol, ncarried + 3, &llen);
+        if (!file || !lno) {
+            rc = vd_error_set (err, VD_ERR_PERMANENT, "malformed staged row");
+            break;
+        }
+        rc = vd_buf_printf (warnings, "%s\t%s\t", run_text, t->name) |
+             vd_buf_add (warnings, file, flen) | vd_buf_addc (warnings, '\t') |
+             vd_buf_add (warnings, lno, llen) |
+             vd_buf_printf (warnings, "\t%s\tunknown %s\t", c->name,
+                            target_id == VD_TABLE_CUSTOMERS ? "customer" : "product") |
+             vd_buf_add (warnings, f, len) | vd_buf_addc (warnings, '\n');
+        if (rc < 0)
+            vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+        warned++;
+    }
+    zhashx_destroy (&unknown);
+    zhashx_destroy (&asked);
+    vd_buf_free (&key);
+    vd_buf_free (&list);
+    return rc < 0 ? -1 : warned;
+}
+
+int64_t
+load_refs_check (load_refs_t *self, PGconn *conn, const vd_table_t *t, const char *run_text,
+                 const char *rows, const size_t *start, size_t n, size_t end, const bool *skip,
+                 vd_buf_t *warnings, vd_error_t *err)
+{
+    int64_t total = 0;
+    for (size_t c = 0; c < t->ncolumns; c++) {
+        if (s_target (&t->columns[c]) < 0)
+            continue;
+        int64_t w =
+            s_check_column (self, conn, t, c, run_text, rows, start, n, end, skip, warnings, err);
+        if (w < 0)
+            return -1;
+        total += w;
+    }
+    return total;
+}
+
+int
+load_refs_test (bool verbose)
+{
+    int failures = 0;
+    /* two sales-shaped lines: key, ..., then hash, ord, file, line */
+    const char rows[] = "k1\ta\\tb\t\\N\n"
+                        "k2\ta\\tb\tc\"d\n";
+    size_t start[] = {0, 11};
+    vd_buf_t out;
+    vd_buf_init (&out, 4096);
+    int64_t n = load_refs_keys (rows, start, 2, sizeof rows - 1, 1, &out);
+    if (n != 1 || strcmp (vd_buf_str (&out), "{\"a\tb\"}") != 0)
+        failures++;
+    vd_buf_reset (&out);
+    n = load_refs_keys (rows, start, 2, sizeof rows - 1, 2, &out);
+    if (n != 1 || strcmp (vd_buf_str (&out), "{\"c\\\"d\"}") != 0)
+        failures++;
+    size_t len;
+    const char *f = load_refs_field (rows, rows + 10, 2, &len);
+    if (!f || len != 2 || memcmp (f, "\\N", 2) != 0 || load_refs_field (rows, rows + 10, 3, &len))
+        failures++;
+    if (!load_refs_any (vd_schema_table (VD_TABLE_SALES)) ||
+        load_refs_any (vd_schema_table (VD_TABLE_CUSTOMERS)))
+        failures++;
+    if (verbose)
+        printf ("  load_refs: %s\n", vd_buf_str (&out));
+    vd_buf_free (&out);
+    return failures ? -1 : 0;
+}

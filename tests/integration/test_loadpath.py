@@ -1,0 +1,134 @@
+"""The load path: new rows COPYed straight into their table, known rows
+merged, unknown references found per batch, aggregates true at the end of
+every run whichever way the rows went.
+
+The expectations are computed here from the export files themselves (the
+rules of README "Interpretations"), not from what the loader says."""
+import csv
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+from harness import ARTIFACTS, ROOT, StackCase
+from test_backbone import checksum
+from test_incremental import WRONG_AGGREGATES
+
+GEN = os.path.join(ROOT, "bench", "gen_isavigne.py")
+
+
+def generate(folder, sales, customers, products=300, stock=600, change=0):
+    args = [sys.executable, GEN, folder, "--sales", str(sales), "--customers", str(customers),
+            "--products", str(products), "--stock", str(stock)]
+    if change:
+        args += ["--change-percent", str(change)]
+    subprocess.run(args, check=True, capture_output=True)
+
+
+def read_rows(path):
+    with open(path, encoding="cp1252", newline="") as f:
+        return list(csv.DictReader(io.StringIO(f.read()), delimiter=";"))
+
+
+class LoadPath(StackCase):
+    NAME = "loadpath"
+    RECOMMENDER = False
+    # small batches: many transactions, both ways, references across batches
+    ENV = {"VENDANGE_BATCH_ROWS": "700"}
+
+    def loader_ways(self):
+        """(copied, merged) of the last run the loader finished, from its log."""
+        with open(os.path.join(ARTIFACTS, "loadpath-loader.log"), encoding="utf-8") as f:
+            ways = re.findall(r"\((\d+) rows copied straight into their table, (\d+) merged\)",
+                              f.read())
+        return int(ways[-1][0]), int(ways[-1][1])
+
+    def sync(self, name, *flags):
+        status, run = self.stack.sync(name, *flags)
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        for table, c in run["tables"].items():
+            self.assertEqual(c["extracted"], c["inserted"] + c["updated"] + c["unchanged"]
+                             + c["rejected"], (table, c))
+        return run
+
+    def test_1_customers_after_their_sales(self):
+        """Sales loaded before their customers: one 'unknown customer'
+        warning per line (file and line as in the export), then the
+        customers arrive by COPY and their aggregates are right."""
+        folder = tempfile.mkdtemp(prefix="vd-loadpath-")
+        generate(folder, sales=3000, customers=900)
+        hidden = os.path.join(folder + "-later")
+        os.makedirs(hidden)
+        os.rename(os.path.join(folder, "clients.csv"), os.path.join(hidden, "clients.csv"))
+        self.stack.add_isavigne("early", folder)
+        run = self.sync("early")
+        sales = read_rows(os.path.join(folder, "ventes.csv"))
+        self.assertEqual(run["tables"]["sales_lines"]["inserted"], len(sales))
+        warned = self.pg.psql("SELECT line, raw_value FROM ops.run_warnings WHERE run_id = %d "
+                              "AND reason = 'unknown customer' ORDER BY line" % run["id"])
+        # the header is line 1: line n + 2 of the file is row n
+        expected = [(str(i + 2), "isavigne-" + r["client_code"]) for i, r in enumerate(sales)]
+        self.assertEqual([tuple(w) for w in warned], expected)
+        os.rename(os.path.join(hidden, "clients.csv"), os.path.join(folder, "clients.csv"))
+        run = self.sync("early")
+        self.assertEqual(run["tables"]["customers"]["inserted"], 900)
+        self.assertEqual(self.loader_ways(), (900, 0))
+        self.assertEqual(self.pg.psql(WRONG_AGGREGATES), [])
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.customers "
+                                       "WHERE person_key IS DISTINCT FROM customer_key"), "0")
+
+    def test_2_full_load_by_copy_then_resync_by_merge(self):
+        """30,000 customers (past the point where every customer is marked
+        at once) and 12,000 lines by COPY; then `sync --full` resends every
+        row: they are merged, none written, the tables unchanged."""
+        # the generator's keys are those of test 1's export: its rows go first
+        self.stack.cli("connector", "remove", "early", "--purge")
+        folder = tempfile.mkdtemp(prefix="vd-loadpath-")
+        generate(folder, sales=12000, customers=30000)
+        self.stack.add_isavigne("big", folder)
+        run = self.sync("big")
+        counts = {t: c["inserted"] for t, c in run["tables"].items()}
+        self.assertEqual(counts["sales_lines"], 12000)
+        self.assertEqual(counts["customers"], 30000)
+        copied, merged = self.loader_ways()
+        # products always merge (their keys are kept in ops.key_map)
+        self.assertEqual(copied, 12000 + 30000 + counts["stock_levels"])
+        self.assertEqual(merged, counts["product_catalog"])
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.dirty_all"), "0")
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.dirty_customers"), "0")
+        self.assertEqual(self.pg.psql(WRONG_AGGREGATES), [])
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.customers WHERE "
+                                       "person_key IS DISTINCT FROM customer_key"), "0")
+        before = {t: checksum(self.pg, t) for t in ("sales_lines", "customers")}
+        run = self.sync("big", "--full")
+        for table, c in run["tables"].items():
+            self.assertEqual((c["inserted"], c["updated"]), (0, 0), (table, c))
+        copied, merged = self.loader_ways()
+        self.assertEqual(copied, 0)
+        self.assertEqual({t: checksum(self.pg, t) for t in before}, before)
+
+    def test_3_changed_lines_merge_and_new_lines_copy(self):
+        """1 % of the lines changed and lines appended: the changed rows
+        are updated (their customers recomputed), the new ones inserted."""
+        folder = tempfile.mkdtemp(prefix="vd-loadpath-")
+        generate(folder, sales=6000, customers=2000)
+        self.stack.add_isavigne("grow", folder)
+        self.sync("grow")
+        changed = tempfile.mkdtemp(prefix="vd-loadpath-")
+        generate(changed, sales=6000, customers=2000, change=1)
+        old = read_rows(os.path.join(folder, "ventes.csv"))
+        new = read_rows(os.path.join(changed, "ventes.csv"))
+        n_changed = sum(a != b for a, b in zip(old, new))
+        with open(os.path.join(changed, "ventes.csv"), "rb") as f:
+            text = f.read()
+        # 1,500 new lines at the end: copies of the first ones under new documents
+        extra = text.split(b"\r\n")[1:1501]
+        extra = [re.sub(rb";(FA|AV)-(\d+);", rb";\1-X\2;", line) for line in extra]
+        with open(os.path.join(folder, "ventes.csv"), "wb") as f:
+            f.write(text.rstrip(b"\r\n") + b"\r\n" + b"\r\n".join(extra) + b"\r\n")
+        run = self.sync("grow")
+        s = run["tables"]["sales_lines"]
+        self.assertEqual((s["inserted"], s["updated"]), (1500, n_changed))
+        self.assertEqual(self.pg.psql(WRONG_AGGREGATES), [])
