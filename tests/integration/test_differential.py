@@ -64,6 +64,41 @@ class Differential(StackCase):
                                        "settings": settings})
             self.assertEqual(status, 201, answer)
             exports[seed] = (folder, desc)
+        done, loaded, rejects, warnings = self.sync_all(seeds)
+        failures = []
+        expected = {}
+        for seed in seeds:
+            folder, desc = exports[seed]
+            expected[seed] = model.expect(folder, self.mapping_of(desc))
+            failures += self.check(seed, desc, expected[seed], done[seed], loaded, rejects,
+                                   warnings)
+        # full snapshots: a later export without some rows
+        later = [s for s in seeds if exports[s][1]["settings"].get("full_snapshot")]
+        if later:
+            for seed in later:
+                exportgen.generate(seed, exports[seed][0], version=2)
+            done, loaded, rejects, warnings = self.sync_all(later)
+            for seed in later:
+                folder, desc = exports[seed]
+                want = model.expect_snapshot(expected[seed], folder, self.mapping_of(desc))
+                failures += self.check(seed, desc, want, done[seed], loaded, rejects, warnings,
+                                       later=True)
+        names = ",".join("'d%d'" % s for s in seeds)
+        for table in TABLES:
+            self.pg.psql("DELETE FROM canonical.%s WHERE connector IN (%s)" % (table, names))
+        for seed in seeds:
+            self.api("DELETE", "/api/connectors/d%d" % seed)
+        return failures
+
+    @staticmethod
+    def mapping_of(desc):
+        if not desc["settings"].get("mapping"):
+            return None
+        with open(desc["settings"]["mapping"]) as f:
+            return f.read()
+
+    def sync_all(self, seeds):
+        """Syncs the seeds' connectors; (runs, rows, rejects, warnings)."""
         runs = {}
         for seed in seeds:
             status, answer = self.api("POST", "/api/connectors/d%d/sync" % seed, {})
@@ -91,30 +126,19 @@ class Differential(StackCase):
                 "SELECT run_id, file, line, field, reason FROM ops.run_warnings "
                 "WHERE run_id IN (%s)" % run_ids):
             warnings.setdefault(int(rid), []).append((f, int(line or 0), field, reason))
-        failures = []
-        for seed in seeds:
-            folder, desc = exports[seed]
-            run = done[seed]
-            mapping = None
-            if desc["settings"].get("mapping"):
-                with open(desc["settings"]["mapping"]) as f:
-                    mapping = f.read()
-            expected = model.expect(folder, mapping)
-            facts = {"counts": run.get("tables", {}), "rejects": rejects.get(run["id"], []),
-                     "warnings": warnings.get(run["id"], []), "files": run.get("files", [])}
-            diff = compare.differences(expected, loaded.get("d%d" % seed, {}), facts)
-            if run["status"] != "success":
-                diff.insert(0, "run %d status %s: %s" % (run["id"], run["status"],
-                                                          run.get("errors")))
-            if diff:
-                failures.append("seed %d (dialect %s, formats %s):\n    %s" % (
-                    seed, desc["dialect"], desc["formats"], "\n    ".join(diff)))
-        names = ",".join("'d%d'" % s for s in seeds)
-        for table in TABLES:
-            self.pg.psql("DELETE FROM canonical.%s WHERE connector IN (%s)" % (table, names))
-        for seed in seeds:
-            self.api("DELETE", "/api/connectors/d%d" % seed)
-        return failures
+        return done, loaded, rejects, warnings
+
+    def check(self, seed, desc, expected, run, loaded, rejects, warnings, later=False):
+        facts = {"counts": run.get("tables", {}), "rejects": rejects.get(run["id"], []),
+                 "warnings": warnings.get(run["id"], []), "files": run.get("files", [])}
+        diff = compare.differences(expected, loaded.get("d%d" % seed, {}), facts, later=later)
+        if run["status"] != "success":
+            diff.insert(0, "run %d status %s: %s" % (run["id"], run["status"], run.get("errors")))
+        if not diff:
+            return []
+        return ["seed %d%s (dialect %s, formats %s):\n    %s" % (
+            seed, " (second, full snapshot)" if later else "", desc["dialect"], desc["formats"],
+            "\n    ".join(diff))]
 
     def read_rows(self, connectors):
         names = ",".join("'%s'" % c for c in connectors)

@@ -573,35 +573,51 @@ class Export:
         WRITERS[style.fmt](os.path.join(folder, name), rows, style, self.rng)
         return name
 
-    def write(self, folder):
+    def write(self, folder, version=1):
+        """Writes the export; version 2 is a later full snapshot of the same
+        data: the last product and the last customer (with their lines)
+        gone, every fourth sales line gone, the first stock row gone."""
         os.makedirs(folder, exist_ok=True)
         styles = {t: Style(self.rng, self.fmt()) for t in ("products", "customers", "sales", "stock")}
         products = self.products(styles["products"])
         customers = self.customers(styles["customers"])
+        sales = self.sales(styles["sales"], customers, products)
+        stock = self.stock(styles["stock"], products) if self.rng.random() < 0.7 else None
+        if version == 2:
+            if len(products) > 1:
+                products = products[:-1]
+            if len(customers) > 1:
+                gone = customers[-1]["code"]
+                customers = customers[:-1]
+                sales = [r for r in sales if r["customer"] != gone]
+            sales = [r for i, r in enumerate(sales) if i % 4 != 3]
+            stock = stock[1:] if stock else stock
         files = {}
         files["products"] = self.write_table(folder, "products", products, styles["products"])
         files["customers"] = self.write_table(folder, "customers", customers, styles["customers"])
-        sales = self.sales(styles["sales"], customers, products)
         files["sales"] = self.write_table(folder, "sales", sales, styles["sales"])
-        if self.rng.random() < 0.7:
-            files["stock"] = self.write_table(folder, "stock", self.stock(styles["stock"], products),
-                                              styles["stock"])
+        if stock is not None:
+            files["stock"] = self.write_table(folder, "stock", stock, styles["stock"])
         settings = {}
         if self.dialect == "C":
             path = os.path.join(folder, "..", "mapping_%d.ini" % self.seed)
             with open(path, "w") as f:
                 f.write(MAPPING_C)
             settings["mapping"] = os.path.abspath(path)
+        # every fourth export is a full snapshot (its version 2 removes rows)
+        if self.seed % 4 == 0:
+            settings["full_snapshot"] = "true"
         return {"seed": self.seed, "dialect": self.dialect, "files": files,
                 "formats": {t: s.fmt for t, s in styles.items()}, "settings": settings,
                 "columns": {t: list(v) for t, v in self.present.items()}}
 
 
-def generate(seed, folder):
+def generate(seed, folder, version=1):
     """Writes the export of `seed` into folder (created); returns its
     description: dialect, files, formats, settings (a mapping file for
-    the third dialect, written beside the folder)."""
-    return Export(seed).write(folder)
+    the third dialect, written beside the folder; full_snapshot for every
+    fourth seed). version 2: a later full snapshot with rows gone."""
+    return Export(seed).write(folder, version)
 
 
 if __name__ == "__main__":
@@ -609,4 +625,5 @@ if __name__ == "__main__":
     import sys
     seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     out = sys.argv[2] if len(sys.argv) > 2 else "/tmp/vd-export-%d/export" % seed
-    print(json.dumps(generate(seed, out), indent=1))
+    version = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    print(json.dumps(generate(seed, out, version), indent=1))

@@ -462,6 +462,10 @@ class Expected:
         self.unchanged = {t: 0 for t in TABLE_ORDER}
         self.derived = {}      # file -> sorted list of derived columns
         self.unit_unknown = {}  # file -> lines without a unit nobody knows
+        self.present = {}       # table -> keys of every line read (rejected ones too)
+        self.files_read = {}    # table -> files read
+        self.table_files = {}   # table -> names of its files
+        self.deleted = {t: 0 for t in TABLE_ORDER}
 
 
 def blank(fields):
@@ -491,7 +495,8 @@ def find_header(rows, table_map):
 
 
 def records(path, table, table_map):
-    """(line, {input: text} or None, reject reason)"""
+    """(line, {input: text} or None, reject reason, {input: text} of the
+    fields there are, for a line rejected for its field count)"""
     ext = os.path.splitext(path)[1].lower()
     variants = csv_variants(path) if ext in (".csv", ".txt") else \
         [(None, read_xlsx(path) if ext == ".xlsx" else read_xls(path))]
@@ -508,14 +513,15 @@ def records(path, table, table_map):
     for line, fields in rows[idx + 1:]:
         if blank(fields):
             continue
+        partial = {inp: fields[i] for inp, i in cols.items() if i < len(fields)}
         if sep is not None and len(fields) != width:
-            yield line, None, "wrong field count"
+            yield line, None, "wrong field count", partial
             continue
         if sep is None and any(f.strip() for f in fields[width:]):
-            yield line, None, "wrong field count"
+            yield line, None, "wrong field count", partial
             continue
         fields = fields + [""] * (width - len(fields))
-        yield line, {inp: fields[i] for inp, i in cols.items()}, None
+        yield line, {inp: fields[i] for inp, i in cols.items()}, None, partial
 
 
 class Model:
@@ -523,6 +529,9 @@ class Model:
         self.vat = Decimal(1) + Decimal(vat) / 100
         self.today = today or dt.date.today()
         self.packaging = {}  # product key -> packaging text of its product file
+        # rows already in the database (an earlier export): references to
+        # them are not unknown, even when this export no longer has them
+        self.known = {t: {} for t in TABLE_ORDER}
 
     def expect(self, folder, mapping_text=None):
         mapping = parse_mapping(mapping_text or BUILTIN_MAPPING)
@@ -539,7 +548,7 @@ class Model:
         order = [t for t in mapping]  # README: tables in the mapping's order
         # README: the product file of the export gives every line its packaging
         for name in files.get("product_catalog", []):
-            for line, rec, _ in records(os.path.join(folder, name), "product_catalog",
+            for line, rec, _, _ in records(os.path.join(folder, name), "product_catalog",
                                         mapping["product_catalog"]):
                 if rec and code_key(rec.get("code")):
                     pack = clean(rec.get("volume"))
@@ -558,8 +567,15 @@ class Model:
         batch = {}
         derived = set()
         self.unknown_unit = []
+        for line, rec, reason, partial in recs:
+            key = self.key_of(table, partial)
+            if key:
+                out.present.setdefault(table, set()).add(key)
+        out.files_read.setdefault(table, 0)
+        out.files_read[table] += 1
+        out.table_files.setdefault(table, set()).add(name)
         checked = []  # every line loaded or superseded: references are checked
-        for line, rec, reason in recs:
+        for line, rec, reason, _ in recs:
             self.line = line
             out.extracted[table] += 1
             if rec is None:
@@ -586,14 +602,16 @@ class Model:
         # warning, on every line read (a superseded duplicate too)
         for line, row in checked:
             if table in ("sales_lines", "stock_levels"):
-                if row.get("customer_key") and row["customer_key"] not in out.rows["customers"]:
+                if row.get("customer_key") and row["customer_key"] not in out.rows["customers"] \
+                        and row["customer_key"] not in self.known["customers"]:
                     out.warnings.append((name, line, "customer_key"))
-                if row.get("product_key") and row["product_key"] not in out.rows["product_catalog"]:
+                if row.get("product_key") and row["product_key"] not in out.rows["product_catalog"] \
+                        and row["product_key"] not in self.known["product_catalog"]:
                     out.warnings.append((name, line, "product_key"))
         # README: the run says once per file which values its lines derived
         # (every line read, a line rejected later included)
         derived = set()
-        for line, rec, _ in recs:
+        for line, rec, _, _ in recs:
             if rec is None or table not in ("sales_lines", "stock_levels"):
                 continue
             if not clean(rec.get("unit")) and self.readable_packaging(
@@ -608,7 +626,7 @@ class Model:
         # README: lines read without a unit whose product has no readable
         # packaging: one summary per file (rejected lines included)
         if table in ("sales_lines", "stock_levels"):
-            lines = [line for line, rec, _ in recs if rec is not None
+            lines = [line for line, rec, _, _ in recs if rec is not None
                      and not clean(rec.get("unit")) and not self.readable_packaging(
                          code_key(rec.get("product_code")))]
             if lines:
@@ -692,6 +710,19 @@ class Model:
         if sign < 0 and qty > 0:
             raise Bad("positive quantity on a credit note")
         return qty
+
+    def key_of(self, table, rec):
+        """The row key of a line as read (None when its key is unusable)."""
+        if table == "product_catalog":
+            return code_key(rec.get("code"))
+        if table == "customers":
+            code = clean(rec.get("customer_code"))
+            return "isavigne-" + code if code else None
+        if table == "sales_lines":
+            doc, no = clean(rec.get("document_no")), clean(rec.get("line_no"))
+            return "isavigne-%s-%s" % (doc, no) if doc and no else None
+        product, wh = code_key(rec.get("product_code")), clean(rec.get("warehouse"))
+        return "isavigne-%s-%s" % (product, wh) if product and wh else None
 
     def readable_packaging(self, product_key):
         try:
@@ -814,3 +845,29 @@ class Model:
 
 def expect(folder, mapping_text=None, vat=Decimal(20), today=None):
     return Model(vat, today).expect(folder, mapping_text)
+
+
+def expect_snapshot(previous, folder, mapping_text=None, vat=Decimal(20), today=None):
+    """A later export of a full_snapshot connector (README, iSaVigne
+    settings): the rows of `previous` (what the earlier export loaded)
+    missing from it go: sales and stock rows removed, customers and
+    products kept with active = false; a line read but rejected still
+    counts as present (its row stays as it was). Only tables whose files
+    were read count."""
+    model = Model(vat, today)
+    model.known = previous.rows
+    cur = model.expect(folder, mapping_text)
+    for table in TABLE_ORDER:
+        if not cur.files_read.get(table):
+            continue
+        for key, row in previous.rows[table].items():
+            if key in cur.rows[table]:
+                continue
+            if key in cur.present.get(table, set()):
+                cur.rows[table][key] = dict(row)  # rejected now: kept as loaded
+                continue
+            if table in ("customers", "product_catalog"):
+                cur.rows[table][key] = dict(row, active=False)
+            cur.deleted[table] += 1
+    model.aggregates(cur)
+    return cur
