@@ -1,6 +1,8 @@
 # vendange - top-level build.
 #   make            build every binary into build/bin (optimised)
 #   make check      install packages, build with ASan/UBSan and -Werror, run every test
+#   make check-deep SEEDS=a-b [ODOO_SEEDS=c-d]  the differential tests over many random
+#                   exports and Odoo data sets (not in CI)
 #   make demo       install packages, build, start the services, sync the sample export
 #   make lint       clang-format check and banned functions
 #   make bench      vendange against psql \copy and pgloader (README, Benchmarks)
@@ -57,7 +59,8 @@ BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer 
         $(BUILD)/bin/selftest
 
 .PHONY: all deps deps-bench deps-web deps-fuzz images check check-web check-deploy check-fresh \
-        check-unit check-integration demo bench bench-webhook lint clean fuzz fuzzers replays
+        check-unit check-integration check-deep demo bench bench-webhook lint clean fuzz fuzzers \
+        replays
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -95,8 +98,8 @@ $(eval $(call make_bin,extractor-webhook,extractors/webhook/hook_main.c,$(LIBHOO
 $(eval $(call make_bin,extractor-odoo,extractors/odoo/odoo_main.c,$(LIBODOO)))
 $(eval $(call make_bin,normalizer,transformer/norm_main.c,$(LIBNORM)))
 $(eval $(call make_bin,loader,loader/load_main.c,$(LIBLOAD)))
-$(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH)))
-$(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH)))
+$(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH) $(LIBNORM)))
+$(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH) $(LIBNORM)))
 $(eval $(call make_bin,recommender,reco/reco_main.c,$(LIBRECO) $(LIBLOAD)))
 $(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBODOO) $(LIBNORM) $(LIBLOAD) $(LIBORCH) $(LIBRECO)))
 
@@ -159,6 +162,18 @@ deps-web:
 check-web: deps-web
 	$(MAKE) BUILD=build/check SAN=1 OPT="-O1 -g" all
 	VD_BIN=$(CURDIR)/build/check/bin /usr/bin/python3 tests/web/test_browser.py
+
+# The differential test (tests/integration/test_differential.py) over a
+# seed range, 100 exports per chunk; each finished chunk is appended to
+# tests/artifacts/check-deep.log: resume with SEEDS starting after its last line.
+check-deep: deps
+	$(MAKE) BUILD=build/check SAN=1 OPT="-O1 -g" all
+	@mkdir -p tests/artifacts
+	VD_DIFF_SEEDS=$(or $(SEEDS),1001-2000) VD_DIFF_CHUNK=100 \
+	    VD_DIFF_PROGRESS=$(CURDIR)/tests/artifacts/check-deep.log \
+	    VD_ODOO_SEEDS=$(or $(ODOO_SEEDS),101-130) \
+	    VD_BIN=$(CURDIR)/build/check/bin /usr/bin/python3 tests/integration/run.py \
+	    test_differential test_odoo_differential
 
 check-unit:
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/lsan.supp \

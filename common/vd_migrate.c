@@ -273,6 +273,27 @@ static const char *s_steps[] = {
     "  RETURN NULL; END $$;"
     "CREATE FUNCTION ops.line_hashes_truncated() RETURNS trigger LANGUAGE plpgsql AS $$"
     "  BEGIN DELETE FROM ops.line_hashes; RETURN NULL; END $$;",
+    /* 13: rules that derive values from what an export leaves out (line
+       totals, percentage margins, units from the product's packaging,
+       pack_size): every iSaVigne file is read again at its connector's next
+       run (cursor cleared), so rows already loaded get them; Odoo section
+       and note lines (no product) loaded as sales lines are removed, their
+       customers' aggregates recomputed at the loader's next run */
+    "UPDATE ops.connectors SET cursor = NULL WHERE type = 'isavigne' AND cursor IS NOT NULL;"
+    "WITH d AS (DELETE FROM canonical.sales_lines WHERE source = 'odoo' AND product_key IS NULL"
+    "  RETURNING customer_key)"
+    "  INSERT INTO ops.dirty_customers (customer_key)"
+    "  SELECT DISTINCT customer_key FROM d WHERE customer_key IS NOT NULL ON CONFLICT DO NOTHING;",
+    /* 14: the webhook configuration each gateway applied (orch_hooks), and
+       a wake-up of the orchestrator's loop when a connector changes, so a
+       new webhook connector reaches the gateways at once */
+    "ALTER TABLE ops.services ADD COLUMN IF NOT EXISTS hook_config text;"
+    "CREATE TRIGGER connectors_changed AFTER INSERT OR UPDATE OR DELETE ON ops.connectors"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION ops.notify_dispatch();",
+    /* 15: a connector test may ask for a preview of the first rows of each
+       export file (the mapping page) */
+    "ALTER TABLE ops.connector_tests ADD COLUMN IF NOT EXISTS preview integer"
+    "  CHECK (preview BETWEEN 1 AND 100);",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

@@ -178,6 +178,19 @@ s_pack_counts (msgpack_packer *pk, const json_t *counts)
 }
 
 void
+vd_msg_pack_delete (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table, const char *source,
+                    const char *connector, const char *file, const char *mode, size_t nids)
+{
+    vd_msg_pack_header (pk, VD_MSG_DELETE, run_id, seq, table);
+    msgpack_pack_map (pk, 5);
+    const char *kv[] = {"source", source, "connector", connector, "file", file, "mode", mode};
+    for (int i = 0; i < 8; i++)
+        vd_mp_pack_cstr (pk, kv[i]);
+    vd_mp_pack_cstr (pk, "ids");
+    msgpack_pack_array (pk, (uint32_t)nids);
+}
+
+void
 vd_msg_pack_end (msgpack_packer *pk, int64_t run_id, uint64_t seq, const char *connector,
                  const vd_msg_end_t *end)
 {

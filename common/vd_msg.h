@@ -137,6 +137,11 @@ void vd_mp_pack_cstr (msgpack_packer *pk, const char *s);
 void vd_msg_pack_raw (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table,
                       const char *source, const char *connector, const char *file,
                       const char *const *cols, size_t ncols, const char *units, size_t nrows);
+/*  Packs a DELETE message but its ids: header, body map up to "ids" and
+    the array header for nids ids; the caller then packs the ids (strings). */
+void vd_msg_pack_delete (msgpack_packer *pk, int64_t run_id, uint64_t seq, int table,
+                         const char *source, const char *connector, const char *file,
+                         const char *mode, size_t nids);
 /*  What an END message says (JSON members borrowed; NULL when absent). */
 typedef struct {
     const json_t *extracted;  /* {table: count}                          */

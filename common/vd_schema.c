@@ -29,6 +29,7 @@ static const vd_column_t s_products[] = {
     { "region", VD_SQL_TEXT, 0, VD_RULE_TEXT, { NULL } },
     { "alcohol", VD_SQL_NUMERIC, 0, VD_RULE_NUMBER, { NULL } },
     { "volume_cl", VD_SQL_NUMERIC, 0, VD_RULE_VOLUME_CL, { "volume" } },
+    { "pack_size", VD_SQL_NUMERIC, 0, VD_RULE_PACK_SIZE, { "pack_size", "volume" } },
     { "body", VD_SQL_TEXT, 0, VD_RULE_TEXT, { NULL } },
     { "tannins", VD_SQL_TEXT, 0, VD_RULE_TEXT, { NULL } },
     { "active", VD_SQL_BOOL, 0, VD_RULE_BOOL, { "active", "true" } },
@@ -73,12 +74,12 @@ static const vd_column_t s_sales[] = {
     { "document_type", VD_SQL_TEXT, 0, VD_RULE_LOWER, { NULL } },
     { "date_sale", VD_SQL_DATE, VD_COL_REQUIRED, VD_RULE_DATE, { NULL } },
     { "quantity_units", VD_SQL_NUMERIC, VD_COL_REQUIRED, VD_RULE_QUANTITY, { "quantity_units", "document_type" } },
-    { "unit", VD_SQL_TEXT, 0, VD_RULE_LOWER, { NULL } },
-    { "quantity_bottles_75cl_eq", VD_SQL_NUMERIC, 0, VD_RULE_BOTTLES, { "quantity_units", "unit" } },
+    { "unit", VD_SQL_TEXT, 0, VD_RULE_LOWER, { "unit", "packaging" } },
+    { "quantity_bottles_75cl_eq", VD_SQL_NUMERIC, 0, VD_RULE_BOTTLES, { "quantity_units", "unit", "packaging" } },
     { "price_unit", VD_SQL_NUMERIC, 0, VD_RULE_MONEY, { "price_unit", "price_unit_incl_vat" } },
-    { "price_total", VD_SQL_NUMERIC, 0, VD_RULE_MONEY, { "price_total", "price_total_incl_vat" } },
-    { "cost_total", VD_SQL_NUMERIC, 0, VD_RULE_COST, { "cost_total", "price_total", "margin" } },
-    { "margin_percent", VD_SQL_NUMERIC, 0, VD_RULE_MARGIN_PERCENT, { "margin_percent", "price_total", "margin" } },
+    { "price_total", VD_SQL_NUMERIC, 0, VD_RULE_LINE_TOTAL, { "price_total", "price_total_incl_vat", "quantity_units", "=price_unit" } },
+    { "cost_total", VD_SQL_NUMERIC, 0, VD_RULE_COST, { "cost_total", "=price_total", "margin" } },
+    { "margin_percent", VD_SQL_NUMERIC, 0, VD_RULE_MARGIN_PERCENT, { "margin_percent", "=price_total", "margin" } },
     { "channel", VD_SQL_TEXT, 0, VD_RULE_TEXT, { NULL } },
     SYNCED_AT,
 };
@@ -89,8 +90,8 @@ static const vd_column_t s_stock[] = {
     { "product_key", VD_SQL_TEXT, VD_COL_REQUIRED, VD_RULE_PRODUCT_REF, { "product_code" } },
     { "warehouse", VD_SQL_TEXT, VD_COL_REQUIRED, VD_RULE_TEXT, { NULL } },
     { "quantity_units", VD_SQL_NUMERIC, VD_COL_REQUIRED, VD_RULE_NUMBER, { NULL } },
-    { "unit", VD_SQL_TEXT, 0, VD_RULE_LOWER, { NULL } },
-    { "quantity_bottles_75cl_eq", VD_SQL_NUMERIC, 0, VD_RULE_BOTTLES, { "quantity_units", "unit" } },
+    { "unit", VD_SQL_TEXT, 0, VD_RULE_LOWER, { "unit", "packaging" } },
+    { "quantity_bottles_75cl_eq", VD_SQL_NUMERIC, 0, VD_RULE_BOTTLES, { "quantity_units", "unit", "packaging" } },
     { "reserved_qty", VD_SQL_NUMERIC, 0, VD_RULE_NUMBER, { NULL } },
     { "available_qty", VD_SQL_NUMERIC, 0, VD_RULE_AVAILABLE, { "available_qty", "quantity_units", "reserved_qty" } },
     { "last_count_date", VD_SQL_DATE, 0, VD_RULE_DATE, { NULL } },
@@ -212,15 +213,84 @@ vd_schema_has_input (const vd_table_t *t, const char *name)
         const vd_column_t *col = &t->columns[c];
         if (col->rule == VD_RULE_DERIVED || col->rule == VD_RULE_SOURCE)
             continue;
-        /* a BOOL's in[1] is a default value, not an input */
-        int n = col->rule == VD_RULE_BOOL ? 1 : 3;
+        /* a BOOL's in[1] is a default value, not an input; "=column" is
+           a computed value */
+        int n = col->rule == VD_RULE_BOOL ? 1 : VD_COL_INPUTS;
         for (int i = 0; i < n; i++) {
             const char *in = col->in[i] ? col->in[i] : i == 0 ? col->name : NULL;
-            if (in && strcmp (in, name) == 0)
+            if (in && in[0] != '=' && strcmp (in, name) == 0)
                 return true;
         }
     }
     return false;
+}
+
+int
+vd_schema_source_id_build (const vd_table_t *t, const char *const *parts, const size_t *lens,
+                           vd_buf_t *out, int *bad)
+{
+    for (int i = 0; i < 3 && t->id_parts[i].name; i++) {
+        size_t before = out->len;
+        if (i && vd_buf_addc (out, '-') < 0)
+            return -1;
+        size_t start = out->len;
+        int rc = !parts[i]                ? -1
+                 : t->id_parts[i].as_code ? vd_text_product_code (parts[i], lens[i], out)
+                                          : vd_text_clean (parts[i], lens[i], out);
+        if (rc < 0 || out->len == start) {
+            out->len = before;
+            if (out->data)
+                out->data[before] = '\0';
+            *bad = i;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*  Document types, folded (README Interpretations, "Document types"). */
+static const char *const s_credit_words[] = {"avoir",  "avoirs",        "av",     "credit",
+                                             "retour", "remboursement", "refund", NULL};
+static const char *const s_invoice_words[] = {"facture", "factures", "invoice",   "fa", "ticket",
+                                              "vente",   "bl",       "livraison", NULL};
+
+static bool
+s_has_word (const char *s, const char *word)
+{
+    size_t n = strlen (word);
+    for (const char *p = strstr (s, word); p; p = strstr (p + 1, word))
+        if ((p == s || !isalnum ((unsigned char)p[-1])) && !isalnum ((unsigned char)p[n]))
+            return true;
+    return false;
+}
+
+int
+vd_schema_document_sign (const char *folded)
+{
+    if (!folded)
+        return 0;
+    for (int i = 0; s_credit_words[i]; i++)
+        if (s_has_word (folded, s_credit_words[i]))
+            return -1;
+    for (int i = 0; s_invoice_words[i]; i++)
+        if (s_has_word (folded, s_invoice_words[i]))
+            return 1;
+    return 0;
+}
+
+char *
+vd_schema_credit_note_regex (void)
+{
+    vd_buf_t b;
+    vd_buf_init (&b, 1024);
+    vd_buf_addstr (&b, "(^|[^a-z0-9])(");
+    for (int i = 0; s_credit_words[i]; i++)
+        vd_buf_printf (&b, "%s%s", i ? "|" : "", s_credit_words[i]);
+    if (vd_buf_addstr (&b, ")([^a-z0-9]|$)") < 0) {
+        vd_buf_free (&b);
+        return NULL;
+    }
+    return vd_buf_take (&b);
 }
 
 int
@@ -253,6 +323,31 @@ vd_schema_test (bool verbose)
         !vd_schema_has_input (sales, "date_sale") || vd_schema_has_input (sales, "segment") ||
         vd_schema_has_input (vd_schema_table (VD_TABLE_PRODUCTS), "true"))
         failures++;
+    if (vd_schema_document_sign ("facture") != 1 ||
+        vd_schema_document_sign ("avoir client") != -1 || vd_schema_document_sign ("av") != -1 ||
+        vd_schema_document_sign ("refund") != -1 || vd_schema_document_sign ("favoris") != 0 ||
+        vd_schema_document_sign ("devis") != 0 || vd_schema_document_sign (NULL) != 0 ||
+        vd_schema_has_input (sales, "=price_unit") || !vd_schema_has_input (sales, "packaging"))
+        failures++;
+    vd_buf_t id;
+    vd_buf_init (&id, 256);
+    const char *parts[] = {" F-01 ", "  2 "};
+    size_t lens[] = {6, 4};
+    int bad = -1;
+    if (vd_schema_source_id_build (sales, parts, lens, &id, &bad) < 0 ||
+        strcmp (vd_buf_str (&id), "F-01-2") != 0)
+        failures++;
+    vd_buf_reset (&id);
+    const char *stock_parts[] = {"ries res 2022", NULL};
+    if (vd_schema_source_id_build (vd_schema_table (VD_TABLE_STOCK), stock_parts, lens, &id,
+                                   &bad) == 0 ||
+        bad != 1)
+        failures++;
+    vd_buf_free (&id);
+    char *regex = vd_schema_credit_note_regex ();
+    if (!regex || !strstr (regex, "|refund)") || !strstr (regex, "(avoir|"))
+        failures++;
+    free (regex);
     if (vd_schema_table_id ("nope") != -1 || vd_schema_source_id ("odoo") != 1 ||
         vd_schema_source_id ("x") != -1)
         failures++;

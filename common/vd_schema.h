@@ -31,8 +31,14 @@ typedef enum {
     VD_SQL_JSONB
 } vd_sql_type_t;
 
+/*  Inputs a column may read. */
+#define VD_COL_INPUTS 4
+
 /*  How the normalizer computes a column from a raw record's input fields
-    (in[0..2]: input field names; NULL in[0] means the column's own name).
+    (in[0..3]: input field names; NULL in[0] means the column's own name;
+    "=name" is the value the normalizer computed for column `name` of the
+    same record, an earlier column: a derived value stays a function of the
+    record alone).
     A failure on a VD_COL_REQUIRED column rejects the record; on another
     column it nulls the value and adds a warning with the raw value. */
 typedef enum {
@@ -42,11 +48,13 @@ typedef enum {
     VD_RULE_CONNECTOR,     /* the connector whose run wrote the row     */
     VD_RULE_SOURCE_ID,     /* id in the source (vd_table_t.id_parts)    */
     VD_RULE_TEXT,          /* cleaned text                              */
-    VD_RULE_LOWER,         /* cleaned, folded text (units, channels)    */
+    VD_RULE_LOWER,         /* cleaned, folded text (units, channels); the
+                              first of in[0..3] given                   */
     VD_RULE_EMAIL,         /* lower-cased email (kept when invalid)     */
     VD_RULE_EMAIL_INVALID, /* bool: in[0] is a non-empty invalid email  */
     VD_RULE_PHONE,
-    VD_RULE_MONEY, /* in[0] excl. VAT, else in[1] incl. VAT / (1+rate) */
+    VD_RULE_MONEY,      /* in[0] excl. VAT, else in[1] incl. VAT / (1+rate) */
+    VD_RULE_LINE_TOTAL, /* MONEY of in[0], in[1]; else in[2] quantity x in[3] unit price */
     VD_RULE_NUMBER,
     VD_RULE_INT,
     VD_RULE_VINTAGE, /* 4-digit year 1900..2100, or text holding one */
@@ -56,11 +64,16 @@ typedef enum {
     VD_RULE_LIST,           /* text[] split on , ; / + and " et "        */
     VD_RULE_CATEGORY,       /* enum from colour/family words in in[0..2] */
     VD_RULE_PRICE_SEGMENT,  /* from list price incl. VAT: in[0] excl., in[1] incl. */
-    VD_RULE_VOLUME_CL,      /* "75 cl", "0,75 L", "1.5l", "Magnum" -> cl  */
+    VD_RULE_VOLUME_CL,      /* "75 cl", "0,75 L", "6 x 75 cl", "Magnum" -> cl (vd_packaging) */
+    VD_RULE_PACK_SIZE,      /* in[0] given, else the N of in[1] "N x 75 cl", else 1 */
     VD_RULE_QUANTITY,       /* number; in[1] document type: negative on an invoice is a reject */
-    VD_RULE_BOTTLES,        /* in[0] quantity x unit-table factor of in[1] */
-    VD_RULE_COST,           /* in[0] given, else in[1] - in[2] (total - margin) */
-    VD_RULE_MARGIN_PERCENT, /* in[0] given, else in[2] / in[1] x 100     */
+    VD_RULE_BOTTLES,        /* in[0] quantity x unit-table factor of in[1];
+                               no unit: x the 75 cl equivalents of the
+                               packaging in[2] (vd_packaging)            */
+    VD_RULE_COST,           /* in[0] given, else from total in[1] and margin
+                               in[2]: total - amount, or total x (1 - p %) */
+    VD_RULE_MARGIN_PERCENT, /* in[0] given, else margin in[2] written with
+                               '%', else amount in[2] / total in[1] x 100 */
     VD_RULE_AVAILABLE,      /* in[0] given, else in[1] - in[2] (missing in[2] = 0) */
     VD_RULE_CUSTOMER_REF,   /* "<source>-<in[0]>", NULL when empty        */
     VD_RULE_PRODUCT_REF,    /* product key of code in[0], NULL when empty */
@@ -87,7 +100,7 @@ typedef struct {
     vd_sql_type_t type;
     unsigned flags;
     vd_rule_t rule;
-    const char *in[3];
+    const char *in[VD_COL_INPUTS];
     /*  A derived column's value in a new row (an SQL literal, the column's
         DEFAULT): what the run's end would compute for a row nothing refers
         to yet, so a new customer without sales needs no second write. */
@@ -154,6 +167,24 @@ int vd_schema_source_id (const char *source);
 /*  True when `name` is an input field some column of t reads (what a
     mapping may feed). */
 bool vd_schema_has_input (const vd_table_t *t, const char *name);
+
+/*  A record's source_id from its id parts (t->id_parts order; parts[i]
+    NULL when the record has none): each part cleaned (vd_text_clean), or
+    normalised like a product code (as_code), joined by '-'. Appended to
+    out. Returns 0; -1 when a part is missing or empty (*bad: its index),
+    or on the buffer's ceiling. The normalizer keys records with it; an
+    extractor lists the ids of a full snapshot with it. */
+int vd_schema_source_id_build (const vd_table_t *t, const char *const *parts, const size_t *lens,
+                               vd_buf_t *out, int *bad);
+
+/*  Document types (one list, README "Document types"): 1 when the folded
+    type names an invoice (a negative quantity is rejected), -1 a credit
+    note (a positive quantity is rejected), 0 any other type. Words are
+    matched whole ("facture client" is an invoice). */
+int vd_schema_document_sign (const char *folded);
+/*  A PostgreSQL regular expression matching a document_type that is a
+    credit note (the same list), for the quality report. malloc'ed. */
+char *vd_schema_credit_note_regex (void);
 
 int vd_schema_test (bool verbose);
 

@@ -32,6 +32,7 @@
 #include "vd_number.h"
 #include "vd_date.h"
 #include "vd_units.h"
+#include "vd_packaging.h"
 #include "vd_schema.h"
 
 #endif

@@ -41,6 +41,7 @@ struct load_run {
     /* DELETE messages: COPY text "l|p<TAB>source_id" per table */
     vd_buf_t gone[VD_TABLE_COUNT];
     char gone_source[VD_TABLE_COUNT][32];
+    char gone_connector[VD_TABLE_COUNT][72]; /* deletions stay within it */
     bool reconciled[VD_TABLE_COUNT];
     int64_t deletes_handled, deletes_expected;
     load_refs_t *refs; /* keys known to exist (unknown references)  */
@@ -453,6 +454,9 @@ load_run_delete (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
                              msg->seq);
     vd_buf_t *b = &self->gone[msg->table];
     snprintf (self->gone_source[msg->table], sizeof self->gone_source[0], "%s", source);
+    if (vd_mp_copy (vd_mp_get (msg->body, "connector"), self->gone_connector[msg->table],
+                    sizeof self->gone_connector[0]) < 0)
+        self->gone_connector[msg->table][0] = '\0';
     for (uint32_t i = 0; i < ids->via.array.size; i++) {
         size_t len;
         const char *id = vd_mp_str (&ids->via.array.ptr[i], &len);
@@ -471,14 +475,15 @@ load_run_apply_deletes (load_run_t *self, PGconn *conn, const load_sql_t *sql, v
         if (!self->reconciled[t] && self->gone[t].len == 0)
             continue;
         const char *params[] = {self->gone_source[t][0] ? self->gone_source[t] : "odoo",
-                                self->reconciled[t] ? "true" : "false"};
+                                self->reconciled[t] ? "true" : "false",
+                                self->gone_connector[t][0] ? self->gone_connector[t] : NULL};
         if (vd_db_command (conn, "DELETE FROM stage_ids", 0, NULL, err) < 0 ||
             (self->gone[t].len &&
              load_copy_run (conn, "COPY stage_ids (mode, source_id) FROM STDIN", self->gone[t].data,
                             self->gone[t].len, err) < 0) ||
             vd_db_command (conn, "ANALYZE stage_ids", 0, NULL, err) < 0)
             return -1;
-        PGresult *res = vd_db_exec (conn, sql[t].deletion, 2, params, err);
+        PGresult *res = vd_db_exec (conn, sql[t].deletion, 3, params, err);
         if (!res)
             return -1;
         const char *count[] = {self->run_text, vd_schema_table (t)->name, PQgetvalue (res, 0, 0)};

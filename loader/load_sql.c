@@ -179,7 +179,9 @@ s_orphans (const vd_table_t *t)
 }
 
 /*  Rows of the source gone from it: listed ids ('l'), or, when the table
-    was reconciled, every row whose id was not present ('p'). */
+    was reconciled, every row whose id was not present ('p'); only rows the
+    connector $3 wrote last (when given: two iSaVigne connectors share a
+    source). */
 static char *
 s_deletion (const vd_table_t *t)
 {
@@ -195,7 +197,8 @@ s_deletion (const vd_table_t *t)
     else
         vd_buf_printf (&b, "DELETE FROM canonical.%s t", t->name);
     vd_buf_printf (&b,
-                   " WHERE t.source = $1%s AND (t.source_id IN (SELECT source_id FROM stage_ids"
+                   " WHERE t.source = $1 AND ($3::text IS NULL OR t.connector = $3)%s"
+                   " AND (t.source_id IN (SELECT source_id FROM stage_ids"
                    " WHERE mode = 'l') OR ($2::boolean AND NOT EXISTS (SELECT 1 FROM stage_ids s"
                    " WHERE s.mode = 'p' AND s.source_id = t.source_id)))"
                    " RETURNING %s AS dirty),"

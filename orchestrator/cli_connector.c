@@ -184,6 +184,9 @@ s_add (int argc, char **argv, const char *api)
     if (!rc)
         return CLI_EXIT_FAIL;
     printf ("connector %s added (type %s)\n", name, type);
+    const char *warning = json_string_value (json_object_get (reply.json, "warning"));
+    if (warning)
+        fprintf (stderr, "vendange: warning: %s\n", warning);
     cli_reply_clear (&reply);
     return CLI_EXIT_OK;
 }

@@ -74,6 +74,17 @@ s_print_files (json_t *run, FILE *out)
                      json_integer_value (json_object_get (f, "rows")));
         if (error && *error)
             fprintf (out, ": %s", error);
+        /* what the file's lines derived, once per file (README, Derived values) */
+        json_t *derived = json_object_get (f, "derived");
+        for (size_t k = 0; k < json_array_size (derived); k++)
+            fprintf (out, "%s%s",
+                     k ? ", " : "; derived: ", json_string_value (json_array_get (derived, k)));
+        json_int_t unknown = json_integer_value (json_object_get (f, "unit_unknown"));
+        if (unknown > 0)
+            fprintf (out,
+                     "; %" JSON_INTEGER_FORMAT " line(s) without a unit or a product "
+                     "packaging (75 cl equivalent left empty)",
+                     unknown);
         fputc ('\n', out);
     }
 }

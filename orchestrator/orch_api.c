@@ -227,7 +227,7 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
             orch_connectors_delete (conn, &self->agg, r->name, req, a);
         break;
     case ORCH_ROUTE_CONNECTOR_TEST:
-        orch_connectors_test (conn, r->name, a);
+        orch_connectors_test (conn, r->name, req, a);
         break;
     case ORCH_ROUTE_TEST:
         orch_connectors_test_get (conn, r->run_id, a);

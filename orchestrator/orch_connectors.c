@@ -2,6 +2,7 @@
 #include "vendange.h"
 #include "vd_db.h"
 #include "orch_connectors.h"
+#include "orch_hooks.h"
 #include "orch_json.h"
 #include "orch_runview.h"
 #include "orch_secrets.h"
@@ -195,6 +196,38 @@ s_store (PGconn *conn, const char *sql, const vd_secret_key_t *key, const char *
     return rc;
 }
 
+#define GATEWAY_ACK_MS 5000 /* how long an answer waits for the webhook gateways */
+
+/*  A webhook connector was added or changed: the answer waits until every
+    live gateway applied the new configuration (a sender posting right
+    after never gets a 404 or a 401), at most GATEWAY_ACK_MS; then it says
+    which gateway lags ("gateways_lagging" and a "warning"). */
+static void
+s_await_gateways (PGconn *conn, const char *type, orch_answer_t *a)
+{
+    if ((strcmp (type, "brevo") != 0 && strcmp (type, "powerautomate") != 0) || !a->json)
+        return;
+    json_t *lagging = NULL;
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (orch_hooks_await_config (conn, GATEWAY_ACK_MS, &lagging, &err) < 0) {
+        vd_log_error (VD_LOG_WARN, &err);
+        json_decref (lagging);
+        return;
+    }
+    if (json_array_size (lagging)) {
+        json_object_set_new (
+            a->json, "warning",
+            json_sprintf ("%zu webhook gateway(s) did not confirm the new configuration within "
+                          "%d s (%s): until they do, a webhook to this connector may be refused",
+                          json_array_size (lagging), GATEWAY_ACK_MS / 1000,
+                          json_string_value (json_array_get (lagging, 0))));
+        vd_warn ("webhook gateway %s lags behind the connector configuration",
+                 json_string_value (json_array_get (lagging, 0)));
+    }
+    json_object_set_new (a->json, "gateways_lagging", lagging);
+}
+
 static void
 s_insert (PGconn *conn, const vd_secret_key_t *key, const char *name, const char *type, json_t *pub,
           json_t *sec, orch_answer_t *a)
@@ -213,6 +246,7 @@ s_insert (PGconn *conn, const vd_secret_key_t *key, const char *name, const char
         orch_connectors_get (conn, name, a);
         if (a->status == 200)
             a->status = 201;
+        s_await_gateways (conn, type, a);
         return;
     }
     char msg[160];
@@ -368,6 +402,7 @@ orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *fi
             orch_connectors_get (conn, name, a);
             if (a->status == 200 && json_array_size (dropped))
                 json_object_set (a->json, "secrets_dropped", dropped);
+            s_await_gateways (conn, type, a);
         } else if (!a->status)
             orch_answer_fail (a, &err);
     }
@@ -383,15 +418,33 @@ orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const char *fi
 }
 
 void
-orch_connectors_test (PGconn *conn, const char *name, orch_answer_t *a)
+orch_connectors_test (PGconn *conn, const char *name, const orch_request_t *req, orch_answer_t *a)
 {
     vd_error_t err;
     vd_error_clear (&err);
-    const char *params[] = {name};
+    /* {"preview": N}: also the first N rows of each file (the mapping page) */
+    char preview[24] = "";
+    if (req && req->body_len) {
+        json_t *body = orch_request_json (req, a);
+        if (!body)
+            return;
+        json_t *n = json_object_get (body, "preview");
+        bool bad = n && (!json_is_integer (n) || json_integer_value (n) < 1 ||
+                         json_integer_value (n) > 100);
+        if (n && !bad)
+            snprintf (preview, sizeof preview, "%" JSON_INTEGER_FORMAT, json_integer_value (n));
+        json_decref (body);
+        if (bad) {
+            orch_answer_error (a, 400, "\"preview\" must be a number of rows from 1 to 100", NULL,
+                               "{\"preview\": 5}");
+            return;
+        }
+    }
+    const char *params[] = {name, preview[0] ? preview : NULL};
     PGresult *res = vd_db_exec (conn,
-                                "INSERT INTO ops.connector_tests (connector) SELECT name FROM "
-                                "ops.connectors WHERE name = $1 RETURNING id",
-                                1, params, &err);
+                                "INSERT INTO ops.connector_tests (connector, preview) SELECT name, "
+                                "$2::integer FROM ops.connectors WHERE name = $1 RETURNING id",
+                                2, params, &err);
     if (!res) {
         orch_answer_fail (a, &err);
         return;

@@ -41,7 +41,8 @@ void orch_connectors_update (PGconn *conn, const vd_secret_key_t *key, const cha
     running, ok, failed), "extractor", "requested_at", "finished_at",
     "result" (the extractor's answer: ok, summary, checks, warnings,
     details, error)}. */
-void orch_connectors_test (PGconn *conn, const char *name, orch_answer_t *a);
+void orch_connectors_test (PGconn *conn, const char *name, const orch_request_t *req,
+                           orch_answer_t *a);
 void orch_connectors_test_get (PGconn *conn, int64_t id, orch_answer_t *a);
 /*  Queues a run: 202 {"run_id", "status": "queued"}; 404 unknown
     connector; 409 {"error", "run_id"} when one is queued or running. */

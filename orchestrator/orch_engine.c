@@ -765,7 +765,8 @@ orch_engine_new (PGconn **conn_p, const orch_engine_config_t *config, vd_error_t
     self->reset_backoff_ms = 250;
     self->registry = orch_registry_new ();
     self->active = orch_active_new ();
-    self->tests = orch_tests_new (&config->secret_key, s_send_fn, self);
+    self->tests =
+        orch_tests_new (&config->secret_key, s_send_fn, self, config->vat_rate, config->timezone);
     self->hooks =
         orch_hooks_new (self, s_send, self->registry, &config->secret_key, config->reco_after_sync);
     self->router = zsock_new (ZMQ_ROUTER);
@@ -827,8 +828,10 @@ orch_engine_run (orch_engine_t *self)
             break;
         int64_t now = zclock_mono ();
         /* a run or a test was queued: dispatch now, not at the next tick */
-        if (orch_wake_pending (self->conn))
+        if (orch_wake_pending (self->conn)) {
             self->next_dispatch_ms = now;
+            orch_hooks_wake (self->hooks); /* or a webhook connector changed */
+        }
         s_check_timers (self, now);
         s_settle (self);
         if (now >= self->next_dispatch_ms && s_db_ready (self)) {

@@ -25,6 +25,7 @@ typedef struct {
     int64_t dispatch_poll_ms;    /* periodic look at queued runs (0: 500) */
     vd_secret_key_t secret_key;  /* opens connector secrets (may be unset) */
     const char *timezone;        /* of schedules (VENDANGE_TIMEZONE)     */
+    const char *vat_rate;        /* VENDANGE_VAT_RATE, for previews      */
     int64_t retention_raw_days;  /* orch_lifecycle_retain, hourly        */
     int64_t retention_runs_days;
     bool reco_after_sync; /* queue a recommendation run after a sync that

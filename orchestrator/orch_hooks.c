@@ -5,6 +5,7 @@
 #include "orch_json.h"
 #include "orch_runs.h"
 #include "orch_secrets.h"
+#include <poll.h>
 
 #define ROLE "extractor-webhook"
 #define CHECK_EVERY_MS 1000
@@ -44,6 +45,103 @@ orch_hooks_destroy (orch_hooks_t **self_p)
         free (*self_p);
         *self_p = NULL;
     }
+}
+
+#define ACK_CHANNEL "vendange_hook_ack"
+
+int
+orch_hooks_fingerprint (PGconn *conn, char *out, size_t size, vd_error_t *err)
+{
+    PGresult *res = vd_db_exec (
+        conn,
+        "SELECT md5(coalesce(string_agg(name || '|' || type || '|' || settings::text || '|' || "
+        "coalesce(encode(secrets, 'hex'), ''), ',' ORDER BY name), '')) FROM ops.connectors "
+        "WHERE type IN ('brevo', 'powerautomate')",
+        0, NULL, err);
+    if (!res)
+        return -1;
+    snprintf (out, size, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return 0;
+}
+
+/*  The live gateways that have not acknowledged version (an array), NULL
+    with err. */
+static json_t *
+s_lagging (PGconn *conn, const char *version, vd_error_t *err)
+{
+    const char *params[] = {version};
+    PGresult *res =
+        vd_db_exec (conn,
+                    "SELECT instance FROM ops.services WHERE role = '" ROLE "' AND alive"
+                    " AND hook_config IS DISTINCT FROM $1 ORDER BY 1",
+                    1, params, err);
+    if (!res)
+        return NULL;
+    json_t *list = json_array ();
+    for (int i = 0; list && i < PQntuples (res); i++)
+        json_array_append_new (list, json_string (PQgetvalue (res, i, 0)));
+    PQclear (res);
+    return list;
+}
+
+int
+orch_hooks_await_config (PGconn *conn, int timeout_ms, json_t **lagging, vd_error_t *err)
+{
+    *lagging = NULL;
+    if (vd_db_command (conn, "LISTEN " ACK_CHANNEL, 0, NULL, err) < 0)
+        return -1;
+    int64_t deadline = zclock_mono () + timeout_ms;
+    int rc = 0;
+    for (;;) {
+        char version[40];
+        json_decref (*lagging);
+        *lagging = NULL;
+        if (orch_hooks_fingerprint (conn, version, sizeof version, err) < 0 ||
+            !(*lagging = s_lagging (conn, version, err))) {
+            rc = -1;
+            break;
+        }
+        int64_t left = deadline - zclock_mono ();
+        if (json_array_size (*lagging) == 0 || left <= 0)
+            break;
+        /* an acknowledgement NOTIFYs ACK_CHANNEL; look again then, or at
+           least every 200 ms (a gateway that dies stops being waited for) */
+        struct pollfd pfd = {PQsocket (conn), POLLIN, 0};
+        if (poll (&pfd, 1, (int)(left < 200 ? left : 200)) < 0 && errno != EINTR)
+            break;
+        if (PQconsumeInput (conn) == 0)
+            break;
+        PGnotify *n;
+        while ((n = PQnotifies (conn)) != NULL)
+            PQfreemem (n);
+    }
+    vd_error_t ignored;
+    (void)vd_db_command (conn, "UNLISTEN " ACK_CHANNEL, 0, NULL, &ignored); /* best effort */
+    return rc;
+}
+
+void
+orch_hooks_wake (orch_hooks_t *self)
+{
+    self->next_check_ms = 0;
+}
+
+/*  A gateway applied configuration version: kept, and said to whoever
+    waits for it (orch_hooks_await_config). */
+static void
+s_on_config_ack (PGconn *conn, json_t *msg)
+{
+    const char *params[] = {orch_json_str (msg, "instance"), orch_json_str (msg, "version")};
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (!params[0] || !params[1])
+        return;
+    if (vd_db_command (conn,
+                       "WITH u AS (UPDATE ops.services SET hook_config = $2 WHERE instance = $1)"
+                       " SELECT pg_notify('" ACK_CHANNEL "', $1)",
+                       2, params, &err) < 0)
+        vd_log_error (VD_LOG_WARN, &err);
 }
 
 /*  The webhook connectors with their secrets (opened) merged into the
@@ -87,7 +185,13 @@ s_config (orch_hooks_t *self, PGconn *conn)
             json_decref (settings);
     }
     PQclear (res);
-    json_t *msg = list ? json_pack ("{s:s, s:o}", "type", "hook_config", "connectors", list) : NULL;
+    char version[40];
+    json_t *msg = list && orch_hooks_fingerprint (conn, version, sizeof version, &err) == 0
+                      ? json_pack ("{s:s, s:s, s:o}", "type", "hook_config", "version", version,
+                                   "connectors", list)
+                      : NULL;
+    if (!msg)
+        json_decref (list);
     return msg;
 }
 
@@ -128,17 +232,11 @@ orch_hooks_tick (orch_hooks_t *self, PGconn *conn, int64_t now_ms)
     self->next_check_ms = now_ms + CHECK_EVERY_MS;
     vd_error_t err;
     vd_error_clear (&err);
-    PGresult *res = vd_db_exec (
-        conn,
-        "SELECT md5(coalesce(string_agg(name || '|' || type || '|' || settings::text || '|' || "
-        "coalesce(encode(secrets, 'hex'), ''), ',' ORDER BY name), '')) FROM ops.connectors "
-        "WHERE type IN ('brevo', 'powerautomate')",
-        0, NULL, &err);
-    if (!res)
+    char version[40];
+    if (orch_hooks_fingerprint (conn, version, sizeof version, &err) < 0)
         return;
-    bool changed = strcmp (self->fingerprint, PQgetvalue (res, 0, 0)) != 0;
-    snprintf (self->fingerprint, sizeof self->fingerprint, "%s", PQgetvalue (res, 0, 0));
-    PQclear (res);
+    bool changed = strcmp (self->fingerprint, version) != 0;
+    snprintf (self->fingerprint, sizeof self->fingerprint, "%s", version);
     if (changed || now_ms >= self->next_resend_ms) {
         if (changed)
             vd_info ("webhook connectors changed: sending them to the gateways");
@@ -286,6 +384,8 @@ orch_hooks_handle (orch_hooks_t *self, PGconn *conn, json_t *msg, zframe_t *iden
     const char *type = orch_json_str (msg, "type");
     if (type && strcmp (type, "hook_run") == 0)
         s_on_run (self, conn, msg, identity);
+    else if (type && strcmp (type, "hook_config_ack") == 0)
+        s_on_config_ack (conn, msg);
     else if (type && strcmp (type, "batch_committed") == 0) {
         json_t *relay = json_deep_copy (msg);
         json_object_del (relay, "instance");

@@ -24,12 +24,34 @@ struct orch_http {
     vd_deadline_t *deadline;
 };
 
-/*  Per request: the body read so far. */
+/*  Per request: the path as sent (still percent-encoded: a key may hold
+    an encoded '/'), the body read so far. */
 typedef struct {
+    char *path;
     vd_buf_t body;
+    bool started;       /* the headers were checked (s_begin)          */
     bool refused;       /* an answer is queued already: the rest is dropped */
     bool authenticated; /* the credentials were good (or none are set) */
 } s_request_t;
+
+#define MAX_PATH 2048 /* bytes of a request path kept for routing */
+
+/*  Called by libmicrohttpd with the request's URI before it decodes it
+    (MHD_OPTION_URI_LOG_CALLBACK): the request's state, with the path as
+    sent, so the router splits segments before decoding each. */
+static void *
+s_uri_log (void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    s_request_t *req = calloc (1, sizeof *req);
+    if (!req)
+        return NULL;
+    vd_buf_init (&req->body, ORCH_API_MAX_BODY);
+    size_t n = uri ? strcspn (uri, "?") : 0;
+    req->path = uri && n <= MAX_PATH ? strndup (uri, n) : NULL;
+    return req;
+}
 
 int
 orch_http_parse_addr (const char *addr, char *host, size_t size, int *port)
@@ -161,14 +183,10 @@ s_header (struct MHD_Connection *c, const char *name)
     who may ask (Host, Origin), credentials, Content-Type, announced
     length. A refusal is queued at once. */
 static enum MHD_Result
-s_begin (orch_http_t *self, struct MHD_Connection *c, const char *url, const char *method,
-         void **con_cls)
+s_begin (orch_http_t *self, struct MHD_Connection *c, s_request_t *req, const char *url,
+         const char *method)
 {
-    s_request_t *req = calloc (1, sizeof *req);
-    if (!req)
-        return MHD_NO;
-    vd_buf_init (&req->body, ORCH_API_MAX_BODY);
-    *con_cls = req;
+    req->started = true;
     orch_guard_verdict_t v;
     orch_guard_check (self->guard, method, s_header (c, MHD_HTTP_HEADER_HOST),
                       s_header (c, MHD_HTTP_HEADER_ORIGIN),
@@ -195,7 +213,9 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
     orch_http_t *self = cls;
     s_request_t *req = *con_cls;
     if (!req)
-        return s_begin (self, c, url, method, con_cls);
+        return MHD_NO; /* out of memory in s_uri_log */
+    if (!req->started)
+        return s_begin (self, c, req, url, method);
     if (req->refused) { /* answered already: what still comes is dropped */
         *upload_data_size = 0;
         return MHD_YES;
@@ -209,7 +229,7 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
     vd_deadline_answering (c); /* received: a long answer (a CSV download) has no deadline */
     orch_request_t r = {
         .method = method,
-        .path = url,
+        .path = req->path ? req->path : url, /* a path too long gets 404 */
         .q_connector = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "connector"),
         .q_limit = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "limit"),
         .q_offset = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "offset"),
@@ -237,6 +257,7 @@ s_completed (void *cls, struct MHD_Connection *c, void **con_cls,
         vd_deadline_rearm (c); /* the next request on a kept-alive connection */
     if (req) {
         vd_buf_free (&req->body);
+        free (req->path);
         free (req);
         *con_cls = NULL;
     }
@@ -302,7 +323,8 @@ orch_http_new (const char *addr, const orch_api_config_t *api, vd_error_t *err)
     self->daemon = MHD_start_daemon (
         flags, (uint16_t)port, NULL, NULL, s_access, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log,
         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
-        s_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, vd_deadline_notify, self->deadline,
+        s_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, s_uri_log, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, vd_deadline_notify, self->deadline,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY, MHD_OPTION_END);

@@ -70,6 +70,7 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
         .dispatch_timeout_ms = vd_config_int (cfg, VD_CFG_DISPATCH_TIMEOUT_S) * 1000,
         .stall_timeout_ms = vd_config_int (cfg, VD_CFG_STALL_TIMEOUT_S) * 1000,
         .timezone = vd_config_str (cfg, VD_CFG_TIMEZONE),
+        .vat_rate = vd_config_str (cfg, VD_CFG_VAT_RATE),
         .retention_raw_days = vd_config_int (cfg, VD_CFG_RETENTION_RAW_DAYS),
         .retention_runs_days = vd_config_int (cfg, VD_CFG_RETENTION_RUNS_DAYS),
         .dispatch_poll_ms = vd_config_int (cfg, VD_CFG_DISPATCH_POLL_MS),

@@ -30,7 +30,7 @@ s_canonical (const char *table, const char *input)
     for (size_t i = 0; t && i < t->ncolumns; i++) {
         const vd_column_t *c = &t->columns[i];
         bool reads = c->in[0] == NULL && strcmp (c->name, input) == 0;
-        for (int j = 0; j < 3 && !reads; j++)
+        for (int j = 0; j < VD_COL_INPUTS && !reads; j++)
             reads = c->in[j] && strcmp (c->in[j], input) == 0;
         if (reads)
             json_array_append_new (list, json_string (c->name));

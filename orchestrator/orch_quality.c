@@ -49,7 +49,8 @@ static const s_check_t s_checks[] = {
     {VD_TABLE_SALES, "negative_quantity_invoice", "invalid",
      "negative quantity on an invoice (not a credit note)",
      "coalesce(c.document_type, '') || ' ' || c.quantity_units::text",
-     "c.quantity_units < 0 AND coalesce(c.document_type, '') !~ '(avoir|credit|refund|retour)'"},
+     /* $1: the credit-note words of vd_schema (s_query) */
+     "c.quantity_units < 0 AND coalesce(c.document_type, '') !~ $1::text"},
     {VD_TABLE_SALES, "orphan_customer", "orphan", "customer missing",
      "coalesce(c.customer_key, '(none)')",
      "c.customer_key IS NULL OR NOT EXISTS (SELECT 1 FROM canonical.customers d "
@@ -117,10 +118,22 @@ s_int (const PGresult *res, int row, int col)
 }
 
 /*  One SQL statement; its result or NULL with err. */
+/*  Runs a report statement; one that names $1 gets the regular expression
+    of credit-note document types (vd_schema's one list). */
 static PGresult *
 s_query (PGconn *conn, vd_buf_t *sql, vd_error_t *err)
 {
-    return vd_db_exec (conn, vd_buf_str (sql), 0, NULL, err);
+    if (!strstr (vd_buf_str (sql), "$1"))
+        return vd_db_exec (conn, vd_buf_str (sql), 0, NULL, err);
+    char *regex = vd_schema_credit_note_regex ();
+    if (!regex) {
+        vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
+        return NULL;
+    }
+    const char *params[] = {regex};
+    PGresult *res = vd_db_exec (conn, vd_buf_str (sql), 1, params, err);
+    free (regex);
+    return res;
 }
 
 /*  "completeness": [{column, filled, percent}], sets *mean (percent). */

@@ -88,6 +88,36 @@ s_key (const char *seg, char *out, size_t size)
     return true;
 }
 
+static int
+s_hex (char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/*  Decodes %XX in place. Returns 0, -1 on a malformed escape or an
+    encoded NUL. */
+static int
+s_unescape (char *seg)
+{
+    char *out = seg;
+    for (const char *p = seg; *p; p++) {
+        if (*p != '%') {
+            *out++ = *p;
+            continue;
+        }
+        int hi = s_hex (p[1]), lo = hi < 0 ? -1 : s_hex (p[2]);
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            return -1;
+        *out++ = (char)(hi * 16 + lo);
+        p += 2;
+    }
+    *out = '\0';
+    return 0;
+}
+
 /*  Matches path segments against one template; fills name / run_id. */
 static bool
 s_match (const s_route_t *route, char **seg, int nseg, orch_route_t *out)
@@ -142,6 +172,11 @@ orch_route_match (const char *method, const char *path, orch_route_t *out)
     int nseg = s_split (buf, seg);
     if (nseg < 0)
         return -1;
+    /* the path as sent: split first, then each segment decoded (a key may
+       hold '/', '?', '#', '%' or spaces) */
+    for (int i = 0; i < nseg; i++)
+        if (s_unescape (seg[i]) < 0)
+            return -1;
     for (size_t i = 0; i < NROUTES; i++) {
         orch_route_t candidate;
         memset (&candidate, 0, sizeof candidate);
@@ -205,6 +240,13 @@ orch_route_test (bool verbose)
     CHECK (orch_route_match ("GET", "/api/customers", &r) == 0 && r.id == ORCH_ROUTE_CUSTOMERS);
     CHECK (orch_route_match ("GET", "/api/customers/isavigne-C 01", &r) == 0 &&
            r.id == ORCH_ROUTE_CUSTOMER && strcmp (r.key, "isavigne-C 01") == 0);
+    CHECK (orch_route_match ("GET", "/api/customers/isavigne-C%2F01%20%3F%23%25x", &r) == 0 &&
+           r.id == ORCH_ROUTE_CUSTOMER && strcmp (r.key, "isavigne-C/01 ?#%x") == 0);
+    CHECK (orch_route_match ("GET", "/api/customers/a%2Fb/recommendations", &r) == 0 &&
+           r.id == ORCH_ROUTE_CUSTOMER_RECO && strcmp (r.key, "a/b") == 0);
+    CHECK (orch_route_match ("GET", "/api/customers/a%2", &r) < 0);
+    CHECK (orch_route_match ("GET", "/api/customers/a%00b", &r) < 0);
+    CHECK (orch_route_match ("GET", "/api/customers/a%zz", &r) < 0);
     CHECK (orch_route_match ("POST", "/api/customers/k/recommendations", &r) == 0 &&
            r.id == ORCH_ROUTE_CUSTOMER_RECO && r.method_allowed);
     CHECK (orch_route_match ("POST", "/api/customers/k/recommendations/RIESLING-2022/feedback",

@@ -3,8 +3,10 @@
     One const table of path templates ("api/connectors/{name}/sync") with
     the methods each accepts. {name} matches a connector name, {id} a
     positive run id, {key} and {product} a customer and a product key
-    (any segment of 1 to 200 bytes without control characters). A
-    trailing '/' is ignored.
+    (any segment of 1 to 200 bytes without control characters). The path
+    is the one sent, percent-encoded: it is split on '/' first, then each
+    segment is decoded, so a key may hold an encoded '/'. A trailing '/'
+    is ignored.
 */
 #ifndef ORCH_ROUTE_H_INCLUDED
 #define ORCH_ROUTE_H_INCLUDED

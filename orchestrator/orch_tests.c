@@ -4,6 +4,8 @@
 #include "orch_json.h"
 #include "orch_secrets.h"
 #include "orch_tests.h"
+#include "orch_preview.h"
+#include "norm_batch.h"
 
 typedef struct {
     int64_t id;
@@ -15,6 +17,7 @@ typedef struct {
 
 struct orch_tests {
     vd_secret_key_t key;
+    norm_batch_t *norm; /* previews: the normalizer's rules */
     orch_send_fn *send;
     void *send_arg;
     s_test_t *items;
@@ -22,11 +25,15 @@ struct orch_tests {
 };
 
 orch_tests_t *
-orch_tests_new (const vd_secret_key_t *key, orch_send_fn *send, void *send_arg)
+orch_tests_new (const vd_secret_key_t *key, orch_send_fn *send, void *send_arg,
+                const char *vat_percent, const char *tz)
 {
     orch_tests_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    vd_error_t err;
+    if (vat_percent && tz && !(self->norm = norm_batch_new (vat_percent, tz, &err)))
+        vd_log_error (VD_LOG_WARN, &err);
     if (key)
         self->key = *key;
     self->send = send;
@@ -41,6 +48,7 @@ orch_tests_destroy (orch_tests_t **self_p)
         return;
     orch_tests_t *self = *self_p;
     vd_secret_key_clear (&self->key);
+    norm_batch_destroy (&self->norm);
     free (self->items);
     free (self);
     *self_p = NULL;
@@ -117,6 +125,10 @@ s_send (orch_tests_t *self, PGconn *conn, const PGresult *res, int i, s_test_t *
     json_t *msg =
         json_pack ("{s:s, s:s, s:s, s:s, s:o}", "type", "test", "request_id", request, "connector",
                    name, "connector_type", PQgetvalue (res, i, 2), "settings", settings);
+    int64_t preview = 0;
+    if (msg && !PQgetisnull (res, i, 6) &&
+        vd_parse_int (PQgetvalue (res, i, 6), 1, 100, &preview) == 0)
+        json_object_set_new (msg, "preview", json_integer (preview));
     int sent = msg ? self->send (self->send_arg, ext->identity, msg) : -1;
     json_decref (msg);
     if (sent < 0)
@@ -210,7 +222,8 @@ orch_tests_dispatch (orch_tests_t *self, PGconn *conn, orch_registry_t *registry
 {
     PGresult *res = vd_db_exec (conn,
                                 "SELECT t.id, t.connector, c.type, c.settings::text, "
-                                "encode(c.secrets, 'hex'), t.status FROM ops.connector_tests t "
+                                "encode(c.secrets, 'hex'), t.status, t.preview "
+                                "FROM ops.connector_tests t "
                                 "LEFT JOIN ops.connectors c ON c.name = t.connector "
                                 "WHERE t.status IN ('pending', 'running') ORDER BY t.id",
                                 0, NULL, err);
@@ -286,6 +299,8 @@ orch_tests_answer (orch_tests_t *self, PGconn *conn, json_t *msg, vd_error_t *er
     }
     free (text);
     json_decref (secrets);
+    if (json_object_get (result, "preview"))
+        orch_preview_normalize (self->norm, result);
     bool ok = json_is_true (json_object_get (result, "ok"));
     return s_finish (conn, id, ok ? "ok" : "failed", result, err);
 }
@@ -300,7 +315,7 @@ orch_tests_test (bool verbose)
     s_redact (text, secrets);
     failures += strcmp (text, "{\"summary\":\"key *** refused; ***\",\"pin\":\"12\"}") != 0;
     json_decref (secrets);
-    orch_tests_t *tests = orch_tests_new (NULL, NULL, NULL);
+    orch_tests_t *tests = orch_tests_new (NULL, NULL, NULL, "20", "Europe/Paris");
     failures += !tests || s_find (tests, 7, 100) != s_find (tests, 7, 200) ||
                 s_find (tests, 7, 300)->since_ms != 100;
     orch_tests_destroy (&tests);

@@ -26,7 +26,10 @@ typedef struct orch_tests orch_tests_t;
 /*  Sends msg (borrowed) to identity; 0 or -1. */
 typedef int (orch_send_fn) (void *arg, zframe_t *identity, json_t *msg);
 
-orch_tests_t *orch_tests_new (const vd_secret_key_t *key, orch_send_fn *send, void *send_arg);
+/*  vat_percent and tz: the normalizer's settings, for previews (NULL:
+    previews are left without canonical values). */
+orch_tests_t *orch_tests_new (const vd_secret_key_t *key, orch_send_fn *send, void *send_arg,
+                              const char *vat_percent, const char *tz);
 void orch_tests_destroy (orch_tests_t **self_p);
 
 /*  One dispatch turn: hands pending tests to idle extractors, fails those

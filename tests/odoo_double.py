@@ -31,6 +31,7 @@ import email.utils
 import json
 import socketserver
 import sys
+import random
 import threading
 import time
 import traceback
@@ -96,7 +97,7 @@ FIELDS = {
         "product_id": ("many2one", "product.product"), "product_uom_qty": ("float", None),
         "product_uom": ("many2one", "uom.uom"), "price_unit": ("float", None),
         "price_subtotal": ("monetary", None), "price_total": ("monetary", None),
-        "margin": ("float", None),
+        "margin": ("float", None), "display_type": ("selection", None), "name": ("text", None),
     },
     "stock.location": {"name": ("char", None), "usage": ("selection", None)},
     "stock.warehouse": {"name": ("char", None)},
@@ -140,7 +141,9 @@ CITIES = [("67000", "Strasbourg"), ("68000", "Colmar"), ("68100", "Mulhouse"),
 
 class OdooDouble:
     def __init__(self, version="19", db="vendange", login="bot@domaine.fr",
-                 api_key="0123456789abcdef0123456789abcdef01234567"):
+                 api_key="0123456789abcdef0123456789abcdef01234567", seed=None):
+        """seed: random data of that seed (seed_random) instead of the
+        fixed data set."""
         self.version = str(version)
         self.db, self.login, self.api_key = db, login, api_key
         self.uid = 2
@@ -153,7 +156,10 @@ class OdooDouble:
         self.reset_counters()
         self.xmlrpc_clients_warned = 0
         self.generation, self._index = 0, {}
-        self._seed()
+        if seed is None:
+            self._seed()
+        else:
+            self.seed_random(seed)
         self.server = None
 
     # ---- clock, counters, faults ------------------------------------------
@@ -266,8 +272,7 @@ class OdooDouble:
                 }, stamp)
             return stamp
 
-    def _seed(self):
-        base = self.now_us() - 40 * 86400 * 1000000  # every record in the past
+    def _seed_common(self, base):
         for name in ("France", "Deutschland", "Suisse"):
             self._insert("res.country", {"name": name}, base)
         self._insert("res.users", {"name": "Bot", "login": self.login}, base)
@@ -276,6 +281,98 @@ class OdooDouble:
             self._insert("product.category", {"name": name}, base)
         for name in ("Bouteille", "Magnum", "Carton 6", "Unité(s)"):
             self._insert("uom.uom", {"name": name}, base)
+        self._insert("stock.warehouse", {"name": "Cave de Ribeauvillé"}, base)
+        self._insert("stock.warehouse", {"name": "Dépôt Strasbourg"}, base)
+        self._insert("stock.location", {"name": "WH/Stock", "usage": "internal"}, base)
+        self._insert("stock.location", {"name": "DS/Stock", "usage": "internal"}, base)
+        self._insert("stock.location", {"name": "Partners/Customers", "usage": "customer"}, base)
+
+    def seed_random(self, seed):
+        """A random but realistic data set (the Odoo differential test):
+        products with and without default_code, archived ones, customers
+        and suppliers (some archived, some sharing one write_date, emails
+        valid, invalid or empty), stock in internal and customer
+        locations, orders in every state with section and note lines, one
+        big order whose lines share one write_date."""
+        rng = random.Random(seed)
+        self.rng = rng
+        base = self.now_us() - 40 * 86400 * 1000000
+        self._seed_common(base)
+        for i in range(rng.randint(3, 12)):
+            code = rng.choice(["R%d-%d" % (seed, i), "r%d %d gc" % (seed, i), False,
+                               "Crémant %d-%d" % (seed, i)])
+            price = round(rng.uniform(4, 95), 2)
+            self._insert("product.product", {
+                "default_code": code, "name": "Vin %d du lot %d" % (i, seed),
+                "list_price": price, "standard_price": round(price * rng.uniform(0.2, 0.6), 2),
+                "categ_id": rng.randint(1, 5),
+                "x_grapes": rng.choice([False, "Riesling", "Pinot Blanc, Auxerrois"]),
+                "x_vintage": rng.choice([0, 2019, 2021, 2023]),
+                "x_colour": rng.choice([False, "blanc", "rouge", "rose", "mousseux"]),
+                "x_region": rng.choice([False, "Alsace", "Alsace Grand Cru"]),
+                "active": rng.random() < 0.85}, base + i * 1000000)
+        products = list(self.tables["product.product"])
+        shared = base + 3600 * 1000000
+        for i in range(rng.randint(3, 30)):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            email = _ascii("%s.%s%d@example.fr" % (first, last, i)).lower()
+            self._insert("res.partner", {
+                "name": "%s %s" % (first, last),
+                "ref": rng.choice([False, "C%d%03d" % (seed, i)]),
+                "email": rng.choice([email, email, False, email.replace("@", "@@")]),
+                "phone": rng.choice([False, "+33 3 89 %02d %02d %02d" % (i, i + 1, i + 2)]),
+                "mobile": rng.choice([False, "06 12 34 56 %02d" % i]),
+                "street": "%d rue des Vignes" % (i + 1), "zip": "68000", "city": "Colmar",
+                "country_id": rng.randint(1, 3), "customer_rank": rng.choice([0, 1, 1, 2, 3]),
+                "active": rng.random() < 0.9,
+            }, shared if rng.random() < 0.3 else base + (3600 + i * 60) * 1000000)
+        partners = list(self.tables["res.partner"])
+        for p in products:
+            for loc in rng.sample([1, 2, 3], rng.randint(0, 2)):
+                qty = float(rng.randint(0, 300))
+                reserved = float(rng.randint(0, 10))
+                self._insert("stock.quant", {
+                    "product_id": p, "location_id": loc, "warehouse_id": loc if loc < 3 else False,
+                    "quantity": qty, "reserved_quantity": reserved,
+                    "available_quantity": qty - reserved, "product_uom_id": rng.randint(1, 3),
+                    "last_count_date": "2025-10-0%d" % rng.randint(1, 9),
+                }, base + (7200 + p) * 1000000)
+        for o in range(rng.randint(2, 16)):
+            self.random_order(rng, partners, products, base + (86400 * (o + 1)) * 1000000,
+                              big=o == 0)
+
+    def random_order(self, rng, partners, products, date, big=False, state=None, stamp=None):
+        """One order (and its lines, one write_date: stamp, else a minute
+        after the order's date) at date (us)."""
+        stamp = stamp or date + 60 * 1000000
+        oid = self._insert("sale.order", {
+            "name": "S%05d" % (len(self.tables["sale.order"]) + 1),
+            "partner_id": rng.choice(partners), "date_order": _fmt(date),
+            "state": state or rng.choice(["sale", "sale", "done", "draft", "cancel", "sent"])},
+            stamp)
+        order = self.tables["sale.order"][oid]
+        for k in range(rng.randint(20, 30) if big else rng.randint(1, 5)):
+            if rng.random() < 0.12:
+                self._insert("sale.order.line", {
+                    "order_id": oid, "order_partner_id": order["partner_id"], "product_id": False,
+                    "product_uom_qty": 0.0, "product_uom": False, "price_unit": 0.0,
+                    "price_subtotal": 0.0, "price_total": 0.0, "margin": 0.0,
+                    "display_type": rng.choice(["line_section", "line_note"]),
+                    "name": "Section %d" % k}, stamp)
+            qty = float(rng.randint(1, 12)) * (0.5 if rng.random() < 0.1 else 1)
+            price = round(rng.uniform(4, 95), 2)
+            subtotal = round(qty * price, 2)
+            self._insert("sale.order.line", {
+                "order_id": oid, "order_partner_id": order["partner_id"],
+                "product_id": rng.choice(products), "product_uom_qty": qty,
+                "product_uom": rng.randint(1, 4), "price_unit": price,
+                "price_subtotal": subtotal, "price_total": round(subtotal * 1.2, 2),
+                "margin": round(subtotal * rng.uniform(0.1, 0.6), 2)}, stamp)
+        return oid
+
+    def _seed(self):
+        base = self.now_us() - 40 * 86400 * 1000000  # every record in the past
+        self._seed_common(base)
         for i, (code, name, price, cost, grapes, vintage, colour, region, categ) in \
                 enumerate(PRODUCTS):
             self._insert("product.product", {
@@ -301,11 +398,6 @@ class OdooDouble:
                 "active": i not in (7, 21, 33),
                 "image_128": base64.b64encode(b"\x89PNG\r\n" + bytes([i])).decode(),
             }, shared if i < 5 else base + (3600 + i * 60) * 1000000 + i * 37)
-        self._insert("stock.warehouse", {"name": "Cave de Ribeauvillé"}, base)
-        self._insert("stock.warehouse", {"name": "Dépôt Strasbourg"}, base)
-        self._insert("stock.location", {"name": "WH/Stock", "usage": "internal"}, base)
-        self._insert("stock.location", {"name": "DS/Stock", "usage": "internal"}, base)
-        self._insert("stock.location", {"name": "Partners/Customers", "usage": "customer"}, base)
         for p in range(1, 11):
             for loc, wh in ((1, 1), (2, 2)):
                 if p % 3 == 0 and loc == 2:
@@ -340,6 +432,14 @@ class OdooDouble:
                     "price_total": round(qty * price * 1.2, 2),
                     "margin": round(qty * (price - PRODUCTS[prod - 1][3]), 2),
                 }, date + 60 * 1000000)
+            if o % 6 == 0:  # a section title and a note: no product, not a sale
+                for kind, text in (("line_section", "Vins d'Alsace"),
+                                   ("line_note", "Livraison avant Noël")):
+                    self._insert("sale.order.line", {
+                        "order_id": oid, "order_partner_id": partner, "product_id": False,
+                        "product_uom_qty": 0.0, "product_uom": False, "price_unit": 0.0,
+                        "price_subtotal": 0.0, "price_total": 0.0, "margin": 0.0,
+                        "display_type": kind, "name": text}, date + 60 * 1000000)
 
     # ---- the ORM subset ---------------------------------------------------
     def _value(self, model, rec, name):
@@ -518,7 +618,9 @@ class OdooDouble:
                         % (method, model), 404, "werkzeug.exceptions.NotFound")
 
     # ---- the server -------------------------------------------------------
-    def start(self, port=0):
+    def start(self, port=0, tls=None):
+        """Serves on 127.0.0.1 (port 0: a free one); tls = (certificate file,
+        key file) serves HTTPS, as https://localhost:PORT."""
         double = self
 
         class Server(socketserver.ThreadingMixIn, HTTPServer):
@@ -531,6 +633,12 @@ class OdooDouble:
         self.server = Server(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
+        if tls:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls[0], tls[1])
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = "https://localhost:%d" % self.port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -11,7 +11,9 @@
 #include "vd_secret.h"
 #include "vd_service.h"
 #include "isv_extract.h"
+#include "orch_preview.h"
 #include "isv_mapping.h"
+#include "isv_packaging.h"
 #include "isv_reader.h"
 #include "hook_auth.h"
 #include "hook_event.h"
@@ -77,12 +79,14 @@ static const selftest_t s_tests[] = {
     {"vd_deadline", vd_deadline_test},
     {"vd_msg", vd_msg_test},
     {"vd_number", vd_number_test},
+    {"vd_packaging", vd_packaging_test},
     {"vd_schema", vd_schema_test},
     {"vd_secret", vd_secret_test},
     {"vd_service", vd_service_test},
     {"vd_text", vd_text_test},
     {"vd_units", vd_units_test},
     {"isv_mapping", isv_mapping_test},
+    {"isv_packaging", isv_packaging_test},
     {"isv_reader", isv_reader_test},
     {"hook_auth", hook_auth_test},
     {"hook_event", hook_event_test},
@@ -136,6 +140,7 @@ static const selftest_t s_tests[] = {
     {"orch_assets", orch_assets_test},
     {"orch_auth", orch_auth_test},
     {"orch_mapping", orch_mapping_test},
+    {"orch_preview", orch_preview_test},
 };
 
 int

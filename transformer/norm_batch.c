@@ -27,7 +27,8 @@ struct norm_batch {
 /*  Where each input of each column is in the record: positions[c][i]. */
 typedef struct {
     const vd_table_t *table;
-    int pos[MAX_COLUMNS][3];
+    int pos[MAX_COLUMNS][VD_COL_INPUTS];
+    int computed[MAX_COLUMNS][VD_COL_INPUTS]; /* "=column": its index, else -1 */
     int id_pos[3];
     int source_id_pos;
     int code_pos;
@@ -118,10 +119,16 @@ s_layout_build (s_layout_t *l, const vd_table_t *t, const msgpack_object *cols)
     l->table = t;
     for (size_t c = 0; c < t->ncolumns && c < MAX_COLUMNS; c++) {
         const vd_column_t *col = &t->columns[c];
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < VD_COL_INPUTS; i++) {
             const char *name = col->in[i] ? col->in[i] : i == 0 ? col->name : NULL;
-            /* a BOOL's in[1] is its default, not an input */
-            l->pos[c][i] = col->rule == VD_RULE_BOOL && i == 1 ? -1 : s_col_position (cols, name);
+            /* a BOOL's in[1] is its default, not an input; "=column" is a
+               value computed before this one */
+            l->computed[c][i] = name && name[0] == '=' ? vd_schema_column (t, name + 1) : -1;
+            if (l->computed[c][i] >= (int)c)
+                l->computed[c][i] = -1;
+            l->pos[c][i] = (col->rule == VD_RULE_BOOL && i == 1) || (name && name[0] == '=')
+                               ? -1
+                               : s_col_position (cols, name);
         }
     }
     for (int i = 0; i < 3; i++)
@@ -172,8 +179,9 @@ s_raw_line (norm_batch_t *self, const s_layout_t *l)
     return vd_buf_str (&self->raw);
 }
 
-/*  source_id: the "source_id" input, else the id parts joined by '-'.
-    Returns NULL on success, else the reject reason (in self->reason). */
+/*  source_id: the "source_id" input, else the id parts joined by '-'
+    (vd_schema_source_id_build). Returns NULL on success, else the reject
+    reason (in self->reason). */
 static const char *
 s_source_id (norm_batch_t *self, const s_layout_t *l, norm_value_t *out)
 {
@@ -184,24 +192,17 @@ s_source_id (norm_batch_t *self, const s_layout_t *l, norm_value_t *out)
     if (given && vd_text_clean (given, len, &out->str) == 0 && out->str.len)
         return NULL;
     vd_buf_reset (&out->str);
-    for (int i = 0; i < 3 && l->table->id_parts[i].name; i++) {
-        const vd_id_part_t *part = &l->table->id_parts[i];
-        const char *s = s_field (l, l->id_pos[i], &len);
-        vd_buf_reset (&self->scratch);
-        int rc = !s              ? -1
-                 : part->as_code ? vd_text_product_code (s, len, &self->scratch)
-                                 : vd_text_clean (s, len, &self->scratch);
-        if (rc < 0 || self->scratch.len == 0) {
-            vd_buf_reset (&self->reason);
-            vd_buf_printf (&self->reason, "missing or unusable %s (part of the record's key)",
-                           part->name);
-            return vd_buf_str (&self->reason);
-        }
-        if (i)
-            vd_buf_addc (&out->str, '-');
-        vd_buf_add (&out->str, self->scratch.data, self->scratch.len);
-    }
-    return NULL;
+    const char *parts[3] = {NULL, NULL, NULL};
+    size_t lens[3] = {0, 0, 0};
+    for (int i = 0; i < 3 && l->table->id_parts[i].name; i++)
+        parts[i] = s_field (l, l->id_pos[i], &lens[i]);
+    int bad = 0;
+    if (vd_schema_source_id_build (l->table, parts, lens, &out->str, &bad) == 0)
+        return NULL;
+    vd_buf_reset (&self->reason);
+    vd_buf_printf (&self->reason, "missing or unusable %s (part of the record's key)",
+                   l->table->id_parts[bad].name);
+    return vd_buf_str (&self->reason);
 }
 
 /*  The key column from source_id. */
@@ -309,10 +310,16 @@ s_convert_record (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings
             s_key (self, l, source_id, &v[c]);
             continue;
         }
-        const char *in[3] = {NULL, NULL, NULL};
-        size_t in_len[3] = {0, 0, 0};
-        for (int i = 0; i < 3; i++)
-            in[i] = s_field (l, l->pos[c][i], &in_len[i]);
+        const char *in[VD_COL_INPUTS] = {NULL};
+        size_t in_len[VD_COL_INPUTS] = {0};
+        for (int i = 0; i < VD_COL_INPUTS; i++) {
+            int from = l->computed[c][i];
+            if (from >= 0 && v[from].kind == NORM_STR) {
+                in[i] = vd_buf_str (&v[from].str);
+                in_len[i] = v[from].str.len;
+            } else
+                in[i] = s_field (l, l->pos[c][i], &in_len[i]);
+        }
         if (col->rule == VD_RULE_BOOL && col->in[1]) {
             in[1] = col->in[1];
             in_len[1] = strlen (col->in[1]);
@@ -488,6 +495,24 @@ norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
     return 0;
 }
 
+int
+norm_batch_convert_bytes (norm_batch_t *self, const char *data, size_t len,
+                          msgpack_unpacked *raw_zone, vd_msg_t *raw, msgpack_sbuffer *out,
+                          msgpack_unpacked *canon_zone, vd_msg_t *canon, vd_error_t *err)
+{
+    msgpack_sbuffer_clear (out);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
+    if (vd_msg_decode (data, len, raw_zone, raw, err) < 0)
+        return -1;
+    if (raw->kind != VD_MSG_RAW)
+        return vd_error_set (err, VD_ERR_PERMANENT, "not a RAW message");
+    if (norm_batch_convert (self, raw, &pk, err) < 0 ||
+        vd_msg_decode (out->data, out->size, canon_zone, canon, err) < 0)
+        return -1;
+    return 0;
+}
+
 /* ---- self test ---------------------------------------------------------- */
 
 static void
@@ -582,11 +607,7 @@ s_test_convert (norm_batch_t *nb, int table, const char *const *cols, size_t nco
     msgpack_unpacked_init (&u2);
     vd_msg_t raw, canon;
     vd_error_t err;
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &out, msgpack_sbuffer_write);
-    if (vd_msg_decode (in.data, in.size, &u1, &raw, &err) < 0 ||
-        norm_batch_convert (nb, &raw, &pk, &err) < 0 ||
-        vd_msg_decode (out.data, out.size, &u2, &canon, &err) < 0) {
+    if (norm_batch_convert_bytes (nb, in.data, in.size, &u1, &raw, &out, &u2, &canon, &err) < 0) {
         fprintf (stderr, "norm_batch: %s\n", err.msg);
         failures++;
     }

@@ -24,6 +24,15 @@ const char *norm_batch_rules (const norm_batch_t *self);
 int norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
                         vd_error_t *err);
 
+/*  The whole round trip on bytes: decodes the RAW message data[0..len),
+    converts it into out (cleared first) and decodes the CANON message
+    into *canon (its objects live in canon_zone, which the caller
+    initialised and destroys; *raw likewise in raw_zone). Returns 0, -1
+    with err. */
+int norm_batch_convert_bytes (norm_batch_t *self, const char *data, size_t len,
+                              msgpack_unpacked *raw_zone, vd_msg_t *raw, msgpack_sbuffer *out,
+                              msgpack_unpacked *canon_zone, vd_msg_t *canon, vd_error_t *err);
+
 int norm_batch_test (bool verbose);
 
 #endif

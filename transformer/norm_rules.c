@@ -92,8 +92,10 @@ s_bad (const char **reason, const char *why, int *bad_input, int which)
 static norm_result_t
 s_rule_text (const norm_input_t *ctx, norm_value_t *out, bool fold)
 {
-    size_t len;
-    const char *s = s_input (ctx, 0, &len);
+    size_t len = 0;
+    const char *s = NULL;
+    for (int i = 0; i < VD_COL_INPUTS && !s; i++)
+        s = s_input (ctx, i, &len);
     norm_value_set_null (out);
     if (!s)
         return NORM_OK;
@@ -411,53 +413,44 @@ s_rule_price_segment (const norm_input_t *ctx, norm_value_t *out)
 static norm_result_t
 s_rule_volume (const norm_input_t *ctx, norm_value_t *out, const char **reason, int *bad)
 {
-    static const char *const names[] = {"magnum",    "demi",     "jeroboam",
-                                        "bouteille", "fillette", NULL};
-    static const int cl[] = {150, 0, 300, 75, 0};
-    const char *s = s_folded (ctx, 0);
+    size_t len;
+    const char *s = s_input (ctx, 0, &len);
+    vd_dec_t volume, pack;
     norm_value_set_null (out);
-    if (!s)
-        return NORM_OK;
-    int w = s_find_word (s, names);
-    if (w >= 0 && cl[w])
-        return s_set_dec (out, vd_dec_int (cl[w])) < 0 ? NORM_BAD : NORM_OK;
-    if (w >= 0) /* demi, fillette: 37.5 cl */
-        return s_set_dec (out, (vd_dec_t){375, 1}) < 0 ? NORM_BAD : NORM_OK;
-    /* a number, then an optional unit: cl, l, ml; no unit: <= 10 is litres */
-    size_t n = strspn (s, "0123456789,. ");
-    vd_dec_t d;
-    vd_buf_t num;
-    vd_buf_init (&num, 64);
-    int rc = vd_number_parse (s, n, &num) == 0 ? vd_dec_parse (num.data, num.len, &d) : -1;
-    vd_buf_free (&num);
-    const char *unit = s + n;
-    vd_dec_t factor = strncmp (unit, "ml", 2) == 0   ? (vd_dec_t){1, 1}
-                      : strncmp (unit, "cl", 2) == 0 ? vd_dec_int (1)
-                      : *unit == 'l'                 ? vd_dec_int (100)
-                      : *unit == '\0' && rc == 0 && vd_dec_cmp (d, vd_dec_int (10)) <= 0
-                          ? vd_dec_int (100)
-                          : vd_dec_int (1);
-    if (rc < 0 || (*unit && strcmp (unit, "cl") && strcmp (unit, "l") && strcmp (unit, "ml")) ||
-        vd_dec_mul (d, factor, d.scale, &d) < 0)
+    int rc = s ? vd_packaging_parse (s, len, &volume, &pack) : 0;
+    if (rc < 0)
         return s_bad (reason, "unreadable volume", bad, 0);
-    return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
+    if (rc > 0 && s_set_dec (out, volume) < 0)
+        return NORM_BAD;
+    return NORM_OK;
 }
 
-/*  Document types whose quantities are positive / negative. */
+/*  Bottles in the pack: in[0] given (a positive whole number), else the
+    N of the packaging in[1] ("6 x 75 cl"), 1 for a readable packaging
+    without one. An unreadable packaging is reported by volume_cl. */
+static norm_result_t
+s_rule_pack_size (const norm_input_t *ctx, norm_value_t *out, const char **reason, int *bad)
+{
+    vd_dec_t d, volume;
+    norm_value_set_null (out);
+    int rc = s_decimal (ctx, 0, &d);
+    if (rc < 0 || (rc > 0 && (d.scale != 0 || d.v < 1)))
+        return s_bad (reason, "not a pack size", bad, 0);
+    if (rc > 0)
+        return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
+    size_t len;
+    const char *s = s_input (ctx, 1, &len);
+    if (s && vd_packaging_parse (s, len, &volume, &d) > 0)
+        return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
+    return NORM_OK;
+}
+
+/*  Document types whose quantities are positive / negative (the one list
+    of vd_schema). */
 static int
 s_document_sign (const norm_input_t *ctx)
 {
-    static const char *const credit[] = {"avoir", "avoirs",        "credit", "retour",
-                                         "av",    "remboursement", NULL};
-    static const char *const invoice[] = {"facture",   "factures", "invoice", "fa",
-                                          "ticket",    "vente",    "bl",      "bon de livraison",
-                                          "livraison", NULL};
-    const char *s = ctx->in[1] ? s_folded (ctx, 1) : NULL;
-    if (!s)
-        return 0;
-    if (s_find_word (s, credit) >= 0)
-        return -1;
-    return s_find_word (s, invoice) >= 0 ? 1 : 0;
+    return vd_schema_document_sign (ctx->in[1] ? s_folded (ctx, 1) : NULL);
 }
 
 static norm_result_t
@@ -485,9 +478,19 @@ s_rule_bottles (const norm_input_t *ctx, norm_value_t *out, const char **reason,
         return NORM_OK; /* the quantity column reports its own problem */
     size_t len;
     const char *unit = s_input (ctx, 1, &len);
-    if (!unit)
-        return s_bad (reason, "missing unit: 75 cl equivalent left empty", bad, 1);
-    if (!vd_units_lookup (ctx->units, unit, len, &factor))
+    if (!unit) {
+        /* no unit on the line: its product's packaging, when the extractor
+           attached it (input "packaging" present, even empty: then the
+           extractor counts the lines nobody knows, once per file) */
+        const char *pack = s_input (ctx, 2, &len);
+        int rc = pack ? vd_packaging_bottles (pack, len, &factor) : 0;
+        if (rc < 0)
+            return s_bad (reason, "unreadable packaging: 75 cl equivalent left empty", bad, 2);
+        if (rc == 0 && ctx->in[2])
+            return NORM_OK;
+        if (rc == 0)
+            return s_bad (reason, "missing unit: 75 cl equivalent left empty", bad, 1);
+    } else if (!vd_units_lookup (ctx->units, unit, len, &factor))
         return s_bad (reason, "unknown unit: 75 cl equivalent left empty", bad, 1);
     int scale = qty.scale > factor.scale ? qty.scale : factor.scale;
     if (vd_dec_mul (qty, factor, scale, &eq) < 0 || s_set_dec (out, eq) < 0)
@@ -519,21 +522,73 @@ s_rule_difference (const norm_input_t *ctx, norm_value_t *out, bool missing_zero
     return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
 }
 
+/*  A margin as written (input 2): a percentage when it has a '%' sign (a
+    percent-formatted spreadsheet cell reaches us as "63.8 %"), else an
+    amount. 1: *percent says which, 0: absent, -1: not a number. */
+static int
+s_margin (const norm_input_t *ctx, vd_dec_t *margin, bool *percent)
+{
+    size_t len;
+    const char *s = s_input (ctx, 2, &len);
+    *percent = s && memchr (s, '%', len) != NULL;
+    return s_decimal (ctx, 2, margin);
+}
+
+/*  cost_total: in[0] given, else from the line total in[1] and the margin
+    in[2]: total - amount, or total x (100 - percent) / 100 rounded like the
+    total (at least to the cent). */
+static norm_result_t
+s_rule_cost (const norm_input_t *ctx, norm_value_t *out, const char **reason, int *bad)
+{
+    vd_dec_t total, margin, d;
+    bool percent;
+    if (s_decimal (ctx, 0, &d) != 0 || s_margin (ctx, &margin, &percent) != 1 || !percent)
+        return s_rule_difference (ctx, out, false, reason, bad);
+    norm_value_set_null (out);
+    if (s_decimal (ctx, 1, &total) != 1 || vd_dec_sub (vd_dec_int (100), margin, &margin) < 0 ||
+        vd_dec_mul (total, margin, total.scale + margin.scale, &d) < 0 ||
+        vd_dec_div (d, vd_dec_int (100), s_money_scale (total), &d) < 0)
+        return NORM_OK;
+    return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
+}
+
 static norm_result_t
 s_rule_margin_percent (const norm_input_t *ctx, norm_value_t *out, const char **reason, int *bad)
 {
     vd_dec_t total, margin, d;
+    bool percent;
     norm_value_set_null (out);
     int rc = s_decimal (ctx, 0, &d);
     if (rc < 0)
         return s_bad (reason, "not a number", bad, 0);
     if (rc > 0)
         return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
-    if (s_decimal (ctx, 1, &total) != 1 || s_decimal (ctx, 2, &margin) != 1 || total.v == 0 ||
+    rc = s_margin (ctx, &margin, &percent);
+    if (rc < 0)
+        return s_bad (reason, "not a number", bad, 2);
+    if (rc > 0 && percent)
+        return s_set_dec (out, margin) < 0 ? NORM_BAD : NORM_OK;
+    if (rc == 0 || s_decimal (ctx, 1, &total) != 1 || total.v == 0 ||
         vd_dec_mul (margin, vd_dec_int (100), margin.scale, &margin) < 0 ||
         vd_dec_div (margin, total, 2, &d) < 0)
         return NORM_OK;
     return s_set_dec (out, d) < 0 ? NORM_BAD : NORM_OK;
+}
+
+/*  The line total: in[0] excl. VAT, else in[1] incl. VAT / (1 + rate), else
+    the quantity in[2] x the unit price in[3] (excl. VAT), rounded like the
+    unit price (at least to the cent). */
+static norm_result_t
+s_rule_line_total (const norm_input_t *ctx, norm_value_t *out, const char **reason, int *bad)
+{
+    norm_result_t r = s_rule_money (ctx, out, reason, bad);
+    vd_dec_t qty, price, d;
+    if (r != NORM_OK || out->kind != NORM_NULL || s_decimal (ctx, 2, &qty) != 1 ||
+        s_decimal (ctx, 3, &price) != 1)
+        return r;
+    if (vd_dec_mul (qty, price, s_money_scale (price), &d) < 0 || s_set_dec (out, d) < 0)
+        return s_bad (reason, "number out of range", bad, 3);
+    return NORM_OK;
 }
 
 int
@@ -628,6 +683,8 @@ norm_rule_apply (vd_rule_t rule, const norm_input_t *ctx, norm_value_t *out, con
         return s_rule_phone (ctx, out, reason, bad);
     case VD_RULE_MONEY:
         return s_rule_money (ctx, out, reason, bad);
+    case VD_RULE_LINE_TOTAL:
+        return s_rule_line_total (ctx, out, reason, bad);
     case VD_RULE_NUMBER:
         return s_rule_number (ctx, out, reason, bad);
     case VD_RULE_INT:
@@ -648,12 +705,14 @@ norm_rule_apply (vd_rule_t rule, const norm_input_t *ctx, norm_value_t *out, con
         return s_rule_price_segment (ctx, out);
     case VD_RULE_VOLUME_CL:
         return s_rule_volume (ctx, out, reason, bad);
+    case VD_RULE_PACK_SIZE:
+        return s_rule_pack_size (ctx, out, reason, bad);
     case VD_RULE_QUANTITY:
         return s_rule_quantity (ctx, out, reason, bad);
     case VD_RULE_BOTTLES:
         return s_rule_bottles (ctx, out, reason, bad);
     case VD_RULE_COST:
-        return s_rule_difference (ctx, out, false, reason, bad);
+        return s_rule_cost (ctx, out, reason, bad);
     case VD_RULE_AVAILABLE:
         return s_rule_difference (ctx, out, true, reason, bad);
     case VD_RULE_MARGIN_PERCENT:

@@ -685,29 +685,116 @@ async function pageMapping (main, name)
 {
     const m =
         await api ("GET", "/api/mapping" + (name ? "?connector=" + encodeURIComponent (name) : ""));
-    main.replaceChildren(el ("h2", {},
-                             t (name ? "Mapping of {name}: canonical fields vs source columns"
-                                     : "Mapping: canonical fields vs source columns",
-                                {name})),
-                         el ("p", {class : "meta"}, m.source),
-                         ...m.tables
-                             .map((tb) => el ("section", {class : "mapping"},
-                                              el ("h3", {}, tb.file + " → " + tb.table),
-                                              el ("div", {class : "table-wrap"},
-                                                  el ("table", {},
-                                                      el ("tr", {},
-                                                          [
-                                                              "canonical columns", "input field",
-                                                              "source columns (first found wins)"
-                                                          ].map((h) => el ("th", {}, t (h)))),
-                                                      tb.fields.map(
-                                                          (f) => el (
-                                                              "tr", {"data-field" : f.field},
-                                                              el ("td", {class : "canonical"},
-                                                                  f.canonical.join(", ") || "—"),
-                                                              el ("td", {}, f.field),
-                                                              el ("td", {class : "columns"},
-                                                                  f.columns.join(" | ")))))))));
+    main.replaceChildren(
+        el ("h2", {},
+            t (name ? "Mapping of {name}: canonical fields vs source columns"
+                    : "Mapping: canonical fields vs source columns",
+               {name})),
+        el ("p", {class : "meta"}, m.source),
+        name ? el ("section", {class : "preview"}, el ("h3", {}, t ("Preview")),
+                   el ("p", {class : "meta"},
+                       t ("The first rows of each export file as read, and what the normalizer " +
+                          "makes of them. Nothing is loaded.")),
+                   el ("button", {id : "preview-btn", onclick : () => previewConnector (name)},
+                       t ("Preview the first rows")),
+                   el ("span", {id : "preview-msg", class : "card-msg"}),
+                   el ("div", {id : "preview"}))
+             : "",
+        ...m.tables.map(
+            (tb) => el ("section", {class : "mapping"}, el ("h3", {}, tb.file + " → " + tb.table),
+                        el ("div", {class : "table-wrap"},
+                            el ("table", {},
+                                el ("tr", {},
+                                    [
+                                        "canonical columns", "input field",
+                                        "source columns (first found wins)"
+                                    ].map((h) => el ("th", {}, t (h)))),
+                                tb.fields.map((f) => el ("tr", {"data-field" : f.field},
+                                                         el ("td", {class : "canonical"},
+                                                             f.canonical.join(", ") || "—"),
+                                                         el ("td", {}, f.field),
+                                                         el ("td", {class : "columns"},
+                                                             f.columns.join(" | ")))))))));
+}
+
+/* The first rows of each file of a connector through the normalizer
+   (a connector test with "preview": the extractor reads them, the
+   orchestrator applies the normalizer's rules; nothing is loaded). */
+async function previewConnector (name)
+{
+    const msg = document.getElementById("preview-msg");
+    const out = document.getElementById("preview");
+    msg.className = "card-msg progress";
+    msg.textContent = t ("reading…");
+    await guarded (async () => {
+        const test = await api ("POST", "/api/connectors/" + encodeURIComponent (name) + "/test",
+                                {preview : 5});
+        for (let i = 0; i < 120; i++) {
+            const r = await api ("GET", "/api/tests/" + test.test_id);
+            if (r.status === "pending" || r.status === "running" || r.status === "sent") {
+                await sleep (500);
+                continue;
+            }
+            const res = r.result || {};
+            if (!res.preview) {
+                msg.className = "card-msg msg-err";
+                msg.textContent = t ("no preview: {why}", {why : summarizeTest (res)});
+                return;
+            }
+            msg.className = "card-msg msg-ok";
+            msg.textContent = t ("{n} file(s) read", {n : res.preview.length});
+            out.replaceChildren(...res.preview.map(previewFile));
+            return;
+        }
+        throw new Error ("preview: no answer from an extractor");
+    });
+}
+
+function previewValue (v)
+{
+    return v === null || v === undefined ? "∅" : Array.isArray(v) ? v.join(", ") : String (v);
+}
+
+function previewFile (f)
+{
+    const header = f.header || [];
+    const inputs = f.inputs || [];
+    const rows = f.rows || [];
+    return el (
+        "section", {class : "preview-file", "data-file" : f.file},
+        el ("h4", {}, f.file + " → " + f.table + " (" + f.status + ")"),
+        f.error ? el ("p", {class : "msg-err"}, f.error) : "",
+        rows.length
+            ? el ("div", {class : "table-wrap"},
+                  el ("table", {},
+                      el ("tr", {}, el ("th", {}, t ("line")), el ("th", {}, t ("as read")),
+                          el ("th", {}, t ("canonical values")), el ("th", {}, t ("warnings"))),
+                      rows.map((r) => el (
+                                   "tr", {class : "preview-row", "data-line" : r.line},
+                                   el ("td", {class : "line"}, String (r.line)),
+                                   el ("td", {class : "read"},
+                                       Array.isArray(r.fields)
+                                           ? el ("ul", {},
+                                                 r.fields.map(
+                                                     (v, i) => el ("li", {},
+                                                                   (header[i] || inputs[i] || "") +
+                                                                       ": " + v)))
+                                           : el ("pre", {class : "raw"}, previewValue (r.fields))),
+                                   r.reject ? el ("td", {class : "reject msg-err"},
+                                                  t ("rejected: {why}", {why : r.reject}))
+                                            : el ("td", {class : "values"},
+                                                  el ("ul", {},
+                                                      (r.values || [])
+                                                          .filter(([ k, v ]) => v !== null)
+                                                          .map(([ k, v ]) => el (
+                                                                   "li", {"data-col" : k},
+                                                                   k + " = " + previewValue (v))))),
+                                   el ("td", {class : "warnings"},
+                                       (r.warnings || [])
+                                           .map((w) => w.field + ": " + w.reason +
+                                                       (w.raw ? " (" + w.raw + ")" : ""))
+                                           .join("; "))))))
+            : el ("p", {class : "meta"}, t ("no data rows")));
 }
 
 /* ---------- Customers and recommendations ---------- */

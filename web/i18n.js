@@ -152,6 +152,17 @@ const FRENCH = {
     /* mapping */
     "Mapping: canonical fields vs source columns" :
         "Correspondance : champs canoniques et colonnes sources",
+    "Preview" : "Aperçu",
+    "The first rows of each export file as read, and what the normalizer makes of them. Nothing is loaded." :
+        "Les premières lignes de chaque fichier d’export telles que lues, et ce que le normaliseur en fait. Rien n’est chargé.",
+    "Preview the first rows" : "Aperçu des premières lignes",
+    "reading…" : "lecture…",
+    "no preview: {why}" : "pas d’aperçu : {why}",
+    "{n} file(s) read" : "{n} fichier(s) lu(s)",
+    "as read" : "tel que lu",
+    "canonical values" : "valeurs canoniques",
+    "rejected: {why}" : "rejeté : {why}",
+    "no data rows" : "aucune ligne de données",
     "Mapping of {name}: canonical fields vs source columns" :
         "Correspondance de {name} : champs canoniques et colonnes sources",
     "canonical columns" : "colonnes canoniques",

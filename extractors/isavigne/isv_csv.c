@@ -142,8 +142,11 @@ s_count_separators (const char *s, size_t len, bool complete, size_t counts[ISV_
     return nlines;
 }
 
-//  The separator seen the same non-zero number of times on the most lines
-//  (then the highest such number); ';' when none is seen or on a tie
+//  The separator with the highest score, the lines that agree on one
+//  non-zero count times the fields that count makes: lines agreeing on a
+//  separator win, and tabs splitting lines into 12 fields beat the commas
+//  of three French decimals found on a line or two more; ';' when none is
+//  seen or on a tie
 /*  True when the sample is UTF-8, possibly with a few lines saved in
     another encoding (an export edited by hand): it holds valid multi-byte
     sequences and at least as many of them as invalid bytes. Windows-1252
@@ -174,7 +177,7 @@ s_detect_separator (const char *s, size_t len, bool complete)
     static const char candidates[] = ";,\t";
     size_t counts[ISV_SEPARATOR_LINES][3];
     size_t nlines = s_count_separators (s, len, complete, counts);
-    size_t best_lines = 0, best_count = 0;
+    size_t best_score = 0;
     char best = ';';
     for (int k = 0; k < 3; k++)
         for (size_t i = 0; i < nlines; i++) {
@@ -183,9 +186,8 @@ s_detect_separator (const char *s, size_t len, bool complete)
                 continue;
             for (size_t j = 0; j < nlines; j++)
                 same += counts[j][k] == count;
-            if (same > best_lines || (same == best_lines && count > best_count)) {
-                best_lines = same;
-                best_count = count;
+            if (same * (count + 1) > best_score) {
+                best_score = same * (count + 1);
                 best = candidates[k];
             }
         }

@@ -1,5 +1,6 @@
 /*  isv_extract - one sync run over an export folder. */
 #include "isv_extract.h"
+#include "isv_packaging.h"
 #include "isv_reader.h"
 #include "vd_msg.h"
 #include <dirent.h>
@@ -9,6 +10,31 @@
 
 #define BATCH_BYTES (1024 * 1024)
 #define PROGRESS_MS 1000
+#define UNKNOWN_LINES 10 /* lines listed in a file's unit_unknown summary */
+#define PRESENT_IDS 5000 /* ids per DELETE "present" message          */
+
+/*  A full snapshot: the ids of the records read, sent as DELETE
+    "present" messages per table; the tables read whole are reconciled. */
+typedef struct {
+    bool on;
+    vd_buf_t ids; /* NUL-separated ids of the current file, not sent yet */
+    size_t nids;
+    int64_t deletes; /* DELETE messages sent                          */
+    int files[VD_TABLE_COUNT], whole[VD_TABLE_COUNT]; /* files, files read whole */
+} s_snapshot_t;
+
+/*  Where the inputs a derivation needs are in a row (-1: no column). */
+typedef struct {
+    int code, unit, quantity, price_unit, total, total_incl_vat, volume, pack_size;
+} s_inputs_t;
+
+/*  What a file's lines derived, reported once per file in the run. */
+typedef struct {
+    int64_t total;        /* price_total from the unit price or the incl.-VAT total */
+    int64_t unit;         /* unit from the product's packaging */
+    int64_t unit_unknown; /* no unit, no packaging known */
+    long unknown_lines[UNKNOWN_LINES];
+} s_derived_t;
 
 typedef struct {
     const isv_job_t *job;
@@ -31,6 +57,14 @@ typedef struct {
     vd_buf_t entries;           /* HASHES entries not sent yet            */
     int64_t hashed, skipped;    /* lines hashed, left out, in the file    */
     int64_t *hash_msgs;         /* HASHES messages of the run             */
+    isv_packaging_t *packaging; /* the export's products (NULL: none)   */
+    bool collect;               /* reading the packagings, not sending  */
+    bool attach;                /* rows get the "packaging" input       */
+    s_inputs_t in;
+    s_derived_t derived;
+    s_snapshot_t *snapshot;
+    int id_pos[3];   /* columns of the table's id parts (-1: none) */
+    json_t *preview; /* the file's preview entry (previews only) */
 } s_file_t;
 
 int
@@ -111,11 +145,22 @@ s_send_batch (s_file_t *f)
     msgpack_packer pk;
     msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
     vd_msg_pack_raw (&pk, job->run_id, ++*f->seq, f->table->table, "isavigne", job->connector,
-                     f->file, f->cols, f->ncols, job->units, f->nrows);
+                     f->file, f->cols, f->ncols + f->attach, job->units, f->nrows);
     msgpack_sbuffer_write (&f->msg, f->rows.data, f->rows.size);
     *f->records += (int64_t)f->nrows;
     f->nrows = 0;
     msgpack_sbuffer_clear (&f->rows);
+    if (f->preview) { /* kept for the answer, not sent */
+        size_t size = sodium_base64_encoded_len (f->msg.size, sodium_base64_VARIANT_ORIGINAL);
+        char *text = malloc (size);
+        if (!text)
+            return -1;
+        sodium_bin2base64 (text, size, (const unsigned char *)f->msg.data, f->msg.size,
+                           sodium_base64_VARIANT_ORIGINAL);
+        json_object_set_new (f->preview, "raw", json_string (text));
+        free (text);
+        return 0;
+    }
     if (vd_pipe_send (job->output, f->msg.data, f->msg.size, job->ctl, job->stop, job->stop_arg) <
         0)
         return -1;
@@ -168,11 +213,12 @@ s_hash_cmp (const void *a, const void *b)
     return memcmp (a, b, ISV_LINE_HASH);
 }
 
-/*  Hashes a valid row (its first width fields); adds its entry. Returns 1
+/*  Hashes a valid row (its first width fields, and the packaging the
+    extractor attaches to it, when it does); adds its entry. Returns 1
     when the trusted set holds the hash (the line is unchanged), 0 when
     not, -1 when stopped. */
 static int
-s_hash_row (s_file_t *f, const isv_row_t *row, size_t width)
+s_hash_row (s_file_t *f, const isv_row_t *row, size_t width, const char *attached)
 {
     uint8_t entry[VD_MSG_LINE_ENTRY];
     uint32_t line = row->line > UINT32_MAX ? UINT32_MAX : (uint32_t)row->line;
@@ -188,6 +234,8 @@ s_hash_row (s_file_t *f, const isv_row_t *row, size_t width)
         if (len)
             crypto_generichash_update (&st, (const unsigned char *)row->fields[i], len);
     }
+    if (attached)
+        crypto_generichash_update (&st, (const unsigned char *)attached, strlen (attached) + 1);
     crypto_generichash_final (&st, entry + 4, ISV_LINE_HASH);
     f->hashed++;
     if (vd_buf_add (&f->entries, entry, sizeof entry) < 0)
@@ -209,12 +257,164 @@ s_blank_row (const isv_row_t *row)
     return true;
 }
 
+static int
+s_input_at (const s_file_t *f, const char *input)
+{
+    for (size_t i = 0; i < f->ncols; i++)
+        if (f->cols[i] && strcmp (f->cols[i], input) == 0)
+            return (int)i;
+    return -1;
+}
+
+/*  The columns of the inputs derivations use; a sales or stock file whose
+    mapping gives no packaging gets one more column, "packaging": its
+    product's, on the lines without a unit. */
+static void
+s_find_inputs (s_file_t *f)
+{
+    f->in =
+        (s_inputs_t){s_input_at (f, f->table->table == VD_TABLE_PRODUCTS ? "code" : "product_code"),
+                     s_input_at (f, "unit"),
+                     s_input_at (f, "quantity_units"),
+                     s_input_at (f, "price_unit"),
+                     s_input_at (f, "price_total"),
+                     s_input_at (f, "price_total_incl_vat"),
+                     s_input_at (f, "volume"),
+                     s_input_at (f, "pack_size")};
+    const vd_table_t *table = vd_schema_table (f->table->table);
+    for (int i = 0; i < 3; i++)
+        f->id_pos[i] = table->id_parts[i].name ? s_input_at (f, table->id_parts[i].name) : -1;
+    int t = f->table->table;
+    f->attach = !f->collect && f->packaging && (t == VD_TABLE_SALES || t == VD_TABLE_STOCK) &&
+                s_input_at (f, "packaging") < 0 && f->ncols < ISV_MAX_FIELDS;
+    if (f->attach)
+        f->cols[f->ncols] = "packaging";
+    memset (&f->derived, 0, sizeof f->derived);
+}
+
+/*  Field i of row, NULL when the column is missing or the field blank. */
+static const char *
+s_value (const isv_row_t *row, int i, size_t *len)
+{
+    if (i < 0 || (size_t)i >= row->nfields)
+        return NULL;
+    const char *s = row->fields[i];
+    size_t n = row->lengths[i];
+    while (n && isspace ((unsigned char)*s))
+        s++, n--;
+    while (n && isspace ((unsigned char)s[n - 1]))
+        n--;
+    *len = n;
+    return n ? s : NULL;
+}
+
+static bool
+s_is_number (const isv_row_t *row, int i)
+{
+    size_t len;
+    const char *s = s_value (row, i, &len);
+    vd_buf_t b;
+    vd_buf_init (&b, 128);
+    bool ok = s && vd_number_parse (s, len, &b) == 0;
+    vd_buf_free (&b);
+    return ok;
+}
+
+/*  The packaging a line carries (its product's when it has no unit, else
+    ""), and what the line derives, counted for the file's report. */
+static const char *
+s_line_packaging (s_file_t *f, const isv_row_t *row)
+{
+    size_t len, code_len;
+    const char *pack = NULL;
+    if (f->attach && !s_value (row, f->in.unit, &len)) {
+        const char *code = s_value (row, f->in.code, &code_len);
+        pack = code ? isv_packaging_find (f->packaging, code, code_len) : NULL;
+        if (pack)
+            f->derived.unit++;
+        else if (f->derived.unit_unknown++ < UNKNOWN_LINES)
+            f->derived.unknown_lines[f->derived.unit_unknown - 1] = row->line;
+    }
+    if (f->table->table == VD_TABLE_SALES && !s_is_number (row, f->in.total) &&
+        (s_is_number (row, f->in.total_incl_vat) ||
+         (s_is_number (row, f->in.quantity) && s_is_number (row, f->in.price_unit))))
+        f->derived.total++;
+    return pack ? pack : "";
+}
+
+/*  Product file, first pass: its packagings. */
+static void
+s_collect (s_file_t *f, const isv_row_t *row)
+{
+    size_t code_len = 0, volume_len = 0, pack_len = 0;
+    const char *code = s_value (row, f->in.code, &code_len);
+    const char *volume = s_value (row, f->in.volume, &volume_len);
+    const char *pack = s_value (row, f->in.pack_size, &pack_len);
+    if (code && volume && !row->error)
+        (void)isv_packaging_add (f->packaging, code, code_len, volume, volume_len, pack, pack_len);
+}
+
+/*  Sends the ids listed so far as one DELETE "present" message. Returns
+    0, -1 when stopped. */
+static int
+s_send_present (s_file_t *f)
+{
+    s_snapshot_t *snap = f->snapshot;
+    const isv_job_t *job = f->job;
+    msgpack_sbuffer_clear (&f->msg);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
+    vd_msg_pack_delete (&pk, job->run_id, ++*f->seq, f->table->table, "isavigne", job->connector,
+                        f->file, "present", snap->nids);
+    const char *id = snap->ids.data;
+    for (size_t i = 0; i < snap->nids; i++) {
+        vd_mp_pack_cstr (&pk, id);
+        id += strlen (id) + 1;
+    }
+    snap->nids = 0;
+    vd_buf_reset (&snap->ids);
+    snap->deletes++;
+    return vd_pipe_send (job->output, f->msg.data, f->msg.size, job->ctl, job->stop, job->stop_arg);
+}
+
+/*  Full snapshot: lists the id of a record read (a line the normalizer
+    will reject is listed too: its row is not missing from the export). */
+static int
+s_list_id (s_file_t *f, const isv_row_t *row)
+{
+    s_snapshot_t *snap = f->snapshot;
+    if (!snap || !snap->on || f->collect)
+        return 0;
+    const char *parts[3] = {NULL, NULL, NULL};
+    size_t lens[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++)
+        if (f->id_pos[i] >= 0 && (size_t)f->id_pos[i] < row->nfields && row->fields) {
+            parts[i] = row->fields[f->id_pos[i]];
+            lens[i] = row->lengths[f->id_pos[i]];
+        }
+    size_t before = snap->ids.len;
+    int bad;
+    if (vd_schema_source_id_build (vd_schema_table (f->table->table), parts, lens, &snap->ids,
+                                   &bad) < 0 ||
+        vd_buf_addc (&snap->ids, '\0') < 0) {
+        snap->ids.len = before; /* no usable key: nothing to keep */
+        return 0;
+    }
+    return ++snap->nids >= PRESENT_IDS ? s_send_present (f) : 0;
+}
+
 /*  Packs one record (or reject) into the batch. */
 static int
 s_add_row (s_file_t *f, const isv_row_t *row)
 {
     char reason[128] = "";
     size_t width = row->nfields;
+    if (f->collect) {
+        s_collect (f, row);
+        return 0;
+    }
+    if (s_list_id (f, row) < 0)
+        return -1;
     if (!row->error && row->nfields != f->ncols) {
         bool extra_empty = true;
         for (size_t i = f->ncols; i < row->nfields; i++)
@@ -224,8 +424,10 @@ s_add_row (s_file_t *f, const isv_row_t *row)
                       row->nfields, f->ncols);
         width = f->ncols; /* spreadsheets: missing trailing cells are empty */
     }
-    if (!row->error && !*reason) {
-        int known = s_hash_row (f, row, width);
+    /* what the line derives (counted for every line, sent or not) */
+    const char *pack = row->error || *reason ? "" : s_line_packaging (f, row);
+    if (!row->error && !*reason && !f->preview) {
+        int known = s_hash_row (f, row, width, f->attach ? pack : NULL);
         if (known < 0)
             return -1;
         if (known) { /* unchanged since the last good read: not sent */
@@ -240,10 +442,12 @@ s_add_row (s_file_t *f, const isv_row_t *row)
         vd_mp_pack_cstr (&f->pk, row->error ? row->error : reason);
         vd_mp_pack_cstr (&f->pk, row->raw);
     } else {
-        msgpack_pack_array (&f->pk, (uint32_t)width);
+        msgpack_pack_array (&f->pk, (uint32_t)(width + f->attach));
         for (size_t i = 0; i < width; i++)
             vd_mp_pack_str (&f->pk, i < row->nfields ? row->fields[i] : "",
                             i < row->nfields ? row->lengths[i] : 0);
+        if (f->attach)
+            vd_mp_pack_cstr (&f->pk, pack);
     }
     f->nrows++;
     if (f->nrows >= f->job->batch_rows || f->rows.size >= BATCH_BYTES)
@@ -273,6 +477,13 @@ s_try_header (s_file_t *f, const isv_row_t *row, vd_error_t *err)
     if (matched < 2)
         return false;
     f->ncols = row->nfields;
+    s_find_inputs (f);
+    if (f->preview) {
+        json_t *header = json_array ();
+        for (size_t i = 0; i < row->nfields; i++)
+            json_array_append_new (header, json_stringn (row->fields[i], row->lengths[i]));
+        json_object_set_new (f->preview, "header", header);
+    }
     /* every part of the key must have a column */
     const vd_table_t *t = vd_schema_table (f->table->table);
     for (int p = 0; p < 3 && t->id_parts[p].name; p++) {
@@ -320,6 +531,10 @@ s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
             continue;
         if (s_add_row (f, &row) < 0) {
             rc = -2;
+            break;
+        }
+        if (f->preview && f->nrows >= f->job->preview_rows) {
+            rc = 0; /* enough for a preview */
             break;
         }
     }
@@ -466,15 +681,24 @@ isv_extract_probe (const isv_job_t *job, json_t *answer, vd_error_t *err)
     return 0;
 }
 
-/*  Sends END: extracted counts per table and the number of records. */
+/*  Sends END: extracted counts per table and the number of records; for a
+    full snapshot, its DELETE messages and the tables every file of which
+    was read whole (not one failed; an empty file reconciles nothing). */
 static int
-s_send_end (const isv_job_t *job, const vd_msg_end_t *end, uint64_t seq)
+s_send_end (const isv_job_t *job, vd_msg_end_t *end, uint64_t seq, const s_snapshot_t *snap)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    json_t *reconciled = snap->on ? json_array () : NULL;
+    for (int t = 0; reconciled && t < VD_TABLE_COUNT; t++)
+        if (snap->files[t] && snap->whole[t] == snap->files[t])
+            json_array_append_new (reconciled, json_string (vd_schema_table (t)->name));
+    end->deletes = snap->deletes;
+    end->reconciled = reconciled;
     vd_msg_pack_end (&pk, job->run_id, seq, job->connector, end);
+    json_decref (reconciled);
     int rc = vd_pipe_send (job->output, sb.data, sb.size, job->ctl, job->stop, job->stop_arg);
     msgpack_sbuffer_destroy (&sb);
     return rc;
@@ -519,6 +743,145 @@ s_read_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, const char *
     return rc;
 }
 
+/*  The file's entry says which values its lines derived ("derived") and
+    how many lines have neither a unit nor a product packaging
+    ("unit_unknown", the first lines in "unit_unknown_lines"): one summary
+    per file instead of a warning per line. */
+static void
+s_report_derived (const s_file_t *f, json_t *entry)
+{
+    json_t *derived = json_array ();
+    if (f->derived.total)
+        json_array_append_new (derived, json_string ("price_total"));
+    if (f->derived.unit)
+        json_array_append_new (derived, json_string ("unit"));
+    json_object_set_new (entry, "derived", derived);
+    if (!f->derived.unit_unknown)
+        return;
+    json_t *lines = json_array ();
+    for (int64_t i = 0; i < f->derived.unit_unknown && i < UNKNOWN_LINES; i++)
+        json_array_append_new (lines, json_integer (f->derived.unknown_lines[i]));
+    json_object_set_new (entry, "unit_unknown", json_integer (f->derived.unit_unknown));
+    json_object_set_new (entry, "unit_unknown_lines", lines);
+}
+
+/*  What one run (or preview) of a folder holds: the files listed, the
+    products' packagings, the message sequence and counts. */
+typedef struct {
+    s_entry_t *entries;
+    size_t count;
+    isv_packaging_t *packaging;
+    uint64_t seq;
+    int64_t records, last_progress;
+    int64_t hash_msgs; /* HASHES messages sent */
+} s_session_t;
+
+/*  A file reader of the session (file and table set by the caller). */
+static void
+s_file_init (s_file_t *f, const isv_job_t *job, s_session_t *s, s_snapshot_t *snapshot)
+{
+    *f = (s_file_t){.job = job,
+                    .seq = &s->seq,
+                    .records = &s->records,
+                    .last_progress = &s->last_progress,
+                    .packaging = s->packaging,
+                    .snapshot = snapshot,
+                    .hash_msgs = &s->hash_msgs};
+    vd_buf_init (&f->entries, (size_t)(ISV_HASH_BATCH + 1) * VD_MSG_LINE_ENTRY);
+    msgpack_sbuffer_init (&f->rows);
+    msgpack_sbuffer_init (&f->msg);
+    msgpack_packer_init (&f->pk, &f->rows, msgpack_sbuffer_write);
+}
+
+static void
+s_file_free (s_file_t *f)
+{
+    msgpack_sbuffer_destroy (&f->rows);
+    msgpack_sbuffer_destroy (&f->msg);
+    vd_buf_free (&f->entries);
+    zframe_destroy (&f->known);
+}
+
+/*  Reads the packaging of every product of the export's product files
+    (changed or not: they are small), for the lines without a unit. A file
+    that cannot be read is reported by its own extraction. */
+static void
+s_read_packagings (const isv_job_t *job, s_session_t *s)
+{
+    for (size_t i = 0; s->packaging && i < s->count; i++) {
+        if (s->entries[i].table->table != VD_TABLE_PRODUCTS)
+            continue;
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s", job->export_path, s->entries[i].name);
+        s_file_t f;
+        s_file_init (&f, job, s, NULL);
+        f.file = s->entries[i].name;
+        f.table = s->entries[i].table;
+        f.collect = true;
+        vd_error_t err;
+        vd_error_clear (&err);
+        (void)s_extract_file (&f, path, &err); /* errors: reported by the real pass */
+        s_file_free (&f);
+    }
+}
+
+/*  Lists the folder and reads the packagings. Returns 0, -1 with err. */
+static int
+s_session_open (const isv_job_t *job, s_session_t *s, vd_error_t *err)
+{
+    *s = (s_session_t){0};
+    if (!(s->entries = s_list (job, &s->count, err)))
+        return -1;
+    s->packaging = isv_packaging_new ();
+    s_read_packagings (job, s);
+    return 0;
+}
+
+static void
+s_session_close (s_session_t *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        free (s->entries[i].name);
+    free (s->entries);
+    isv_packaging_destroy (&s->packaging);
+}
+
+int
+isv_extract_preview (const isv_job_t *job, json_t *answer, vd_error_t *err)
+{
+    s_session_t session;
+    if (s_session_open (job, &session, err) < 0)
+        return -1;
+    json_t *files = json_array ();
+    json_object_set_new (answer, "preview", files);
+    s_snapshot_t snapshot = {.on = false};
+    for (size_t i = 0; i < session.count; i++) {
+        const s_entry_t *e = &session.entries[i];
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s", job->export_path, e->name);
+        json_t *entry = json_pack ("{s:s, s:s}", "file", e->name, "table",
+                                   vd_schema_table (e->table->table)->name);
+        s_file_t f;
+        s_file_init (&f, job, &session, &snapshot);
+        f.file = e->name;
+        f.table = e->table;
+        f.preview = entry;
+        vd_error_t ferr;
+        vd_error_clear (&ferr);
+        int rc = s_extract_file (&f, path, &ferr);
+        json_object_set_new (entry, "status",
+                             json_string (rc == 0   ? "read"
+                                          : rc == 1 ? "empty"
+                                                    : "failed"));
+        if (rc < 0)
+            json_object_set_new (entry, "error", json_string (ferr.msg[0] ? ferr.msg : "failed"));
+        json_array_append_new (files, entry);
+        s_file_free (&f);
+    }
+    s_session_close (&session);
+    return 0;
+}
+
 /*  Extracts one listed file into the report. -1 when stopped. */
 static int
 s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
@@ -530,6 +893,7 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
     vd_error_t err;
     vd_error_clear (&err);
     int64_t before = *f->records;
+    f->snapshot->files[e->table->table]++;
     const char *known = json_string_value (json_object_get (job->cursor_files, e->name));
     json_t *known_lines = json_object_get (job->cursor_lines, e->name);
     /* the file checked is the file read: the readers open it through its
@@ -544,6 +908,14 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
     else if (rc == 0) {
         read = true;
         rc = s_read_file (job, e, f, path, &err);
+        if (f->snapshot->on && rc == 0 && s_send_present (f) < 0)
+            rc = -2;
+        else if (f->snapshot->on) {
+            f->snapshot->nids = 0;
+            vd_buf_reset (&f->snapshot->ids);
+        }
+        if (rc == 0)
+            f->snapshot->whole[e->table->table]++;
         json_object_set_new (entry, "status",
                              json_string (rc == 0   ? "loaded"
                                           : rc == 1 ? "empty"
@@ -551,6 +923,7 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
         json_object_set_new (entry, "rows", json_integer (*f->records - before));
         if (f->skipped)
             json_object_set_new (entry, "unchanged_lines", json_integer (f->skipped));
+        s_report_derived (f, entry);
     }
     if (fd >= 0)
         close (fd);
@@ -582,9 +955,8 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
 int
 isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
 {
-    size_t count = 0;
-    s_entry_t *entries = s_list (job, &count, err);
-    if (!entries)
+    s_session_t session;
+    if (s_session_open (job, &session, err) < 0)
         return -1;
     s_run_t r = {.report = report,
                  .cursor = json_object (),
@@ -594,26 +966,19 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
                  .hashed = json_object ()};
     json_object_set_new (report, "files", json_array ());
     json_object_set_new (report, "errors", json_array ());
-    uint64_t seq = 0;
-    int64_t records = 0, last_progress = 0, hash_msgs = 0;
-    s_file_t f = {.job = job,
-                  .seq = &seq,
-                  .records = &records,
-                  .last_progress = &last_progress,
-                  .hash_msgs = &hash_msgs};
-    msgpack_sbuffer_init (&f.rows);
-    msgpack_sbuffer_init (&f.msg);
-    msgpack_packer_init (&f.pk, &f.rows, msgpack_sbuffer_write);
-    vd_buf_init (&f.entries, (size_t)(ISV_HASH_BATCH + 1) * VD_MSG_LINE_ENTRY);
+    s_snapshot_t snapshot = {.on = job->full_snapshot};
+    vd_buf_init (&snapshot.ids, (size_t)PRESENT_IDS * 1024);
+    s_file_t f;
+    s_file_init (&f, job, &session, &snapshot);
     int rc = 0;
-    for (size_t i = 0; i < count && rc == 0; i++)
-        rc = s_run_file (job, &entries[i], &f, &r);
+    for (size_t i = 0; i < session.count && rc == 0; i++)
+        rc = s_run_file (job, &session.entries[i], &f, &r);
     vd_msg_end_t end = {.extracted = r.extracted,
-                        .records = records,
+                        .records = session.records,
                         .skipped = r.skipped,
-                        .hashes = hash_msgs,
+                        .hashes = session.hash_msgs,
                         .hashed = r.hashed};
-    if (rc == 0 && s_send_end (job, &end, ++seq) < 0)
+    if (rc == 0 && s_send_end (job, &end, ++session.seq, &snapshot) < 0)
         rc = -1;
     if (rc < 0)
         vd_error_set (err, VD_ERR_PERMANENT, "extraction stopped before the end");
@@ -621,18 +986,15 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
     char *cursor_text = json_dumps (cursor_doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (cursor_doc);
     json_object_set_new (report, "cursor_after", json_string (cursor_text ? cursor_text : "{}"));
-    json_object_set_new (report, "records", json_integer (records));
+    json_object_set_new (report, "records", json_integer (session.records));
     free (cursor_text);
     json_decref (r.cursor);
     json_decref (r.lines);
     json_decref (r.extracted);
     json_decref (r.skipped);
     json_decref (r.hashed);
-    for (size_t i = 0; i < count; i++)
-        free (entries[i].name);
-    free (entries);
-    msgpack_sbuffer_destroy (&f.rows);
-    msgpack_sbuffer_destroy (&f.msg);
-    vd_buf_free (&f.entries);
+    s_file_free (&f);
+    s_session_close (&session);
+    vd_buf_free (&snapshot.ids);
     return rc;
 }

@@ -43,6 +43,10 @@ typedef struct {
     const json_t *cursor_files; /* {"file": "hash"} or NULL         */
     const json_t *cursor_lines; /* {"file": run of its line hashes} */
     bool full;                  /* ignore the cursor                */
+    bool full_snapshot;         /* the export is everything: read every
+                                   file, list the ids of every table read
+                                   whole (DELETE "present"), rows missing
+                                   from it are deleted by the loader  */
     size_t batch_rows;          /* rows per RAW message             */
     zsock_t *output;            /* PUSH to the normalizer           */
     vd_ctl_t *ctl;              /* heartbeats and progress          */
@@ -50,6 +54,7 @@ typedef struct {
     void *stop_arg;
     isv_lines_fn *lines; /* the trusted per-line hashes of a file, or NULL */
     void *lines_arg;
+    size_t preview_rows; /* isv_extract_preview: data rows per file */
 } isv_job_t;
 
 /*  Runs the job. Fills report with "files", "errors", "cursor_after"
@@ -64,6 +69,16 @@ int isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err);
     Returns 0 when every check passed, -1 with err when the folder cannot
     be read or a file is unreadable (the checks still say which). */
 int isv_extract_probe (const isv_job_t *job, json_t *answer, vd_error_t *err);
+
+/*  The mapping page's preview: reads the first job->preview_rows data
+    rows of every export file exactly as a run would (header, mapping,
+    packaging of the products), sends nothing, and fills answer's
+    "preview" with one entry per file: {"file", "table", "status",
+    "header": [source column names], "raw": the RAW message a run would
+    send, msgpack in base64 (the orchestrator runs the normalizer's rules
+    on it), "error" when the file failed}. Returns 0, -1 with err when the
+    folder cannot be read. */
+int isv_extract_preview (const isv_job_t *job, json_t *answer, vd_error_t *err);
 
 /*  BLAKE2b-256 of a file as hex (65 bytes). Returns 0, -1 with err. */
 int isv_extract_hash (const char *path, char *hex, vd_error_t *err);

@@ -32,15 +32,29 @@ s_test (self_t *self, json_t *msg)
     isv_mapping_t *mapping =
         mapping_path ? isv_mapping_load (mapping_path, &err) : isv_mapping_default (&err);
     char *units = mapping && unit_path ? vd_units_read_text (unit_path, &err) : NULL;
+    json_int_t preview = json_integer_value (json_object_get (msg, "preview"));
     isv_job_t job = {
+        .run_id = 1, /* a preview's messages are never sent: any valid id */
+        .connector = json_string_value (json_object_get (msg, "connector")),
         .export_path = json_string_value (json_object_get (settings, "export_path")),
+        .encoding = json_string_value (json_object_get (settings, "encoding")),
         .mapping = mapping,
+        .units = units,
+        .batch_rows = 1000,
+        .preview_rows = preview > 0 && preview <= 100 ? (size_t)preview : 0,
     };
     int rc = -1;
     if (!job.export_path)
         vd_error_set (&err, VD_ERR_PERMANENT, "the connector has no export_path");
     else if (mapping && (!unit_path || units))
         rc = isv_extract_probe (&job, answer, &err);
+    /* the mapping page's preview: the first rows of each file, as a run
+       would send them */
+    if (rc == 0 && job.preview_rows && !job.connector)
+        vd_error_set (&err, VD_ERR_PERMANENT, "preview request without a connector");
+    if (rc == 0 && job.preview_rows &&
+        (!job.connector || isv_extract_preview (&job, answer, &err) < 0))
+        rc = -1;
     json_object_set_new (answer, "type", json_string ("tested"));
     json_object_set (answer, "request_id", json_object_get (msg, "request_id"));
     json_object_set_new (answer, "ok", json_boolean (rc == 0));
@@ -174,7 +188,9 @@ s_run (self_t *self, json_t *start)
         .units = units,
         .cursor_files = json_object_get (cursor, "files"),
         .cursor_lines = json_object_get (cursor, "lines"),
-        .full = json_is_true (json_object_get (start, "full")),
+        .full = json_is_true (json_object_get (start, "full")) ||
+                json_is_true (json_object_get (settings, "full_snapshot")),
+        .full_snapshot = json_is_true (json_object_get (settings, "full_snapshot")),
         .batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS) / 10 + 1,
         .output = self->output,
         .ctl = self->ctl,

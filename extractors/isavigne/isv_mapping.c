@@ -28,6 +28,7 @@ static const char s_default[] =
     "flavors = aromes | arome\n"
     "region = region | appellation\n"
     "volume = contenance\n"
+    "pack_size = colisage\n"
     "alcohol = degre | alcool\n"
     "active = actif\n"
     "\n"

@@ -28,7 +28,7 @@ struct isv_xlsx {
     uint32_t *string_starts;
     size_t nstrings, strings_cap;
     //  Styles: is cellXfs[i] a date or time format
-    bool *date_styles;
+    unsigned char *style_kinds; /* S_NUMBER, S_DATE or S_PERCENT per cellXfs */
     size_t nstyles, styles_cap;
     bool date1904; /* serial 0 is 1904-01-01 (old Mac files) */
     //  The worksheet
@@ -392,44 +392,56 @@ s_strings_node (isv_xlsx_t *self, xmlTextReaderPtr reader, int type, const char 
 
 //  True when a number format code holds a day, month, year or hour token
 //  outside quoted text, [brackets] and escaped or padding characters
-static bool
-s_format_is_date (const char *code)
+enum { S_NUMBER, S_DATE, S_PERCENT };
+
+/*  What a number format shows: a percentage when it has a '%' outside
+    quotes, brackets and escapes, else a date or time when it has one of
+    d m y h, else a number. */
+static int
+s_format_kind (const char *code)
 {
+    int kind = S_NUMBER;
     for (const char *p = code; *p; p++) {
         if (*p == '"' || *p == '[') {
             p = strchr (p + 1, *p == '"' ? '"' : ']');
             if (!p)
-                return false;
+                return kind;
         } else if ((*p == '\\' || *p == '_' || *p == '*') && p[1])
             p++;
+        else if (*p == '%')
+            return S_PERCENT;
         else if (strchr ("dmyhDMYH", *p))
-            return true;
+            kind = S_DATE;
     }
-    return false;
+    return kind;
 }
 
-static bool
-s_builtin_is_date (long id)
+static int
+s_builtin_kind (long id)
 {
-    return (id >= 14 && id <= 22) || (id >= 45 && id <= 47);
+    if (id == 9 || id == 10)
+        return S_PERCENT;
+    return (id >= 14 && id <= 22) || (id >= 45 && id <= 47) ? S_DATE : S_NUMBER;
 }
 
 typedef struct {
     bool in_formats, in_cell_formats;
     size_t ncustom;
-    long custom[S_MAX_CUSTOM_FORMATS]; /* numFmtId of custom date formats */
+    long custom[S_MAX_CUSTOM_FORMATS]; /* numFmtId of custom date and percent formats */
+    unsigned char custom_kind[S_MAX_CUSTOM_FORMATS];
 } s_styles_state_t;
 
 static int
 s_add_style (isv_xlsx_t *self, s_styles_state_t *state, long id, vd_error_t *err)
 {
-    bool is_date = s_builtin_is_date (id);
-    for (size_t i = 0; i < state->ncustom && !is_date; i++)
-        is_date = state->custom[i] == id;
-    if (s_grow ((void **)&self->date_styles, &self->styles_cap, self->nstyles + 1,
-                sizeof *self->date_styles, ISV_XLSX_MAX_STYLES) < 0)
+    int kind = s_builtin_kind (id);
+    for (size_t i = 0; i < state->ncustom; i++)
+        if (state->custom[i] == id)
+            kind = state->custom_kind[i];
+    if (s_grow ((void **)&self->style_kinds, &self->styles_cap, self->nstyles + 1,
+                sizeof *self->style_kinds, ISV_XLSX_MAX_STYLES) < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "xlsx styles too large");
-    self->date_styles[self->nstyles++] = is_date;
+    self->style_kinds[self->nstyles++] = (unsigned char)kind;
     return 0;
 }
 
@@ -449,10 +461,12 @@ s_styles_node (isv_xlsx_t *self, xmlTextReaderPtr reader, int type, const char *
         char code[512];
         long id = s_attr_long (reader, "numFmtId", -1);
         s_attr (reader, "formatCode", NULL, code, sizeof code);
-        if (id < 0 || !s_format_is_date (code))
+        int kind = s_format_kind (code);
+        if (id < 0 || kind == S_NUMBER)
             return 0;
         if (state->ncustom == S_MAX_CUSTOM_FORMATS)
             return vd_error_set (err, VD_ERR_PERMANENT, "xlsx styles too large");
+        state->custom_kind[state->ncustom] = (unsigned char)kind;
         state->custom[state->ncustom++] = id;
     } else if (start && state->in_cell_formats && strcmp (name, "xf") == 0)
         return s_add_style (self, state, s_attr_long (reader, "numFmtId", 0), err);
@@ -526,7 +540,7 @@ isv_xlsx_destroy (isv_xlsx_t **self_p)
         zip_discard (self->zip); //  read-only: nothing to write back
     vd_buf_free (&self->strings);
     free (self->string_starts);
-    free (self->date_styles);
+    free (self->style_kinds);
     vd_buf_free (&self->cell);
     isv_fields_free (&self->fields);
     free (self);
@@ -604,11 +618,21 @@ s_add_number (isv_xlsx_t *self, const char *text, size_t len)
     double value = strtod (text, &end);
     if (errno || *end || !isfinite (value))
         return isv_fields_add (&self->fields, text, len);
-    bool is_date = self->cell_style >= 0 && (size_t)self->cell_style < self->nstyles &&
-                   self->date_styles[self->cell_style];
-    if (is_date)
+    int kind = self->cell_style >= 0 && (size_t)self->cell_style < self->nstyles
+                   ? self->style_kinds[self->cell_style]
+                   : S_NUMBER;
+    if (kind == S_DATE)
         return s_add_serial_date (self, value);
-    return isv_fields_add_number (&self->fields, value);
+    if (kind != S_PERCENT)
+        return isv_fields_add_number (&self->fields, value);
+    /* a percent-formatted cell (0.638 shown 63.8 %) is a percentage: the
+       text says so, as a CSV would ("63.8 %") */
+    char shown[400];
+    if (isv_fields_format_number (value * 100, shown, sizeof shown - 2) < 0)
+        return isv_fields_add (&self->fields, "", 0);
+    size_t n = strlen (shown);
+    memcpy (shown + n, " %", 3);
+    return isv_fields_add (&self->fields, shown, n + 2);
 }
 
 static int

@@ -289,8 +289,16 @@ s_exchange (odoo_client_t *self, const s_exchange_t *x, json_t **result, vd_erro
             return vd_error_set (err, VD_ERR_PERMANENT, "stopped while waiting to retry");
         backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2;
     }
-    if (err->kind == VD_ERR_TRANSIENT && self->opts.attempts > 1)
-        snprintf (err->hint, sizeof err->hint, "gave up after %d attempts", self->opts.attempts);
+    if (err->kind == VD_ERR_TRANSIENT && self->opts.attempts > 1) {
+        /* keep what the transport said, after the count of attempts */
+        char hint[sizeof err->hint];
+        memcpy (hint, err->hint, sizeof hint);
+        int n = snprintf (err->hint, sizeof err->hint, "gave up after %d attempts",
+                          self->opts.attempts);
+        if (hint[0] && n > 0 && (size_t)n + 2 < sizeof err->hint)
+            snprintf (err->hint + n, sizeof err->hint - (size_t)n, "; %.*s",
+                      (int)(sizeof err->hint - (size_t)n - 3), hint);
+    }
     return -1;
 }
 

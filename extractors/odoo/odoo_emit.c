@@ -269,14 +269,8 @@ odoo_emitter_delete (odoo_emitter_t *self, int table, const char *model, const c
     msgpack_sbuffer_clear (&self->msg);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &self->msg, msgpack_sbuffer_write);
-    vd_msg_pack_header (&pk, VD_MSG_DELETE, self->opts.run_id, ++self->seq, table);
-    msgpack_pack_map (&pk, 5);
-    const char *kv[] = {"source", "odoo", "connector", self->opts.connector,
-                        "file",   model,  "mode",      mode};
-    for (int i = 0; i < 8; i++)
-        vd_mp_pack_cstr (&pk, kv[i]);
-    vd_mp_pack_cstr (&pk, "ids");
-    msgpack_pack_array (&pk, (uint32_t)json_array_size (ids));
+    vd_msg_pack_delete (&pk, self->opts.run_id, ++self->seq, table, "odoo", self->opts.connector,
+                        model, mode, json_array_size (ids));
     size_t i;
     json_t *id;
     json_array_foreach (ids, i, id)

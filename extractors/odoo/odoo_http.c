@@ -103,6 +103,11 @@ s_curl_error (odoo_http_t *self, CURLcode rc, const char *url, vd_error_t *err)
         kind = VD_ERR_PERMANENT;
         what = "the Odoo URL is not usable";
         break;
+    case CURLE_SSL_CONNECT_ERROR: /* e.g. https:// to a plain-HTTP server */
+        kind = VD_ERR_PERMANENT;
+        what = "no TLS connection with the Odoo server (https:// to a server that does not speak "
+               "TLS?)";
+        break;
     case CURLE_OPERATION_TIMEDOUT:
         what = "the Odoo server did not answer in time";
         break;
@@ -122,9 +127,16 @@ s_curl_error (odoo_http_t *self, CURLcode rc, const char *url, vd_error_t *err)
     vd_error_detail (err, "%s: %s", url, self->errbuf[0] ? self->errbuf : curl_easy_strerror (rc));
     if (kind == VD_ERR_PERMANENT && rc != CURLE_ABORTED_BY_CALLBACK)
         snprintf (err->hint, sizeof err->hint, "%s",
-                  rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL
-                      ? "check the connector's url (http:// or https://)"
+                  rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL ||
+                          rc == CURLE_SSL_CONNECT_ERROR
+                      ? "check the connector's url: https:// for a server with TLS, http:// "
+                        "only for one without"
                       : "give the CA that signed it with the connector's ca_file setting");
+    else if (strncmp (url, "http://", 7) == 0 &&
+             (rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE))
+        snprintf (err->hint, sizeof err->hint, "%s",
+                  "a server that speaks only HTTPS closes plain http:// connections: check "
+                  "the connector's url");
     return -1;
 }
 

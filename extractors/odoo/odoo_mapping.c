@@ -59,7 +59,10 @@ static const char s_default[] =
     "\n"
     "[sale.order.line]\n"
     "table = sales_lines\n"
-    "domain = [[\"order_id.state\", \"in\", [\"sale\", \"done\"]]]\n"
+    /* section titles and notes (display_type set, no product) are not sales */
+    "domain = [[\"order_id.state\", \"in\", [\"sale\", \"done\"]], [\"display_type\", \"=\", "
+    "false], "
+    "[\"product_id\", \"!=\", false]]\n"
     "source_id = id\n"
     "document_no = order_id.name\n"
     "customer_code = order_partner_id.id\n"

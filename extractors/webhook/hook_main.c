@@ -36,6 +36,14 @@ s_handle_control (self_t *self)
     if (type && strcmp (type, "hook_config") == 0) {
         size_t n = hook_auth_load (self->auth, msg);
         vd_debug ("configuration received: %zu webhook connector(s)", n);
+        /* applied: the orchestrator may now say a new connector is ready */
+        const char *version = json_string_value (json_object_get (msg, "version"));
+        json_t *ack = version
+                          ? json_pack ("{s:s, s:s}", "type", "hook_config_ack", "version", version)
+                          : NULL;
+        if (ack)
+            vd_ctl_send (self->ctl, ack);
+        json_decref (ack);
     } else if (!hook_forward_handle (self->forward, msg))
         vd_debug ("control message of type %s ignored", type ? type : "?");
     json_decref (msg);

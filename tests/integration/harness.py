@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -183,6 +184,20 @@ class Stack:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read().decode())
 
+    def api_call(self, method, path, body=None):
+        """(status, JSON answer) of an API call."""
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"}
+        if self.env.get("VENDANGE_API_TOKEN"):
+            headers["Authorization"] = "Bearer " + self.env["VENDANGE_API_TOKEN"]
+        req = urllib.request.Request(self.api + path, data=data, method=method,
+                                     headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read().decode() or "null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read().decode() or "null")
+
     def wait_ready(self, extractors, odoo_extractors=0, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -261,12 +276,15 @@ class StackCase(unittest.TestCase):
     EXTRACTORS = 1
     ENV = {}
     RECOMMENDER = True  # start the recommender
+    GATEWAY = False  # start the webhook gateway
+    ODOO_EXTRACTORS = 0
 
     @classmethod
     def setUpClass(cls):
         cls.pg = Postgres()
         cls.stack = Stack(cls.pg, cls.NAME, extractors=cls.EXTRACTORS, env=cls.ENV,
-                          recommender=cls.RECOMMENDER)
+                          recommender=cls.RECOMMENDER, gateway=cls.GATEWAY,
+                          odoo_extractors=cls.ODOO_EXTRACTORS)
 
     @classmethod
     def tearDownClass(cls):

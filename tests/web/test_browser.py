@@ -35,6 +35,13 @@ INSERT INTO canonical.sales_lines (sale_line_key, source, source_id, connector, 
   6, 6, 48.00),
  ('isavigne-W-2', 'isavigne', 'W-2', 'seed', 'isavigne-W1', 'W-RIESLING', 'FW2', '2026-09-14',
   1, 2, 16.00);
+INSERT INTO canonical.customers (customer_key, source, source_id, connector, first_name,
+  last_name, segment, purchase_count) VALUES
+ ('isavigne-W/2 ?#%', 'isavigne', 'W/2 ?#%', 'seed', 'Slash', 'Sharp', 'standard', 1);
+INSERT INTO canonical.sales_lines (sale_line_key, source, source_id, connector, customer_key,
+  product_key, order_id, date_sale, quantity_units, price_total) VALUES
+ ('isavigne-W/2-1', 'isavigne', 'W/2-1', 'seed', 'isavigne-W/2 ?#%', 'W-RIESLING', 'FW/3',
+  '2026-01-05', 1, 8.00);
 INSERT INTO reco.recommendations (customer_key, rank, product_key, score, reasons, campaign_ok,
   run_id, model_version) VALUES
  ('isavigne-W1', 1, 'W-CREMANT', 0.75, '[{"signal":"copurchase","weight":0.5,"text":"Customers who buy Riesling Vieilles Vignes also buy it"},{"signal":"season","weight":0.25,"text":"Often bought in December"}]', true, 1, 'web-1');
@@ -182,6 +189,22 @@ class Page(StackCase):
         self.assertIn("prix_ttc", row.find("td.columns").text)
         self.assertIn("list_price", row.find("td.canonical").text)
         self.shot("mapping-1280")
+        # preview: the first rows of each file and what the normalizer makes
+        # of them, nothing loaded
+        runs = self.pg.value("SELECT count(*) FROM ops.sync_runs")
+        b.wait("#preview-btn").click()
+        row = b.wait('section.preview-file[data-file="ventes.csv"] tr.preview-row[data-line="2"]')
+        self.assertIn("client_code: C0044", row.find("td.read").text)
+        values = row.find("td.values").text
+        self.assertIn("sale_line_key = isavigne-FA-2024-0001-1", values)
+        self.assertIn("price_total = 31.67", values)
+        self.assertIn("customer_key = isavigne-C0044", values)
+        clients = b.wait('section.preview-file[data-file="clients.csv"]')
+        self.assertEqual(len(clients.find_all("tr.preview-row")), 5)
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.sync_runs"), runs)
+        b.js("document.querySelector('section.preview-file[data-file=\"ventes.csv\"]')"
+             ".scrollIntoView();")
+        self.shot("mapping-preview-1280")
 
     def test_2_narrow_screen(self):
         b = self.browser
@@ -282,6 +305,18 @@ class Page(StackCase):
         b.js("localStorage.removeItem('vendange_lang');")
         self.open("#/quality")
         self.assertEqual(b.wait("#nav-quality").text, self.w("nav quality"))
+
+    def test_7_keys_in_urls(self):
+        """A customer key with '/', '?', '#', '%' and a space: found by the
+        search, its link opens its page, its history is there."""
+        b = self.browser
+        self.open("#/customers")
+        b.wait("#cust-q").type("sharp")
+        b.wait("#cust-search").click()
+        b.wait('#customers tr[data-key="isavigne-W/2 ?#%"] a', "Slash Sharp").click()
+        b.wait("#history", "FW/3")
+        self.assertIn("isavigne-W/2 ?#%", b.wait("main").text)
+        self.assertIn("isavigne-W%2F2%20%3F%23%25", b.js("return location.hash;"))
 
 
 class PageFrench(Page):
