@@ -48,7 +48,8 @@ class Differential(StackCase):
     NAME = "differential"
     EXTRACTORS = 2
     RECOMMENDER = False
-    ENV = {"VENDANGE_LOG_LEVEL": "info"}
+    # the mapping files are written beside the exports, in the temp folder
+    ENV = {"VENDANGE_LOG_LEVEL": "info", "VENDANGE_FILES_ROOT": tempfile.gettempdir()}
 
     def api(self, method, path, body=None):
         return self.stack.api_call(method, path, body)

@@ -34,7 +34,8 @@ class OdooDifferential(StackCase):
     EXTRACTORS = 0
     ODOO_EXTRACTORS = 1
     RECOMMENDER = False
-    ENV = {"VENDANGE_LOG_LEVEL": "info"}
+    # the field mapping and unit table are in a temp folder of the test's
+    ENV = {"VENDANGE_LOG_LEVEL": "info", "VENDANGE_FILES_ROOT": tempfile.gettempdir()}
 
     @classmethod
     def setUpClass(cls):
@@ -112,8 +113,10 @@ class OdooDifferential(StackCase):
         double = odoo_double.OdooDouble(version, seed=seed).start()
         name = "o%d" % seed
         try:
+            self.stack.env["VD_TEST_ODOO_KEY"] = double.api_key
             settings = {"url": double.url, "database": double.db, "user": double.login,
-                        "api_key": double.api_key,
+                        "api_key": "env:VD_TEST_ODOO_KEY",
+                        "allow_insecure": "true",  # the double speaks http://
                         "transport": "xmlrpc" if seed % 2 else "json2",
                         "field_mapping": os.path.join(self.dir, "mapping.ini"),
                         "unit_table": os.path.join(self.dir, "units.txt"),

@@ -54,7 +54,7 @@ class OdooTls(unittest.TestCase):
         cls.ca = os.path.join(cls.dir, "ca.pem")
         cls.pg = Postgres()
         cls.stack = Stack(cls.pg, "odoo-tls", extractors=0, odoo_extractors=1,
-                          recommender=False)
+                          recommender=False, env={"VENDANGE_FILES_ROOT": cls.dir})
 
     @classmethod
     def tearDownClass(cls):
@@ -83,9 +83,10 @@ class OdooTls(unittest.TestCase):
 
     def test_1_sync_over_https_with_ca_file(self):
         d = self.good
+        self.stack.env["VD_TEST_ODOO_KEY"] = d.api_key
         self.stack.cli("connector", "add", "tls", "--type", "odoo", "--set", "url=" + d.url,
                        "--set", "database=" + d.db, "--set", "user=" + d.login, "--set",
-                       "api_key=" + d.api_key, "--set", "ca_file=" + self.ca, "--set",
+                       "api_key=env:VD_TEST_ODOO_KEY", "--set", "ca_file=" + self.ca, "--set",
                        "safety_lag_s=0")
         d.tick(2)
         status, run = self.stack.sync("tls")

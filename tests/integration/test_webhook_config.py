@@ -34,16 +34,17 @@ class WebhookConfig(StackCase):
         return r.status
 
     def test_1_ready_when_add_returns(self):
+        self.stack.env.update(VD_TEST_TOKEN=TOKEN, VD_TEST_TOKEN_2="cfg-token-2")
         for i in range(6):
             name = "hook%d" % i
             started = time.time()
             _, _, err = self.stack.cli("connector", "add", name, "--type", "brevo", "--set",
-                                       "token=" + TOKEN)
+                                       "token=env:VD_TEST_TOKEN")
             self.assertNotIn("warning", err)
             self.assertLess(time.time() - started, 5)
             self.assertEqual(self.post(name), 200, name)
         # a new token is in force when `connector set` returns
-        self.stack.cli("connector", "set", "hook0", "--set", "token=cfg-token-2")
+        self.stack.cli("connector", "set", "hook0", "--set", "token=env:VD_TEST_TOKEN_2")
         self.assertEqual(self.post("hook0", "cfg-token-2"), 200)
 
     def test_2_a_lagging_gateway_is_named(self):
