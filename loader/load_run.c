@@ -882,34 +882,36 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
     return 0;
 }
 
-int
-load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err)
+/*  Writes each {table: count} of counts into the run's column `sql` says. */
+static int
+s_write_table_counts (load_run_t *self, PGconn *conn, const char *sql, json_t *counts,
+                      vd_error_t *err)
 {
     const char *table;
     json_t *n;
-    json_object_foreach (self->unread, table, n)
+    json_object_foreach (counts, table, n)
     {
         char count[24];
         snprintf (count, sizeof count, "%" JSON_INTEGER_FORMAT, json_integer_value (n));
         const char *params[] = {self->run_text, table, count};
-        if (vd_db_command (conn,
-                           "INSERT INTO ops.run_tables (run_id, table_name, unchanged)"
-                           " VALUES ($1, $2, $3) ON CONFLICT (run_id, table_name)"
-                           " DO UPDATE SET unchanged = run_tables.unchanged + excluded.unchanged",
-                           3, params, err) < 0)
-            return -1;
-    }
-    json_object_foreach (self->extracted, table, n)
-    {
-        char count[24];
-        snprintf (count, sizeof count, "%" JSON_INTEGER_FORMAT, json_integer_value (n));
-        const char *params[] = {self->run_text, table, count};
-        if (vd_db_command (conn,
-                           "INSERT INTO ops.run_tables (run_id, table_name, extracted)"
-                           " VALUES ($1, $2, $3) ON CONFLICT (run_id, table_name)"
-                           " DO UPDATE SET extracted = excluded.extracted",
-                           3, params, err) < 0)
+        if (vd_db_command (conn, sql, 3, params, err) < 0)
             return -1;
     }
     return 0;
+}
+
+int
+load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err)
+{
+    if (s_write_table_counts (self, conn,
+                              "INSERT INTO ops.run_tables (run_id, table_name, unchanged)"
+                              " VALUES ($1, $2, $3) ON CONFLICT (run_id, table_name) DO UPDATE"
+                              " SET unchanged = run_tables.unchanged + excluded.unchanged",
+                              self->unread, err) < 0)
+        return -1;
+    return s_write_table_counts (self, conn,
+                                 "INSERT INTO ops.run_tables (run_id, table_name, extracted)"
+                                 " VALUES ($1, $2, $3) ON CONFLICT (run_id, table_name)"
+                                 " DO UPDATE SET extracted = excluded.extracted",
+                                 self->extracted, err);
 }
