@@ -61,7 +61,7 @@ CONSTANT = {
     "product.product": {"active": True},
     "stock.quant": {"location_id.usage": "internal"},
     "sale.order": {"state": "sale"},
-    "sale.order.line": {"order_id.state": "sale"},
+    "sale.order.line": {"order_id.state": "sale", "display_type": False},
 }
 # the fields the built-in mapping (extractors/odoo/odoo_mapping.c) reads:
 # pages of each model (with id and write_date), then the related reads of

@@ -2,7 +2,7 @@
 #include "vd_agg.h"
 
 #define SQL_MAX (16 * 1024)
-#define FEW_DIRTY 5000 /* up to this many dirty customers: index lookups */
+#define FEW_DIRTY 20000 /* up to this many dirty customers: index lookups */
 
 /*  Segment rules, first match wins: no purchase -> prospect; last purchase
     older than inactive_days -> inactive; older than at_risk_days ->

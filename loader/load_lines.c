@@ -134,23 +134,25 @@ s_rejected (PGconn *conn, const char *run_text, const char *file, size_t *n, vd_
 }
 
 /*  The set of file f: its hashes but the rejected lines', sorted, each
-    once, into out (16 bytes each). Returns the count, -1 with err. */
+    once, written over its entries (16 bytes each, no second copy of a
+    large file's hashes); *out points into them. Returns the count, -1
+    with err. */
 static int64_t
-s_set (const s_file_t *f, PGconn *conn, const char *run_text, uint8_t **out, vd_error_t *err)
+s_set (s_file_t *f, PGconn *conn, const char *run_text, uint8_t **out, vd_error_t *err)
 {
     size_t nrejected = 0, n = f->entries.len / VD_MSG_LINE_ENTRY, kept = 0;
     int64_t *rejected = s_rejected (conn, run_text, f->name, &nrejected, err);
-    uint8_t *set = rejected ? malloc (n * VD_MSG_LINE_HASH + 1) : NULL;
-    if (!set) {
-        free (rejected);
-        return rejected ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory") : -1;
-    }
+    uint8_t *set = (uint8_t *)f->entries.data;
+    if (!rejected)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *e = (const uint8_t *)f->entries.data + i * VD_MSG_LINE_ENTRY;
         int64_t line = s_line_of (e);
         if (bsearch (&line, rejected, nrejected, sizeof *rejected, s_line_cmp))
             continue;
-        memcpy (set + kept++ * VD_MSG_LINE_HASH, e + 4, VD_MSG_LINE_HASH);
+        /* entry i starts at or after hash kept: moving it never overwrites
+           an entry not read yet */
+        memmove (set + kept++ * VD_MSG_LINE_HASH, e + 4, VD_MSG_LINE_HASH);
     }
     free (rejected);
     qsort (set, kept, VD_MSG_LINE_HASH, s_hash_cmp);
@@ -199,6 +201,7 @@ load_lines_store (load_lines_t *self, PGconn *conn, int64_t run_id, const char *
         snprintf (count, sizeof count, "%" PRId64, n);
         const char *params[] = {connector, f->name, run_text, rules, count, (const char *)set};
         const int lengths[] = {-1, -1, -1, -1, -1, (int)(n * VD_MSG_LINE_HASH)};
+        f->entries.len = 0; /* now the set: the file's entries are spent */
         PGresult *res = vd_db_exec_binary (
             conn,
             "INSERT INTO ops.line_hashes (connector, file, run_id, rules, lines, hashes)"
@@ -206,7 +209,6 @@ load_lines_store (load_lines_t *self, PGconn *conn, int64_t run_id, const char *
             " DO UPDATE SET run_id = excluded.run_id, rules = excluded.rules,"
             " lines = excluded.lines, hashes = excluded.hashes, written_at = now()",
             6, params, lengths, false, err);
-        free (set);
         if (!res)
             return -1;
         PQclear (res);
