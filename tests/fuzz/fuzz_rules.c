@@ -6,7 +6,7 @@
 #include "vendange.h"
 #include "norm_rules.h"
 
-#define MAX_INPUTS 3 /* as norm_batch gives them */
+#define MAX_INPUTS VD_COL_INPUTS /* as norm_batch gives them */
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
