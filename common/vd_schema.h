@@ -20,6 +20,11 @@
     every line of its files is compared at the next run. */
 #define VD_SCHEMA_HASH_COLUMN "content_hash"
 
+/*  SQL: whether the connector row c has full_snapshot set (its rows missing
+    from an export are gone; every line of its files is compared). */
+#define VD_SQL_FULL_SNAPSHOT(c)                                                                    \
+    "lower(coalesce(" c ".settings ->> 'full_snapshot', '')) IN ('true', '1', 'yes', 'on')"
+
 typedef enum {
     VD_SQL_TEXT,
     VD_SQL_TEXT_ARRAY,

@@ -837,10 +837,9 @@ s_compare_mode (load_run_t *self, PGconn *conn, vd_error_t *err)
         return 0;
     const char *params[] = {self->run_text};
     PGresult *res = vd_db_exec (conn,
-                                "SELECT r.full_sync OR lower(coalesce("
-                                "c.settings->>'full_snapshot', '')) IN ('true', '1', 'yes', 'on')"
-                                " FROM ops.sync_runs r LEFT JOIN ops.connectors c"
-                                " ON c.name = r.connector WHERE r.id = $1::bigint",
+                                "SELECT r.full_sync OR " VD_SQL_FULL_SNAPSHOT (
+                                    "c") " FROM ops.sync_runs r LEFT JOIN ops.connectors c"
+                                         " ON c.name = r.connector WHERE r.id = $1::bigint",
                                 1, params, err);
     if (!res)
         return -1;

@@ -19,9 +19,9 @@ orch_lines_trusted (PGconn *conn, const char *connector, const char *file, int64
         "SELECT h.hashes, h.rules FROM ops.line_hashes h JOIN ops.connectors c"
         " ON c.name = h.connector WHERE h.connector = $1 AND h.file = $2"
         " AND c.cursor IS NOT NULL AND c.cursor::jsonb -> 'lines' ->> $2 = h.run_id::text"
-        " AND lower(coalesce(c.settings ->> 'full_snapshot', '')) NOT IN ('true', '1', 'yes', 'on')"
-        " AND NOT EXISTS (SELECT 1 FROM ops.sync_runs r WHERE r.connector = $1"
-        "   AND r.id > h.run_id AND r.id <> $3::bigint AND r.status <> 'success')",
+        " AND NOT " VD_SQL_FULL_SNAPSHOT (
+            "c") " AND NOT EXISTS (SELECT 1 FROM ops.sync_runs r WHERE r.connector = $1"
+                 "   AND r.id > h.run_id AND r.id <> $3::bigint AND r.status <> 'success')",
         3, params, NULL, true, err);
     if (!res)
         return -1;
