@@ -113,6 +113,39 @@ class BenchPostgres(harness.Postgres):
         return [{"ms": int(ms), "calls": int(calls), "query": q} for ms, calls, q in rows]
 
 
+class perf_record:
+    """With BENCH_PERF=1: `perf record -g` of the whole machine during the
+    block, into <logs>/perf-<name>.data, and the pids that are the row's
+    own (services, the server's processes) in perf-<name>.pids, for
+    `perf report --pid`. For profiling only: perf costs CPU, so such a
+    run gives no reference numbers."""
+
+    def __init__(self, ctx, stack, name):
+        self.on = os.environ.get("BENCH_PERF") == "1"
+        self.ctx, self.stack, self.name = ctx, stack, name
+
+    def __enter__(self):
+        if self.on:
+            out = self.ctx.log("perf-%s.data" % self.name)
+            self.proc = subprocess.Popen(["perf", "record", "-q", "-F", "499", "-g", "-a", "-o",
+                                          out], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc):
+        if self.on:
+            pids = list(self.stack.pids().values())
+            root = postmaster_pid(self.ctx.pg)
+            pids += [root] + [int(p) for p in subprocess.run(
+                ["pgrep", "-P", str(root)], capture_output=True, text=True).stdout.split()]
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait()
+            with open(self.ctx.log("perf-%s.pids" % self.name), "w") as f:
+                f.write(",".join(str(p) for p in pids))
+        return False
+
+
 # ---------------------------------------------------------------- /proc
 
 def postmaster_pid(pg):

@@ -14,6 +14,8 @@ bench/results), BENCH_WORK (scratch folder, build/bench),
 BENCH_PG_SETTINGS (extra server settings "name=value,..."; fsync stays on),
 BENCH_PG_PROFILE=1 (pg_stat_statements: the top statements of each
 vendange run in the results; not for reference numbers),
+BENCH_PERF=1 (perf record of each vendange run into BENCH_WORK/logs,
+with the row's pids for perf report --pid; not for reference numbers),
 BENCH_RECO_CUSTOMERS (the recommender case's customers, BENCH_SALES / 10).
 """
 import datetime

@@ -294,6 +294,12 @@ static const char *s_steps[] = {
        export file (the mapping page) */
     "ALTER TABLE ops.connector_tests ADD COLUMN IF NOT EXISTS preview integer"
     "  CHECK (preview BETWEEN 1 AND 100);",
+    /* 16: the secondary indexes of a canonical table the loader fills
+       from empty, dropped in the transaction of its first COPY and built
+       again at the run's end (or at the loader's next start, after a
+       crash): one sort instead of a random insertion per row (load_index) */
+    "CREATE TABLE ops.deferred_indexes (name text PRIMARY KEY, definition text NOT NULL,"
+    "  deferred_at timestamptz NOT NULL DEFAULT now());",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

@@ -93,7 +93,7 @@ load_copy_value (vd_buf_t *b, const msgpack_object *v)
 }
 
 int
-load_copy_run (PGconn *conn, const char *sql, const char *data, size_t len, vd_error_t *err)
+load_copy_begin (PGconn *conn, const char *sql, vd_error_t *err)
 {
     PGresult *res = PQexec (conn, sql);
     if (PQresultStatus (res) != PGRES_COPY_IN) {
@@ -102,13 +102,34 @@ load_copy_run (PGconn *conn, const char *sql, const char *data, size_t len, vd_e
         return -1;
     }
     PQclear (res);
-    int rc = 0;
+    return 0;
+}
+
+int
+load_copy_send (PGconn *conn, const char *data, size_t len)
+{
     const size_t chunk = 1024 * 1024;
-    for (size_t off = 0; off < len && rc == 0; off += chunk) {
+    for (size_t off = 0; off < len; off += chunk) {
         size_t n = len - off < chunk ? len - off : chunk;
         if (PQputCopyData (conn, data + off, (int)n) != 1)
-            rc = -1;
+            return -1;
     }
+    return 0;
+}
+
+int
+load_copy_run (PGconn *conn, const char *sql, const char *data, size_t len, vd_error_t *err)
+{
+    if (load_copy_begin (conn, sql, err) < 0)
+        return -1;
+    return load_copy_end (conn, load_copy_send (conn, data, len) == 0, err);
+}
+
+int
+load_copy_end (PGconn *conn, bool ok, vd_error_t *err)
+{
+    int rc = ok ? 0 : -1;
+    PGresult *res;
     if (PQputCopyEnd (conn, rc == 0 ? NULL : "could not send data") != 1)
         rc = -1;
     /* drain every result: the COPY's own status comes first */

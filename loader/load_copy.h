@@ -18,6 +18,12 @@ int load_copy_text (vd_buf_t *b, const char *s, size_t len);
 int load_copy_value (vd_buf_t *b, const msgpack_object *v);
 /*  Runs `sql` (a COPY ... FROM STDIN) with data. Returns 0, -1 with err. */
 int load_copy_run (PGconn *conn, const char *sql, const char *data, size_t len, vd_error_t *err);
+/*  The same in steps, for data sent as it comes: begin (0, -1 with err),
+    send (0, -1: the connection failed), end (ok false aborts the COPY;
+    0 when it is ok and the server took every row, -1 with err). */
+int load_copy_begin (PGconn *conn, const char *sql, vd_error_t *err);
+int load_copy_send (PGconn *conn, const char *data, size_t len);
+int load_copy_end (PGconn *conn, bool ok, vd_error_t *err);
 
 int load_copy_test (bool verbose);
 

@@ -15,6 +15,7 @@
 #include "vd_pipe.h"
 #include "vd_service.h"
 #include "vd_agg.h"
+#include "load_index.h"
 #include "load_run.h"
 #include "load_sql.h"
 
@@ -29,7 +30,8 @@ typedef struct {
     PGconn *conn;
     load_sql_t sql[VD_TABLE_COUNT];
     vd_agg_rules_t agg;
-    zhashx_t *runs; /* run id text -> load_run_t                */
+    zhashx_t *runs;        /* run id text -> load_run_t                */
+    load_run_t *streaming; /* the run whose COPY holds conn, NULL: none */
     int64_t aborted[ABORTED_RING];
     int naborted;
     zframe_t *held; /* a frame waiting for the database         */
@@ -71,6 +73,8 @@ s_forget_run (self_t *self, int64_t run_id)
     snprintf (key, sizeof key, "%" PRId64, run_id);
     load_run_t *run = zhashx_lookup (self->runs, key);
     bool exactly_once = run && load_run_exactly_once (run);
+    if (run && run == self->streaming) /* its destructor aborts the COPY */
+        self->streaming = NULL;
     zhashx_delete (self->runs, key);
     if (!exactly_once)
         self->aborted[self->naborted++ % ABORTED_RING] = run_id;
@@ -113,12 +117,18 @@ s_db_ready (self_t *self, vd_error_t *err)
 {
     if (self->conn && PQstatus (self->conn) == CONNECTION_OK)
         return 0;
+    if (self->streaming) /* its COPY went with the connection */
+        load_run_stream_drop (self->streaming, false);
+    self->streaming = NULL;
     if (self->conn)
         PQfinish (self->conn);
     self->conn = vd_db_connect (vd_config_str (self->config, VD_CFG_DATABASE_URL), "loader", err);
     if (!self->conn)
         return -1;
     int rc = vd_db_migrate (self->conn, err);
+    /* indexes a run that did not finish left to build */
+    if (rc == 0 && load_index_restore (self->conn, err) < 0)
+        rc = -1;
     /* JIT compiles a plan whose cost estimate is high; on the loader's many
        short statements compiling costs more than it saves (0.5 s on an
        aggregate update of a thousand customers) */
@@ -157,6 +167,18 @@ s_run_failed (self_t *self, load_run_t *run, const vd_error_t *err)
     s_forget_run (self, load_run_id (run));
 }
 
+static int s_flush (self_t *self, load_run_t *run);
+
+/*  The connection, ready for run's use (NULL: any other use): the run
+    whose COPY streams on it is flushed first. 0, -1 (retry later). */
+static int
+s_db_for (self_t *self, load_run_t *run, vd_error_t *err)
+{
+    if (self->streaming && self->streaming != run && s_flush (self, self->streaming) < 0)
+        return vd_error_set (err, VD_ERR_TRANSIENT, "the database is not available");
+    return s_db_ready (self, err);
+}
+
 /*  Commits the run's buffer. 0 done, -1 database unavailable (retry). */
 static int
 s_flush (self_t *self, load_run_t *run)
@@ -167,9 +189,11 @@ s_flush (self_t *self, load_run_t *run)
         return 0;
     vd_log_set_run (load_run_id (run));
     int table = load_run_table (run);
-    int rc = s_db_ready (self, &err) < 0
+    int rc = s_db_for (self, run, &err) < 0
                  ? -1
                  : load_run_flush (run, self->conn, &self->sql[table], &err);
+    if (run == self->streaming)
+        self->streaming = NULL; /* ended by the flush, whatever its outcome */
     if (rc < 0 && err.kind == VD_ERR_TRANSIENT) {
         s_db_failed (self, &err);
         vd_log_set_run (0);
@@ -195,7 +219,7 @@ s_finish (self_t *self, load_run_t *run)
     vd_error_t err;
     vd_error_clear (&err);
     vd_log_set_run (load_run_id (run));
-    int rc = s_db_ready (self, &err);
+    int rc = s_db_for (self, NULL, &err);
     if (rc == 0) {
         rc = vd_db_command (self->conn, "BEGIN", 0, NULL, &err);
         if (rc == 0)
@@ -204,6 +228,8 @@ s_finish (self_t *self, load_run_t *run)
             rc = load_run_apply_deletes (run, self->conn, self->sql, &err);
         if (rc == 0)
             rc = load_run_store_lines (run, self->conn, &err);
+        if (rc == 0)
+            rc = load_index_restore (self->conn, &err) < 0 ? -1 : 0;
         if (rc == 0)
             rc = vd_agg_update (self->conn, &self->agg, load_run_customers_written (run), &err);
         if (rc == 0)
@@ -256,7 +282,7 @@ s_duplicate (self_t *self, load_run_t *run, const vd_msg_t *msg)
     const char *params[] = {run_text, seq_text};
     vd_error_t err;
     vd_error_clear (&err);
-    PGresult *res = s_db_ready (self, &err) < 0
+    PGresult *res = s_db_for (self, NULL, &err) < 0
                         ? NULL
                         : vd_db_exec (self->conn,
                                       "SELECT 1 FROM ops.run_batches WHERE run_id = $1::bigint"
@@ -274,6 +300,29 @@ s_duplicate (self_t *self, load_run_t *run, const vd_msg_t *msg)
         s_send_committed (self, msg->run_id, &msg->seq, 1);
     }
     return committed ? 1 : 0;
+}
+
+/*  Streams the rows just added to run's COPY, when its buffer may go
+    straight into its table and no other run streams. A failure is the
+    flush's: retried later (transient) or the run's end. */
+static void
+s_stream (self_t *self, load_run_t *run)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    if ((self->streaming && self->streaming != run) || s_db_ready (self, &err) < 0)
+        return; /* it waits for its flush */
+    vd_log_set_run (load_run_id (run));
+    int table = load_run_table (run);
+    if (load_run_stream (run, self->conn, &self->sql[table], &err) < 0) {
+        load_run_stream_drop (run, PQstatus (self->conn) == CONNECTION_OK);
+        if (err.kind == VD_ERR_TRANSIENT)
+            s_db_failed (self, &err);
+        else
+            s_run_failed (self, run, &err);
+    } else if (load_run_streaming (run))
+        self->streaming = run;
+    vd_log_set_run (0);
 }
 
 /*  Handles one data frame. Returns -1 when it must wait for the database
@@ -313,6 +362,8 @@ s_handle_data (self_t *self, zframe_t *frame)
             ; /* the flush failed the run */
         else if (load_run_add (run, &msg, &err) < 0)
             s_run_failed (self, run, &err);
+        else
+            s_stream (self, run);
     }
     msgpack_unpacked_destroy (&u);
     return rc;

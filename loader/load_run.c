@@ -2,6 +2,7 @@
 #include "load_run.h"
 #include "load_copy.h"
 #include "load_events.h"
+#include "load_index.h"
 #include "load_lines.h"
 #include "load_refs.h"
 #include <sodium.h>
@@ -49,9 +50,14 @@ struct load_run {
     /* COPY straight into the table, per table: batches to merge before
        trying again after a conflict, and how long the next wait is */
     int direct_wait[VD_TABLE_COUNT], direct_next[VD_TABLE_COUNT];
-    int64_t dirty_marked; /* customers COPY batches marked dirty (committed) */
-    bool dirty_all;       /* ops.dirty_all set by this run (committed)       */
-    int64_t tx_marked;    /* the same, in the transaction being written      */
+    PGconn *stream;                     /* a COPY straight into the table open on it,
+                                           in the buffer's transaction (NULL: none)   */
+    size_t streamed;                    /* rows of the buffer sent to it             */
+    bool stream_failed;                 /* a send failed: the flush fails (retried)   */
+    bool index_checked[VD_TABLE_COUNT]; /* deferred indexes looked at  */
+    int64_t dirty_marked;               /* customers COPY batches marked dirty (committed) */
+    bool dirty_all;                     /* ops.dirty_all set by this run (committed)       */
+    int64_t tx_marked;                  /* the same, in the transaction being written      */
     bool tx_all;
     bool customers_written;
     int64_t copied, merged; /* committed rows by way (load_run_ways) */
@@ -94,6 +100,7 @@ load_run_destroy (load_run_t **self_p)
     if (!self_p || !*self_p)
         return;
     load_run_t *self = *self_p;
+    load_run_stream_drop (self, true);
     vd_buf_free (&self->rows);
     vd_buf_free (&self->rejects);
     vd_buf_free (&self->warnings);
@@ -654,15 +661,15 @@ s_write_batches (load_run_t *self, PGconn *conn, vd_error_t *err)
     return rc;
 }
 
-/*  The rows as COPY lines of the canonical table itself: each staged
-    line up to its content hash (without _ord, _file, _line). */
+/*  Rows [from, nrows) as COPY lines of the canonical table itself: each
+    staged line up to its content hash (without _ord, _file, _line). */
 static int
-s_direct_text (load_run_t *self, const vd_table_t *t, vd_buf_t *out)
+s_direct_text (load_run_t *self, const vd_table_t *t, size_t from, vd_buf_t *out)
 {
     size_t fields = vd_schema_ncarried (t) + 1, init_key = 0;
     for (size_t c = 0; c < t->ncolumns; c++)
         init_key += (t->columns[c].flags & VD_COL_INIT_KEY) != 0;
-    for (size_t i = 0; i < self->nrows; i++) {
+    for (size_t i = from; i < self->nrows; i++) {
         const char *line = self->rows.data + self->row_start[i];
         const char *eol =
             self->rows.data + (i + 1 < self->nrows ? self->row_start[i + 1] : self->rows.len);
@@ -714,54 +721,163 @@ s_mark_dirty (load_run_t *self, PGconn *conn, const vd_table_t *t, vd_error_t *e
     return rc;
 }
 
-/*  COPY of the rows straight into the canonical table, when none of its
-    keys is there yet (a first load, new lines): in a savepoint, so a key
-    the table holds (a unique violation) or a value the server refuses
-    only sends the batch back to the merge. 1 done, 0 not done, -1 err. */
+/*  Whether this run compares every row's content (sync --full, a
+    connector with full_snapshot) or only their content hashes. */
 static int
-s_direct (load_run_t *self, PGconn *conn, const load_sql_t *sql, const vd_table_t *t,
-          vd_error_t *err)
+s_compare_mode (load_run_t *self, PGconn *conn, vd_error_t *err)
 {
-    if (!sql->direct || self->nbatches || self->direct_wait[self->table] > 0) {
-        if (self->direct_wait[self->table] > 0)
-            self->direct_wait[self->table]--;
+    if (self->compare_full >= 0)
+        return 0;
+    const char *params[] = {self->run_text};
+    PGresult *res = vd_db_exec (conn,
+                                "SELECT r.full_sync OR " VD_SQL_FULL_SNAPSHOT (
+                                    "c") " FROM ops.sync_runs r LEFT JOIN ops.connectors c"
+                                         " ON c.name = r.connector WHERE r.id = $1::bigint",
+                                1, params, err);
+    if (!res)
+        return -1;
+    self->compare_full = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 0), "t") == 0;
+    PQclear (res);
+    return 0;
+}
+
+/*  Whether the buffer may go straight into its table: the table has a
+    direct COPY, the buffer holds no exactly-once batch (their merge
+    reports each), and no recent COPY of the table was refused. */
+static bool
+s_direct_ok (const load_run_t *self, const load_sql_t *sql)
+{
+    return sql->direct && !self->nbatches && self->direct_wait[self->table] == 0;
+}
+
+/*  Starts the COPY straight into the table, in a savepoint of the
+    caller's transaction. 0, -1 with err. */
+static int
+s_direct_begin (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err)
+{
+    /* the run's first COPY into an empty table: its indexes come after */
+    if (!self->index_checked[self->table] &&
+        load_index_defer (conn, vd_schema_table (self->table)->name, err) < 0)
+        return -1;
+    self->index_checked[self->table] = true;
+    if (vd_db_command (conn, "SAVEPOINT direct", 0, NULL, err) < 0 ||
+        load_copy_begin (conn, sql->direct, err) < 0)
+        return -1;
+    self->stream = conn;
+    self->streamed = 0;
+    self->stream_failed = false;
+    return 0;
+}
+
+/*  Sends the rows not sent yet. 0, -1 when out of memory. */
+static int
+s_direct_send (load_run_t *self, const vd_table_t *t)
+{
+    if (self->streamed == self->nrows || self->stream_failed)
+        return 0;
+    vd_buf_t text;
+    vd_buf_init (&text, BUF_MAX);
+    int rc = s_direct_text (self, t, self->streamed, &text);
+    if (rc == 0 && load_copy_send (self->stream, text.data, text.len) < 0)
+        self->stream_failed = true; /* the connection failed: the end says so */
+    vd_buf_free (&text);
+    self->streamed = self->nrows;
+    return rc;
+}
+
+/*  Ends the COPY. A key the table holds (a unique violation), a value the
+    server refuses, or events waiting for these customers (their effects
+    need the merge) roll the savepoint back: the batch goes to the merge,
+    and after a refusal the next batches of the table too (1, 2, 4, ...
+    64 of them). 1 done, 0 not done, -1 err. */
+static int
+s_direct_end (load_run_t *self, PGconn *conn, const vd_table_t *t, vd_error_t *err)
+{
+    int rc =
+        s_direct_send (self, t) < 0 ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory") : 0;
+    bool failed = self->stream_failed;
+    self->stream = NULL;
+    self->streamed = 0;
+    self->stream_failed = false;
+    if (load_copy_end (conn, rc == 0 && !failed, err) < 0) {
+        if (rc < 0 || failed || err->kind == VD_ERR_TRANSIENT)
+            return -1;
+        if (vd_db_command (conn, "ROLLBACK TO SAVEPOINT direct", 0, NULL, err) < 0)
+            return -1;
+        vd_debug ("%s: COPY refused (%s): this batch is merged", t->name, err->msg);
+        vd_error_clear (err);
+        int wait = self->direct_next[self->table] ? self->direct_next[self->table] : 1;
+        self->direct_wait[self->table] = wait;
+        self->direct_next[self->table] = wait * 2 < DIRECT_WAIT_MAX ? wait * 2 : DIRECT_WAIT_MAX;
         return 0;
     }
-    /* events waiting for these customers: their effects need the merge */
     if (self->table == VD_TABLE_CUSTOMERS) {
         int pending = load_events_pending (conn, t, self->rows.data, self->row_start, self->nrows,
                                            self->rows.len, err);
         if (pending != 0)
-            return pending < 0 ? -1 : 0;
+            return pending < 0                                                              ? -1
+                   : vd_db_command (conn, "ROLLBACK TO SAVEPOINT direct", 0, NULL, err) < 0 ? -1
+                                                                                            : 0;
     }
-    vd_buf_t text;
-    vd_buf_init (&text, BUF_MAX);
-    int rc = s_direct_text (self, t, &text) < 0
-                 ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory")
-                 : vd_db_command (conn, "SAVEPOINT direct", 0, NULL, err);
-    if (rc == 0 && load_copy_run (conn, sql->direct, text.data, text.len, err) < 0) {
-        rc = err->kind == VD_ERR_TRANSIENT
-                 ? -1
-                 : vd_db_command (conn, "ROLLBACK TO SAVEPOINT direct", 0, NULL, err);
-        if (rc == 0) { /* merge the next batches, longer after each conflict */
-            vd_debug ("%s: COPY refused (%s): this batch is merged", t->name, err->msg);
-            vd_error_clear (err);
-            int wait = self->direct_next[self->table] ? self->direct_next[self->table] : 1;
-            self->direct_wait[self->table] = wait;
-            self->direct_next[self->table] =
-                wait * 2 < DIRECT_WAIT_MAX ? wait * 2 : DIRECT_WAIT_MAX;
-            vd_buf_free (&text);
-            return 0;
+    if (vd_db_command (conn, "RELEASE SAVEPOINT direct", 0, NULL, err) < 0 ||
+        s_mark_dirty (self, conn, t, err) < 0)
+        return -1;
+    self->direct_next[self->table] = 0;
+    return 1;
+}
+
+/*  COPY of the buffer straight into the canonical table at its flush, when
+    it was not streamed. 1 done, 0 not done, -1 err. */
+static int
+s_direct (load_run_t *self, PGconn *conn, const load_sql_t *sql, const vd_table_t *t,
+          vd_error_t *err)
+{
+    if (!s_direct_ok (self, sql)) {
+        if (self->direct_wait[self->table] > 0)
+            self->direct_wait[self->table]--;
+        return 0;
+    }
+    return s_direct_begin (self, conn, sql, err) < 0 ? -1 : s_direct_end (self, conn, t, err);
+}
+
+int
+load_run_stream (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err)
+{
+    if (!self->stream) {
+        if (self->nrows == 0 || !s_direct_ok (self, sql) || s_compare_mode (self, conn, err) < 0)
+            return err->msg[0] ? -1 : 0;
+        if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
+            return -1;
+        if (s_direct_begin (self, conn, sql, err) < 0) {
+            PQclear (PQexec (conn, "ROLLBACK"));
+            return -1;
         }
     }
-    vd_buf_free (&text);
-    if (rc == 0)
-        rc = vd_db_command (conn, "RELEASE SAVEPOINT direct", 0, NULL, err);
-    if (rc == 0)
-        rc = s_mark_dirty (self, conn, t, err);
-    if (rc == 0)
-        self->direct_next[self->table] = 0;
-    return rc < 0 ? -1 : 1;
+    if (s_direct_send (self, vd_schema_table (self->table)) < 0)
+        return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    return 0;
+}
+
+bool
+load_run_streaming (const load_run_t *self)
+{
+    return self && self->stream;
+}
+
+void
+load_run_stream_drop (load_run_t *self, bool connected)
+{
+    if (!self->stream)
+        return;
+    if (connected) { /* abort the COPY and its transaction */
+        vd_error_t err;
+        vd_error_clear (&err);
+        load_copy_end (self->stream, false, &err);
+        PQclear (PQexec (self->stream, "ROLLBACK"));
+    }
+    self->stream = NULL;
+    self->streamed = 0;
+    self->stream_failed = false;
 }
 
 static int
@@ -775,11 +891,15 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
     *refused_p = 0;
     self->tx_marked = 0;
     self->tx_all = false;
-    if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
+    /* a streamed buffer's transaction is open, its COPY sent */
+    int direct = 0;
+    if (self->stream)
+        direct = s_direct_end (self, conn, t, err);
+    else if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0 ||
+             (self->nbatches && s_write_batches (self, conn, err) < 0))
         return -1;
-    if (self->nbatches && s_write_batches (self, conn, err) < 0)
-        return -1;
-    int direct = self->nrows ? s_direct (self, conn, sql, t, err) : 0;
+    else if (self->nrows)
+        direct = s_direct (self, conn, sql, t, err);
     if (direct < 0)
         return -1;
     if (direct)
@@ -825,26 +945,6 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
     self->dirty_all |= self->tx_all;
     self->customers_written |= self->table == VD_TABLE_CUSTOMERS && ins + upd > 0;
     *(direct ? &self->copied : &self->merged) += (int64_t)self->nrows;
-    return 0;
-}
-
-/*  Whether this run compares every row's content (sync --full, a
-    connector with full_snapshot) or only their content hashes. */
-static int
-s_compare_mode (load_run_t *self, PGconn *conn, vd_error_t *err)
-{
-    if (self->compare_full >= 0)
-        return 0;
-    const char *params[] = {self->run_text};
-    PGresult *res = vd_db_exec (conn,
-                                "SELECT r.full_sync OR " VD_SQL_FULL_SNAPSHOT (
-                                    "c") " FROM ops.sync_runs r LEFT JOIN ops.connectors c"
-                                         " ON c.name = r.connector WHERE r.id = $1::bigint",
-                                1, params, err);
-    if (!res)
-        return -1;
-    self->compare_full = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 0), "t") == 0;
-    PQclear (res);
     return 0;
 }
 

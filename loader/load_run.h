@@ -70,6 +70,18 @@ const uint64_t *load_run_committed_batches (const load_run_t *self, size_t *coun
    TRANSIENT when the caller should retry later (buffer kept), PERMANENT when the run cannot go on.
  */
 int load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err);
+/*  Streams the buffer: when it may go straight into its table, its first
+    rows open the flush's transaction and a COPY on conn, and the rows
+    added since are sent to it, so that the server parses and indexes them
+    while the loader decodes the next messages; load_run_flush ends it.
+    While a run streams, conn is its own: the caller flushes it before any
+    other use of the connection. 0, -1 with err (as load_run_flush). */
+int load_run_stream (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err);
+bool load_run_streaming (const load_run_t *self);
+/*  Forgets the stream (the buffer stays, to be flushed again): connected,
+    aborts its COPY and rolls its transaction back; else the connection is
+    gone already. */
+void load_run_stream_drop (load_run_t *self, bool connected);
 /*  Writes the extracted counts of END, and its lines left out as
     unchanged (in the caller's transaction). */
 int load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err);

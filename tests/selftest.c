@@ -12,6 +12,7 @@
 #include "vd_service.h"
 #include "isv_extract.h"
 #include "orch_preview.h"
+#include "isv_lines.h"
 #include "isv_mapping.h"
 #include "isv_packaging.h"
 #include "isv_reader.h"
@@ -31,6 +32,7 @@
 #include "odoo_xmlrpc.h"
 #include "norm_batch.h"
 #include "load_copy.h"
+#include "load_index.h"
 #include "load_refs.h"
 #include "load_lines.h"
 #include "load_sql.h"
@@ -85,6 +87,7 @@ static const selftest_t s_tests[] = {
     {"vd_service", vd_service_test},
     {"vd_text", vd_text_test},
     {"vd_units", vd_units_test},
+    {"isv_lines", isv_lines_test},
     {"isv_mapping", isv_mapping_test},
     {"isv_packaging", isv_packaging_test},
     {"isv_reader", isv_reader_test},
@@ -103,6 +106,7 @@ static const selftest_t s_tests[] = {
     {"odoo_xmlrpc", odoo_xmlrpc_test},
     {"norm_batch", norm_batch_test},
     {"load_copy", load_copy_test},
+    {"load_index", load_index_test},
     {"load_events", load_events_test},
     {"load_refs", load_refs_test},
     {"load_lines", load_lines_test},

@@ -24,7 +24,7 @@ import shutil
 import time
 
 from benchlib import (BenchStack, Monitor, Sample, autovacuum_counts, autovacuum_since, case,
-                      settled_text)
+                      perf_record, settled_text)
 
 CONNECTOR = "bench"
 
@@ -54,10 +54,11 @@ def _sync(ctx, stack, db):
     settled = ctx.quiesce(stack.pids())
     ctx.pg.statements_reset(db)
     vacuumed = autovacuum_counts(ctx.pg, db)
-    with Monitor(stack.pids(), ctx.pg) as m:
+    with Monitor(stack.pids(), ctx.pg) as m, perf_record(ctx, stack, "%s-%d" % (db, _sync.n)):
         t0 = time.perf_counter()
         status, out, err = stack.cli("sync", CONNECTOR, "--wait", check=False, timeout=3600)
         wall = time.perf_counter() - t0
+    _sync.n += 1
     settled["autovacuum_during"] = autovacuum_since(ctx.pg, db, vacuumed)
     top = ctx.pg.top_statements(db)
     run = json.loads(stack.cli("runs", CONNECTOR, "--json")[1])[0]
@@ -71,6 +72,9 @@ def _sync(ctx, stack, db):
     extra = {"wall_s": round(wall, 3), "dispatch_wait_s": round(float(dispatch), 3),
              "tables": run["tables"], "top_statements": top, "settle": settled}
     return float(seconds), extra, run, procs
+
+
+_sync.n = 0
 
 
 def _totals(run):

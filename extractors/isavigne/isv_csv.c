@@ -52,6 +52,7 @@ struct isv_csv {
     const char *error;
     isv_fields_t parse; /* the record in the file's bytes           */
     isv_fields_t out;   /* converted to UTF-8                       */
+    bool lazy;          /* records handed out unconverted           */
 };
 
 static isv_csv_t *
@@ -505,8 +506,8 @@ s_convert_raw (isv_csv_t *self, const char *encoding)
 }
 
 //  Hands the record out as a row, converted to UTF-8
-static int
-s_emit (isv_csv_t *self, isv_row_t *row, vd_error_t *err)
+int
+isv_csv_convert (isv_csv_t *self, isv_row_t *row, vd_error_t *err)
 {
     isv_fields_t *parse = &self->parse;
     const char *encoding = self->encoding;
@@ -535,6 +536,25 @@ err:
     vd_error_detail (err, "from %s", encoding);
     err->line = self->rec_line;
     return -1;
+}
+
+//  Hands the record out: as its bytes (lazy, no error), or converted
+static int
+s_emit (isv_csv_t *self, isv_row_t *row, vd_error_t *err)
+{
+    if (!self->lazy || self->error)
+        return isv_csv_convert (self, row, err);
+    *row = (isv_row_t){.line = self->rec_line,
+                       .raw = "",
+                       .bytes = self->parse.raw.data ? self->parse.raw.data : "",
+                       .nbytes = self->parse.raw.len};
+    return 1;
+}
+
+void
+isv_csv_set_lazy (isv_csv_t *self, bool lazy)
+{
+    self->lazy = lazy;
 }
 
 static void

@@ -31,6 +31,9 @@ char isv_csv_separator (const isv_csv_t *self);
 
 /*  As isv_reader_next. */
 int isv_csv_next (isv_csv_t *self, isv_row_t *row, vd_error_t *err);
+/*  isv_reader_set_lazy, isv_reader_convert */
+void isv_csv_set_lazy (isv_csv_t *self, bool lazy);
+int isv_csv_convert (isv_csv_t *self, isv_row_t *row, vd_error_t *err);
 
 void isv_csv_destroy (isv_csv_t **self_p);
 

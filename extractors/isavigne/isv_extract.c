@@ -51,12 +51,11 @@ typedef struct {
     int64_t *records;
     int64_t *last_progress;
     /* per-line hashes of the file being read */
-    uint8_t key[ISV_LINE_HASH]; /* what a line's values depend on         */
-    zframe_t *known;            /* the trusted set, NULL when none        */
+    isv_lines_t *lines;
+    zframe_t *known;            /* the trusted set until the header is read, NULL: none */
     char rules[64];             /* normalizer rules the set was kept under */
-    vd_buf_t entries;           /* HASHES entries not sent yet            */
-    int64_t hashed, skipped;    /* lines hashed, left out, in the file    */
-    int64_t *hash_msgs;         /* HASHES messages of the run             */
+    int64_t skipped;            /* lines left out as unchanged             */
+    int64_t *hash_msgs;         /* HASHES messages of the run           */
     isv_packaging_t *packaging; /* the export's products (NULL: none)   */
     bool collect;               /* reading the packagings, not sending  */
     bool attach;                /* rows get the "packaging" input       */
@@ -172,7 +171,8 @@ s_send_batch (s_file_t *f)
 static int
 s_send_hashes (s_file_t *f)
 {
-    size_t n = f->entries.len / VD_MSG_LINE_ENTRY;
+    size_t n;
+    const uint8_t *entries = isv_lines_entries (f->lines, &n);
     if (n == 0)
         return 0;
     const isv_job_t *job = f->job;
@@ -180,23 +180,37 @@ s_send_hashes (s_file_t *f)
     msgpack_packer pk;
     msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
     vd_msg_pack_hashes (&pk, job->run_id, ++*f->seq, f->table->table, job->connector, f->file,
-                        f->rules, (const uint8_t *)f->entries.data, n);
-    vd_buf_reset (&f->entries);
+                        f->rules, entries, n);
+    isv_lines_take (f->lines);
     ++*f->hash_msgs;
     return vd_pipe_send (job->output, f->msg.data, f->msg.size, job->ctl, job->stop, job->stop_arg);
 }
 
+/*  Sends the HASHES entries once a message's worth is pending. 0, -1. */
+static int
+s_hashes_due (s_file_t *f)
+{
+    size_t n;
+    isv_lines_entries (f->lines, &n);
+    return n >= ISV_HASH_BATCH ? s_send_hashes (f) : 0;
+}
+
 /*  The key of the file's line hashes: everything a line's canonical values
-    depend on besides its fields, as the extractor knows it (the
-    normalizer's rules and settings are checked apart, load_lines). */
-static void
-s_line_key (s_file_t *f)
+    depend on besides its bytes, as the extractor knows it (the
+    normalizer's rules and settings are checked apart, load_lines): the
+    table, the columns, how the file is read (format, encoding,
+    separator), the unit table, and the products' packagings when lines
+    may carry one. Starts the file's hashes with it and the trusted set. */
+static int
+s_line_key (s_file_t *f, const isv_reader_t *reader)
 {
     crypto_generichash_state st;
     crypto_generichash_init (&st, NULL, 0, ISV_LINE_HASH);
-    char head[160];
-    snprintf (head, sizeof head, "vendange-lines-1|isavigne|%s|%zu|%d|",
-              vd_schema_table (f->table->table)->name, f->ncols, f->strict_width);
+    char head[200];
+    snprintf (head, sizeof head, "vendange-lines-2|isavigne|%s|%zu|%d|%s|%s|%d|",
+              vd_schema_table (f->table->table)->name, f->ncols, f->strict_width,
+              isv_reader_format (reader), isv_reader_encoding (reader),
+              isv_reader_separator (reader));
     crypto_generichash_update (&st, (const unsigned char *)head, strlen (head) + 1);
     for (size_t i = 0; i < f->ncols; i++) {
         const char *col = f->cols[i] ? f->cols[i] : "";
@@ -204,47 +218,39 @@ s_line_key (s_file_t *f)
     }
     const char *units = f->job->units ? f->job->units : "";
     crypto_generichash_update (&st, (const unsigned char *)units, strlen (units) + 1);
-    crypto_generichash_final (&st, f->key, ISV_LINE_HASH);
+    if (f->attach) {
+        uint8_t digest[ISV_LINE_HASH];
+        isv_packaging_digest (f->packaging, digest);
+        crypto_generichash_update (&st, digest, sizeof digest);
+    }
+    uint8_t key[ISV_LINE_HASH];
+    crypto_generichash_final (&st, key, ISV_LINE_HASH);
+    return isv_lines_begin (f->lines, key, &f->known);
 }
 
-static int
-s_hash_cmp (const void *a, const void *b)
-{
-    return memcmp (a, b, ISV_LINE_HASH);
-}
-
-/*  Hashes a valid row (its first width fields, and the packaging the
-    extractor attaches to it, when it does); adds its entry. Returns 1
-    when the trusted set holds the hash (the line is unchanged), 0 when
-    not, -1 when stopped. */
+/*  Hashes a valid spreadsheet row (its first width fields, and the
+    packaging the extractor attaches to it, when it does). Returns 1 when
+    the trusted set holds it (the line is unchanged), 0 when not, -1 when
+    stopped. */
 static int
 s_hash_row (s_file_t *f, const isv_row_t *row, size_t width, const char *attached)
 {
-    uint8_t entry[VD_MSG_LINE_ENTRY];
-    uint32_t line = row->line > UINT32_MAX ? UINT32_MAX : (uint32_t)row->line;
-    entry[0] = (uint8_t)(line >> 24);
-    entry[1] = (uint8_t)(line >> 16);
-    entry[2] = (uint8_t)(line >> 8);
-    entry[3] = (uint8_t)line;
-    crypto_generichash_state st;
-    crypto_generichash_init (&st, f->key, ISV_LINE_HASH, ISV_LINE_HASH);
-    for (size_t i = 0; i < width; i++) {
-        uint32_t len = i < row->nfields ? (uint32_t)row->lengths[i] : 0;
-        crypto_generichash_update (&st, (const unsigned char *)&len, sizeof len);
-        if (len)
-            crypto_generichash_update (&st, (const unsigned char *)row->fields[i], len);
+    int known = isv_lines_fields (f->lines, row->line, row->fields, row->lengths, row->nfields,
+                                  width, attached);
+    return known < 0 || s_hashes_due (f) < 0 ? -1 : known;
+}
+
+/*  A lazy record that may read as blank (only spaces, separators and
+    quotes): converted and judged as a row, never hashed. */
+static bool
+s_blank_bytes (const isv_row_t *row, char separator)
+{
+    for (size_t i = 0; i < row->nbytes; i++) {
+        unsigned char c = (unsigned char)row->bytes[i];
+        if (!isspace (c) && c != (unsigned char)separator && c != '"')
+            return false;
     }
-    if (attached)
-        crypto_generichash_update (&st, (const unsigned char *)attached, strlen (attached) + 1);
-    crypto_generichash_final (&st, entry + 4, ISV_LINE_HASH);
-    f->hashed++;
-    if (vd_buf_add (&f->entries, entry, sizeof entry) < 0)
-        return -1;
-    if (f->entries.len >= (size_t)ISV_HASH_BATCH * VD_MSG_LINE_ENTRY && s_send_hashes (f) < 0)
-        return -1;
-    return f->known &&
-           bsearch (entry + 4, zframe_data (f->known), zframe_size (f->known) / ISV_LINE_HASH,
-                    ISV_LINE_HASH, s_hash_cmp) != NULL;
+    return true;
 }
 
 static bool
@@ -405,7 +411,7 @@ s_list_id (s_file_t *f, const isv_row_t *row)
 
 /*  Packs one record (or reject) into the batch. */
 static int
-s_add_row (s_file_t *f, const isv_row_t *row)
+s_add_row (s_file_t *f, const isv_row_t *row, bool hashed)
 {
     char reason[128] = "";
     size_t width = row->nfields;
@@ -426,7 +432,7 @@ s_add_row (s_file_t *f, const isv_row_t *row)
     }
     /* what the line derives (counted for every line, sent or not) */
     const char *pack = row->error || *reason ? "" : s_line_packaging (f, row);
-    if (!row->error && !*reason && !f->preview) {
+    if (!row->error && !*reason && !f->preview && !hashed) {
         int known = s_hash_row (f, row, width, f->attach ? pack : NULL);
         if (known < 0)
             return -1;
@@ -507,7 +513,10 @@ s_try_header (s_file_t *f, const isv_row_t *row, vd_error_t *err)
 static int
 s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
 {
-    isv_reader_t *reader = isv_reader_open_named (path, f->file, f->job->encoding, err);
+    isv_reader_t *reader =
+        f->lines ? isv_reader_open_named (path, f->file, f->job->encoding, err) : NULL;
+    if (!f->lines)
+        vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     if (!reader) {
         vd_error_at (err, f->file, err->line);
         return -1;
@@ -521,15 +530,37 @@ s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
             if (s_blank_row (&row) && !row.error)
                 continue;
             have_header = s_try_header (f, &row, err);
-            if (have_header)
-                s_line_key (f);
+            if (have_header && s_line_key (f, reader) < 0) {
+                vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+                rc = -1;
+                break;
+            }
+            /* CSV lines are hashed on their bytes, converted when sent */
+            if (have_header && !f->preview && !f->collect)
+                isv_reader_set_lazy (reader, true);
             if (!have_header && (err->msg[0] || ++header_rows >= ISV_HEADER_SCAN))
                 break;
             continue;
         }
+        bool hashed = row.bytes != NULL;
+        if (row.bytes && !s_blank_bytes (&row, isv_reader_separator (reader))) {
+            int known = isv_lines_bytes (f->lines, row.line, row.bytes, row.nbytes);
+            if (known < 0 || s_hashes_due (f) < 0) {
+                rc = -2;
+                break;
+            }
+            if (known) { /* unchanged since the last good read: not sent */
+                f->skipped++;
+                continue;
+            }
+        }
+        if (isv_reader_convert (reader, &row, err) < 0) {
+            rc = -1;
+            break;
+        }
         if (!row.error && s_blank_row (&row))
             continue;
-        if (s_add_row (f, &row) < 0) {
+        if (s_add_row (f, &row, hashed) < 0) {
             rc = -2;
             break;
         }
@@ -729,9 +760,11 @@ s_read_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, const char *
 {
     f->file = e->name;
     f->table = e->table;
-    f->hashed = f->skipped = 0;
+    f->skipped = 0;
     f->rules[0] = '\0';
-    vd_buf_reset (&f->entries);
+    static const uint8_t none[ISV_LINE_HASH];
+    if (f->lines && isv_lines_begin (f->lines, none, NULL) < 0) /* no entry, no count yet */
+        return -1;
     f->known = job->lines && !job->full
                    ? job->lines (job->lines_arg, e->name, f->rules, sizeof f->rules)
                    : NULL;
@@ -787,7 +820,7 @@ s_file_init (s_file_t *f, const isv_job_t *job, s_session_t *s, s_snapshot_t *sn
                     .packaging = s->packaging,
                     .snapshot = snapshot,
                     .hash_msgs = &s->hash_msgs};
-    vd_buf_init (&f->entries, (size_t)(ISV_HASH_BATCH + 1) * VD_MSG_LINE_ENTRY);
+    f->lines = isv_lines_new ();
     msgpack_sbuffer_init (&f->rows);
     msgpack_sbuffer_init (&f->msg);
     msgpack_packer_init (&f->pk, &f->rows, msgpack_sbuffer_write);
@@ -798,7 +831,7 @@ s_file_free (s_file_t *f)
 {
     msgpack_sbuffer_destroy (&f->rows);
     msgpack_sbuffer_destroy (&f->msg);
-    vd_buf_free (&f->entries);
+    isv_lines_destroy (&f->lines);
     zframe_destroy (&f->known);
 }
 
@@ -932,7 +965,7 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
     else if (known) /* a failed file keeps its old hash: it is read again */
         json_object_set_new (r->cursor, e->name, json_string (known));
     if (rc >= 0 && read) { /* its lines' hashes, kept by the loader as of this run */
-        json_object_set_new (r->hashed, e->name, json_integer (f->hashed));
+        json_object_set_new (r->hashed, e->name, json_integer (isv_lines_hashed (f->lines)));
         json_object_set_new (r->lines, e->name, json_integer (job->run_id));
         s_count (r->skipped, table, f->skipped);
     } else if (known_lines)

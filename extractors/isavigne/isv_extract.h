@@ -18,6 +18,7 @@
 #include "vendange.h"
 #include "vd_ctl.h"
 #include "vd_pipe.h"
+#include "isv_lines.h"
 #include "isv_mapping.h"
 #include <jansson.h>
 
@@ -29,9 +30,6 @@
     kept under, or NULL when there is no set to trust (then every line is
     sent). */
 typedef zframe_t *(isv_lines_fn)(void *arg, const char *file, char *rules, size_t rules_size);
-
-#define ISV_LINE_HASH 16
-#define ISV_HASH_BATCH 50000 /* entries per HASHES message */
 
 typedef struct {
     int64_t run_id;

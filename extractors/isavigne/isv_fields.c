@@ -167,6 +167,8 @@ isv_fields_row (isv_fields_t *self, long line, isv_row_t *row)
     row->lengths = self->lengths;
     row->raw = vd_buf_str (&self->raw);
     row->error = NULL;
+    row->bytes = NULL;
+    row->nbytes = 0;
 }
 
 void

@@ -1,5 +1,6 @@
 /*  isv_packaging - product key -> packaging text of one export. */
 #include "isv_packaging.h"
+#include <sodium.h>
 
 #define MAX_PACKAGING 256 /* bytes of one packaging text */
 
@@ -88,6 +89,24 @@ isv_packaging_find (isv_packaging_t *self, const char *code, size_t len)
     return key ? zhashx_lookup (self->map, key) : NULL;
 }
 
+void
+isv_packaging_digest (isv_packaging_t *self, uint8_t *out)
+{
+    uint64_t sum[2] = {0, 0}; /* a sum of the pairs' hashes: order-free */
+    for (const char *text = zhashx_first (self->map); text; text = zhashx_next (self->map)) {
+        const char *key = zhashx_cursor (self->map);
+        uint64_t h[2];
+        crypto_generichash_state st;
+        crypto_generichash_init (&st, NULL, 0, sizeof h);
+        crypto_generichash_update (&st, (const unsigned char *)key, strlen (key) + 1);
+        crypto_generichash_update (&st, (const unsigned char *)text, strlen (text) + 1);
+        crypto_generichash_final (&st, (unsigned char *)h, sizeof h);
+        sum[0] += h[0];
+        sum[1] += h[1];
+    }
+    memcpy (out, sum, sizeof sum);
+}
+
 size_t
 isv_packaging_size (isv_packaging_t *self)
 {
@@ -120,6 +139,22 @@ isv_packaging_test (bool verbose)
     }
     if (isv_packaging_size (p) != 4)
         failures++;
+    /* the digest: the same pairs in another order give the same digest,
+       one packaging changed another */
+    isv_packaging_t *q = isv_packaging_new (), *r = isv_packaging_new ();
+    isv_packaging_add (q, "A", 1, "75 cl", 5, NULL, 0);
+    isv_packaging_add (q, "B", 1, "150 cl", 6, NULL, 0);
+    isv_packaging_add (r, "B", 1, "150 cl", 6, NULL, 0);
+    isv_packaging_add (r, "A", 1, "75 cl", 5, NULL, 0);
+    uint8_t dq[16], dr[16];
+    isv_packaging_digest (q, dq);
+    isv_packaging_digest (r, dr);
+    failures += memcmp (dq, dr, 16) != 0;
+    isv_packaging_add (r, "A", 1, "37,5 cl", 7, NULL, 0);
+    isv_packaging_digest (r, dr);
+    failures += memcmp (dq, dr, 16) == 0;
+    isv_packaging_destroy (&q);
+    isv_packaging_destroy (&r);
     isv_packaging_destroy (&p);
     isv_packaging_destroy (&p);
     return failures ? -1 : 0;

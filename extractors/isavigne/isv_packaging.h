@@ -25,6 +25,10 @@ int isv_packaging_add (isv_packaging_t *self, const char *code, size_t code_len,
 /*  The packaging text of product code, NULL when unknown (borrowed). */
 const char *isv_packaging_find (isv_packaging_t *self, const char *code, size_t len);
 size_t isv_packaging_size (isv_packaging_t *self);
+/*  A digest of every (product key, packaging) pair, whatever the order
+    they were read in (16 bytes into out): lines that carry a packaging
+    are compared again when it changes (isv_lines). */
+void isv_packaging_digest (isv_packaging_t *self, uint8_t *out);
 
 int isv_packaging_test (bool verbose);
 

@@ -100,6 +100,27 @@ isv_reader_next (isv_reader_t *self, isv_row_t *row, vd_error_t *err)
     return rc;
 }
 
+void
+isv_reader_set_lazy (isv_reader_t *self, bool lazy)
+{
+    assert (self);
+    if (self->csv)
+        isv_csv_set_lazy (self->csv, lazy);
+}
+
+int
+isv_reader_convert (isv_reader_t *self, isv_row_t *row, vd_error_t *err)
+{
+    assert (self);
+    if (!row->bytes)
+        return 0;
+    if (isv_csv_convert (self->csv, row, err) < 0) {
+        vd_error_at (err, self->path, err->line);
+        return -1;
+    }
+    return 0;
+}
+
 const char *
 isv_reader_format (const isv_reader_t *self)
 {
@@ -416,6 +437,55 @@ s_test_streaming (s_test_t *t)
     vd_buf_free (&data);
 }
 
+//  Lazy records: their bytes as read (no line end, nothing converted),
+//  the same fields as an eager read once converted; a record with an
+//  error comes converted, with its error
+static void
+s_test_lazy (s_test_t *t)
+{
+    static const char text[] = "code;nom\r\n"
+                               "A1;Cuv\351e\r\n"
+                               "B2;\"deux\r\nlignes\"\r\n"
+                               "C3;x\0y\r\n"
+                               "D4;fin\r\n";
+    static const char *const bytes[] = {"A1;Cuv\351e", "B2;\"deux\r\nlignes\"", NULL, "D4;fin"};
+    vd_buf_t data; /* lines enough for one NUL byte not to make it binary */
+    vd_buf_init (&data, 1024 * 1024);
+    vd_buf_add (&data, text, sizeof text - 1);
+    for (int i = 0; i < 200; i++)
+        vd_buf_addstr (&data, "Z9;rest of the file\r\n");
+    s_write (t, "lazy.csv", data.data, data.len);
+    vd_buf_free (&data);
+    char path[128];
+    s_path (t, "lazy.csv", path, sizeof path);
+    isv_reader_t *eager = isv_reader_open (path, NULL, NULL);
+    isv_reader_t *lazy = isv_reader_open (path, NULL, NULL);
+    isv_row_t e, l;
+    bool ok = eager && lazy && isv_reader_next (eager, &e, NULL) == 1 &&
+              isv_reader_next (lazy, &l, NULL) == 1 && !l.bytes; /* the header: eager */
+    if (ok)
+        isv_reader_set_lazy (lazy, true);
+    for (int i = 0; ok && i < 4; i++) {
+        ok = isv_reader_next (eager, &e, NULL) == 1 && isv_reader_next (lazy, &l, NULL) == 1 &&
+             l.line == e.line;
+        if (ok && bytes[i])
+            ok = l.bytes && l.nbytes == strlen (bytes[i]) &&
+                 memcmp (l.bytes, bytes[i], l.nbytes) == 0;
+        else if (ok)
+            ok = !l.bytes && l.error && e.error && strcmp (l.error, e.error) == 0;
+        if (ok && i != 3) /* the last one is left unconverted */
+            ok = isv_reader_convert (lazy, &l, NULL) == 0 && !l.bytes &&
+                 l.nfields == e.nfields && strcmp (l.raw, e.raw) == 0 &&
+                 (l.nfields < 2 || strcmp (l.fields[1], e.fields[1]) == 0);
+    }
+    int rest = 0;
+    while (ok && isv_reader_next (lazy, &l, NULL) == 1)
+        rest += l.bytes && l.nbytes == 19;
+    s_check (t, "lazy.csv", ok && rest == 200);
+    isv_reader_destroy (&eager);
+    isv_reader_destroy (&lazy);
+}
+
 //  Reading the file must end in a fatal error: msg, detail starting so
 static void
 s_expect_fatal (s_test_t *t, const char *name, const char *msg, const char *detail)
@@ -644,6 +714,7 @@ isv_reader_test (bool verbose)
     s_test_structure (&t);
     s_test_limits (&t);
     s_test_streaming (&t);
+    s_test_lazy (&t);
     s_test_xlsx (&t);
     s_test_xls (&t);
     s_refused (&t, "notes.pdf", S_DATA ("%PDF-1.4"), NULL, "unsupported file type");

@@ -53,6 +53,11 @@ typedef struct {
                           "NUL byte in line", "more than 512 fields
                           in line"; XLSX: "bad shared string index");
                           fields are then empty (nfields is 0)        */
+    const char *bytes; /* a lazy CSV record (isv_reader_set_lazy): the
+                          record's bytes as read, before any conversion;
+                          fields, lengths and raw are filled only by
+                          isv_reader_convert. NULL otherwise          */
+    size_t nbytes;
 } isv_row_t;
 
 typedef struct isv_reader isv_reader_t;
@@ -78,6 +83,16 @@ int isv_reader_next (isv_reader_t *self, isv_row_t *row, vd_error_t *err);
     the encoding ("utf-8", "windows-1252", ...; "utf-8" for xlsx/xls) and
     the separator (';', ',', '\t'; 0 for xlsx/xls). */
 const char *isv_reader_format (const isv_reader_t *self);
+
+/*  Lazy records (CSV only; other formats ignore it): isv_reader_next hands
+    out a record without an error as its bytes only (row->bytes), and
+    isv_reader_convert, called before the next isv_reader_next, makes its
+    fields. A caller that needs only some records' fields (the unchanged
+    lines of a re-read file are only hashed) converts only those. */
+void isv_reader_set_lazy (isv_reader_t *self, bool lazy);
+/*  Fills a lazy row's fields (nothing to do for another row). 0, -1 with
+    err (the record cannot be converted to UTF-8). */
+int isv_reader_convert (isv_reader_t *self, isv_row_t *row, vd_error_t *err);
 const char *isv_reader_encoding (const isv_reader_t *self);
 char isv_reader_separator (const isv_reader_t *self);
 

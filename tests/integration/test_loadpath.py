@@ -14,6 +14,7 @@ import tempfile
 
 from harness import ARTIFACTS, ROOT, StackCase
 from test_backbone import checksum
+from test_lossfree import wait_for
 from test_incremental import WRONG_AGGREGATES
 
 GEN = os.path.join(ROOT, "bench", "gen_isavigne.py")
@@ -32,6 +33,11 @@ def read_rows(path):
         return list(csv.DictReader(io.StringIO(f.read()), delimiter=";"))
 
 
+# the secondary indexes a first load builds after its rows (load_index)
+INDEXES = [("customers", "customers_email"), ("customers", "customers_person"),
+           ("sales_lines", "sales_lines_customer"), ("stock_levels", "stock_levels_product")]
+
+
 class LoadPath(StackCase):
     NAME = "loadpath"
     RECOMMENDER = False
@@ -44,6 +50,12 @@ class LoadPath(StackCase):
             ways = re.findall(r"\((\d+) rows copied straight into their table, (\d+) merged\)",
                               f.read())
         return int(ways[-1][0]), int(ways[-1][1])
+
+    def indexes(self):
+        return [tuple(r) for r in self.pg.psql(
+            "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'canonical' AND"
+            " tablename IN ('customers', 'sales_lines', 'stock_levels') AND indexdef LIKE"
+            " '%USING btree%' AND indexname NOT LIKE '%pkey' ORDER BY 1, 2")]
 
     def sync(self, name, *flags):
         status, run = self.stack.sync(name, *flags)
@@ -101,6 +113,11 @@ class LoadPath(StackCase):
         self.assertEqual(self.pg.psql(WRONG_AGGREGATES), [])
         self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.customers WHERE "
                                        "person_key IS DISTINCT FROM customer_key"), "0")
+        # the tables were empty: their secondary indexes were built after the load
+        self.assertEqual(self.indexes(), INDEXES)
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.deferred_indexes"), "0")
+        with open(os.path.join(ARTIFACTS, "loadpath-loader.log"), encoding="utf-8") as f:
+            self.assertIn("sales_lines is empty: 1 of its indexes are built after", f.read())
         before = {t: checksum(self.pg, t) for t in ("sales_lines", "customers")}
         run = self.sync("big", "--full")
         for table, c in run["tables"].items():
@@ -132,3 +149,29 @@ class LoadPath(StackCase):
         s = run["tables"]["sales_lines"]
         self.assertEqual((s["inserted"], s["updated"]), (1500, n_changed))
         self.assertEqual(self.pg.psql(WRONG_AGGREGATES), [])
+
+    def test_4_loader_killed_while_indexes_wait(self):
+        """The loader SIGKILLed during a first load, after the commit that
+        dropped the secondary indexes: its next start builds them again;
+        the next run loads every record once, aggregates right."""
+        for name in ("early", "big", "grow"):
+            self.stack.cli("connector", "remove", name, "--purge", check=False)
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.sales_lines"), "0")
+        folder = tempfile.mkdtemp(prefix="vd-loadpath-")
+        generate(folder, sales=60000, customers=3000)
+        self.stack.add_isavigne("killed", folder)
+        run_id = int(self.stack.cli("sync", "killed")[1].split()[1])
+        wait_for(lambda: int(self.pg.value("SELECT count(*) FROM canonical.sales_lines")) > 0,
+                 120, "the first sales lines committed")
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.deferred_indexes"), "4")
+        self.stack.kill("loader")
+        self.assertNotIn(("sales_lines", "sales_lines_customer"), self.indexes())
+        self.stack.start("loader")
+        wait_for(lambda: self.indexes() == INDEXES, 60, "the indexes built again")
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.deferred_indexes"), "0")
+        wait_for(lambda: self.stack.get("/api/runs/%d" % run_id)["status"]
+                 not in ("queued", "running"), 120, "run %d to end" % run_id)
+        run = self.sync("killed")
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.sales_lines"), "60000")
+        self.assertEqual(self.pg.psql(WRONG_AGGREGATES), [])
+        self.assertEqual(self.indexes(), INDEXES)
