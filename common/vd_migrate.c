@@ -298,8 +298,8 @@ static const char *s_steps[] = {
        from empty, dropped in the transaction of its first COPY and built
        again at the run's end (or at the loader's next start, after a
        crash): one sort instead of a random insertion per row (load_index) */
-    "CREATE TABLE ops.deferred_indexes (name text PRIMARY KEY, definition text NOT NULL,"
-    "  deferred_at timestamptz NOT NULL DEFAULT now());",
+    "CREATE TABLE ops.deferred_indexes (name text PRIMARY KEY, table_name text NOT NULL,"
+    "  definition text NOT NULL, deferred_at timestamptz NOT NULL DEFAULT now());",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

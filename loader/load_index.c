@@ -6,8 +6,8 @@
     needs them) for the DROP. */
 static const char s_defer[] =
     "WITH t AS (SELECT ('canonical.' || quote_ident($1))::regclass AS oid),"
-    " kept AS (INSERT INTO ops.deferred_indexes (name, definition)"
-    "  SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
+    " kept AS (INSERT INTO ops.deferred_indexes (name, table_name, definition)"
+    "  SELECT i.indexrelid::regclass::text, $1, pg_get_indexdef(i.indexrelid)"
     "  FROM t JOIN pg_index i ON i.indrelid = t.oid"
     "  JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
     "  WHERE NOT i.indisunique AND NOT i.indisprimary AND a.amname = 'btree'"
@@ -52,17 +52,21 @@ load_index_defer (PGconn *conn, const char *table, vd_error_t *err)
     return n;
 }
 
+/*  The definitions of the deferred indexes chosen by $1 (table, NULL:
+    all) and $2 (a table left out, NULL: none), made safe to run twice. */
+#define PICK "($1::text IS NULL OR table_name = $1) AND ($2::text IS NULL OR table_name <> $2)"
+#define IF_NOT_EXISTS "replace(definition, 'CREATE INDEX ', 'CREATE INDEX IF NOT EXISTS ')"
+
 int
-load_index_restore (PGconn *conn, vd_error_t *err)
+load_index_restore (PGconn *conn, const char *only, vd_error_t *err)
 {
     bool own = PQtransactionStatus (conn) == PQTRANS_IDLE; /* definitions and builds: one commit */
     if (own && vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
         return -1;
-    PGresult *res =
-        vd_db_exec (conn,
-                    "DELETE FROM ops.deferred_indexes RETURNING"
-                    " replace(definition, 'CREATE INDEX ', 'CREATE INDEX IF NOT EXISTS ')",
-                    0, NULL, err);
+    const char *params[] = {only, NULL};
+    PGresult *res = vd_db_exec (
+        conn, "DELETE FROM ops.deferred_indexes WHERE " PICK " RETURNING " IF_NOT_EXISTS, 2, params,
+        err);
     int n = res ? s_each (conn, res, "", err) : -1;
     PQclear (res);
     if (own && n >= 0 && vd_db_command (conn, "COMMIT", 0, NULL, err) < 0)
@@ -72,6 +76,67 @@ load_index_restore (PGconn *conn, vd_error_t *err)
     if (n > 0)
         vd_info ("%d deferred indexes built", n);
     return n;
+}
+
+PGconn *
+load_index_start (const char *dsn, const char *except)
+{
+    vd_error_t err;
+    vd_error_clear (&err);
+    PGconn *side = vd_db_connect (dsn, "vendange-loader-indexes", &err);
+    PGresult *res = side
+                        ? vd_db_exec (side, "SELECT count(*) FROM ops.deferred_indexes WHERE " PICK,
+                                      2, (const char *const[]){NULL, except}, &err)
+                        : NULL;
+    bool some = res && strcmp (PQgetvalue (res, 0, 0), "0") != 0;
+    PQclear (res);
+    /* one statement (a DO block takes no parameter: the table left out
+       is a schema name, quoted as a literal): the definitions go with
+       their builds, or stay */
+    char *except_lit = some && except ? PQescapeLiteral (side, except, strlen (except)) : NULL;
+    vd_buf_t sql;
+    vd_buf_init (&sql, 4096);
+    vd_buf_printf (&sql,
+                   "DO $$ DECLARE d text; BEGIN FOR d IN DELETE FROM ops.deferred_indexes"
+                   " WHERE table_name <> %s RETURNING " IF_NOT_EXISTS
+                   " LOOP EXECUTE d; END LOOP; END $$",
+                   except_lit ? except_lit : "''");
+    if (some && (!vd_buf_str (&sql) || !PQsendQuery (side, vd_buf_str (&sql))))
+        vd_error_set (&err, VD_ERR_TRANSIENT, "could not start building the deferred indexes");
+    PQfreemem (except_lit);
+    vd_buf_free (&sql);
+    if (err.msg[0])
+        vd_log_error (VD_LOG_WARN, &err);
+    if (!some || err.msg[0]) {
+        if (side)
+            PQfinish (side);
+        return NULL;
+    }
+    return side;
+}
+
+int
+load_index_wait (PGconn **side_p)
+{
+    PGconn *side = side_p ? *side_p : NULL;
+    if (!side)
+        return 0;
+    int rc = vd_db_wait (side) < 0 ? -1 : 0;
+    PGresult *res;
+    while ((res = PQgetResult (side)) != NULL) {
+        if (PQresultStatus (res) != PGRES_COMMAND_OK && rc == 0) {
+            vd_error_t err;
+            vd_db_error (side, res, "building deferred indexes failed", &err);
+            vd_log_error (VD_LOG_WARN, &err);
+            rc = -1;
+        }
+        PQclear (res);
+    }
+    if (rc == 0)
+        vd_info ("deferred indexes built");
+    PQfinish (side);
+    *side_p = NULL;
+    return rc;
 }
 
 int

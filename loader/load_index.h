@@ -19,9 +19,19 @@
 /*  In the caller's transaction: drops the deferrable indexes of canonical
     table `table` when it holds no row. Returns how many, -1 with err. */
 int load_index_defer (PGconn *conn, const char *table, vd_error_t *err);
-/*  Builds every deferred index again (in the caller's transaction, or in
-    its own when there is none). Returns how many, -1 with err. */
-int load_index_restore (PGconn *conn, vd_error_t *err);
+/*  Builds the deferred indexes of canonical table `only` (NULL: every
+    table) again, in the caller's transaction or in its own when there is
+    none. Returns how many, -1 with err. */
+int load_index_restore (PGconn *conn, const char *only, vd_error_t *err);
+/*  The same for every table but `except`, on a connection of its own
+    (dsn) and in the background, so the server builds them while the run's
+    last transaction computes the aggregates: returns that connection, NULL
+    when there is nothing to build or it could not start (logged; the
+    definitions stay for the next start). load_index_wait ends it:
+    returns how many were built, -1 when the build failed (logged, the
+    definitions stay for the next start). */
+PGconn *load_index_start (const char *dsn, const char *except);
+int load_index_wait (PGconn **side_p);
 
 int load_index_test (bool verbose);
 

@@ -2,9 +2,34 @@
 #include "load_refs.h"
 #include <czmq.h>
 
+#define PREFILL_MAX 200000 /* a table up to this size is read whole once */
+
 struct load_refs {
     zhashx_t *found[VD_TABLE_COUNT]; /* keys known to exist, per referenced table */
+    bool prefilled[VD_TABLE_COUNT];  /* its keys read at the first check      */
 };
+
+/*  At a run's first check of a table: every key it holds when it holds
+    at most PREFILL_MAX of them (one read instead of a lookup per key;
+    keys written later in the run are looked up as they come). 0, -1. */
+static int
+s_prefill (load_refs_t *self, PGconn *conn, const vd_table_t *target, int target_id,
+           vd_error_t *err)
+{
+    if (self->prefilled[target_id])
+        return 0;
+    self->prefilled[target_id] = true;
+    char sql[160];
+    snprintf (sql, sizeof sql, "SELECT %s FROM canonical.%s LIMIT %d", target->key, target->name,
+              PREFILL_MAX + 1);
+    PGresult *res = vd_db_exec (conn, sql, 0, NULL, err);
+    if (!res)
+        return -1;
+    for (int r = 0; PQntuples (res) <= PREFILL_MAX && r < PQntuples (res); r++)
+        zhashx_insert (self->found[target_id], PQgetvalue (res, r, 0), (void *)1);
+    PQclear (res);
+    return 0;
+}
 
 load_refs_t *
 load_refs_new (void)
@@ -169,6 +194,8 @@ s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t col
     int target_id = s_target (c);
     const vd_table_t *target = vd_schema_table (target_id);
     zhashx_t *found = self->found[target_id];
+    if (s_prefill (self, conn, target, target_id, err) < 0)
+        return -1;
     size_t field = s_carried_index (t, column), ncarried = vd_schema_ncarried (t);
     zhashx_t *asked = zhashx_new ();
     vd_buf_t key, list;

@@ -2,8 +2,9 @@
     that do not exist (yet): one warning per row and column ("unknown
     customer", "unknown product"), with the row's file and line.
 
-    Checked on the batch's distinct keys, one query per referenced table
-    (index lookups, never a scan of the table), and the keys found are
+    A referenced table of at most 200,000 rows is read whole at the run's
+    first check; then the batch's distinct keys not known yet are checked,
+    one query per referenced table (index lookups), and the keys found are
     remembered for the rest of the run (up to LOAD_REFS_CACHE_MAX a
     table), so a run looks each key up about once whatever its size.
     A key found stays found: rows are only deleted at the run's end.
