@@ -474,8 +474,8 @@ s_test_lazy (s_test_t *t)
         else if (ok)
             ok = !l.bytes && l.error && e.error && strcmp (l.error, e.error) == 0;
         if (ok && i != 3) /* the last one is left unconverted */
-            ok = isv_reader_convert (lazy, &l, NULL) == 0 && !l.bytes &&
-                 l.nfields == e.nfields && strcmp (l.raw, e.raw) == 0 &&
+            ok = isv_reader_convert (lazy, &l, NULL) == 0 && !l.bytes && l.nfields == e.nfields &&
+                 strcmp (l.raw, e.raw) == 0 &&
                  (l.nfields < 2 || strcmp (l.fields[1], e.fields[1]) == 0);
     }
     int rest = 0;
