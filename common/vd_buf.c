@@ -70,6 +70,21 @@ vd_buf_addstr (vd_buf_t *b, const char *s)
 }
 
 int
+vd_buf_add_int (vd_buf_t *b, int64_t n)
+{
+    char tmp[24];
+    size_t k = sizeof tmp;
+    uint64_t mag = n < 0 ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+    do {
+        tmp[--k] = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag);
+    if (n < 0)
+        tmp[--k] = '-';
+    return vd_buf_add (b, tmp + k, sizeof tmp - k);
+}
+
+int
 vd_buf_addc (vd_buf_t *b, char c)
 {
     return vd_buf_add (b, &c, 1);

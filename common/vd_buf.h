@@ -27,6 +27,8 @@ void vd_buf_reset (vd_buf_t *b);
 int vd_buf_add (vd_buf_t *b, const void *mem, size_t len);
 int vd_buf_addstr (vd_buf_t *b, const char *s);
 int vd_buf_addc (vd_buf_t *b, char c);
+/*  Appends n in decimal (a hot path: no printf). */
+int vd_buf_add_int (vd_buf_t *b, int64_t n);
 int vd_buf_printf (vd_buf_t *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 /*  The content as a string ("" when empty); borrowed. */
 const char *vd_buf_str (const vd_buf_t *b);

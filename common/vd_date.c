@@ -232,7 +232,24 @@ int
 vd_date_format_date (const vd_date_t *d, char *out, size_t size)
 {
     char tmp[48];
-    int n = snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", d->year, d->month, d->day);
+    int n;
+    if (d->year >= 0 && d->year <= 9999 && d->month >= 0 && d->month <= 99 && d->day >= 0 &&
+        d->day <= 99) { /* every line has a date: no snprintf on this path */
+        int y = d->year;
+        char digits[] = {(char)('0' + y / 1000),
+                         (char)('0' + y / 100 % 10),
+                         (char)('0' + y / 10 % 10),
+                         (char)('0' + y % 10),
+                         '-',
+                         (char)('0' + d->month / 10),
+                         (char)('0' + d->month % 10),
+                         '-',
+                         (char)('0' + d->day / 10),
+                         (char)('0' + d->day % 10)};
+        memcpy (tmp, digits, sizeof digits);
+        n = (int)sizeof digits;
+    } else
+        n = snprintf (tmp, sizeof tmp, "%04d-%02d-%02d", d->year, d->month, d->day);
     return s_output (out, size, tmp, n, "");
 }
 

@@ -2,6 +2,7 @@
 #include "vendange.h"
 #include "vd_pipe.h"
 #include "vd_service.h"
+#include <malloc.h>
 
 #define DATA_HWM 100 /* messages queued per socket: back pressure past it */
 
@@ -15,6 +16,11 @@ vd_service_start (const vd_service_info_t *info, int argc, char **argv, vd_confi
         return 1;
     }
     vd_log_init (info->role, VD_LOG_INFO);
+    /* the buffers of one message (a few MB) are freed and asked for again
+       with the next: kept by malloc instead of mapped and zeroed anew by
+       the kernel each time */
+    mallopt (M_MMAP_THRESHOLD, 16 * 1024 * 1024);
+    mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
     vd_error_t err;
     vd_error_clear (&err);
     *config = vd_config_load (info->mask, &err);

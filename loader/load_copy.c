@@ -84,7 +84,7 @@ load_copy_value (vd_buf_t *b, const msgpack_object *v)
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
         return vd_buf_printf (b, "%" PRIu64, v->via.u64);
     case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        return vd_buf_printf (b, "%" PRId64, v->via.i64);
+        return vd_buf_add_int (b, v->via.i64);
     case MSGPACK_OBJECT_ARRAY:
         return s_array_literal (b, v);
     default:
@@ -179,6 +179,16 @@ load_copy_test (bool verbose)
     }
     if (verbose)
         printf ("  load_copy: %s\n", vd_buf_str (&b));
+    /* integers, as the COPY lines and the line numbers carry them */
+    vd_buf_reset (&b);
+    vd_buf_add_int (&b, 0);
+    vd_buf_add_int (&b, -42);
+    vd_buf_add_int (&b, INT64_MIN);
+    vd_buf_add_int (&b, INT64_MAX);
+    if (strcmp (vd_buf_str (&b), "0-42-92233720368547758089223372036854775807") != 0) {
+        fprintf (stderr, "load_copy: integers %s\n", vd_buf_str (&b));
+        failures++;
+    }
     msgpack_unpacked_destroy (&u);
     msgpack_sbuffer_destroy (&sb);
     vd_buf_free (&b);

@@ -94,12 +94,6 @@ load_lines_canon (load_lines_t *self, const char *file, size_t file_len, const c
 }
 
 static int
-s_hash_cmp (const void *a, const void *b)
-{
-    return memcmp (a, b, VD_MSG_LINE_HASH);
-}
-
-static int
 s_line_cmp (const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -133,10 +127,11 @@ s_rejected (PGconn *conn, const char *run_text, const char *file, size_t *n, vd_
     return lines;
 }
 
-/*  The set of file f: its hashes but the rejected lines', sorted, each
-    once, written over its entries (16 bytes each, no second copy of a
-    large file's hashes); *out points into them. Returns the count, -1
-    with err. */
+/*  The set of file f: its hashes but the rejected lines', in line order
+    (the extractor puts them in a hash table: neither order nor a repeated
+    hash matters), written over its entries (16 bytes each, no second copy
+    of a large file's hashes); *out points into them. Returns the count,
+    -1 with err. */
 static int64_t
 s_set (s_file_t *f, PGconn *conn, const char *run_text, uint8_t **out, vd_error_t *err)
 {
@@ -155,15 +150,8 @@ s_set (s_file_t *f, PGconn *conn, const char *run_text, uint8_t **out, vd_error_
         memmove (set + kept++ * VD_MSG_LINE_HASH, e + 4, VD_MSG_LINE_HASH);
     }
     free (rejected);
-    qsort (set, kept, VD_MSG_LINE_HASH, s_hash_cmp);
-    size_t unique = 0;
-    for (size_t i = 0; i < kept; i++)
-        if (unique == 0 || memcmp (set + (unique - 1) * VD_MSG_LINE_HASH,
-                                   set + i * VD_MSG_LINE_HASH, VD_MSG_LINE_HASH) != 0)
-            memmove (set + unique++ * VD_MSG_LINE_HASH, set + i * VD_MSG_LINE_HASH,
-                     VD_MSG_LINE_HASH);
     *out = set;
-    return (int64_t)unique;
+    return (int64_t)kept;
 }
 
 int

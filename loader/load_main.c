@@ -32,6 +32,7 @@ typedef struct {
     vd_agg_rules_t agg;
     zhashx_t *runs;        /* run id text -> load_run_t                */
     load_run_t *streaming; /* the run whose COPY holds conn, NULL: none */
+    bool indexes_due;      /* a run ended unfinished: deferred indexes may wait */
     int64_t aborted[ABORTED_RING];
     int naborted;
     zframe_t *held; /* a frame waiting for the database         */
@@ -75,6 +76,7 @@ s_forget_run (self_t *self, int64_t run_id)
     bool exactly_once = run && load_run_exactly_once (run);
     if (run && run == self->streaming) /* its destructor aborts the COPY */
         self->streaming = NULL;
+    self->indexes_due = true; /* built when no run is in flight (s_work) */
     zhashx_delete (self->runs, key);
     if (!exactly_once)
         self->aborted[self->naborted++ % ABORTED_RING] = run_id;
@@ -220,12 +222,22 @@ s_finish (self_t *self, load_run_t *run)
     vd_error_clear (&err);
     vd_log_set_run (load_run_id (run));
     int rc = s_db_for (self, NULL, &err);
-    /* indexes a first load deferred: built by the server on another
-       connection while this one computes the aggregates (those of the
-       customers, which the aggregates write, in this transaction) */
+    /* indexes a first load deferred: when every customer's aggregates are
+       computed (one pass over all sales, no index used), built by the
+       server on another connection meanwhile (those of the customers,
+       which the aggregates write, in this transaction); else all in this
+       transaction, before the aggregates that look sales up by customer */
+    PGresult *all = rc == 0 ? vd_db_exec (self->conn, "SELECT EXISTS (SELECT 1 FROM ops.dirty_all)",
+                                          0, NULL, &err)
+                            : NULL;
+    bool parallel = all && strcmp (PQgetvalue (all, 0, 0), "t") == 0;
+    if (!all)
+        rc = -1;
+    PQclear (all);
     PGconn *side =
-        rc == 0 ? load_index_start (vd_config_str (self->config, VD_CFG_DATABASE_URL), "customers")
-                : NULL;
+        rc == 0 && parallel
+            ? load_index_start (vd_config_str (self->config, VD_CFG_DATABASE_URL), "customers")
+            : NULL;
     if (rc == 0) {
         rc = vd_db_command (self->conn, "BEGIN", 0, NULL, &err);
         if (rc == 0)
@@ -235,7 +247,7 @@ s_finish (self_t *self, load_run_t *run)
         if (rc == 0)
             rc = load_run_store_lines (run, self->conn, &err);
         if (rc == 0)
-            rc = load_index_restore (self->conn, "customers", &err) < 0 ? -1 : 0;
+            rc = load_index_restore (self->conn, parallel ? "customers" : NULL, &err) < 0 ? -1 : 0;
         if (rc == 0)
             rc = vd_agg_update (self->conn, &self->agg, load_run_customers_written (run), &err);
         if (rc == 0)
@@ -394,6 +406,14 @@ s_work (self_t *self)
             break;
     }
     zlistx_destroy (&keys);
+    /* a run that ended unfinished may have left indexes to build */
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (self->indexes_due && zhashx_size (self->runs) == 0 && s_db_ready (self, &err) == 0 &&
+        load_index_restore (self->conn, NULL, &err) >= 0)
+        self->indexes_due = false;
+    else if (err.msg[0])
+        s_db_failed (self, &err); /* logged; tried again after the backoff */
 }
 
 static void

@@ -18,9 +18,11 @@
 struct load_run {
     int64_t run_id;
     char run_text[24];
-    int table;         /* table of the buffer, -1 when empty        */
-    vd_buf_t rows;     /* COPY text, one line per canonical row      */
-    size_t *row_start; /* offset of each line in rows                */
+    int table;          /* table of the buffer, -1 when empty        */
+    vd_buf_t rows;      /* COPY text, one line per canonical row      */
+    size_t *row_start;  /* offset of each line in rows                */
+    size_t *row_direct; /* its length up to its content hash: the line
+                           of a COPY straight into the table           */
     size_t nrows, cap_rows;
     int compare_full; /* -1 not known yet; 1: sync --full or a full
                          snapshot, every row's content is compared  */
@@ -107,6 +109,7 @@ load_run_destroy (load_run_t **self_p)
     for (int t = 0; t < VD_TABLE_COUNT; t++)
         vd_buf_free (&self->gone[t]);
     free (self->row_start);
+    free (self->row_direct);
     free (self->batch_seq);
     free (self->batch_rows);
     load_refs_destroy (&self->refs);
@@ -235,9 +238,12 @@ s_add_row_start (load_run_t *self)
     if (self->nrows == self->cap_rows) {
         size_t cap = self->cap_rows ? self->cap_rows * 2 : 1024;
         size_t *p = realloc (self->row_start, cap * sizeof *p);
-        if (!p)
+        if (p)
+            self->row_start = p;
+        size_t *d = p ? realloc (self->row_direct, cap * sizeof *d) : NULL;
+        if (!d)
             return -1;
-        self->row_start = p;
+        self->row_direct = d;
         self->cap_rows = cap;
     }
     self->row_start[self->nrows] = self->rows.len;
@@ -267,9 +273,10 @@ s_add_values (load_run_t *self, const vd_table_t *t, const msgpack_object *value
     }
     uint8_t hash[CONTENT_HASH];
     crypto_generichash_final (&st, hash, CONTENT_HASH);
-    char hex[2 * CONTENT_HASH + 1];
-    sodium_bin2hex (hex, sizeof hex, hash, CONTENT_HASH);
-    return vd_buf_printf (&self->rows, "\\\\x%s\t", hex);
+    char text[3 + 2 * CONTENT_HASH + 1] = "\\\\x"; /* a bytea literal, COPY-escaped */
+    sodium_bin2hex (text + 3, 2 * CONTENT_HASH + 1, hash, CONTENT_HASH);
+    text[3 + 2 * CONTENT_HASH] = '\t';
+    return vd_buf_add (&self->rows, text, sizeof text);
 }
 
 /*  One canonical row: [line, values|nil, reason|nil, raw|nil, warnings|nil] */
@@ -304,9 +311,12 @@ s_add_row (load_run_t *self, const vd_table_t *t, const msgpack_object *row, con
     }
     if (s_add_row_start (self) < 0 || s_add_values (self, t, &it[1]) < 0)
         return -1;
-    vd_buf_printf (&self->rows, "%" PRId64 "\t", ++self->ord);
+    self->row_direct[self->nrows] = self->rows.len - 1 - self->row_start[self->nrows];
+    vd_buf_add_int (&self->rows, ++self->ord);
+    vd_buf_addc (&self->rows, '\t');
     load_copy_text (&self->rows, file, file_len);
-    if (vd_buf_printf (&self->rows, "\t%" PRId64 "\n", line) < 0)
+    if (vd_buf_addc (&self->rows, '\t') < 0 || vd_buf_add_int (&self->rows, line) < 0 ||
+        vd_buf_addc (&self->rows, '\n') < 0)
         return -1;
     self->nrows++;
     return 0;
@@ -666,17 +676,14 @@ s_write_batches (load_run_t *self, PGconn *conn, vd_error_t *err)
 static int
 s_direct_text (load_run_t *self, const vd_table_t *t, size_t from, vd_buf_t *out)
 {
-    size_t fields = vd_schema_ncarried (t) + 1, init_key = 0;
+    size_t init_key = 0;
     for (size_t c = 0; c < t->ncolumns; c++)
         init_key += (t->columns[c].flags & VD_COL_INIT_KEY) != 0;
     for (size_t i = from; i < self->nrows; i++) {
         const char *line = self->rows.data + self->row_start[i];
-        const char *eol =
-            self->rows.data + (i + 1 < self->nrows ? self->row_start[i + 1] : self->rows.len);
-        size_t len, key_len;
-        const char *hash = load_refs_field (line, eol, fields - 1, &len);
-        const char *key = load_refs_field (line, eol, 0, &key_len);
-        if (!hash || vd_buf_add (out, line, (size_t)(hash + len - line)) < 0)
+        size_t key_len;
+        const char *key = load_refs_field (line, line + self->row_direct[i], 0, &key_len);
+        if (vd_buf_add (out, line, self->row_direct[i]) < 0)
             return -1;
         for (size_t k = 0; k < init_key; k++) /* the columns a new row gets its key in */
             if (vd_buf_addc (out, '\t') < 0 || vd_buf_add (out, key, key_len) < 0)

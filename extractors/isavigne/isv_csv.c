@@ -50,9 +50,11 @@ struct isv_csv {
     bool skipping;  /* past ISV_MAX_LINE: discarding to line end */
     bool drop;      /* fields are no longer stored (error)       */
     const char *error;
-    isv_fields_t parse; /* the record in the file's bytes           */
-    isv_fields_t out;   /* converted to UTF-8                       */
-    bool lazy;          /* records handed out unconverted           */
+    isv_fields_t parse;       /* the record in the file's bytes           */
+    isv_fields_t out;         /* converted to UTF-8                       */
+    bool lazy;                /* records handed out unconverted           */
+    const char *raw_encoding; /* a lazy record's raw text is converted
+                                 from it when asked (NULL: it is)       */
 };
 
 static isv_csv_t *
@@ -511,6 +513,7 @@ isv_csv_convert (isv_csv_t *self, isv_row_t *row, vd_error_t *err)
 {
     isv_fields_t *parse = &self->parse;
     const char *encoding = self->encoding;
+    self->raw_encoding = NULL;
     if (self->utf8 && !vd_utf8_valid (vd_buf_str (&parse->raw), parse->raw.len))
         encoding = "windows-1252";
     if (!self->error && encoding == self->encoding && self->utf8) {
@@ -518,7 +521,9 @@ isv_csv_convert (isv_csv_t *self, isv_row_t *row, vd_error_t *err)
         return 1;
     }
     isv_fields_reset (&self->out);
-    if (s_convert_raw (self, encoding) < 0)
+    /* a lazy record's raw text is converted only when asked (a reject) */
+    self->raw_encoding = self->lazy && !self->error ? encoding : NULL;
+    if (!self->raw_encoding && s_convert_raw (self, encoding) < 0)
         goto err;
     if (self->error) {
         isv_fields_error_row (&self->out, self->rec_line, self->error, row);
@@ -549,6 +554,18 @@ s_emit (isv_csv_t *self, isv_row_t *row, vd_error_t *err)
                        .bytes = self->parse.raw.data ? self->parse.raw.data : "",
                        .nbytes = self->parse.raw.len};
     return 1;
+}
+
+const char *
+isv_csv_raw (isv_csv_t *self, const isv_row_t *row)
+{
+    if (self->raw_encoding && row->raw == vd_buf_str (&self->out.raw)) {
+        if (s_convert_raw (self, self->raw_encoding) < 0)
+            vd_buf_reset (&self->out.raw);
+        self->raw_encoding = NULL;
+        return vd_buf_str (&self->out.raw); /* (the buffer may have moved) */
+    }
+    return row->raw;
 }
 
 void

@@ -33,6 +33,8 @@ char isv_csv_separator (const isv_csv_t *self);
 int isv_csv_next (isv_csv_t *self, isv_row_t *row, vd_error_t *err);
 /*  isv_reader_set_lazy, isv_reader_convert */
 void isv_csv_set_lazy (isv_csv_t *self, bool lazy);
+/*  isv_reader_raw */
+const char *isv_csv_raw (isv_csv_t *self, const isv_row_t *row);
 int isv_csv_convert (isv_csv_t *self, isv_row_t *row, vd_error_t *err);
 
 void isv_csv_destroy (isv_csv_t **self_p);

@@ -62,8 +62,9 @@ typedef struct {
     s_inputs_t in;
     s_derived_t derived;
     s_snapshot_t *snapshot;
-    int id_pos[3];   /* columns of the table's id parts (-1: none) */
-    json_t *preview; /* the file's preview entry (previews only) */
+    int id_pos[3];        /* columns of the table's id parts (-1: none) */
+    json_t *preview;      /* the file's preview entry (previews only) */
+    isv_reader_t *reader; /* the file being read                   */
 } s_file_t;
 
 int
@@ -446,7 +447,7 @@ s_add_row (s_file_t *f, const isv_row_t *row, bool hashed)
     if (row->error || *reason) {
         msgpack_pack_nil (&f->pk);
         vd_mp_pack_cstr (&f->pk, row->error ? row->error : reason);
-        vd_mp_pack_cstr (&f->pk, row->raw);
+        vd_mp_pack_cstr (&f->pk, isv_reader_raw (f->reader, row));
     } else {
         msgpack_pack_array (&f->pk, (uint32_t)(width + f->attach));
         for (size_t i = 0; i < width; i++)
@@ -522,6 +523,7 @@ s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
         return -1;
     }
     f->strict_width = strcmp (isv_reader_format (reader), "csv") == 0;
+    f->reader = reader;
     isv_row_t row;
     int rc, header_rows = 0;
     bool have_header = false;
@@ -586,6 +588,7 @@ s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
     }
     if (rc == -1)
         vd_error_at (err, f->file, err->line);
+    f->reader = NULL;
     isv_reader_destroy (&reader);
     return rc;
 }

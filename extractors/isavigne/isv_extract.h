@@ -25,7 +25,7 @@
 #define ISV_HEADER_SCAN 10 /* rows searched for the header row */
 
 /*  Asks the orchestrator for the per-line hashes of a file read by an
-    earlier run: returns the frame holding them (sorted, ISV_LINE_HASH
+    earlier run: returns the frame holding them (in no order, ISV_LINE_HASH
     bytes each; the caller destroys it) and the normalizer rules they were
     kept under, or NULL when there is no set to trust (then every line is
     sent). */

@@ -122,6 +122,13 @@ isv_reader_convert (isv_reader_t *self, isv_row_t *row, vd_error_t *err)
 }
 
 const char *
+isv_reader_raw (isv_reader_t *self, const isv_row_t *row)
+{
+    assert (self);
+    return self->csv ? isv_csv_raw (self->csv, row) : row->raw;
+}
+
+const char *
 isv_reader_format (const isv_reader_t *self)
 {
     assert (self);
@@ -475,7 +482,7 @@ s_test_lazy (s_test_t *t)
             ok = !l.bytes && l.error && e.error && strcmp (l.error, e.error) == 0;
         if (ok && i != 3) /* the last one is left unconverted */
             ok = isv_reader_convert (lazy, &l, NULL) == 0 && !l.bytes && l.nfields == e.nfields &&
-                 strcmp (l.raw, e.raw) == 0 &&
+                 strcmp (isv_reader_raw (lazy, &l), e.raw) == 0 &&
                  (l.nfields < 2 || strcmp (l.fields[1], e.fields[1]) == 0);
     }
     int rest = 0;

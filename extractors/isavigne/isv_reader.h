@@ -90,9 +90,13 @@ const char *isv_reader_format (const isv_reader_t *self);
     fields. A caller that needs only some records' fields (the unchanged
     lines of a re-read file are only hashed) converts only those. */
 void isv_reader_set_lazy (isv_reader_t *self, bool lazy);
-/*  Fills a lazy row's fields (nothing to do for another row). 0, -1 with
-    err (the record cannot be converted to UTF-8). */
+/*  Fills a lazy row's fields (nothing to do for another row), but not its
+    raw text: row->raw is "" until isv_reader_raw. 0, -1 with err (the
+    record cannot be converted to UTF-8). */
 int isv_reader_convert (isv_reader_t *self, isv_row_t *row, vd_error_t *err);
+/*  The row's raw text, converted now when it was a lazy row's (a reject
+    needs it); valid until the next isv_reader_next. */
+const char *isv_reader_raw (isv_reader_t *self, const isv_row_t *row);
 const char *isv_reader_encoding (const isv_reader_t *self);
 char isv_reader_separator (const isv_reader_t *self);
 
