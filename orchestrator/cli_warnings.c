@@ -34,6 +34,28 @@ s_examples (json_t *w, char *out, size_t size)
     return out;
 }
 
+static const char *s_headers[] = {">ID",    "TABLE",  "FILE",     "FIELD",
+                                  "REASON", ">LINES", "EXAMPLES", NULL};
+
+/*  One row of the summaries' table. */
+static void
+s_add_summary (cli_table_t *t, json_t *w)
+{
+    char number[2][24], examples[512];
+    static const char *const counted[] = {"id", "count"};
+    for (int k = 0; k < 2; k++)
+        snprintf (number[k], sizeof number[k], "%" JSON_INTEGER_FORMAT,
+                  json_integer_value (json_object_get (w, counted[k])));
+    const char *row[] = {number[0],
+                         orch_json_member (w, "table"),
+                         orch_json_member (w, "file"),
+                         orch_json_member (w, "field"),
+                         orch_json_member (w, "reason"),
+                         number[1],
+                         s_examples (w, examples, sizeof examples)};
+    cli_table_add (t, row);
+}
+
 static int
 s_summaries (const char *api, int64_t run, bool as_json)
 {
@@ -50,28 +72,9 @@ s_summaries (const char *api, int64_t run, bool as_json)
     else if (json_array_size (list) == 0)
         printf ("run %" PRId64 ": no warning\n", run);
     else {
-        static const char *headers[] = {">ID",    "TABLE",  "FILE",     "FIELD",
-                                        "REASON", ">LINES", "EXAMPLES", NULL};
-        cli_table_t *t = cli_table_new (headers);
-        size_t i;
-        json_t *w;
-        json_array_foreach (list, i, w)
-        {
-            char id[24], count[24], examples[512];
-            snprintf (id, sizeof id, "%" JSON_INTEGER_FORMAT,
-                      json_integer_value (json_object_get (w, "id")));
-            snprintf (count, sizeof count, "%" JSON_INTEGER_FORMAT,
-                      json_integer_value (json_object_get (w, "count")));
-            const char *row[] = {id,
-                                 orch_json_member (w, "table"),
-                                 orch_json_member (w, "file"),
-                                 orch_json_member (w, "field"),
-                                 orch_json_member (w, "reason"),
-                                 count,
-                                 s_examples (w, examples, sizeof examples)};
-            if (t)
-                cli_table_add (t, row);
-        }
+        cli_table_t *t = cli_table_new (s_headers);
+        for (size_t i = 0; t && i < json_array_size (list); i++)
+            s_add_summary (t, json_array_get (list, i));
         if (t)
             cli_table_print (t, stdout);
         cli_table_destroy (&t);

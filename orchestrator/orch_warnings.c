@@ -46,10 +46,11 @@ orch_warnings_lines (PGconn *conn, int64_t id, const orch_request_t *req, orch_a
                           ORCH_WARNING_LINES_MAX, &limit, a) < 0 ||
         orch_request_int (req->q_after, "after", -1, 0, INT64_MAX - 1, &after, a) < 0)
         return;
-    char ids[24], afters[24];
-    snprintf (ids, sizeof ids, "%" PRId64, id);
-    snprintf (afters, sizeof afters, "%" PRId64, after);
-    const char *params[] = {ids, afters, NULL};
+    char text[2][24];
+    const int64_t values[] = {id, after};
+    for (int k = 0; k < 2; k++)
+        snprintf (text[k], sizeof text[k], "%" PRId64, values[k]);
+    const char *params[] = {text[0], text[1], NULL};
     vd_error_t err;
     vd_error_clear (&err);
     PGresult *res = vd_db_exec (conn,
