@@ -440,7 +440,7 @@ function fmtWarning (w)
                          .join(", ");
     const box = el ("div", {class : "warning-lines"});
     return el ("span", {class : "warning"}, where, " · ",
-               t ("{count} lines", {count : fmtNum (w.count)}),
+               w.count === 1 ? t ("1 line") : t ("{count} lines", {count : fmtNum (w.count)}),
                examples ? " · " + t ("examples: {list}", {list : examples}) : "",
                w.count > (w.examples || []).length ? el ("button", {
                    class : "secondary btn-lines",

@@ -120,6 +120,7 @@ const FRENCH = {
     "{label}: {value}" : "{label} : {value}",
     "{label} ({length} chars)" : "{label} ({length} caractères)",
     "{count} warnings in all" : "{count} avertissements en tout",
+    "1 line" : "1 ligne",
     "{count} lines" : "{count} lignes",
     "examples: {list}" : "exemples : {list}",
     "all lines" : "toutes les lignes",
