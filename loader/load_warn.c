@@ -5,6 +5,7 @@
 
 #define TEXT_MAX ((size_t)512 * 1024 * 1024)
 #define EXAMPLES "5" /* LOAD_WARN_EXAMPLES, in SQL */
+_Static_assert(LOAD_WARN_EXAMPLES == 5, "EXAMPLES spells LOAD_WARN_EXAMPLES in SQL");
 
 /*  The temporary tables: SQL's own warnings, one row each, as load_sql
     writes them; and the batch's summaries, one row per kind and block. */
@@ -142,16 +143,17 @@ load_warn_truncate (load_warn_t *self, size_t count)
 
 /*  The kind of (table, file, field, reason): its number, -1 when out of
     memory. The key spells each part with its length ("-" for NULL), so no
-    two kinds share one. */
+    two kinds share one; a part ends at a NUL byte (text holds none). */
 static int64_t
-s_kind (load_warn_t *self, const char *part[KIND_PARTS], const size_t len[KIND_PARTS])
+s_kind (load_warn_t *self, const char *part[KIND_PARTS], size_t len[KIND_PARTS])
 {
     vd_buf_reset (&self->key);
     int rc = 0;
     for (int p = 0; p < KIND_PARTS; p++) {
-        rc |= part[p] ? vd_buf_printf (&self->key, "%zu:", len[p]) : vd_buf_addc (&self->key, '-');
-        for (size_t i = 0; part[p] && i < len[p]; i++) /* a NUL byte is dropped, as COPY does */
-            rc |= part[p][i] ? vd_buf_addc (&self->key, part[p][i]) : 0;
+        len[p] = part[p] ? strnlen (part[p], len[p]) : 0;
+        rc |= part[p] ? vd_buf_printf (&self->key, "%zu:", len[p]) |
+                            vd_buf_add (&self->key, part[p], len[p])
+                      : vd_buf_addc (&self->key, '-');
     }
     if (rc < 0)
         return -1;
@@ -236,7 +238,6 @@ s_item_order (const void *a, const void *b)
 }
 
 /*  Appends a PostgreSQL array literal as one COPY field. */
-_Static_assert(LOAD_WARN_EXAMPLES == 5, "EXAMPLES spells LOAD_WARN_EXAMPLES in SQL");
 
 static int
 s_copy_array (vd_buf_t *out, vd_buf_t *scratch)
