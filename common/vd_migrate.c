@@ -300,6 +300,48 @@ static const char *s_steps[] = {
        crash): one sort instead of a random insertion per row (load_index) */
     "CREATE TABLE ops.deferred_indexes (name text PRIMARY KEY, table_name text NOT NULL,"
     "  definition text NOT NULL, deferred_at timestamptz NOT NULL DEFAULT now());",
+    /* 17: warnings that scale (load_warn): one summary per run, table,
+       file, field and reason (count, the first examples with their raw
+       value) and its lines as ranges, one row per block of 65,536 lines;
+       ops.run_warnings becomes the view of one row per affected line.
+       Rows of earlier runs are converted (a warning without a line keeps
+       its count, no line). Independent of the other steps: it may be
+       renumbered when branches merge (alerts take one too). */
+    "CREATE TABLE ops.warning_summaries ("
+    "  id bigserial PRIMARY KEY,"
+    "  run_id bigint NOT NULL REFERENCES ops.sync_runs ON DELETE CASCADE,"
+    "  table_name text, file text, field text, reason text NOT NULL,"
+    "  count bigint NOT NULL,"
+    "  example_lines bigint[] NOT NULL DEFAULT '{}',"
+    "  example_values text[] NOT NULL DEFAULT '{}',"
+    "  created_at timestamptz NOT NULL DEFAULT now());"
+    "CREATE UNIQUE INDEX warning_summaries_kind ON ops.warning_summaries"
+    "  (run_id, table_name, file, field, reason) NULLS NOT DISTINCT;"
+    "CREATE TABLE ops.warning_lines ("
+    "  warning_id bigint NOT NULL REFERENCES ops.warning_summaries ON DELETE CASCADE,"
+    "  block bigint NOT NULL,"
+    "  lines int8multirange NOT NULL,"
+    "  PRIMARY KEY (warning_id, block));"
+    "INSERT INTO ops.warning_summaries (run_id, table_name, file, field, reason, count,"
+    "  example_lines, example_values, created_at)"
+    "  SELECT run_id, table_name, file, field, reason, count(*),"
+    "  (array_agg(line ORDER BY line, id))[1:5], (array_agg(raw_value ORDER BY line, id))[1:5],"
+    "  min(created_at)"
+    "  FROM ops.run_warnings GROUP BY run_id, table_name, file, field, reason;"
+    "INSERT INTO ops.warning_lines (warning_id, block, lines)"
+    "  SELECT s.id, w.line >> 16, range_agg(int8range(w.line, w.line + 1))"
+    "  FROM ops.run_warnings w JOIN ops.warning_summaries s ON s.run_id = w.run_id"
+    "  AND (s.table_name, s.file, s.field, s.reason)"
+    "  IS NOT DISTINCT FROM (w.table_name, w.file, w.field, w.reason)"
+    "  WHERE w.line IS NOT NULL GROUP BY 1, 2;"
+    "DROP TABLE ops.run_warnings;"
+    "CREATE VIEW ops.run_warnings AS SELECT w.id AS warning_id, w.run_id, w.table_name,"
+    "  w.file, x.line, w.field, w.reason,"
+    "  w.example_values[array_position(w.example_lines, x.line)] AS raw_value, w.created_at"
+    "  FROM ops.warning_summaries w LEFT JOIN LATERAL (SELECT g AS line"
+    "  FROM ops.warning_lines l CROSS JOIN LATERAL unnest(l.lines) AS r"
+    "  CROSS JOIN LATERAL generate_series(lower(r), upper(r) - 1) AS g"
+    "  WHERE l.warning_id = w.id) x ON true;",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

@@ -25,6 +25,12 @@
 #define VD_SQL_FULL_SNAPSHOT(c)                                                                    \
     "lower(coalesce(" c ".settings ->> 'full_snapshot', '')) IN ('true', '1', 'yes', 'on')"
 
+/*  The lines of a warning summary (ops.warning_lines) are kept in blocks
+    of 2^VD_WARN_BLOCK_BITS lines of their file, one row each (load_warn
+    writes them, the API reads them page by page). */
+#define VD_WARN_BLOCK_BITS 16
+#define VD_WARN_BLOCK_SQL "16" /* the same, in SQL (line >> 16) */
+
 typedef enum {
     VD_SQL_TEXT,
     VD_SQL_TEXT_ARRAY,

@@ -17,6 +17,7 @@
 #include "vd_agg.h"
 #include "load_index.h"
 #include "load_run.h"
+#include "load_warn.h"
 #include "load_sql.h"
 
 #define IDLE_FLUSH_MS 200
@@ -140,6 +141,8 @@ s_db_ready (self_t *self, vd_error_t *err)
         rc = vd_db_command (self->conn, self->sql[t].stage_ddl, 0, NULL, err);
     if (rc == 0)
         rc = vd_db_command (self->conn, LOAD_SQL_STAGE_IDS, 0, NULL, err);
+    if (rc == 0)
+        rc = load_warn_prepare (self->conn, err);
     if (rc < 0) {
         PQfinish (self->conn);
         self->conn = NULL;

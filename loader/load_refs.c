@@ -187,8 +187,8 @@ s_unknown (PGconn *conn, const vd_table_t *target, const vd_buf_t *asked, vd_err
     warning for each row naming an unknown one. */
 static int64_t
 s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t column,
-                const char *run_text, const char *rows, const size_t *start, size_t n, size_t end,
-                const bool *skip, vd_buf_t *warnings, vd_error_t *err)
+                const char *rows, const size_t *start, size_t n, size_t end, const bool *skip,
+                load_warn_t *warnings, vd_error_t *err)
 {
     const vd_column_t *c = &t->columns[column];
     int target_id = s_target (c);
@@ -198,8 +198,9 @@ s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t col
         return -1;
     size_t field = s_carried_index (t, column), ncarried = vd_schema_ncarried (t);
     zhashx_t *asked = zhashx_new ();
-    vd_buf_t key, list;
+    vd_buf_t key, list, file;
     vd_buf_init (&key, 64 * 1024);
+    vd_buf_init (&file, 64 * 1024);
     vd_buf_init (&list, 256 * 1024 * 1024);
     int rc = asked ? vd_buf_addc (&list, '{') : -1;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -232,18 +233,23 @@ s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t col
         const char *f = skip && skip[i] ? NULL : load_refs_field (line, eol, field, &len);
         if (!f || s_unescape (f, len, &key) != 0 || !zhashx_lookup (unknown, vd_buf_str (&key)))
             continue;
-        const char *file = load_refs_field (line, eol, ncarried + 2, &flen);
+        const char *fname = load_refs_field (line, eol, ncarried + 2, &flen);
         const char *lno = load_refs_field (line, eol, ncarried + 3, &llen);
-        if (!file || !lno) {
+        char number[24];
+        int64_t line_no = 0;
+        int in_file = fname ? s_unescape (fname, flen, &file) : -1;
+        if (lno && llen < sizeof number)
+            snprintf (number, sizeof number, "%.*s", (int)llen, lno);
+        if (in_file < 0 || !lno || llen >= sizeof number ||
+            vd_parse_int (number, INT64_MIN, INT64_MAX, &line_no) < 0) {
             rc = vd_error_set (err, VD_ERR_PERMANENT, "malformed staged row");
             break;
         }
-        rc = vd_buf_printf (warnings, "%s\t%s\t", run_text, t->name) |
-             vd_buf_add (warnings, file, flen) | vd_buf_addc (warnings, '\t') |
-             vd_buf_add (warnings, lno, llen) |
-             vd_buf_printf (warnings, "\t%s\tunknown %s\t", c->name,
-                            target_id == VD_TABLE_CUSTOMERS ? "customer" : "product") |
-             vd_buf_add (warnings, f, len) | vd_buf_addc (warnings, '\n');
+        static const char *const reasons[] = {"unknown customer", "unknown product"};
+        const char *reason = reasons[target_id == VD_TABLE_CUSTOMERS ? 0 : 1];
+        rc = load_warn_add (warnings, t->name, in_file ? NULL : vd_buf_str (&file), file.len,
+                            line_no, c->name, strlen (c->name), reason, strlen (reason),
+                            vd_buf_str (&key), key.len);
         if (rc < 0)
             vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         warned++;
@@ -251,21 +257,21 @@ s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t col
     zhashx_destroy (&unknown);
     zhashx_destroy (&asked);
     vd_buf_free (&key);
+    vd_buf_free (&file);
     vd_buf_free (&list);
     return rc < 0 ? -1 : warned;
 }
 
 int64_t
-load_refs_check (load_refs_t *self, PGconn *conn, const vd_table_t *t, const char *run_text,
-                 const char *rows, const size_t *start, size_t n, size_t end, const bool *skip,
-                 vd_buf_t *warnings, vd_error_t *err)
+load_refs_check (load_refs_t *self, PGconn *conn, const vd_table_t *t, const char *rows,
+                 const size_t *start, size_t n, size_t end, const bool *skip, load_warn_t *warnings,
+                 vd_error_t *err)
 {
     int64_t total = 0;
     for (size_t c = 0; c < t->ncolumns; c++) {
         if (s_target (&t->columns[c]) < 0)
             continue;
-        int64_t w =
-            s_check_column (self, conn, t, c, run_text, rows, start, n, end, skip, warnings, err);
+        int64_t w = s_check_column (self, conn, t, c, rows, start, n, end, skip, warnings, err);
         if (w < 0)
             return -1;
         total += w;

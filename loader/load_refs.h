@@ -17,6 +17,7 @@
 
 #include "vendange.h"
 #include "vd_db.h"
+#include "load_warn.h"
 
 #define LOAD_REFS_CACHE_MAX 500000 /* keys remembered per referenced table */
 
@@ -30,11 +31,12 @@ bool load_refs_any (const vd_table_t *t);
 
 /*  Checks rows [0, n) of table t (line i at rows + start[i], the last
     ending at rows + end), leaving out rows whose skip[i] is true (skip may
-    be NULL). Appends one ops.run_warnings COPY line per unknown reference
-    to warnings. Returns the number of warnings, -1 with err. */
-int64_t load_refs_check (load_refs_t *self, PGconn *conn, const vd_table_t *t, const char *run_text,
-                         const char *rows, const size_t *start, size_t n, size_t end,
-                         const bool *skip, vd_buf_t *warnings, vd_error_t *err);
+    be NULL). Adds one warning per unknown reference to warnings (field:
+    the column; raw value: the key). Returns the number of warnings, -1
+    with err. */
+int64_t load_refs_check (load_refs_t *self, PGconn *conn, const vd_table_t *t, const char *rows,
+                         const size_t *start, size_t n, size_t end, const bool *skip,
+                         load_warn_t *warnings, vd_error_t *err);
 
 /*  The key text of a customer_key reference field of every row [0, n)
     (distinct, COPY-unescaped) as a PostgreSQL array literal into out;

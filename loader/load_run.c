@@ -5,6 +5,7 @@
 #include "load_index.h"
 #include "load_lines.h"
 #include "load_refs.h"
+#include "load_warn.h"
 #include <sodium.h>
 
 #define BUF_MAX ((size_t)512 * 1024 * 1024)
@@ -28,7 +29,7 @@ struct load_run {
                          snapshot, every row's content is compared  */
     vd_buf_t rejects; /* COPY text for ops.rejects                  */
     size_t nrejects;
-    vd_buf_t warnings; /* COPY text for ops.run_warnings             */
+    load_warn_t *warn; /* the batch's warnings, summarised per kind  */
     int64_t ord;       /* arrival order, for "the later line wins"   */
     int64_t handled;   /* rows received (buffered or committed)      */
     int64_t committed;
@@ -83,14 +84,14 @@ load_run_new (int64_t run_id)
     self->expected = -1;
     self->compare_full = -1;
     if (sodium_init () < 0 || !(self->refs = load_refs_new ()) ||
-        !(self->lines = load_lines_new ())) {
+        !(self->lines = load_lines_new ()) || !(self->warn = load_warn_new ())) {
         load_refs_destroy (&self->refs);
+        load_lines_destroy (&self->lines);
         free (self);
         return NULL;
     }
     vd_buf_init (&self->rows, BUF_MAX);
     vd_buf_init (&self->rejects, BUF_MAX);
-    vd_buf_init (&self->warnings, BUF_MAX);
     for (int t = 0; t < VD_TABLE_COUNT; t++)
         vd_buf_init (&self->gone[t], BUF_MAX);
     return self;
@@ -105,7 +106,7 @@ load_run_destroy (load_run_t **self_p)
     load_run_stream_drop (self, true);
     vd_buf_free (&self->rows);
     vd_buf_free (&self->rejects);
-    vd_buf_free (&self->warnings);
+    load_warn_destroy (&self->warn);
     for (int t = 0; t < VD_TABLE_COUNT; t++)
         vd_buf_free (&self->gone[t]);
     free (self->row_start);
@@ -222,7 +223,7 @@ s_add_batch (load_run_t *self, uint64_t seq, int64_t rows)
     return 0;
 }
 
-/*  "<run>\t<table>\t<file>\t<line>\t" prefix of a reject/warning line. */
+/*  "<run>\t<table>\t<file>\t<line>\t" prefix of a reject line. */
 static void
 s_prefix (load_run_t *self, vd_buf_t *b, const char *table, const char *file, size_t file_len,
           int64_t line)
@@ -289,16 +290,10 @@ s_add_row (load_run_t *self, const vd_table_t *t, const msgpack_object *row, con
     vd_mp_int (&it[0], &line);
     const msgpack_object *warnings = &it[4];
     if (warnings->type == MSGPACK_OBJECT_ARRAY)
-        for (uint32_t w = 0; w < warnings->via.array.size; w++) {
-            const msgpack_object *wa = &warnings->via.array.ptr[w];
-            if (wa->type != MSGPACK_OBJECT_ARRAY || wa->via.array.size != 3)
-                continue;
-            s_prefix (self, &self->warnings, t->name, file, file_len, line);
-            for (int k = 0; k < 3; k++) {
-                load_copy_value (&self->warnings, &wa->via.array.ptr[k]);
-                vd_buf_addc (&self->warnings, k < 2 ? '\t' : '\n');
-            }
-        }
+        for (uint32_t w = 0; w < warnings->via.array.size; w++)
+            if (load_warn_add_mp (self->warn, t->name, file, file_len, line,
+                                  &warnings->via.array.ptr[w]) < 0)
+                return -1;
     if (it[1].type != MSGPACK_OBJECT_ARRAY) {
         s_prefix (self, &self->rejects, t->name, file, file_len, line);
         if (load_copy_value (&self->rejects, &it[2]) < 0 || it[2].type == MSGPACK_OBJECT_NIL)
@@ -928,20 +923,15 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
     }
     /* unknown customers and products (events: matched in SQL, load_sql) */
     if (self->nrows && !(t->flags & VD_TABLE_EVENTS) &&
-        load_refs_check (self->refs, conn, t, self->run_text, self->rows.data, self->row_start,
-                         self->nrows, self->rows.len, refused ? self->refused : NULL,
-                         &self->warnings, err) < 0)
+        load_refs_check (self->refs, conn, t, self->rows.data, self->row_start, self->nrows,
+                         self->rows.len, refused ? self->refused : NULL, self->warn, err) < 0)
         return -1;
     if ((self->rejects.len &&
          load_copy_run (conn,
                         "COPY ops.rejects (run_id, table_name, file, line, reason, raw)"
                         " FROM STDIN",
                         self->rejects.data, self->rejects.len, err) < 0) ||
-        (self->warnings.len &&
-         load_copy_run (conn,
-                        "COPY ops.run_warnings (run_id, table_name, file, line, field,"
-                        " reason, raw_value) FROM STDIN",
-                        self->warnings.data, self->warnings.len, err) < 0) ||
+        load_warn_write (self->warn, conn, self->run_text, !direct && self->nrows, err) < 0 ||
         s_write_counts (self, conn, extracted, ins, upd,
                         (int64_t)(self->nrows - refused) - ins - upd, err) < 0)
         return -1;
@@ -963,7 +953,7 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
     if (s_compare_mode (self, conn, err) < 0)
         return -1;
     size_t rejects_len = self->rejects.len, nrejects = self->nrejects, refused = 0;
-    size_t warnings_len = self->warnings.len;
+    size_t warnings = load_warn_count (self->warn);
     int rc = s_flush_tx (self, conn, sql, &refused, err);
     free (self->refused);
     self->refused = NULL;
@@ -974,7 +964,7 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
            retried */
         self->rejects.len = rejects_len;
         self->nrejects = nrejects;
-        self->warnings.len = warnings_len;
+        load_warn_truncate (self->warn, warnings);
         return -1;
     }
     /* a refused row is both in rows and, now, in rejects */
@@ -983,7 +973,7 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
     self->ncommitted_batches = self->nbatches;
     vd_buf_reset (&self->rows);
     vd_buf_reset (&self->rejects);
-    vd_buf_reset (&self->warnings);
+    load_warn_reset (self->warn);
     self->table = -1;
     return 0;
 }

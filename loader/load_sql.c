@@ -171,7 +171,7 @@ s_orphans (const vd_table_t *t)
     char *selects = vd_buf_take (&b);
     vd_buf_init (&b, SQL_MAX);
     vd_buf_printf (&b,
-                   "INSERT INTO ops.run_warnings (run_id, table_name, file, line, field, reason,"
+                   "INSERT INTO stage_warnings (run_id, table_name, file, line, field, reason,"
                    " raw_value) %s",
                    selects);
     free (selects);
@@ -252,7 +252,7 @@ load_sql_build (int table_id, load_sql_t *out)
     out->merge_full = s_merge (t, true);
     vd_buf_init (&b, SQL_MAX);
     vd_buf_printf (&b,
-                   "INSERT INTO ops.run_warnings (run_id, table_name, file, line, field, reason,"
+                   "INSERT INTO stage_warnings (run_id, table_name, file, line, field, reason,"
                    " raw_value) SELECT $1::bigint, $2, s._file, s._line, '%s',"
                    " 'duplicate key in the same batch: the later line wins', s.%s"
                    " FROM stage_%s s WHERE EXISTS (SELECT 1 FROM stage_%s s2"

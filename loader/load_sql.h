@@ -18,7 +18,8 @@ typedef struct {
                          line changed since vendange loaded it)     */
     char *merge_full; /* the same, rewriting every row whose content
                          differs (sync --full, full snapshots)      */
-    char *duplicates; /* warnings for keys seen twice in a batch; $1 run id, $2 table */
+    char *duplicates; /* warnings for keys seen twice in a batch (into stage_warnings,
+                         load_warn); $1 run id, $2 table */
     char *direct;     /* COPY canonical.<t> (carried..., content_hash) FROM
                          STDIN: new rows straight into the table; NULL
                          for tables that always merge (key map, events) */

@@ -12,6 +12,7 @@
 #include "cli_runs.h"
 #include "cli_sync.h"
 #include "cli_up.h"
+#include "cli_warnings.h"
 #include <curl/curl.h>
 
 static const struct {
@@ -25,6 +26,8 @@ static const struct {
      "add | list | show | set | test | remove: the connector registry"},
     {"sync", cli_sync_main, "NAME [--full] [--wait]: run a sync of a connector"},
     {"runs", cli_runs_main, "[NAME] [--json] [--limit N]: sync run history, newest first"},
+    {"warnings", cli_warnings_main,
+     "RUN | --lines ID [--after LINE] [--limit N]: a run's warning summaries, their lines"},
     {"status", cli_status_main, "[--all] [--json]: services and connectors health"},
     {"quality", cli_quality_main, "[--json|--csv]: data-quality report on the canonical tables"},
     {"reco", cli_reco_main,

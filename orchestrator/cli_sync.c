@@ -94,19 +94,28 @@ s_print_problems (json_t *run, FILE *out)
 {
     json_t *warnings = json_object_get (run, "warnings");
     json_int_t total = json_integer_value (json_object_get (run, "warnings_total"));
+    json_int_t kinds = json_integer_value (json_object_get (run, "warning_summaries"));
     if (total > 0)
         fprintf (out, "warnings: %" JSON_INTEGER_FORMAT "%s\n", total,
-                 total > SHOW_WARNINGS ? " (the first 5 below)" : "");
+                 kinds > SHOW_WARNINGS ? " (the first 5 kinds below)" : "");
+    /* one line per summary: its first line, and how many lines it holds */
     for (size_t i = 0; i < json_array_size (warnings) && i < SHOW_WARNINGS; i++) {
         json_t *w = json_array_get (warnings, i);
         const char *file = json_string_value (json_object_get (w, "file"));
         const char *field = json_string_value (json_object_get (w, "field"));
+        json_int_t count = json_integer_value (json_object_get (w, "count"));
         fprintf (out, "  %s", file ? file : "");
         if (json_is_integer (json_object_get (w, "line")))
             fprintf (out, ":%" JSON_INTEGER_FORMAT,
                      json_integer_value (json_object_get (w, "line")));
-        fprintf (out, " %s%s%s: %s\n", orch_json_member (w, "table"), field ? "." : "",
+        fprintf (out, " %s%s%s: %s", orch_json_member (w, "table"), field ? "." : "",
                  field ? field : "", orch_json_member (w, "reason"));
+        if (count > 1)
+            fprintf (out,
+                     " (%" JSON_INTEGER_FORMAT
+                     " lines: vendange warnings --lines %" JSON_INTEGER_FORMAT ")",
+                     count, json_integer_value (json_object_get (w, "id")));
+        fputc ('\n', out);
     }
     size_t i;
     json_t *e;

@@ -5,6 +5,7 @@
 #include "orch_connectors.h"
 #include "orch_customers.h"
 #include "orch_history.h"
+#include "orch_warnings.h"
 #include "orch_json.h"
 #include "orch_lifecycle.h"
 #include "orch_metrics.h"
@@ -249,6 +250,9 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         break;
     case ORCH_ROUTE_RUN_REJECTS:
         orch_history_rejects (conn, r->run_id, req, a);
+        break;
+    case ORCH_ROUTE_WARNING_LINES:
+        orch_warnings_lines (conn, r->run_id, req, a);
         break;
     case ORCH_ROUTE_CUSTOMERS:
         orch_customers_search (conn, req, a);

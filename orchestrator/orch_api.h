@@ -31,6 +31,7 @@ typedef struct {
     const char *q_q;        /* "q": a search text                   */
     const char *q_campaign; /* "campaign": a campaign name          */
     const char *q_all;      /* "all": true for every row            */
+    const char *q_after;    /* "after": a line number (pages)       */
     const char *body;       /* NUL-terminated, "" when none          */
     size_t body_len;
     bool authenticated; /* credentials checked (or none configured) */

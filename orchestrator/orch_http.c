@@ -237,6 +237,7 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
         .q_q = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "q"),
         .q_campaign = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "campaign"),
         .q_all = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "all"),
+        .q_after = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "after"),
         .body = vd_buf_str (&req->body),
         .body_len = req->body.len,
         .authenticated = req->authenticated,

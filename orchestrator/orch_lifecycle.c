@@ -66,11 +66,17 @@ static const struct {
      "INSERT INTO ops.forgotten_emails SELECT sha256(convert_to(v, 'UTF8')), now() + interval "
      "'30 days' FROM forget_ids WHERE v LIKE '%_@_%' ON CONFLICT (email_sha256) DO UPDATE SET "
      "expires_at = excluded.expires_at"},
+    /* a warning summary keeps raw values for its examples only: each one
+       naming the person is erased, the others kept (counted: summaries) */
     {"warnings", P_NONE,
-     "UPDATE ops.run_warnings w SET raw_value = NULL WHERE raw_value IS NOT NULL AND "
-     "EXISTS (SELECT 1 FROM forget_ids i WHERE position(i.v IN lower(w.raw_value)) > "
-     "0 OR position(i.v IN regexp_replace(lower(w.raw_value), '[ .()-]', '', 'g')) > "
-     "0)"},
+     "WITH e AS (SELECT w.id, x.n, x.v, EXISTS (SELECT 1 FROM forget_ids i WHERE "
+     "position(i.v IN lower(x.v)) > 0 OR position(i.v IN regexp_replace(lower(x.v), "
+     "'[ .()-]', '', 'g')) > 0) AS named FROM ops.warning_summaries w CROSS JOIN LATERAL "
+     "unnest(w.example_values) WITH ORDINALITY AS x(v, n)), "
+     "named AS (SELECT id, array_agg(CASE WHEN named THEN NULL ELSE v END ORDER BY n) AS vals "
+     "FROM e GROUP BY id HAVING bool_or(named)) "
+     "UPDATE ops.warning_summaries w SET example_values = named.vals FROM named "
+     "WHERE named.id = w.id"},
 };
 
 #define NSTEPS (sizeof s_forget_steps / sizeof s_forget_steps[0])
@@ -162,8 +168,10 @@ orch_lifecycle_retain (PGconn *conn, int64_t raw_days, int64_t runs_days, vd_err
     } steps[] = {
         {false, "UPDATE ops.rejects SET raw = NULL WHERE raw IS NOT NULL AND created_at < now() - "
                 "make_interval(days => $1::int)"},
-        {false, "UPDATE ops.run_warnings SET raw_value = NULL WHERE raw_value IS NOT NULL AND "
-                "created_at < now() - make_interval(days => $1::int)"},
+        {false, "UPDATE ops.warning_summaries SET example_values = array_fill(NULL::text, "
+                "ARRAY[cardinality(example_values)]) WHERE created_at < now() - "
+                "make_interval(days => $1::int) AND EXISTS (SELECT 1 FROM "
+                "unnest(example_values) v WHERE v IS NOT NULL)"},
         {false, "UPDATE canonical.contact_history SET payload = NULL WHERE payload IS NOT NULL "
                 "AND date_contact < now() - make_interval(days => $1::int)"},
         {true, "DELETE FROM ops.sync_runs r WHERE finished_at < now() - make_interval(days => "

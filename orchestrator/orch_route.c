@@ -24,6 +24,7 @@ static const s_route_t s_routes[] = {
     {ORCH_ROUTE_RUNS, "api/runs", "GET"},
     {ORCH_ROUTE_RUN, "api/runs/{id}", "GET"},
     {ORCH_ROUTE_RUN_REJECTS, "api/runs/{id}/rejects", "GET"},
+    {ORCH_ROUTE_WARNING_LINES, "api/warnings/{id}/lines", "GET"},
     {ORCH_ROUTE_QUALITY, "api/quality", "GET"},
     {ORCH_ROUTE_QUALITY_CSV, "api/quality/anomalies.csv", "GET"},
     {ORCH_ROUTE_CLASSIC, "classic", "GET, HEAD"},
@@ -220,6 +221,9 @@ orch_route_test (bool verbose)
     CHECK (orch_route_match ("GET", "/api/runs", &r) == 0 && r.id == ORCH_ROUTE_RUNS);
     CHECK (orch_route_match ("GET", "/api/runs/42", &r) == 0 && r.id == ORCH_ROUTE_RUN &&
            r.run_id == 42);
+    CHECK (orch_route_match ("GET", "/api/warnings/7/lines", &r) == 0 &&
+           r.id == ORCH_ROUTE_WARNING_LINES && r.run_id == 7);
+    CHECK (orch_route_match ("GET", "/api/warnings/x/lines", &r) < 0);
     CHECK (orch_route_match ("GET", "/api/runs/42/rejects", &r) == 0 &&
            r.id == ORCH_ROUTE_RUN_REJECTS && r.run_id == 42);
     CHECK (orch_route_match ("GET", "/api/runs/0", &r) < 0);

@@ -42,7 +42,8 @@ typedef enum {
     ORCH_ROUTE_RECO_RUN,       /* GET /api/reco/runs/ID               */
     ORCH_ROUTE_RECO_QUEUE,     /* POST /api/reco/run                  */
     ORCH_ROUTE_RECO_PRECISION, /* GET /api/reco/precision             */
-    ORCH_ROUTE_RECO_CSV        /* GET /api/reco/campaign.csv          */
+    ORCH_ROUTE_RECO_CSV,       /* GET /api/reco/campaign.csv          */
+    ORCH_ROUTE_WARNING_LINES   /* GET /api/warnings/ID/lines          */
 } orch_route_id_t;
 
 typedef struct {
@@ -50,7 +51,7 @@ typedef struct {
     bool method_allowed; /* false: the path exists, not with that method */
     const char *allow;   /* the methods the path accepts ("GET, POST")  */
     char name[72];       /* {name}                                       */
-    int64_t run_id;      /* {id} (a run, or a test for ORCH_ROUTE_TEST) */
+    int64_t run_id;      /* {id} (a run; a test, a warning summary)      */
     char key[208];       /* {key}: a customer key                        */
     char product[208];   /* {product}: a product key                     */
 } orch_route_t;

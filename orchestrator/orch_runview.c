@@ -205,54 +205,65 @@ s_attach_tables (PGconn *conn, json_t *runs, const char *ids, vd_error_t *err)
     return 0;
 }
 
-static json_t *
-s_warning_from_result (const PGresult *res, int i)
-{
-    json_t *w = json_object ();
-    if (!w)
-        return NULL;
-    json_object_set_new (w, "table", orch_json_text (s_cell (res, i, 1)));
-    json_object_set_new (w, "file", orch_json_text (s_cell (res, i, 2)));
-    json_object_set_new (
-        w, "line", PQgetisnull (res, i, 3) ? json_null () : json_integer (s_cell_int (res, i, 3)));
-    json_object_set_new (w, "field", orch_json_text (s_cell (res, i, 4)));
-    json_object_set_new (w, "reason", orch_json_text (s_cell (res, i, 5)));
-    json_object_set_new (w, "raw_value", orch_json_text (s_cell (res, i, 6)));
-    return w;
-}
-
 static int
 s_attach_warnings (PGconn *conn, json_t *runs, const char *ids, vd_error_t *err)
 {
     const char *params[] = {ids};
-    PGresult *res = vd_db_exec (conn,
-                                "SELECT r.id, w.table_name, w.file, w.line, w.field, w.reason, "
-                                "w.raw_value FROM unnest($1::bigint[]) AS r(id) "
-                                "CROSS JOIN LATERAL (SELECT * FROM ops.run_warnings x "
-                                "WHERE x.run_id = r.id ORDER BY x.id LIMIT 100) w "
-                                "ORDER BY r.id, w.id",
-                                1, params, err);
+    char sql[1024];
+    snprintf (sql, sizeof sql,
+              "SELECT r.id, w.* FROM unnest($1::bigint[]) AS r(id) "
+              "CROSS JOIN LATERAL (SELECT " ORCH_WARNING_COLUMNS " FROM ops.warning_summaries x "
+              "WHERE x.run_id = r.id ORDER BY x.id LIMIT %d) w ORDER BY r.id, w.id",
+              ORCH_RUN_WARNINGS);
+    PGresult *res = vd_db_exec (conn, sql, 1, params, err);
     if (!res)
         return -1;
     for (int i = 0; i < PQntuples (res); i++) {
         json_t *run = s_find (runs, s_cell_int (res, i, 0));
         if (run)
-            orch_runview_add_warning (run, s_warning_from_result (res, i));
+            orch_runview_add_warning (run, orch_runview_warning (res, i, 1));
     }
     PQclear (res);
     res = vd_db_exec (conn,
-                      "SELECT run_id, count(*) FROM ops.run_warnings "
+                      "SELECT run_id, sum(count), count(*) FROM ops.warning_summaries "
                       "WHERE run_id = ANY($1::bigint[]) GROUP BY run_id",
                       1, params, err);
     if (!res)
         return -1;
     for (int i = 0; i < PQntuples (res); i++) {
         json_t *run = s_find (runs, s_cell_int (res, i, 0));
-        if (run)
+        if (run) {
             json_object_set_new (run, "warnings_total", json_integer (s_cell_int (res, i, 1)));
+            json_object_set_new (run, "warning_summaries", json_integer (s_cell_int (res, i, 2)));
+        }
     }
     PQclear (res);
     return 0;
+}
+
+json_t *
+orch_runview_warning (const PGresult *res, int i, int col)
+{
+    json_t *w = json_object ();
+    const char *examples = s_cell (res, i, col + 7);
+    json_t *list = examples ? json_loads (examples, 0, NULL) : NULL;
+    if (!w || !json_is_array (list)) {
+        json_decref (w);
+        json_decref (list);
+        return NULL;
+    }
+    json_t *first = json_array_get (list, 0);
+    json_object_set_new (w, "id", json_integer (s_cell_int (res, i, col)));
+    json_object_set_new (w, "run_id", json_integer (s_cell_int (res, i, col + 1)));
+    json_object_set_new (w, "table", orch_json_text (s_cell (res, i, col + 2)));
+    json_object_set_new (w, "file", orch_json_text (s_cell (res, i, col + 3)));
+    json_object_set_new (w, "field", orch_json_text (s_cell (res, i, col + 4)));
+    json_object_set_new (w, "reason", orch_json_text (s_cell (res, i, col + 5)));
+    json_object_set_new (w, "count", json_integer (s_cell_int (res, i, col + 6)));
+    json_object_set (w, "line", first ? json_object_get (first, "line") : json_null ());
+    json_object_set (w, "raw_value", first ? json_object_get (first, "raw_value") : json_null ());
+    json_object_set_new (w, "examples", list);
+    return w;
 }
 
 /*  Runs from a query on RUN_COLUMNS (ordered by id DESC), completed with

@@ -6,13 +6,19 @@
        "cursor_before", "cursor_after", "extractor",
        "tables": {"sales_lines": {"extracted", "inserted", "updated",
                                   "unchanged", "rejected"}, ...},
-       "records_done", "warnings": [{"table", "file", "line", "field",
-       "reason", "raw_value"}], "warnings_total", "errors", "files"}
+       "records_done", "warnings": [{"id", "run_id", "table", "file",
+       "field", "reason", "count", "line", "raw_value", "examples":
+       [{"line", "raw_value"}]}], "warnings_total", "warning_summaries",
+       "errors", "files"}
 
     Timestamps are ISO 8601 UTC ("2026-11-25T10:00:00Z"); duration_s is
     null until the run finished; records_done sums inserted + updated +
-    unchanged + rejected over the tables; at most ORCH_RUN_WARNINGS
-    warnings are listed, warnings_total counts them all.
+    unchanged + rejected over the tables. A warning is the summary of
+    one kind (table, file, field, reason) in the run (ops.warning_summaries):
+    its count and first examples ("line" and "raw_value" are the first's);
+    at most ORCH_RUN_WARNINGS summaries are listed, warning_summaries
+    counts them, warnings_total counts the warnings (their lines:
+    orch_warnings).
 */
 #ifndef ORCH_RUNVIEW_H_INCLUDED
 #define ORCH_RUNVIEW_H_INCLUDED
@@ -54,6 +60,16 @@ json_t *orch_runview_build (const orch_run_row_t *row);
 int orch_runview_add_table (json_t *run, const orch_table_count_t *t);
 /*  Appends a warning object (reference stolen). Returns 0, -1. */
 int orch_runview_add_warning (json_t *run, json_t *warning);
+
+/*  The columns of a warning summary that orch_runview_warning reads. */
+#define ORCH_WARNING_COLUMNS                                                                       \
+    "x.id, x.run_id, x.table_name, x.file, x.field, x.reason, x.count, (SELECT "                   \
+    "coalesce(json_agg(json_build_object('line', e.line, 'raw_value', e.value) ORDER BY e.n), "    \
+    "'[]') FROM unnest(x.example_lines, x.example_values) WITH ORDINALITY "                        \
+    "AS e(line, value, n))::text"
+/*  A warning summary from ORCH_WARNING_COLUMNS read from column col of
+    row i (new reference, NULL when out of memory). */
+json_t *orch_runview_warning (const PGresult *res, int i, int col);
 
 /*  Runs newest first, of one connector (NULL: all), at most limit.
     Returns a JSON array, or NULL with err. */

@@ -35,6 +35,7 @@
 #include "load_index.h"
 #include "load_refs.h"
 #include "load_lines.h"
+#include "load_warn.h"
 #include "load_sql.h"
 #include "orch_active.h"
 #include "orch_api.h"
@@ -54,6 +55,7 @@
 #include "reco_load.h"
 #include "reco_score.h"
 #include "orch_tests.h"
+#include "orch_warnings.h"
 #include "orch_reco.h"
 #include "orch_wake.h"
 #include "orch_web.h"
@@ -110,6 +112,7 @@ static const selftest_t s_tests[] = {
     {"load_events", load_events_test},
     {"load_refs", load_refs_test},
     {"load_lines", load_lines_test},
+    {"load_warn", load_warn_test},
     {"load_sql", load_sql_test},
     {"cli_connector", cli_connector_test},
     {"cli_pg", cli_pg_test},
@@ -139,6 +142,7 @@ static const selftest_t s_tests[] = {
     {"reco_load", reco_load_test},
     {"orch_tests", orch_tests_test},
     {"orch_wake", orch_wake_test},
+    {"orch_warnings", orch_warnings_test},
     {"orch_web", orch_web_test},
     {"orch_quality", orch_quality_test},
     {"orch_assets", orch_assets_test},

@@ -429,6 +429,52 @@ function fmtIssue (w)
         .join(" · ");
 }
 
+/* a warning summary (one per table, file, field and reason in a run):
+   where, why, how many lines, the first examples; every line on demand,
+   200 a page (GET /api/warnings/ID/lines) */
+function fmtWarning (w)
+{
+    const where = [ w.table, w.file, w.field, w.reason ].filter(Boolean).join(" · ");
+    const examples = (w.examples || [])
+                         .map((e) => e.line + (e.raw_value ? " (" + e.raw_value + ")" : ""))
+                         .join(", ");
+    const box = el ("div", {class : "warning-lines"});
+    return el ("span", {class : "warning"}, where, " · ",
+               w.count === 1 ? t ("1 line") : t ("{count} lines", {count : fmtNum (w.count)}),
+               examples ? " · " + t ("examples: {list}", {list : examples}) : "",
+               w.count > (w.examples || []).length ? el ("button", {
+                   class : "secondary btn-lines",
+                   onclick : () => {
+                       delete box.dataset.after;
+                       showWarningLines (w, box);
+                   }
+               },
+                                                         t ("all lines"))
+                                                   : null,
+               box);
+}
+
+async function showWarningLines (w, box)
+{
+    const after = box.dataset.after ? "&after=" + box.dataset.after : "";
+    const page =
+        await guarded (() => api ("GET", "/api/warnings/" + w.id + "/lines?limit=200" + after));
+    if (!page)
+        return;
+    const more = page.next_after === null ? null
+                                          : el ("button", {
+                                                class : "secondary",
+                                                onclick : () => {
+                                                    box.dataset.after = page.next_after;
+                                                    showWarningLines (w, box);
+                                                }
+                                            },
+                                                t ("next"));
+    box.replaceChildren(el ("p", {class : "lines"},
+                            page.lines.map((n) => (w.file ? w.file + ":" : "") + n).join(", ")),
+                        more);
+}
+
 async function showRejects (run, box)
 {
     const offset = Number (box.dataset.offset || 0);
@@ -492,7 +538,7 @@ function runRow (run)
         el ("td", {}, runTables (run)),
         el ("td", {class : "cursor"}, cursorCell ("before", run.cursor_before),
             cursorCell ("after", run.cursor_after)),
-        el ("td", {}, listDetails ("warnings", run.warnings, fmtIssue),
+        el ("td", {}, listDetails ("warnings", run.warnings, fmtWarning),
             run.warnings_total > (run.warnings || []).length
                 ? el ("div", {class : "meta"},
                       t ("{count} warnings in all", {count : run.warnings_total}))

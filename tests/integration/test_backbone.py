@@ -126,12 +126,19 @@ class Backbone(StackCase):
         self.assertIn("invalid date", rejects[0][2])
         self.assertIn("31/02/2024", rejects[0][3])
         self.assertIn("negative quantity on an invoice", rejects[1][2])
-        # warnings: unknown unit, unknown customer, invalid email
-        warnings = {(w[0], w[1], w[2]) for w in self.pg.psql(
-            "SELECT file, line, reason FROM ops.run_warnings WHERE run_id = %d" % run["id"])}
+        # warnings: unknown unit, unknown customer, invalid email; one
+        # summary per file, field and reason, counting the lines it holds
+        summaries = self.pg.psql("SELECT id, file, field, reason, count FROM "
+                                 "ops.warning_summaries WHERE run_id = %d" % run["id"])
+        lines = self.pg.psql("SELECT warning_id, file, line, reason FROM ops.run_warnings "
+                             "WHERE run_id = %d" % run["id"])
+        warnings = {(w[1], w[2], w[3]) for w in lines}
         self.assertIn(("ventes.csv", "7", "unknown unit: 75 cl equivalent left empty"), warnings)
         self.assertIn(("ventes.csv", "7", "unknown customer"), warnings)
         self.assertIn(("clients.csv", "3", "invalid email address"), warnings)
+        self.assertEqual(len({tuple(s[1:4]) for s in summaries}), len(summaries))
+        for s in summaries:
+            self.assertEqual(int(s[4]), len([w for w in lines if w[0] == s[0]]), s)
 
     def test_2_resync_is_idempotent(self):
         before = {t: checksum(self.pg, t) for t in TABLE_SUM}

@@ -86,7 +86,7 @@ class Derived(StackCase):
         self.assertEqual(files["export_ventes.csv"]["unit_unknown"], 1)
         self.assertEqual(files["export_ventes.csv"]["unit_unknown_lines"], [7])
         self.assertEqual(self.pg.value(
-            "SELECT count(*) FROM ops.run_warnings WHERE run_id = %d" % run["id"]), "0")
+            "SELECT count(*) FROM ops.warning_summaries WHERE run_id = %d" % run["id"]), "0")
         # 7: "AV" is a credit note for the normalizer and the quality report alike
         quality = json.loads(self.stack.cli("quality", "--json")[1])
         sales = [t for t in quality["tables"] if t["table"] == "sales_lines"][0]

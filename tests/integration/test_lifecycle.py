@@ -170,7 +170,7 @@ class Retention(StackCase):
         # age the first run: raw content 40 days old, the run 70 days old
         self.pg.psql("UPDATE ops.rejects SET created_at = now() - interval '40 days' "
                      "WHERE run_id = %d" % first["id"])
-        self.pg.psql("UPDATE ops.run_warnings SET created_at = now() - interval '40 days' "
+        self.pg.psql("UPDATE ops.warning_summaries SET created_at = now() - interval '40 days' "
                      "WHERE run_id = %d" % first["id"])
         self.pg.psql("UPDATE ops.sync_runs SET finished_at = now() - interval '70 days' "
                      "WHERE id = %d" % first["id"])
@@ -181,12 +181,22 @@ class Retention(StackCase):
         self.wait_rows("SELECT count(*) FROM ops.sync_runs WHERE id = %d" % first["id"], [["0"]])
         self.assertEqual(self.pg.psql("SELECT count(*), count(raw) FROM ops.rejects WHERE "
                                       "run_id = %d" % second["id"]), [["1", "1"]])
-        # run 2's raw content is recent: kept; make it old, it goes
+        warnings = self.pg.psql("SELECT count(*), sum(count), sum(cardinality(example_values)) "
+                                "FROM ops.warning_summaries")
+        self.assertNotEqual(warnings[0][0], "0")
+        examples = "SELECT count(v) FROM ops.warning_summaries, unnest(example_values) v"
+        self.assertEqual(self.pg.value(examples), warnings[0][2])
+        # run 2's raw content is recent: kept; make it old, it goes (the
+        # warnings keep their counts and example lines, not their values)
         self.pg.psql("UPDATE ops.rejects SET created_at = now() - interval '40 days'")
+        self.pg.psql("UPDATE ops.warning_summaries SET created_at = now() - interval '40 days'")
         self.stack.kill("orchestrator", 15)
         self.stack.start("orchestrator")
         self.stack.wait_ready(1)
         self.wait_rows("SELECT count(*), count(raw) FROM ops.rejects", [["1", "0"]])
+        self.wait_rows(examples, [["0"]])
+        self.assertEqual(self.pg.psql("SELECT count(*), sum(count), sum(cardinality("
+                                      "example_values)) FROM ops.warning_summaries"), warnings)
         # the latest run of a connector is never deleted
         self.assertEqual(self.pg.value("SELECT count(*) FROM ops.sync_runs"), "1")
 

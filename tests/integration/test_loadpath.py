@@ -78,11 +78,21 @@ class LoadPath(StackCase):
         run = self.sync("early")
         sales = read_rows(os.path.join(folder, "ventes.csv"))
         self.assertEqual(run["tables"]["sales_lines"]["inserted"], len(sales))
-        warned = self.pg.psql("SELECT line, raw_value FROM ops.run_warnings WHERE run_id = %d "
-                              "AND reason = 'unknown customer' ORDER BY line" % run["id"])
+        warned = self.pg.psql("SELECT id, count, example_lines, example_values FROM "
+                              "ops.warning_summaries WHERE run_id = %d AND reason = "
+                              "'unknown customer'" % run["id"])
         # the header is line 1: line n + 2 of the file is row n
-        expected = [(str(i + 2), "isavigne-" + r["client_code"]) for i, r in enumerate(sales)]
-        self.assertEqual([tuple(w) for w in warned], expected)
+        expected = [(i + 2, "isavigne-" + r["client_code"]) for i, r in enumerate(sales)]
+        self.assertEqual(len(warned), 1, warned)  # one summary, every line in it
+        self.assertEqual(int(warned[0][1]), len(sales))
+        self.assertEqual(warned[0][2:], ["{%s}" % ",".join(str(e[0]) for e in expected[:5]),
+                                         "{%s}" % ",".join(e[1] for e in expected[:5])])
+        lines = self.pg.psql("SELECT line FROM ops.run_warnings WHERE warning_id = %s "
+                             "ORDER BY line" % warned[0][0])
+        self.assertEqual([int(w[0]) for w in lines], [e[0] for e in expected])
+        # the sales line of each holds the unknown key, as the examples do
+        self.assertEqual(sorted(e[1] for e in expected), [r[0] for r in self.pg.psql(
+            "SELECT customer_key FROM canonical.sales_lines ORDER BY customer_key")])
         os.rename(os.path.join(hidden, "clients.csv"), os.path.join(folder, "clients.csv"))
         run = self.sync("early")
         self.assertEqual(run["tables"]["customers"]["inserted"], 900)

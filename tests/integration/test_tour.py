@@ -39,6 +39,8 @@ EXPECTED = [
     (r"^vendange sync shop --wait$", r"run \d+ of shop: success"),
     (r"^vendange runs shop$", r"shop\s+success"),
     (r"^vendange runs shop --json$", r"^\s*\["),
+    (r"^vendange warnings 2$", r"customers\s+clients\.csv\s+email\s+invalid email address\s+1"),
+    (r"^vendange warnings --lines 3$", r"^clients\.csv:\d+$"),
     (r"^vendange connector test shop$", r"\bok\b"),
     (r"^vendange connector show shop$", r"daily 02:30"),
     (r"^vendange forget ", r"forget \d+: 1 customer row\(s\) erased, [1-9]\d* sales line"),

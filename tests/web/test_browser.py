@@ -172,6 +172,13 @@ class Page(StackCase):
         self.assertEqual(reject.find("td.line").text, "136")
         self.assertIn("31/02/2025", reject.find("pre.raw").text)
         self.shot("detail-rejects-1280")
+        # the run's warnings: a line per kind (table, file, field, reason,
+        # how many lines), as the API's summaries
+        box = row.find("details.warnings")
+        box.find("summary").click()
+        items = box.find_all("li")
+        self.assertEqual(len(items), len(run["warnings"]))
+        self.assertIn("sales_lines · ventes.csv · product_key · unknown product", box.text)
         # quality: the seeded duplicate email
         b.wait("#nav-quality").click()
         check = b.wait('#q-customers tr.check[data-check="duplicate_email"]')
