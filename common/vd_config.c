@@ -145,6 +145,14 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
     {VD_CFG_FILES_ROOT, "VENDANGE_FILES_ROOT", "", VD_SVC_ORCHESTRATOR, 0, 0,
      "folders (colon separated) where connector file settings (unit_table, mapping, "
      "field_mapping, ca_file) may point, besides an iSaVigne connector's export folder"},
+    {VD_CFG_ALERT_INTERVAL_S, "VENDANGE_ALERT_INTERVAL_S", "60", INT_KEY | VD_SVC_ORCHESTRATOR, 1,
+     86400, "the alert rules are evaluated this often (README, Alerts)"},
+    {VD_CFG_OUTBOX_RETRY_S, "VENDANGE_OUTBOX_RETRY_S", "30", INT_KEY | VD_SVC_ORCHESTRATOR, 1, 3600,
+     "first wait before a failed notification is sent again; doubled at each attempt, at most "
+     "one hour"},
+    {VD_CFG_OUTBOX_MAX_ATTEMPTS, "VENDANGE_OUTBOX_MAX_ATTEMPTS", "10",
+     INT_KEY | VD_SVC_ORCHESTRATOR, 1, 100,
+     "a notification still failing after this many attempts is given up (dead)"},
 };
 
 struct vd_config {

@@ -294,6 +294,60 @@ static const char *s_steps[] = {
        export file (the mapping page) */
     "ALTER TABLE ops.connector_tests ADD COLUMN IF NOT EXISTS preview integer"
     "  CHECK (preview BETWEEN 1 AND 100);",
+    /* 16: alerts (orch_alerts): one row per opening of a rule on a subject,
+       at most one open per (rule, subject); their settings per connector
+       ('' for every connector), the channels that carry them (secrets
+       sealed as the connectors'), and the durable outbox (vd_outbox) every
+       notification goes through, shared with the automation rules */
+    "CREATE TABLE ops.outbox ("
+    "  id bigserial PRIMARY KEY,"
+    "  origin text NOT NULL,"
+    "  origin_id bigint,"
+    "  target text NOT NULL,"
+    "  idempotency_key text NOT NULL UNIQUE,"
+    "  payload jsonb NOT NULL,"
+    "  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','sent','dead')),"
+    "  attempts integer NOT NULL DEFAULT 0,"
+    "  next_attempt_at timestamptz NOT NULL DEFAULT now(),"
+    "  locked_until timestamptz,"
+    "  last_error text,"
+    "  created_at timestamptz NOT NULL DEFAULT now(),"
+    "  sent_at timestamptz);"
+    "CREATE INDEX outbox_due ON ops.outbox (next_attempt_at) WHERE status = 'pending';"
+    "CREATE INDEX outbox_origin ON ops.outbox (origin, origin_id);"
+    "CREATE TABLE ops.alert_channels ("
+    "  name text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'),"
+    "  type text NOT NULL CHECK (type IN ('smtp','http')),"
+    "  settings jsonb NOT NULL DEFAULT '{}',"
+    "  secrets bytea,"
+    "  secret_names text[] NOT NULL DEFAULT '{}',"
+    "  created_at timestamptz NOT NULL DEFAULT now(),"
+    "  updated_at timestamptz NOT NULL DEFAULT now());"
+    "CREATE TABLE ops.alert_rules ("
+    "  rule text NOT NULL,"
+    "  connector text NOT NULL DEFAULT '',"
+    "  enabled boolean,"
+    "  settings jsonb NOT NULL DEFAULT '{}',"
+    "  updated_at timestamptz NOT NULL DEFAULT now(),"
+    "  PRIMARY KEY (rule, connector));"
+    "CREATE TABLE ops.alerts ("
+    "  id bigserial PRIMARY KEY,"
+    "  rule text NOT NULL,"
+    "  subject text NOT NULL,"
+    "  connector text,"
+    "  detail text NOT NULL,"
+    "  opened_at timestamptz NOT NULL DEFAULT now(),"
+    "  resolved_at timestamptz);"
+    "CREATE UNIQUE INDEX alerts_one_open ON ops.alerts (rule, subject) WHERE resolved_at IS NULL;"
+    "CREATE INDEX alerts_recent ON ops.alerts (opened_at DESC);"
+    "CREATE FUNCTION ops.alert_setting(r text, c text, k text, def text) RETURNS text"
+    "  LANGUAGE sql STABLE AS $$ SELECT coalesce("
+    "  (SELECT settings ->> k FROM ops.alert_rules WHERE rule = r AND connector = c),"
+    "  (SELECT settings ->> k FROM ops.alert_rules WHERE rule = r AND connector = ''), def) $$;"
+    "CREATE FUNCTION ops.alert_enabled(r text, c text) RETURNS boolean"
+    "  LANGUAGE sql STABLE AS $$ SELECT coalesce("
+    "  (SELECT enabled FROM ops.alert_rules WHERE rule = r AND connector = c),"
+    "  (SELECT enabled FROM ops.alert_rules WHERE rule = r AND connector = ''), true) $$;",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

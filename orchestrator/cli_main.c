@@ -5,6 +5,7 @@
 */
 #include "vendange.h"
 #include "cli.h"
+#include "cli_alerts.h"
 #include "cli_connector.h"
 #include "cli_forget.h"
 #include "cli_quality.h"
@@ -26,6 +27,8 @@ static const struct {
     {"sync", cli_sync_main, "NAME [--full] [--wait]: run a sync of a connector"},
     {"runs", cli_runs_main, "[NAME] [--json] [--limit N]: sync run history, newest first"},
     {"status", cli_status_main, "[--all] [--json]: services and connectors health"},
+    {"alerts", cli_alerts_main,
+     "[list] | rules | set | channel | test: alerts, their rules and where they are sent"},
     {"quality", cli_quality_main, "[--json|--csv]: data-quality report on the canonical tables"},
     {"reco", cli_reco_main,
      "CUSTOMER [--json] [--refresh] | run | feedback | export | precision: recommendations"},
