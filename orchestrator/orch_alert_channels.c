@@ -14,16 +14,12 @@ typedef struct {
 } s_key_t;
 
 static const s_key_t s_keys[] = {
-    {"smtp", "url", true, false, NULL},
-    {"smtp", "user", false, false, NULL},
-    {"smtp", "password", false, true, NULL},
-    {"smtp", "from", true, false, NULL},
-    {"smtp", "to", true, false, NULL},
-    {"smtp", "starttls", false, false, "on|off"},
-    {"smtp", "ca_file", false, false, NULL},
-    {"http", "url", true, true, NULL},
-    {"http", "format", false, false, "json|slack|teams"},
-    {"http", "ca_file", false, false, NULL},
+    {"smtp", "url", true, false, NULL},      {"smtp", "user", false, false, NULL},
+    {"smtp", "password", false, true, NULL}, {"smtp", "from", true, false, NULL},
+    {"smtp", "to", true, false, NULL},       {"smtp", "starttls", false, false, "on|off"},
+    {"smtp", "ca_file", false, false, NULL}, {"smtp", "digest", false, false, NULL},
+    {"http", "url", true, true, NULL},       {"http", "format", false, false, "json|slack|teams"},
+    {"http", "ca_file", false, false, NULL}, {"http", "digest", false, false, NULL},
 };
 
 #define NKEYS (sizeof s_keys / sizeof s_keys[0])
@@ -77,8 +73,8 @@ s_check_one (const char *type, const char *key, const json_t *value, vd_error_t 
                       type);
         snprintf (err->hint, sizeof err->hint, "%s",
                   strcmp (type, "smtp") == 0 ? "smtp: url, user, password, from, to, starttls, "
-                                               "ca_file"
-                                             : "http: url, format, ca_file");
+                                               "ca_file, digest"
+                                             : "http: url, format, ca_file, digest");
         return -1;
     }
     if (!v || !*v || strlen (v) > ORCH_SETTING_MAX_BYTES || !vd_utf8_valid (v, strlen (v)) ||
@@ -87,6 +83,13 @@ s_check_one (const char *type, const char *key, const json_t *value, vd_error_t 
     if (k->choices && !s_choice (k->choices, v)) {
         vd_error_set (err, VD_ERR_PERMANENT, "invalid value for %s", key);
         return vd_error_detail (err, "one of %s", k->choices);
+    }
+    if (strcmp (key, "digest") == 0 &&
+        (strlen (v) != 5 || v[2] != ':' || !isdigit ((unsigned char)v[0]) ||
+         !isdigit ((unsigned char)v[1]) || !isdigit ((unsigned char)v[3]) ||
+         !isdigit ((unsigned char)v[4]) || strcmp (v, "23:59") > 0 || v[3] > '5')) {
+        vd_error_set (err, VD_ERR_PERMANENT, "invalid digest time");
+        return vd_error_detail (err, "HH:MM, a local time (VENDANGE_TIMEZONE), e.g. 07:30");
     }
     if (strcmp (key, "url") == 0 && !s_url_ok (type, v)) {
         vd_error_set (err, VD_ERR_PERMANENT, "invalid url for a %s channel", type);
@@ -253,6 +256,15 @@ orch_alert_channels_test (bool verbose)
     json_object_set_new (s, "format", json_string ("x\nBcc"));
     failed += orch_alert_channels_validate ("http", s, &pub, &sec, &err) == 0;
     failed += orch_alert_channels_validate ("pigeon", s, &pub, &sec, &err) == 0;
+    json_object_set_new (s, "format", json_string ("teams"));
+    json_object_set_new (s, "digest", json_string ("24:00"));
+    failed += orch_alert_channels_validate ("http", s, &pub, &sec, &err) == 0;
+    json_object_set_new (s, "digest", json_string ("07:60"));
+    failed += orch_alert_channels_validate ("http", s, &pub, &sec, &err) == 0;
+    json_object_set_new (s, "digest", json_string ("07:30"));
+    failed += orch_alert_channels_validate ("http", s, &pub, &sec, &err) != 0;
+    json_decref (pub);
+    json_decref (sec);
     json_decref (s);
     failed += !orch_alert_channels_is_secret ("http", "url");
     failed += orch_alert_channels_is_secret ("smtp", "url");

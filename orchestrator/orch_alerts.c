@@ -33,8 +33,9 @@ orch_alerts_channel_context (const char *name, char *out, size_t size)
 static int
 s_enqueue (PGconn *conn, const PGresult *res, vd_error_t *err)
 {
-    PGresult *ch =
-        vd_db_exec (conn, "SELECT name FROM ops.alert_channels ORDER BY name", 0, NULL, err);
+    PGresult *ch = vd_db_exec (
+        conn, "SELECT name FROM ops.alert_channels WHERE NOT settings ? 'digest' ORDER BY name", 0,
+        NULL, err);
     if (!ch)
         return -1;
     int rc = 0;
@@ -85,6 +86,43 @@ err:
     return changes;
 }
 
+/*  The digest of each channel set `digest=HH:MM` whose time of day has
+    come (local time in tz): one notification per channel and day (its
+    idempotency key), listing the alerts open now and those opened or
+    resolved in the last 24 hours. */
+static const char s_digest_sql[] =
+    "SELECT c.name, d.day, jsonb_build_object('kind', 'digest', 'channel', c.name, 'day', d.day,"
+    "  'idempotency_key', 'digest:' || c.name || ':' || d.day, 'alerts', coalesce((SELECT"
+    "  jsonb_agg(jsonb_build_object('id', a.id, 'rule', a.rule, 'subject', a.subject,"
+    "  'detail', a.detail, 'opened_at', a.opened_at, 'resolved_at', a.resolved_at)"
+    "  ORDER BY a.id) FROM ops.alerts a WHERE a.resolved_at IS NULL"
+    "  OR a.resolved_at > now() - interval '1 day'), '[]'))::text"
+    " FROM ops.alert_channels c CROSS JOIN LATERAL (SELECT to_char(now() AT TIME ZONE $1,"
+    "  'YYYY-MM-DD') AS day, to_char(now() AT TIME ZONE $1, 'HH24:MI') AS hm) d"
+    " WHERE c.settings ? 'digest' AND d.hm >= c.settings ->> 'digest'"
+    " AND NOT EXISTS (SELECT 1 FROM ops.outbox o"
+    "  WHERE o.idempotency_key = 'digest:' || c.name || ':' || d.day)";
+
+int
+orch_alerts_digests (PGconn *conn, const char *tz, vd_error_t *err)
+{
+    PGresult *res = vd_db_exec (conn, s_digest_sql, 1, (const char *[]){tz}, err);
+    if (!res)
+        return -1;
+    int n = 0;
+    for (int i = 0; n >= 0 && i < PQntuples (res); i++) {
+        json_t *payload = json_loads (PQgetvalue (res, i, 2), 0, NULL);
+        const char *key = orch_json_str (payload, "idempotency_key");
+        int added = payload && key ? vd_outbox_enqueue (conn, "alert-digest", 0,
+                                                        PQgetvalue (res, i, 0), key, payload, err)
+                                   : vd_error_set (err, VD_ERR_PERMANENT, "a digest gave no JSON");
+        n = added < 0 ? -1 : n + added;
+        json_decref (payload);
+    }
+    PQclear (res);
+    return n;
+}
+
 int
 orch_alerts_evaluate (PGconn *conn, const orch_alert_env_t *env, vd_error_t *err)
 {
@@ -111,6 +149,30 @@ orch_alerts_evaluate (PGconn *conn, const orch_alert_env_t *env, vd_error_t *err
     return total;
 }
 
+/*  A digest: the alerts open and those resolved in its 24 hours. */
+static char *
+s_digest_text (const json_t *payload, char *subject, size_t size, vd_buf_t *b)
+{
+    json_t *alerts = json_object_get (payload, "alerts");
+    size_t open = 0, i;
+    json_t *a;
+    json_array_foreach (alerts, i, a) open += json_is_null (json_object_get (a, "resolved_at"));
+    snprintf (subject, size, "[vendange] daily digest %s: %zu open alert(s)",
+              orch_json_member (payload, "day"), open);
+    if (json_array_size (alerts) == 0)
+        vd_buf_printf (b, "No alert open, none resolved in the last 24 hours.\n");
+    json_array_foreach (alerts, i, a)
+    {
+        bool is_open = json_is_null (json_object_get (a, "resolved_at"));
+        vd_buf_printf (b, "%s %s on %s: %s (opened %s%s%s)\n", is_open ? "OPEN" : "resolved",
+                       orch_json_member (a, "rule"), orch_json_member (a, "subject"),
+                       orch_json_member (a, "detail"), orch_json_member (a, "opened_at"),
+                       is_open ? "" : ", resolved ",
+                       is_open ? "" : orch_json_member (a, "resolved_at"));
+    }
+    return vd_buf_take (b);
+}
+
 char *
 orch_alerts_text (const json_t *payload, char *subject, size_t size)
 {
@@ -124,6 +186,8 @@ orch_alerts_text (const json_t *payload, char *subject, size_t size)
                                                           : "?");
         return vd_buf_take (&b);
     }
+    if (kind && strcmp (kind, "digest") == 0)
+        return s_digest_text (payload, subject, size, &b);
     const char *event = orch_json_str (payload, "event");
     bool opened = event && strcmp (event, "opened") == 0;
     const char *rule = orch_json_str (payload, "rule"), *subj = orch_json_str (payload, "subject");
@@ -245,6 +309,17 @@ orch_alerts_test (bool verbose)
     p = json_pack ("{s:s, s:s}", "kind", "test", "channel", "ops");
     text = orch_alerts_text (p, subject, sizeof subject);
     failed += !text || !strstr (text, "channel ops") || !strstr (subject, "test");
+    free (text);
+    json_decref (p);
+    p = json_pack ("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:n}, {s:s, s:s, s:s, s:s, s:s}]}", "kind",
+                   "digest", "day", "2024-01-02", "alerts", "rule", "run_failed", "subject", "isv",
+                   "detail", "d1", "opened_at", "x", "resolved_at", "rule", "disk_full", "subject",
+                   "disk", "detail", "d2", "opened_at", "y", "resolved_at", "z");
+    text = orch_alerts_text (p, subject, sizeof subject);
+    failed += !text ||
+              strcmp (subject, "[vendange] daily digest 2024-01-02: 1 open alert(s)") != 0 ||
+              !strstr (text, "OPEN run_failed on isv: d1") ||
+              !strstr (text, "resolved disk_full on disk: d2 (opened y, resolved z)");
     free (text);
     json_decref (p);
     char ctx[120];

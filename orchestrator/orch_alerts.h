@@ -4,7 +4,8 @@
     of ops.alerts (one open row per rule and subject, a unique index):
     a new subject opens a row, an open row whose subject no longer fires
     is resolved; either change writes one notification per channel into
-    the outbox (vd_outbox) in the same transaction. Nothing else sends:
+    the outbox (vd_outbox) in the same transaction, except to a channel
+    set `digest=HH:MM`, which gets one digest a day instead. Nothing else sends:
     an orchestrator restarted with an alert still open finds the row and
     notifies nobody again.
 
@@ -33,6 +34,11 @@ int orch_alerts_evaluate (PGconn *conn, const orch_alert_env_t *env, vd_error_t 
 /*  Applies the firing set of one rule (a JSON array, see
     orch_alert_rules.h) in one transaction. Returns the changes, -1. */
 int orch_alerts_apply (PGconn *conn, const char *rule, const json_t *firing, vd_error_t *err);
+
+/*  Queues the daily digest of every channel set digest=HH:MM whose time
+    (local, in tz) has come today and that has not had today's. Returns
+    how many were queued, -1 with err. */
+int orch_alerts_digests (PGconn *conn, const char *tz, vd_error_t *err);
 
 /*  The context a channel's secrets are sealed for ("alert-channel:NAME"). */
 void orch_alerts_channel_context (const char *name, char *out, size_t size);

@@ -9,6 +9,7 @@
 #include "orch_http.h"
 #include "orch_watch.h"
 #include <czmq.h>
+#include <curl/curl.h>
 
 #define CONNECT_GIVE_UP_MS 30000
 #define CONNECT_MAX_DELAY_MS 5000
@@ -101,6 +102,7 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
         vd_agg_rules (cfg, &ac.agg, &err) == 0 ? orch_http_new (addr, &ac, &err) : NULL;
     orch_watch_config_t wc = {.dsn = ac.dsn,
                               .home = vd_config_str (cfg, VD_CFG_HOME),
+                              .timezone = ec.timezone,
                               .secret_key = ec.secret_key,
                               .interval_s = vd_config_int (cfg, VD_CFG_ALERT_INTERVAL_S),
                               .retry_s = vd_config_int (cfg, VD_CFG_OUTBOX_RETRY_S),
@@ -151,6 +153,12 @@ main (int argc, char **argv)
     }
     vd_log_init ("orchestrator", level);
     zsys_init (); /* SIGINT / SIGTERM set zsys_interrupted from now on */
+    /* before any thread: the watch thread sends notifications with libcurl */
+    if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        vd_err ("cannot initialise libcurl");
+        vd_config_destroy (&cfg);
+        return 1;
+    }
     int rc = 1;
     PGconn *conn = s_connect (vd_config_str (cfg, VD_CFG_DATABASE_URL));
     if (!conn)
@@ -162,5 +170,6 @@ main (int argc, char **argv)
     if (conn)
         PQfinish (conn);
     vd_config_destroy (&cfg);
+    curl_global_cleanup ();
     return rc;
 }

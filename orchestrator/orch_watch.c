@@ -12,7 +12,7 @@
 struct orch_watch {
     zactor_t *actor;
     orch_watch_config_t config;
-    char *dsn, *home;
+    char *dsn, *home, *tz;
 };
 
 typedef struct {
@@ -22,7 +22,7 @@ typedef struct {
     bool terminated, down_logged;
 } self_t;
 
-static const char *const s_origins[] = {"alert", "alert-test"};
+static const char *const s_origins[] = {"alert", "alert-test", "alert-digest"};
 
 /*  The actor's connection, (re)opened when needed; NULL while PostgreSQL
     is away (tried again every DB_RETRY_MS). */
@@ -61,7 +61,8 @@ s_turn (self_t *self)
     vd_error_clear (&err);
     if (now >= self->next_eval_ms) {
         orch_alert_env_t env = {.home = self->owner->home};
-        if (orch_alerts_evaluate (conn, &env, &err) < 0)
+        if (orch_alerts_evaluate (conn, &env, &err) < 0 ||
+            orch_alerts_digests (conn, self->owner->tz, &err) < 0)
             vd_log_error (VD_LOG_WARN, &err);
         self->next_eval_ms = now + c->interval_s * 1000;
     }
@@ -70,7 +71,7 @@ s_turn (self_t *self)
     vd_error_clear (&err);
     int n;
     do /* a full batch: there may be more due */
-        n = vd_outbox_deliver_due (conn, s_origins, 2, &policy, orch_alerts_deliver, &sender, &err);
+        n = vd_outbox_deliver_due (conn, s_origins, 3, &policy, orch_alerts_deliver, &sender, &err);
     while (n >= 20 && !zsys_interrupted);
     if (n < 0)
         vd_log_error (VD_LOG_WARN, &err);
@@ -107,14 +108,16 @@ orch_watch_new (const orch_watch_config_t *config, vd_error_t *err)
         self->config = *config;
         self->dsn = strdup (config->dsn ? config->dsn : "");
         self->home = strdup (config->home ? config->home : "");
+        self->tz = strdup (config->timezone ? config->timezone : "UTC");
     }
-    if (!self || !self->dsn || !self->home) {
+    if (!self || !self->dsn || !self->home || !self->tz) {
         orch_watch_destroy (&self);
         vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
         return NULL;
     }
     self->config.dsn = self->dsn;
     self->config.home = self->home;
+    self->config.timezone = self->tz;
     self->actor = zactor_new (s_actor, self);
     if (!self->actor) {
         orch_watch_destroy (&self);
@@ -133,6 +136,7 @@ orch_watch_destroy (orch_watch_t **self_p)
     vd_secret_key_clear (&self->config.secret_key);
     free (self->dsn);
     free (self->home);
+    free (self->tz);
     free (self);
     *self_p = NULL;
 }

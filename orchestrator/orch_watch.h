@@ -18,6 +18,7 @@
 typedef struct {
     const char *dsn;
     const char *home;           /* VENDANGE_HOME (disk rule)            */
+    const char *timezone;       /* VENDANGE_TIMEZONE (daily digests) */
     vd_secret_key_t secret_key; /* opens channel secrets                */
     int64_t interval_s;         /* VENDANGE_ALERT_INTERVAL_S            */
     int64_t retry_s;            /* VENDANGE_OUTBOX_RETRY_S              */

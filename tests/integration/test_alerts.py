@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import test_snapshot as snap
@@ -32,8 +33,9 @@ def self_signed(folder):
 class Alerts(StackCase):
     NAME = "alerts"
     RECOMMENDER = False
+    GATEWAY = True  # the webhook side of connector_silent
     ENV = {"VENDANGE_ALERT_INTERVAL_S": "1", "VENDANGE_OUTBOX_RETRY_S": "1",
-           "VD_TEST_SMTP_PASSWORD": SMTP_PASSWORD}
+           "VD_TEST_SMTP_PASSWORD": SMTP_PASSWORD, "VD_TEST_FLOW_TOKEN": "flow-token"}
 
     @classmethod
     def setUpClass(cls):
@@ -43,7 +45,8 @@ class Alerts(StackCase):
         cls.smtp = SmtpSink(cert=cert, key=key, user="vendange", password=SMTP_PASSWORD)
         cls.http = HttpSink()
         cls.ENV = dict(cls.ENV, VD_TEST_HOOK_URL="http://127.0.0.1:%d/hook?token=%s" % (
-            cls.http.port, HOOK_TOKEN))
+            cls.http.port, HOOK_TOKEN), VD_TEST_DIGEST_URL="http://127.0.0.1:%d/digest" % (
+            cls.http.port))
         super().setUpClass()
 
     @classmethod
@@ -95,11 +98,18 @@ class Alerts(StackCase):
         _, out, _ = self.cli("alerts", "test")
         self.assertIn("mail: delivered", out)
         self.assertIn("hook: delivered", out)
+        # a digest channel gets one summary a day (00:00: due at once), no alert one by one
+        self.cli("alerts", "channel", "add", "daily", "--type", "http",
+                 "--set", "url=env:VD_TEST_DIGEST_URL", "--set", "digest=00:00")
         self.assertEqual(self.smtp.subjects(), ["[vendange] test notification"])
+        deadline = time.time() + 20
+        while time.time() < deadline and "/digest" not in self.http.paths:
+            time.sleep(0.2)
+        self.assertIn("[vendange] daily digest ", self.http.texts()[-1])
         sender, rcpts, msg = self.smtp.messages[0]
         self.assertEqual(sender, "<vendange@domaine.fr>")
         self.assertEqual(rcpts, ["<ops@domaine.fr>", "<cave@domaine.fr>"])
-        self.assertEqual(self.http.paths, ["/hook?token=" + HOOK_TOKEN])
+        self.assertEqual(self.http.paths[0], "/hook?token=" + HOOK_TOKEN)
         self.assertEqual(self.http.posts[0]["alert"]["kind"], "test")
         # secrets: names only in the API, sealed in the database
         channels = self.stack.get("/api/alerts/channels")
@@ -107,7 +117,7 @@ class Alerts(StackCase):
         self.assertNotIn(SMTP_PASSWORD, text)
         self.assertNotIn(HOOK_TOKEN, text)
         self.assertEqual({c["name"]: c["secrets"] for c in channels},
-                         {"hook": ["url"], "mail": ["password"]})
+                         {"daily": ["url"], "hook": ["url"], "mail": ["password"]})
         raw = self.pg.value("SELECT string_agg(encode(secrets, 'escape'), '') "
                             "FROM ops.alert_channels")
         self.assertNotIn(SMTP_PASSWORD, raw)
@@ -220,7 +230,35 @@ class Alerts(StackCase):
         self.cli("connector", "set", "erp", "--set", "api_key_created=" + today)
         self.expect("resolved", "odoo_key", "erp")
 
-    def test_7_rules_metrics_and_logs(self):
+    def test_7_webhook_silent(self):
+        """A webhook connector without an event for webhook_hours (here
+        0.003 h, 10.8 s) opens connector_silent; an event resolves it."""
+        self.cli("alerts", "set", "connector_silent", "--connector", "flow",
+                 "webhook_hours=0.003")
+        self.cli("connector", "add", "flow", "--type", "powerautomate",
+                 "--set", "token=env:VD_TEST_FLOW_TOKEN")
+        self.expect("opened", "connector_silent", "flow")
+        event = {"event_id": "alert-e1", "action": "click", "email": "a@domaine.fr",
+                 "timestamp": "2026-03-15T10:30:00Z"}
+        deadline = time.time() + 30
+        while True:  # the gateway takes the connector once the orchestrator sent it
+            req = urllib.request.Request(
+                self.stack.webhook_url + "/webhooks/powerautomate/flow",
+                data=json.dumps(event).encode(), method="POST",
+                headers={"Authorization": "Bearer flow-token",
+                         "Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    if r.status // 100 == 2:
+                        break
+            except urllib.error.HTTPError as e:
+                if time.time() > deadline:
+                    raise AssertionError("the gateway refused the event: %d" % e.code)
+            time.sleep(0.5)
+        self.expect("resolved", "connector_silent", "flow")
+        self.cli("alerts", "set", "connector_silent", "--connector", "flow", "webhook_hours=")
+
+    def test_8_rules_metrics_and_logs(self):
         status, _, err = self.cli("alerts", "set", "reject_jump", "factor=abc", check=False)
         self.assertEqual(status, 1)
         self.assertIn("invalid value for reject_jump.factor", err)
@@ -232,6 +270,10 @@ class Alerts(StackCase):
         self.assertIn('vendange_alerts_opened_total{rule="run_failed"} 1', metrics)
         self.assertIn('vendange_alerts_open{rule="run_failed"} 0', metrics)
         self.assertIn('vendange_notifications{status="dead"}', metrics)
+        # the digest channel: one summary a day, nothing else
+        digests = [p for p, path in zip(self.http.posts, self.http.paths) if path == "/digest"]
+        self.assertEqual(len(digests), len({d["alert"]["day"] for d in digests}), digests)
+        self.assertTrue(all(d["alert"]["kind"] == "digest" for d in digests))
         # no secret in any log
         for path in glob.glob(os.path.join(ARTIFACTS, "alerts-*.log")):
             with open(path, encoding="utf-8", errors="replace") as f:
