@@ -45,6 +45,7 @@ static const s_route_t s_routes[] = {
     {ORCH_ROUTE_ALERT_DELIVERY, "api/alerts/deliveries/{id}", "GET"},
     {ORCH_ROUTE_ASSET, "app.js", "GET, HEAD"},
     {ORCH_ROUTE_ASSET, "i18n.js", "GET, HEAD"},
+    {ORCH_ROUTE_ASSET, "alerts.js", "GET, HEAD"},
     {ORCH_ROUTE_ASSET, "app.css", "GET, HEAD"},
 };
 
