@@ -83,13 +83,13 @@ s_common (CURL *c, const char *url, const char *protocols, const char *ca_file, 
     return bad ? -1 : 0;
 }
 
-int
-vd_curl_post_json (const char *url, const char *body, const char *ca_file, long timeout_ms,
-                   vd_error_t *err)
+/*  One HTTP request: a POST of body (JSON) or, body NULL, a GET. The
+    answer into reply. Returns 0 on a 2xx answer, -1 with err. */
+static int
+s_http (const char *url, const char *body, const char *ca_file, long timeout_ms, vd_buf_t *reply,
+        vd_error_t *err)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
-    vd_buf_t reply;
-    vd_buf_init (&reply, VD_CURL_MAX_REPLY);
     CURL *c = curl_easy_init ();
     struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
     int rc = -1;
@@ -98,11 +98,11 @@ vd_curl_post_json (const char *url, const char *body, const char *ca_file, long 
         goto err;
     }
     if (s_common (c, url, "http,https", ca_file, timeout_ms, errbuf) < 0 ||
-        curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-        curl_easy_setopt (c, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
-        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long)strlen (body)) != CURLE_OK ||
+        (body && (curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+                  curl_easy_setopt (c, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+                  curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long)strlen (body)) != CURLE_OK)) ||
         curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_write) != CURLE_OK ||
-        curl_easy_setopt (c, CURLOPT_WRITEDATA, &reply) != CURLE_OK) {
+        curl_easy_setopt (c, CURLOPT_WRITEDATA, reply) != CURLE_OK) {
         vd_error_set (err, VD_ERR_PERMANENT, "libcurl refused an option");
         goto err;
     }
@@ -121,7 +121,7 @@ vd_curl_post_json (const char *url, const char *body, const char *ca_file, long 
         bool again = status == 408 || status == 429 || status >= 500 || status < 200;
         vd_error_set (err, again ? VD_ERR_TRANSIENT : VD_ERR_PERMANENT, "%s answered HTTP %ld",
                       host, status);
-        vd_error_detail (err, "%.200s", vd_buf_str (&reply));
+        vd_error_detail (err, "%.200s", vd_buf_str (reply));
         if (err)
             err->http_status = (int)status;
     }
@@ -129,8 +129,30 @@ err:
     curl_slist_free_all (headers);
     if (c)
         curl_easy_cleanup (c);
+    return rc;
+}
+
+int
+vd_curl_post_json (const char *url, const char *body, const char *ca_file, long timeout_ms,
+                   vd_error_t *err)
+{
+    vd_buf_t reply;
+    vd_buf_init (&reply, VD_CURL_MAX_REPLY);
+    int rc = s_http (url, body ? body : "", ca_file, timeout_ms, &reply, err);
     vd_buf_free (&reply);
     return rc;
+}
+
+char *
+vd_curl_get (const char *url, long timeout_ms, vd_error_t *err)
+{
+    vd_buf_t reply;
+    vd_buf_init (&reply, VD_CURL_MAX_REPLY);
+    if (s_http (url, NULL, NULL, timeout_ms, &reply, err) < 0) {
+        vd_buf_free (&reply);
+        return NULL;
+    }
+    return vd_buf_take (&reply);
 }
 
 /*  A header value: any CR or LF would start a new header. */
@@ -327,6 +349,9 @@ vd_curl_test (bool verbose)
     vd_error_clear (&err);
     failed += vd_curl_post_json ("http://127.0.0.1:1/hook?token=T", "{}", NULL, 2000, &err) == 0 ||
               err.kind != VD_ERR_TRANSIENT || strstr (err.msg, "token");
+    vd_error_clear (&err);
+    char *got = vd_curl_get ("http://127.0.0.1:1/health", 2000, &err);
+    failed += got != NULL || err.kind != VD_ERR_TRANSIENT;
     if (verbose)
         printf ("vd_curl_test: %d failure(s)\n", failed);
     return failed ? -1 : 0;

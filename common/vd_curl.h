@@ -1,5 +1,6 @@
-/*  vd_curl - outgoing notifications through libcurl: a JSON POST to a URL
-    and an e-mail over SMTP (smtp:// with STARTTLS, or smtps://).
+/*  vd_curl - the HTTP and SMTP client of vendange's own calls: a JSON
+    POST to a URL, a GET, an e-mail over SMTP (smtp:// with STARTTLS, or
+    smtps://).
 
     Every call has a connect and a total timeout and reads at most
     VD_CURL_MAX_REPLY bytes of an answer. Errors come back in a vd_error_t
@@ -39,6 +40,10 @@ int vd_curl_smtp_send (const vd_smtp_t *smtp, const char *subject, const char *b
     answer came). */
 int vd_curl_post_json (const char *url, const char *body, const char *ca_file, long timeout_ms,
                        vd_error_t *err);
+
+/*  GETs url (http or https); returns the answer body of a 2xx answer
+    (malloc'ed, at most VD_CURL_MAX_REPLY bytes), NULL with err. */
+char *vd_curl_get (const char *url, long timeout_ms, vd_error_t *err);
 
 /*  The scheme and host of url ("https://hooks.slack.com"), for messages
     that must not show a token in its path or query. */

@@ -31,6 +31,33 @@ vd_outbox_enqueue (PGconn *conn, const char *origin, int64_t origin_id, const ch
     return (int)added;
 }
 
+/*  The rows a DELETE of sql with the one parameter days removed; 0 when
+    days is 0 (keep everything). */
+static int64_t
+s_delete_older (PGconn *conn, const char *sql, int64_t days, vd_error_t *err)
+{
+    if (days <= 0)
+        return 0;
+    char text[NUM_LEN];
+    snprintf (text, sizeof text, "%" PRId64, days);
+    PGresult *res = vd_db_exec (conn, sql, 1, (const char *[]){text}, err);
+    if (!res)
+        return -1;
+    int64_t n = 0;
+    (void)vd_parse_int (PQcmdTuples (res), 0, INT64_MAX, &n); /* a DELETE always has a count */
+    PQclear (res);
+    return n;
+}
+
+int64_t
+vd_outbox_purge (PGconn *conn, int64_t days, vd_error_t *err)
+{
+    return s_delete_older (conn,
+                           "DELETE FROM ops.outbox WHERE status <> 'pending'"
+                           " AND created_at < now() - make_interval(days => $1::int)",
+                           days, err);
+}
+
 int64_t
 vd_outbox_backoff_s (int64_t retry_s, int64_t attempts)
 {

@@ -49,6 +49,10 @@ int vd_outbox_deliver_due (PGconn *conn, const char *const *origins, int norigin
                            const vd_outbox_policy_t *policy, vd_outbox_deliver_fn *deliver,
                            void *arg, vd_error_t *err);
 
+/*  Deletes the rows sent or dead more than days days ago (days 0: none).
+    Returns how many, -1 with err. */
+int64_t vd_outbox_purge (PGconn *conn, int64_t days, vd_error_t *err);
+
 /*  Seconds to wait before attempt attempts + 1 (attempts >= 1 failed so
     far): retry_s * 2^(attempts - 1), at most VD_OUTBOX_BACKOFF_CAP_S. */
 int64_t vd_outbox_backoff_s (int64_t retry_s, int64_t attempts);

@@ -3,6 +3,7 @@
 #include "vd_db.h"
 #include "orch_alert_rules.h"
 #include "orch_schedule.h"
+#include "vd_curl.h"
 #include <sys/statvfs.h>
 
 typedef json_t *(s_eval_fn)(PGconn *conn, const orch_alert_env_t *env, const char *const *defs,
@@ -105,7 +106,7 @@ static const char s_odoo_key[] = S_FIRING (
     " + ops.alert_setting('odoo_key', c.name, 'max_age_days', $1)::int"
     " - ops.alert_setting('odoo_key', c.name, 'warn_days', $2)::int <= current_date))");
 
-static s_eval_fn s_silent, s_disk;
+static s_eval_fn s_silent, s_disk, s_spool;
 
 static const orch_alert_rule_t s_rules[] = {
     {"run_failed",
@@ -140,6 +141,12 @@ static const orch_alert_rule_t s_rules[] = {
       {"forget_h", "24", "a service silent longer is taken as removed"}},
      s_service_dead,
      NULL},
+    {"spool_full",
+     "the webhook gateway at VENDANGE_WEBHOOK_ADDR reports a spool at or above percent of its "
+     "ceiling (VENDANGE_WEBHOOK_SPOOL_MAX_MB), or a spool it cannot write",
+     {{"percent", "80", "share of the spool's ceiling"}},
+     NULL,
+     s_spool},
     {"disk_full",
      "the disk of the state folder (VENDANGE_HOME, the embedded database) is fuller than "
      "percent, or the database is larger than db_max_mb",
@@ -303,22 +310,38 @@ s_silent (PGconn *conn, const orch_alert_env_t *env, const char *const *defs, vd
     return firing;
 }
 
+/*  A setting of rule for every connector (a number) and whether the rule
+    is on. Returns 0, -1 with err. */
+static int
+s_global (PGconn *conn, const char *rule, const char *key, const char *def, double *value,
+          bool *enabled, vd_error_t *err)
+{
+    const char *params[] = {rule, key, def};
+    PGresult *res = vd_db_exec (conn,
+                                "SELECT ops.alert_setting($1, '', $2, $3)::float8,"
+                                " ops.alert_enabled($1, '')",
+                                3, params, err);
+    if (!res)
+        return -1;
+    *value = strtod (PQgetvalue (res, 0, 0), NULL);
+    *enabled = strcmp (PQgetvalue (res, 0, 1), "t") == 0;
+    PQclear (res);
+    return 0;
+}
+
 /*  disk_full: the state folder's disk, and the database's size. */
 static json_t *
 s_disk (PGconn *conn, const orch_alert_env_t *env, const char *const *defs, vd_error_t *err)
 {
-    PGresult *res = vd_db_exec (conn,
-                                "SELECT ops.alert_setting('disk_full', '', 'percent', $1)::float8,"
-                                " ops.alert_setting('disk_full', '', 'db_max_mb', $2)::float8,"
-                                " pg_database_size(current_database()),"
-                                " ops.alert_enabled('disk_full', '')",
-                                2, defs, err);
+    double percent = 0, max_mb = 0, db_mb = 0;
+    bool enabled = false;
+    if (s_global (conn, "disk_full", "percent", defs[0], &percent, &enabled, err) < 0 ||
+        s_global (conn, "disk_full", "db_max_mb", defs[1], &max_mb, &enabled, err) < 0)
+        return NULL;
+    PGresult *res = vd_db_exec (conn, "SELECT pg_database_size(current_database())", 0, NULL, err);
     if (!res)
         return NULL;
-    double percent = strtod (PQgetvalue (res, 0, 0), NULL);
-    double max_mb = strtod (PQgetvalue (res, 0, 1), NULL);
-    double db_mb = strtod (PQgetvalue (res, 0, 2), NULL) / (1024.0 * 1024.0);
-    bool enabled = strcmp (PQgetvalue (res, 0, 3), "t") == 0;
+    db_mb = strtod (PQgetvalue (res, 0, 0), NULL) / (1024.0 * 1024.0);
     PQclear (res);
     json_t *firing = json_array ();
     char detail[400];
@@ -337,6 +360,48 @@ s_disk (PGconn *conn, const orch_alert_env_t *env, const char *const *defs, vd_e
                   max_mb);
         s_add (firing, "database", NULL, detail);
     }
+    if (!firing)
+        vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
+    return firing;
+}
+
+/*  spool_full: the gateway's /health (spool_bytes, spool_failing). A
+    gateway that does not answer fires nothing here (service_dead says
+    it). */
+static json_t *
+s_spool (PGconn *conn, const orch_alert_env_t *env, const char *const *defs, vd_error_t *err)
+{
+    double percent = 0;
+    bool enabled = false;
+    if (s_global (conn, "spool_full", "percent", defs[0], &percent, &enabled, err) < 0)
+        return NULL;
+    json_t *firing = json_array ();
+    char url[300];
+    snprintf (url, sizeof url, "http://%s/health", env->webhook_addr ? env->webhook_addr : "");
+    vd_error_t ignored;
+    vd_error_clear (&ignored);
+    char *body = enabled && env->webhook_addr && *env->webhook_addr
+                     ? vd_curl_get (url, 3000, &ignored)
+                     : NULL;
+    json_t *health = body ? json_loads (body, 0, NULL) : NULL;
+    free (body);
+    json_t *bytes = json_object_get (health, "spool_bytes");
+    double max = (double)env->spool_max_mb * 1024.0 * 1024.0;
+    double used =
+        json_is_integer (bytes) && max > 0 ? 100.0 * (double)json_integer_value (bytes) / max : 0;
+    char detail[300];
+    if (firing && json_is_true (json_object_get (health, "spool_failing"))) {
+        snprintf (detail, sizeof detail, "the webhook gateway at %.100s cannot write its spool",
+                  env->webhook_addr);
+        s_add (firing, "spool", NULL, detail);
+    } else if (firing && json_is_integer (bytes) && used >= percent) {
+        snprintf (detail, sizeof detail,
+                  "the webhook spool at %.100s holds %.1f MB, %.1f %% of its %" PRId64 " MB",
+                  env->webhook_addr, (double)json_integer_value (bytes) / (1024.0 * 1024.0), used,
+                  env->spool_max_mb);
+        s_add (firing, "spool", NULL, detail);
+    }
+    json_decref (health);
     if (!firing)
         vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
     return firing;

@@ -26,7 +26,9 @@ typedef struct {
 } orch_alert_param_t;
 
 typedef struct {
-    const char *home; /* VENDANGE_HOME: the disk rule's folder ("" none) */
+    const char *home;         /* VENDANGE_HOME: the disk rule's folder ("" none) */
+    const char *webhook_addr; /* VENDANGE_WEBHOOK_ADDR: the gateway's /health    */
+    int64_t spool_max_mb;     /* VENDANGE_WEBHOOK_SPOOL_MAX_MB                   */
 } orch_alert_env_t;
 
 typedef struct orch_alert_rule orch_alert_rule_t;

@@ -123,6 +123,26 @@ orch_alerts_digests (PGconn *conn, const char *tz, vd_error_t *err)
     return n;
 }
 
+int64_t
+orch_alerts_purge (PGconn *conn, int64_t days, vd_error_t *err)
+{
+    int64_t sent = vd_outbox_purge (conn, days, err);
+    if (sent < 0 || days <= 0)
+        return sent;
+    char text[24];
+    snprintf (text, sizeof text, "%" PRId64, days);
+    PGresult *res = vd_db_exec (conn,
+                                "DELETE FROM ops.alerts WHERE resolved_at < now()"
+                                " - make_interval(days => $1::int)",
+                                1, (const char *[]){text}, err);
+    if (!res)
+        return -1;
+    int64_t alerts = 0;
+    (void)vd_parse_int (PQcmdTuples (res), 0, INT64_MAX, &alerts); /* a DELETE has a count */
+    PQclear (res);
+    return sent + alerts;
+}
+
 int
 orch_alerts_evaluate (PGconn *conn, const orch_alert_env_t *env, vd_error_t *err)
 {

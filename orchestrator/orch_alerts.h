@@ -40,6 +40,11 @@ int orch_alerts_apply (PGconn *conn, const char *rule, const json_t *firing, vd_
     how many were queued, -1 with err. */
 int orch_alerts_digests (PGconn *conn, const char *tz, vd_error_t *err);
 
+/*  Deletes the alerts resolved more than days days ago, and the
+    notifications sent or given up as long ago (days 0: none). Returns
+    how many rows, -1 with err. */
+int64_t orch_alerts_purge (PGconn *conn, int64_t days, vd_error_t *err);
+
 /*  The context a channel's secrets are sealed for ("alert-channel:NAME"). */
 void orch_alerts_channel_context (const char *name, char *out, size_t size);
 

@@ -8,17 +8,18 @@
 
 #define POLL_MS 1000
 #define DB_RETRY_MS 5000
+#define PURGE_EVERY_MS (3600 * 1000)
 
 struct orch_watch {
     zactor_t *actor;
     orch_watch_config_t config;
-    char *dsn, *home, *tz;
+    char *dsn, *home, *tz, *webhook_addr;
 };
 
 typedef struct {
     orch_watch_t *owner;
     PGconn *conn;
-    int64_t next_eval_ms, next_connect_ms;
+    int64_t next_eval_ms, next_connect_ms, next_purge_ms;
     bool terminated, down_logged;
 } self_t;
 
@@ -60,11 +61,19 @@ s_turn (self_t *self)
     vd_error_t err;
     vd_error_clear (&err);
     if (now >= self->next_eval_ms) {
-        orch_alert_env_t env = {.home = self->owner->home};
+        orch_alert_env_t env = {.home = self->owner->home,
+                                .webhook_addr = self->owner->webhook_addr,
+                                .spool_max_mb = c->spool_max_mb};
         if (orch_alerts_evaluate (conn, &env, &err) < 0 ||
             orch_alerts_digests (conn, self->owner->tz, &err) < 0)
             vd_log_error (VD_LOG_WARN, &err);
         self->next_eval_ms = now + c->interval_s * 1000;
+    }
+    if (now >= self->next_purge_ms) {
+        vd_error_clear (&err);
+        if (orch_alerts_purge (conn, c->retention_days, &err) < 0)
+            vd_log_error (VD_LOG_WARN, &err);
+        self->next_purge_ms = now + PURGE_EVERY_MS;
     }
     vd_outbox_policy_t policy = {.retry_s = c->retry_s, .max_attempts = c->max_attempts};
     orch_alerts_sender_t sender = {.conn = conn, .key = &c->secret_key};
@@ -109,8 +118,9 @@ orch_watch_new (const orch_watch_config_t *config, vd_error_t *err)
         self->dsn = strdup (config->dsn ? config->dsn : "");
         self->home = strdup (config->home ? config->home : "");
         self->tz = strdup (config->timezone ? config->timezone : "UTC");
+        self->webhook_addr = strdup (config->webhook_addr ? config->webhook_addr : "");
     }
-    if (!self || !self->dsn || !self->home || !self->tz) {
+    if (!self || !self->dsn || !self->home || !self->tz || !self->webhook_addr) {
         orch_watch_destroy (&self);
         vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
         return NULL;
@@ -118,6 +128,7 @@ orch_watch_new (const orch_watch_config_t *config, vd_error_t *err)
     self->config.dsn = self->dsn;
     self->config.home = self->home;
     self->config.timezone = self->tz;
+    self->config.webhook_addr = self->webhook_addr;
     self->actor = zactor_new (s_actor, self);
     if (!self->actor) {
         orch_watch_destroy (&self);
@@ -137,6 +148,7 @@ orch_watch_destroy (orch_watch_t **self_p)
     free (self->dsn);
     free (self->home);
     free (self->tz);
+    free (self->webhook_addr);
     free (self);
     *self_p = NULL;
 }

@@ -19,6 +19,9 @@ typedef struct {
     const char *dsn;
     const char *home;           /* VENDANGE_HOME (disk rule)            */
     const char *timezone;       /* VENDANGE_TIMEZONE (daily digests) */
+    const char *webhook_addr;   /* VENDANGE_WEBHOOK_ADDR (spool rule) */
+    int64_t spool_max_mb;       /* VENDANGE_WEBHOOK_SPOOL_MAX_MB     */
+    int64_t retention_days;     /* VENDANGE_RETENTION_RUNS_DAYS      */
     vd_secret_key_t secret_key; /* opens channel secrets                */
     int64_t interval_s;         /* VENDANGE_ALERT_INTERVAL_S            */
     int64_t retry_s;            /* VENDANGE_OUTBOX_RETRY_S              */

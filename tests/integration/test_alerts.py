@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 
 import test_snapshot as snap
-from harness import ARTIFACTS, SAMPLES, StackCase, copy_tree
+from harness import ARTIFACTS, SAMPLES, StackCase, copy_tree, free_port
 from sinks import HttpSink, SmtpSink
 
 SMTP_PASSWORD = "pw-Sm7p-s3cret"
@@ -35,7 +35,9 @@ class Alerts(StackCase):
     RECOMMENDER = False
     GATEWAY = True  # the webhook side of connector_silent
     ENV = {"VENDANGE_ALERT_INTERVAL_S": "1", "VENDANGE_OUTBOX_RETRY_S": "1",
-           "VD_TEST_SMTP_PASSWORD": SMTP_PASSWORD, "VD_TEST_FLOW_TOKEN": "flow-token"}
+           "VD_TEST_SMTP_PASSWORD": SMTP_PASSWORD, "VD_TEST_FLOW_TOKEN": "flow-token",
+           # the orchestrator reads the gateway's /health there (spool_full)
+           "VENDANGE_WEBHOOK_ADDR": "127.0.0.1:%d" % free_port()}
 
     @classmethod
     def setUpClass(cls):
@@ -215,7 +217,7 @@ class Alerts(StackCase):
         self.stack.start("extractor-isavigne", "extractor-isavigne-0")  # restarted on its host
         self.expect("resolved", "service_dead", instance)
 
-    def test_6_disk_and_odoo_key(self):
+    def test_6_disk_odoo_key_spool(self):
         self.cli("alerts", "set", "disk_full", "percent=0")
         self.expect("opened", "disk_full", "disk")
         self.cli("alerts", "set", "disk_full", "percent=100")
@@ -229,6 +231,11 @@ class Alerts(StackCase):
         today = datetime.date.today().isoformat()
         self.cli("connector", "set", "erp", "--set", "api_key_created=" + today)
         self.expect("resolved", "odoo_key", "erp")
+        # the gateway's spool against its ceiling: 0 % is always reached
+        self.cli("alerts", "set", "spool_full", "percent=0")
+        self.expect("opened", "spool_full", "spool")
+        self.cli("alerts", "set", "spool_full", "percent=100")
+        self.expect("resolved", "spool_full", "spool")
 
     def test_7_webhook_silent(self):
         """A webhook connector without an event for webhook_hours (here

@@ -352,7 +352,7 @@ class Page(StackCase):
         b.wait('#alerts tr[data-subject="loader:web:1"]', "service_dead")
         b.wait('#alert-channels tr[data-channel="ops-mail"]', "password")
         self.assertEqual(b.js("return document.querySelectorAll('#alert-rules tr[data-rule]')"
-                              ".length;"), 7)
+                              ".length;"), 8)
         b.wait("#alert-test").click()
         b.wait("#alert-test-msg", self.w("queued"))
         self.shot("alerts")
