@@ -149,6 +149,13 @@ class Alerts(StackCase):
             os.rename(folder, gone)
         self.expect("opened", "run_failed", "nightly")
         self.expect("opened", "connector_silent", "nightly")
+        # history past VENDANGE_RETENTION_RUNS_DAYS (400) goes at the next start
+        self.pg.psql("INSERT INTO ops.alerts (rule, subject, detail, opened_at, resolved_at)"
+                     " VALUES ('run_failed', 'old', 'x', now() - interval '500 days',"
+                     " now() - interval '499 days');"
+                     "INSERT INTO ops.outbox (origin, target, idempotency_key, payload, status,"
+                     " created_at) VALUES ('alert', 'mail', 'old:1', '{}', 'sent',"
+                     " now() - interval '499 days')")
         # the orchestrator restarts with both open: nothing is sent again
         self.stack.kill("orchestrator", signal.SIGTERM)
         self.stack.start("orchestrator")
@@ -156,6 +163,12 @@ class Alerts(StackCase):
         time.sleep(4)
         self.assertEqual(self.counts("opened", "run_failed", "nightly"), (1, 1))
         self.assertEqual(self.counts("opened", "connector_silent", "nightly"), (1, 1))
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.alerts WHERE subject = 'old'"),
+                         "0")
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.outbox WHERE"
+                                       " idempotency_key = 'old:1'"), "0")
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.alerts WHERE subject = 'nightly'"
+                                       " AND resolved_at IS NULL"), "2")
         # the receiver fails once: the resolved POST is retried, sent once
         self.http.fail(1)
         os.rename(gone, folder)
