@@ -5,6 +5,7 @@
 #                   exports and Odoo data sets (not in CI)
 #   make demo       install packages, build, start the services, sync the sample export
 #   make lint       clang-format check and banned functions
+#   make check-rules   promtool check rules deploy/prometheus/*.yml (part of check)
 #   make bench      vendange against psql \copy and pgloader (README, Benchmarks)
 #   make images     the Docker images (service, PostgreSQL), offline if need be
 #   make check-deploy  the docker-compose stack on the local Docker Engine
@@ -58,7 +59,7 @@ BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer 
         $(BUILD)/bin/extractor-webhook $(BUILD)/bin/recommender \
         $(BUILD)/bin/selftest
 
-.PHONY: all deps deps-bench deps-web deps-fuzz images check check-web check-deploy check-fresh \
+.PHONY: all deps deps-bench deps-check deps-web deps-fuzz images check check-rules check-web check-deploy check-fresh \
         check-unit check-integration check-deep demo bench bench-webhook lint clean fuzz fuzzers \
         replays
 all: $(BINS)
@@ -149,8 +150,15 @@ deps:
 deps-bench:
 	@sh deploy/install-deps.sh bench
 
+deps-check:
+	@sh deploy/install-deps.sh check
+
+check-rules:
+	promtool check rules deploy/prometheus/*.yml
+
 # The test build: sanitizers on, its own folder so `make` stays optimised.
-check: deps lint
+# deps-check adds promtool, which checks the Prometheus alert rules.
+check: deps-check lint check-rules
 	$(MAKE) BUILD=build/check SAN=1 OPT="-O1 -g" all replays
 	$(MAKE) BUILD=build/check check-unit check-integration
 

@@ -83,14 +83,17 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
     {VD_CFG_RETENTION_RUNS_DAYS, "VENDANGE_RETENTION_RUNS_DAYS", "400",
      INT_KEY | VD_SVC_ORCHESTRATOR, 0, 36500,
      "days run history is kept (each connector keeps its latest run); 0: forever"},
-    {VD_CFG_WEBHOOK_ADDR, "VENDANGE_WEBHOOK_ADDR", "127.0.0.1:8481", VD_SVC_WEBHOOK, 0, 0,
-     "host:port where the webhook gateway listens (Brevo, Power Automate)"},
+    {VD_CFG_WEBHOOK_ADDR, "VENDANGE_WEBHOOK_ADDR", "127.0.0.1:8481",
+     VD_SVC_WEBHOOK | VD_SVC_ORCHESTRATOR, 0, 0,
+     "host:port where the webhook gateway listens (Brevo, Power Automate); the orchestrator "
+     "reads its /health for the spool_full alert"},
     {VD_CFG_WEBHOOK_SPOOL, "VENDANGE_WEBHOOK_SPOOL", "", VD_SVC_WEBHOOK, 0, 0,
      "folder of the webhook gateway's spool; default $VENDANGE_HOME/spool/webhook"},
     {VD_CFG_WEBHOOK_MAX_BODY_KB, "VENDANGE_WEBHOOK_MAX_BODY_KB", "2048", INT_KEY | VD_SVC_WEBHOOK,
      1, 65536, "largest webhook request body in KiB (a 500-event Brevo batch is ~400 KiB)"},
-    {VD_CFG_WEBHOOK_SPOOL_MAX_MB, "VENDANGE_WEBHOOK_SPOOL_MAX_MB", "1024", INT_KEY | VD_SVC_WEBHOOK,
-     1, 1048576, "spool ceiling in MiB: past it requests get 429 until the pipeline catches up"},
+    {VD_CFG_WEBHOOK_SPOOL_MAX_MB, "VENDANGE_WEBHOOK_SPOOL_MAX_MB", "1024",
+     INT_KEY | VD_SVC_WEBHOOK | VD_SVC_ORCHESTRATOR, 1, 1048576,
+     "spool ceiling in MiB: past it requests get 429 until the pipeline catches up"},
     {VD_CFG_WEBHOOK_IDLE_TIMEOUT_S, "VENDANGE_WEBHOOK_IDLE_TIMEOUT_S", "10",
      INT_KEY | VD_SVC_WEBHOOK, 1, 3600, "a webhook connection silent this many seconds is closed"},
     {VD_CFG_WEBHOOK_REQUEST_TIMEOUT_S, "VENDANGE_WEBHOOK_REQUEST_TIMEOUT_S", "30",
@@ -145,6 +148,14 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
     {VD_CFG_FILES_ROOT, "VENDANGE_FILES_ROOT", "", VD_SVC_ORCHESTRATOR, 0, 0,
      "folders (colon separated) where connector file settings (unit_table, mapping, "
      "field_mapping, ca_file) may point, besides an iSaVigne connector's export folder"},
+    {VD_CFG_ALERT_INTERVAL_S, "VENDANGE_ALERT_INTERVAL_S", "60", INT_KEY | VD_SVC_ORCHESTRATOR, 1,
+     86400, "the alert rules are evaluated this often (README, Alerts)"},
+    {VD_CFG_OUTBOX_RETRY_S, "VENDANGE_OUTBOX_RETRY_S", "30", INT_KEY | VD_SVC_ORCHESTRATOR, 1, 3600,
+     "first wait before a failed notification is sent again; doubled at each attempt, at most "
+     "one hour"},
+    {VD_CFG_OUTBOX_MAX_ATTEMPTS, "VENDANGE_OUTBOX_MAX_ATTEMPTS", "10",
+     INT_KEY | VD_SVC_ORCHESTRATOR, 1, 100,
+     "a notification still failing after this many attempts is given up (dead)"},
 };
 
 struct vd_config {

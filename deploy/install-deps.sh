@@ -7,6 +7,8 @@
 # `install-deps.sh deploy` what only `make images` / `make check-deploy` need,
 # `install-deps.sh fresh` what only `make check-fresh` needs (besides Docker).
 # `install-deps.sh fuzz` what only `make fuzz` needs (clang, libFuzzer).
+# `install-deps.sh check` what only `make check` adds (promtool, Debian's
+# prometheus, checks deploy/prometheus/*.yml).
 set -eu
 
 PACKAGES="build-essential pkg-config git ca-certificates \
@@ -19,11 +21,13 @@ WEB_PACKAGES="chromium chromium-driver"
 DEPLOY_PACKAGES="mmdebstrap docker-compose python3-yaml"
 FRESH_PACKAGES="mmdebstrap"
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
+CHECK_PACKAGES="prometheus"
 [ "${1:-}" = "bench" ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
 [ "${1:-}" = "web" ] && PACKAGES="$PACKAGES $WEB_PACKAGES"
 [ "${1:-}" = "deploy" ] && PACKAGES="$PACKAGES $DEPLOY_PACKAGES"
 [ "${1:-}" = "fresh" ] && PACKAGES="$PACKAGES $FRESH_PACKAGES"
 [ "${1:-}" = "fuzz" ] && PACKAGES="$PACKAGES $FUZZ_PACKAGES"
+[ "${1:-}" = "check" ] && PACKAGES="$PACKAGES $CHECK_PACKAGES"
 
 missing=""
 for p in $PACKAGES; do

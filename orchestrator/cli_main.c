@@ -5,6 +5,7 @@
 */
 #include "vendange.h"
 #include "cli.h"
+#include "cli_alerts.h"
 #include "cli_connector.h"
 #include "cli_forget.h"
 #include "cli_quality.h"
@@ -29,6 +30,8 @@ static const struct {
     {"warnings", cli_warnings_main,
      "RUN | --lines ID [--after LINE] [--limit N]: a run's warning summaries, their lines"},
     {"status", cli_status_main, "[--all] [--json]: services and connectors health"},
+    {"alerts", cli_alerts_main,
+     "[list] | rules | set | channel | test: alerts, their rules and where they are sent"},
     {"quality", cli_quality_main, "[--json|--csv]: data-quality report on the canonical tables"},
     {"reco", cli_reco_main,
      "CUSTOMER [--json] [--refresh] | run | feedback | export | precision: recommendations"},

@@ -2,6 +2,8 @@
 #include "vendange.h"
 #include "vd_db.h"
 #include "orch_api.h"
+#include "orch_alert_channels.h"
+#include "orch_alerts_api.h"
 #include "orch_connectors.h"
 #include "orch_customers.h"
 #include "orch_history.h"
@@ -284,6 +286,30 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
     case ORCH_ROUTE_RECO_CSV:
         orch_reco_export (self->dsn, req, a);
         break;
+    case ORCH_ROUTE_ALERTS:
+        orch_alerts_api_list (conn, req, a);
+        break;
+    case ORCH_ROUTE_ALERT_RULES:
+        if (get)
+            orch_alerts_api_rules (conn, a);
+        else
+            orch_alerts_api_set_rule (conn, req, a);
+        break;
+    case ORCH_ROUTE_ALERT_CHANNELS:
+        if (get)
+            orch_alert_channels_list (conn, a);
+        else
+            orch_alert_channels_create (conn, &self->key, req, a);
+        break;
+    case ORCH_ROUTE_ALERT_CHANNEL:
+        orch_alert_channels_delete (conn, r->name, a);
+        break;
+    case ORCH_ROUTE_ALERT_TEST:
+        orch_alerts_api_test (conn, req, a);
+        break;
+    case ORCH_ROUTE_ALERT_DELIVERY:
+        orch_alerts_api_delivery (conn, r->run_id, a);
+        break;
     case ORCH_ROUTE_NONE:
         orch_answer_error (a, 404, "no such endpoint", NULL, NULL);
         break;
@@ -301,7 +327,7 @@ s_route (const orch_request_t *req, orch_route_t *r, orch_answer_t *a)
                   req->path ? req->path : "?");
         orch_answer_error (a, 404, "no such endpoint", detail,
                            "endpoints: /health, /api/status, /api/connectors, /api/runs, "
-                           "/api/customers, /api/reco/runs");
+                           "/api/customers, /api/reco/runs, /api/alerts");
         return -1;
     }
     if (!r->method_allowed) {

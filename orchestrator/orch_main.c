@@ -7,7 +7,9 @@
 #include "vd_db.h"
 #include "orch_engine.h"
 #include "orch_http.h"
+#include "orch_watch.h"
 #include <czmq.h>
+#include <curl/curl.h>
 
 #define CONNECT_GIVE_UP_MS 30000
 #define CONNECT_MAX_DELAY_MS 5000
@@ -98,10 +100,23 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
                                 vd_config_int (cfg, VD_CFG_HTTP_CLIENT_CONNECTIONS)};
     orch_http_t *http =
         vd_agg_rules (cfg, &ac.agg, &err) == 0 ? orch_http_new (addr, &ac, &err) : NULL;
+    orch_watch_config_t wc = {.dsn = ac.dsn,
+                              .home = vd_config_str (cfg, VD_CFG_HOME),
+                              .timezone = ec.timezone,
+                              .webhook_addr = vd_config_str (cfg, VD_CFG_WEBHOOK_ADDR),
+                              .spool_max_mb = vd_config_int (cfg, VD_CFG_WEBHOOK_SPOOL_MAX_MB),
+                              .retention_days = ec.retention_runs_days,
+                              .secret_key = ec.secret_key,
+                              .interval_s = vd_config_int (cfg, VD_CFG_ALERT_INTERVAL_S),
+                              .retry_s = vd_config_int (cfg, VD_CFG_OUTBOX_RETRY_S),
+                              .max_attempts = vd_config_int (cfg, VD_CFG_OUTBOX_MAX_ATTEMPTS)};
     orch_engine_t *engine = http ? orch_engine_new (conn_p, &ec, &err) : NULL;
-    vd_secret_key_clear (&ec.secret_key); /* the engine and the API hold copies */
-    if (!engine) {
+    orch_watch_t *watch = engine ? orch_watch_new (&wc, &err) : NULL;
+    vd_secret_key_clear (&ec.secret_key); /* the engine, the API and the watch hold copies */
+    vd_secret_key_clear (&wc.secret_key);
+    if (!watch) {
         vd_log_error (VD_LOG_ERROR, &err);
+        orch_engine_destroy (&engine);
         orch_http_destroy (&http);
         return 1;
     }
@@ -109,6 +124,7 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
              addr, ec.endpoint);
     orch_engine_run (engine);
     vd_info ("stopping");
+    orch_watch_destroy (&watch);
     orch_http_destroy (&http);
     orch_engine_destroy (&engine);
     return 0;
@@ -140,6 +156,12 @@ main (int argc, char **argv)
     }
     vd_log_init ("orchestrator", level);
     zsys_init (); /* SIGINT / SIGTERM set zsys_interrupted from now on */
+    /* before any thread: the watch thread sends notifications with libcurl */
+    if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        vd_err ("cannot initialise libcurl");
+        vd_config_destroy (&cfg);
+        return 1;
+    }
     int rc = 1;
     PGconn *conn = s_connect (vd_config_str (cfg, VD_CFG_DATABASE_URL));
     if (!conn)
@@ -151,5 +173,6 @@ main (int argc, char **argv)
     if (conn)
         PQfinish (conn);
     vd_config_destroy (&cfg);
+    curl_global_cleanup ();
     return rc;
 }

@@ -8,6 +8,9 @@
       vendange_queue_depth{queue}                     runs queued / running, tests pending
       vendange_services_alive{role}                   live services by role
       vendange_connector_last_success_timestamp_seconds{connector}
+      vendange_alerts_open{rule}                      alerts open now
+      vendange_alerts_opened_total{rule}              alerts ever opened
+      vendange_notifications{status}                  outbox rows: pending, sent, dead
 */
 #include "vendange.h"
 #include "vd_db.h"
@@ -110,6 +113,26 @@ static const char *s_record_labels[] = {"table", "outcome"};
 static const char *s_queue_labels[] = {"queue"};
 static const char *s_role_labels[] = {"role"};
 static const char *s_connector_labels[] = {"connector"};
+static const char *s_rule_labels[] = {"rule"};
+static const char *s_status_labels[] = {"status"};
+
+/*  The alert families (orch_alerts, vd_outbox): one label each. */
+static const struct {
+    const char *name, *type, *help;
+    const char *const *labels;
+    const char *sql;
+} s_alert_families[] = {
+    {"vendange_alerts_open", "gauge",
+     "alerts open now, by rule (rules that never fired have no sample)", s_rule_labels,
+     "SELECT rule, count(*) FILTER (WHERE resolved_at IS NULL) FROM ops.alerts GROUP BY 1 "
+     "ORDER BY 1"},
+    {"vendange_alerts_opened_total", "counter", "alerts ever opened, by rule", s_rule_labels,
+     "SELECT rule, count(*) FROM ops.alerts GROUP BY 1 ORDER BY 1"},
+    {"vendange_notifications", "gauge",
+     "notifications of the outbox, by status (pending, sent, dead)", s_status_labels,
+     "SELECT s, count(o.id) FROM (VALUES ('pending'), ('sent'), ('dead')) v (s) LEFT JOIN "
+     "ops.outbox o ON o.status = v.s GROUP BY 1 ORDER BY 1"},
+};
 
 char *
 orch_metrics_text (PGconn *conn, vd_error_t *err)
@@ -154,6 +177,10 @@ orch_metrics_text (PGconn *conn, vd_error_t *err)
                       "SELECT connector, round(extract(epoch FROM max(finished_at))::numeric, 3) "
                       "FROM ops.sync_runs WHERE status = 'success' GROUP BY 1 ORDER BY 1",
                       err);
+    for (size_t i = 0; rc == 0 && i < sizeof s_alert_families / sizeof s_alert_families[0]; i++)
+        rc = s_query (conn, &b, s_alert_families[i].name, s_alert_families[i].type,
+                      s_alert_families[i].help, s_alert_families[i].labels, 1,
+                      s_alert_families[i].sql, err);
     if (rc == 0 && b.truncated) {
         vd_error_set (err, VD_ERR_PERMANENT, "metrics larger than 4 MiB");
         rc = -1;

@@ -38,8 +38,15 @@ static const s_route_t s_routes[] = {
     {ORCH_ROUTE_RECO_QUEUE, "api/reco/run", "POST"},
     {ORCH_ROUTE_RECO_PRECISION, "api/reco/precision", "GET"},
     {ORCH_ROUTE_RECO_CSV, "api/reco/campaign.csv", "GET"},
+    {ORCH_ROUTE_ALERTS, "api/alerts", "GET"},
+    {ORCH_ROUTE_ALERT_RULES, "api/alerts/rules", "GET, POST"},
+    {ORCH_ROUTE_ALERT_CHANNELS, "api/alerts/channels", "GET, POST"},
+    {ORCH_ROUTE_ALERT_CHANNEL, "api/alerts/channels/{name}", "DELETE"},
+    {ORCH_ROUTE_ALERT_TEST, "api/alerts/test", "POST"},
+    {ORCH_ROUTE_ALERT_DELIVERY, "api/alerts/deliveries/{id}", "GET"},
     {ORCH_ROUTE_ASSET, "app.js", "GET, HEAD"},
     {ORCH_ROUTE_ASSET, "i18n.js", "GET, HEAD"},
+    {ORCH_ROUTE_ASSET, "alerts.js", "GET, HEAD"},
     {ORCH_ROUTE_ASSET, "app.css", "GET, HEAD"},
 };
 

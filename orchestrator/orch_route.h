@@ -43,7 +43,13 @@ typedef enum {
     ORCH_ROUTE_RECO_QUEUE,     /* POST /api/reco/run                  */
     ORCH_ROUTE_RECO_PRECISION, /* GET /api/reco/precision             */
     ORCH_ROUTE_RECO_CSV,       /* GET /api/reco/campaign.csv          */
-    ORCH_ROUTE_WARNING_LINES   /* GET /api/warnings/ID/lines          */
+    ORCH_ROUTE_WARNING_LINES,  /* GET /api/warnings/ID/lines          */
+    ORCH_ROUTE_ALERTS,         /* GET /api/alerts                     */
+    ORCH_ROUTE_ALERT_RULES,    /* GET, POST /api/alerts/rules         */
+    ORCH_ROUTE_ALERT_CHANNELS, /* GET, POST /api/alerts/channels      */
+    ORCH_ROUTE_ALERT_CHANNEL,  /* DELETE /api/alerts/channels/NAME    */
+    ORCH_ROUTE_ALERT_TEST,     /* POST /api/alerts/test               */
+    ORCH_ROUTE_ALERT_DELIVERY  /* GET /api/alerts/deliveries/ID       */
 } orch_route_id_t;
 
 typedef struct {

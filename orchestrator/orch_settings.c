@@ -42,6 +42,7 @@ static const s_setting_t s_settings[] = {
     {"odoo", "database", S_TEXT, S_REQUIRED | S_ENDPOINT},
     {"odoo", "user", S_TEXT, S_REQUIRED | S_ENDPOINT},
     {"odoo", "api_key", S_TEXT, S_REQUIRED | S_SECRET},
+    {"odoo", "api_key_created", S_TEXT}, /* YYYY-MM-DD: the odoo_key alert */
     {"odoo", "transport", S_CHOICE, 0, "auto|xmlrpc|json2"},
     {"odoo", "page_size", S_INT, 0, NULL, 1, 100000},
     {"odoo", "field_mapping", S_PATH},

@@ -6,6 +6,8 @@
 */
 #include "vendange.h"
 #include "vd_agg.h"
+#include "vd_curl.h"
+#include "vd_outbox.h"
 #include "vd_deadline.h"
 #include "vd_msg.h"
 #include "vd_secret.h"
@@ -38,6 +40,10 @@
 #include "load_warn.h"
 #include "load_sql.h"
 #include "orch_active.h"
+#include "orch_alert_channels.h"
+#include "orch_alert_rules.h"
+#include "orch_alerts.h"
+#include "orch_watch.h"
 #include "orch_api.h"
 #include "orch_guard.h"
 #include "orch_hooks.h"
@@ -79,10 +85,12 @@ typedef struct {
 static const selftest_t s_tests[] = {
     {"vd_agg", vd_agg_test},
     {"vd_config", vd_config_test},
+    {"vd_curl", vd_curl_test},
     {"vd_date", vd_date_test},
     {"vd_deadline", vd_deadline_test},
     {"vd_msg", vd_msg_test},
     {"vd_number", vd_number_test},
+    {"vd_outbox", vd_outbox_test},
     {"vd_packaging", vd_packaging_test},
     {"vd_schema", vd_schema_test},
     {"vd_secret", vd_secret_test},
@@ -121,6 +129,9 @@ static const selftest_t s_tests[] = {
     {"cli_up", cli_up_test},
     {"cli_reco", cli_reco_test},
     {"orch_active", orch_active_test},
+    {"orch_alert_channels", orch_alert_channels_test},
+    {"orch_alert_rules", orch_alert_rules_test},
+    {"orch_alerts", orch_alerts_test},
     {"orch_api", orch_api_test},
     {"orch_guard", orch_guard_test},
     {"orch_hooks", orch_hooks_test},
@@ -143,6 +154,7 @@ static const selftest_t s_tests[] = {
     {"orch_tests", orch_tests_test},
     {"orch_wake", orch_wake_test},
     {"orch_warnings", orch_warnings_test},
+    {"orch_watch", orch_watch_test},
     {"orch_web", orch_web_test},
     {"orch_quality", orch_quality_test},
     {"orch_assets", orch_assets_test},

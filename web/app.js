@@ -1113,6 +1113,8 @@ async function route ()
             await pageCustomers (main);
         else if (parts[0] === "customer" && parts[1])
             await pageCustomer (main, parts[1]);
+        else if (parts[0] === "alerts")
+            await pageAlerts (main);
         else
             await pageSources (main);
         main.dataset.ready = location.hash || "#/sources";
@@ -1127,4 +1129,5 @@ window.addEventListener("hashchange", () => {
     route ();
 });
 translateStatic ();
-route ();
+/* the first route once every script of the page is there (alerts.js) */
+window.addEventListener("DOMContentLoaded", route);

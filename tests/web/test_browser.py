@@ -61,6 +61,8 @@ WORDS = {
         "totals": "8 bottles 75 cl eq., €64.00", "verdicts": "staff verdicts: 0 good, 1 bad",
         "date": "09/14/2026", "time": r"\d\d/\d\d/\d{4}, \d\d:\d\d [AP]M",
         "alive": "Services alive: ", "nav quality": "Data quality",
+        "nav alerts": "Alerts", "open alerts": "1 open alert(s)", "resolved": "resolved",
+        "sent": "sent", "dead": "dead", "queued": "1 test notification(s) queued",
     },
     "fr": {
         "no connector": "Aucun connecteur pour l’instant", "idle": "inactif",
@@ -71,6 +73,8 @@ WORDS = {
         "verdicts": "avis de l’équipe : 0 bons, 1 mauvais",
         "date": "14/09/2026", "time": r"\d\d/\d\d/\d{4} \d\d:\d\d",
         "alive": "Services en marche : ", "nav quality": "Qualité des données",
+        "nav alerts": "Alertes", "open alerts": "1 alerte(s) ouverte(s)", "resolved": "résolue",
+        "sent": "envoyée", "dead": "abandonnée", "queued": "1 notification(s) de test en file",
     },
 }
 
@@ -324,6 +328,42 @@ class Page(StackCase):
         b.wait("#history", "FW/3")
         self.assertIn("isavigne-W/2 ?#%", b.wait("main").text)
         self.assertIn("isavigne-W%2F2%20%3F%23%25", b.js("return location.hash;"))
+
+    def test_8_alerts_page(self):
+        """The Alerts tab: open and resolved alerts with their deliveries,
+        the channels (secrets by name), the rules, the test button."""
+        self.pg.psql(
+            "INSERT INTO ops.alert_channels (name, type, settings, secret_names) VALUES"
+            " ('ops-mail', 'smtp', '{\"url\": \"smtp://127.0.0.1:1\", \"from\": \"a@x.fr\","
+            " \"to\": \"b@x.fr\"}', '{password}') ON CONFLICT DO NOTHING;"
+            "INSERT INTO ops.alerts (id, rule, subject, connector, detail, opened_at, resolved_at)"
+            " VALUES (9001, 'run_failed', 'isv-web', 'isv-web', 'run 7 ended failed',"
+            " now() - interval '2 hours', now() - interval '1 hour'),"
+            " (9002, 'service_dead', 'loader:web:1', NULL, 'loader has sent no heartbeat', now(),"
+            " NULL) ON CONFLICT DO NOTHING;"
+            "INSERT INTO ops.outbox (origin, origin_id, target, idempotency_key, payload, status,"
+            " attempts, last_error) VALUES ('alert', 9001, 'ops-mail', 'web:1', '{\"event\":"
+            " \"opened\"}', 'sent', 1, NULL), ('alert', 9001, 'ops-mail', 'web:2', '{\"event\":"
+            " \"resolved\"}', 'dead', 10, 'cannot reach smtp://127.0.0.1:1')"
+            " ON CONFLICT DO NOTHING;")
+        b = self.browser
+        self.open("#/alerts")
+        self.assertEqual(b.wait("#nav-alerts").text, self.w("nav alerts"))
+        self.assertEqual(b.wait("#alerts-open").text, self.w("open alerts"))
+        row = b.wait('#alerts tr[data-subject="isv-web"]')
+        self.assertIn(self.w("resolved"), row.text)
+        self.assertIn("run 7 ended failed", row.text)
+        self.assertIn(self.w("sent"), row.text)
+        self.assertIn(self.w("dead"), row.text)
+        self.assertIn("cannot reach smtp://127.0.0.1:1", row.text)
+        b.wait('#alerts tr[data-subject="loader:web:1"]', "service_dead")
+        b.wait('#alert-channels tr[data-channel="ops-mail"]', "password")
+        self.assertEqual(b.js("return document.querySelectorAll('#alert-rules tr[data-rule]')"
+                              ".length;"), 8)
+        b.wait("#alert-test").click()
+        b.wait("#alert-test-msg", self.w("queued"))
+        self.shot("alerts")
+        self.no_horizontal_overflow()
 
 
 class PageFrench(Page):
