@@ -19,8 +19,8 @@ vd_service_start (const vd_service_info_t *info, int argc, char **argv, vd_confi
     /* the buffers of one message (a few MB) are freed and asked for again
        with the next: kept by malloc instead of mapped and zeroed anew by
        the kernel each time */
-    mallopt (M_MMAP_THRESHOLD, 16 * 1024 * 1024);
-    mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    mallopt (M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+    mallopt (M_TRIM_THRESHOLD, 8 * 1024 * 1024);
     vd_error_t err;
     vd_error_clear (&err);
     *config = vd_config_load (info->mask, &err);
