@@ -78,7 +78,8 @@ int isv_extract_probe (const isv_job_t *job, json_t *answer, vd_error_t *err);
     folder cannot be read. */
 int isv_extract_preview (const isv_job_t *job, json_t *answer, vd_error_t *err);
 
-/*  BLAKE2b-256 of a file as hex (65 bytes). Returns 0, -1 with err. */
+/*  XXH3-128 of a file's bytes as "x3-" and 32 hex digits (hex: 65 bytes
+    at least; a change detector, see isv_lines). Returns 0, -1 with err. */
 int isv_extract_hash (const char *path, char *hex, vd_error_t *err);
 
 /*  Opens an export file for reading: never through a symbolic link, and
