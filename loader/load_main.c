@@ -402,7 +402,8 @@ s_work (self_t *self)
     for (char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
         load_run_t *run = zhashx_lookup (self->runs, key);
         size_t pending = load_run_pending (run);
-        if (pending && (idle || pending >= self->batch_rows) && s_flush (self, run) < 0)
+        if (pending && (idle || pending >= self->batch_rows || load_run_received (run)) &&
+            s_flush (self, run) < 0)
             break;
         run = zhashx_lookup (self->runs, key); /* a failed run is gone */
         if (run && load_run_complete (run) && s_finish (self, run) < 0)

@@ -149,6 +149,13 @@ load_run_complete (const load_run_t *self)
            self->hashes_handled == self->hashes_expected;
 }
 
+bool
+load_run_received (const load_run_t *self)
+{
+    return self->expected >= 0 &&
+           self->committed + (int64_t)load_run_pending (self) >= self->expected;
+}
+
 int64_t
 load_run_committed (const load_run_t *self)
 {

@@ -20,6 +20,9 @@ void load_run_destroy (load_run_t **self_p);
 int64_t load_run_id (const load_run_t *self);
 /*  Rows buffered, not yet committed. */
 size_t load_run_pending (const load_run_t *self);
+/*  END has come and every record it counts is committed or buffered: the
+    buffer is flushed now, not after the idle delay. */
+bool load_run_received (const load_run_t *self);
 /*  The table of the buffered rows, -1 when none. */
 int load_run_table (const load_run_t *self);
 /*  Adds the rows of a CANON message. Returns 0, -1 with err when the
