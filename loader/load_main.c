@@ -366,7 +366,8 @@ s_setup (self_t *self, vd_error_t *err)
     self->batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS);
     self->runs = zhashx_new ();
     zhashx_set_destructor (self->runs, s_run_destructor);
-    self->input = vd_service_pipe (self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PULL, true, err);
+    self->input =
+        vd_service_pipe (self->ctl, self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PULL, true, err);
     return self->input ? 0 : -1;
 }
 

@@ -731,23 +731,25 @@ s_receive (orch_engine_t *self)
 /*  --------------------------------------------------------------------
     Life */
 
+/*  Binds exactly the configured address over CURVE: a bind that cannot
+    be made as written stops the start (no other interface instead). */
 static int
-s_bind (zsock_t *sock, const char *endpoint, vd_error_t *err)
+s_bind (orch_engine_t *self, vd_error_t *err)
 {
-    if (zsock_bind (sock, "%s", endpoint) >= 0)
+    const char *at =
+        self->config.bind && *self->config.bind ? self->config.bind : self->config.endpoint;
+    const char *name = self->config.bind && *self->config.bind ? "VENDANGE_ORCHESTRATOR_BIND"
+                                                               : "VENDANGE_ORCHESTRATOR_ENDPOINT";
+    if (vd_curve_server (self->config.curve, self->router, "orchestrator", err) < 0)
+        return -1;
+    if (zsock_bind (self->router, "%s", at) >= 0)
         return 0;
-    const char *colon = strrchr (endpoint, ':');
     int bind_errno = zmq_errno ();
-    if (strncmp (endpoint, "tcp://", 6) == 0 && colon && colon > endpoint + 6 &&
-        strchr (endpoint + 6, '*') == NULL && zsock_bind (sock, "tcp://*%s", colon) >= 0) {
-        /* a host name (docker service name) is not a local interface */
-        vd_warn ("cannot bind %s, listening on tcp://*%s instead", endpoint, colon);
-        return 0;
-    }
-    vd_error_set (err, VD_ERR_PERMANENT, "cannot bind the orchestrator endpoint %s", endpoint);
+    vd_error_set (err, VD_ERR_PERMANENT, "cannot bind %s \"%s\"", name, at);
     vd_error_detail (err, "zmq: %s", zmq_strerror (bind_errno));
     snprintf (err->hint, sizeof err->hint,
-              "is another orchestrator running? check VENDANGE_ORCHESTRATOR_ENDPOINT");
+              "set VENDANGE_ORCHESTRATOR_BIND to an address of this host (tcp://*:PORT: every "
+              "interface; tcp://127.0.0.1:PORT: loopback); is another orchestrator running?");
     return -1;
 }
 
@@ -778,7 +780,7 @@ orch_engine_new (PGconn **conn_p, const orch_engine_config_t *config, vd_error_t
     zsock_set_sndtimeo (self->router, 0);
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, MAX_MESSAGE);
-    if (s_bind (self->router, config->endpoint, err) < 0)
+    if (s_bind (self, err) < 0)
         goto err;
     if (s_lock (self->conn, err) < 0 || orch_wake_listen (self->conn, err) < 0)
         goto err;

@@ -10,6 +10,9 @@
 #include "vd_msg.h"
 #include "vd_secret.h"
 #include "vd_service.h"
+#include "vd_curve.h"
+#include "vd_keys.h"
+#include "vd_zap.h"
 #include "isv_extract.h"
 #include "orch_preview.h"
 #include "isv_mapping.h"
@@ -83,6 +86,9 @@ static const selftest_t s_tests[] = {
     {"vd_schema", vd_schema_test},
     {"vd_secret", vd_secret_test},
     {"vd_service", vd_service_test},
+    {"vd_keys", vd_keys_test},
+    {"vd_zap", vd_zap_test},
+    {"vd_curve", vd_curve_test},
     {"vd_text", vd_text_test},
     {"vd_units", vd_units_test},
     {"isv_mapping", isv_mapping_test},

@@ -94,10 +94,11 @@ s_setup (self_t *self, vd_error_t *err)
                                   vd_config_str (self->config, VD_CFG_TIMEZONE), err);
     if (!self->batch)
         return -1;
-    self->input = vd_service_pipe (self->config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PULL, true, err);
-    self->output =
-        self->input ? vd_service_pipe (self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PUSH, false, err)
-                    : NULL;
+    self->input =
+        vd_service_pipe (self->ctl, self->config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PULL, true, err);
+    self->output = self->input ? vd_service_pipe (self->ctl, self->config, VD_CFG_LOADER_ENDPOINT,
+                                                  ZMQ_PUSH, false, err)
+                               : NULL;
     return self->output ? 0 : -1;
 }
 
