@@ -12,6 +12,7 @@
 #include "orch_schedule.h"
 #include "orch_secrets.h"
 #include "orch_tests.h"
+#include "orch_trust.h"
 #include "orch_wake.h"
 
 #define POLL_MS 200
@@ -621,6 +622,15 @@ s_on_failed (orch_engine_t *self, json_t *msg, orch_active_run_t *run)
     s_fail (self, run, out);
 }
 
+/*  True when identity is the connection of the extractor run was handed
+    to (its instance name alone could be claimed by another process). */
+static bool
+s_holds (orch_engine_t *self, orch_active_run_t *run, zframe_t *identity)
+{
+    orch_service_t *s = orch_registry_find (self->registry, run->extractor);
+    return s && s->identity && identity && zframe_eq (s->identity, identity);
+}
+
 typedef void (s_run_handler_fn) (orch_engine_t *self, json_t *msg, orch_active_run_t *run);
 
 static const struct {
@@ -649,7 +659,8 @@ s_on_line_hashes (orch_engine_t *self, json_t *msg, zframe_t *identity)
     vd_error_t err;
     vd_error_clear (&err);
     /* only the extractor that holds the run is answered with a set */
-    if (run && file && instance && strcmp (instance, run->extractor) == 0 && s_db_ready (self) &&
+    if (run && file && instance && strcmp (instance, run->extractor) == 0 &&
+        s_holds (self, run, identity) && s_db_ready (self) &&
         orch_lines_trusted (self->conn, run->connector, file, id, &hashes, &n, rules, sizeof rules,
                             &err) < 0)
         s_db_failed (self, "reading per-line hashes", &err);
@@ -696,6 +707,13 @@ s_handle (orch_engine_t *self, json_t *msg, zframe_t *identity)
             vd_debug ("\"%s\" for run %" PRId64 ", which is not running here, ignored", type, id);
             return;
         }
+        if (orch_role_is_extractor (orch_json_str (msg, "role")) &&
+            !s_holds (self, run, identity)) {
+            vd_warn ("\"%s\" for run %" PRId64 " from an extractor that does not hold it, "
+                     "ignored",
+                     type, id);
+            return;
+        }
         run->last_activity_ms = zclock_mono ();
         vd_log_set_run (id);
         s_run_handlers[i].fn (self, msg, run);
@@ -719,7 +737,11 @@ s_receive (orch_engine_t *self)
     if (zmsg_size (msg) >= 2)
         j = json_loadb ((const char *)zframe_data (body), zframe_size (body),
                         JSON_REJECT_DUPLICATES, &jerr);
-    if (json_is_object (j))
+    char why[300];
+    if (json_is_object (j) && !orch_trust_check (j, vd_curve_peer_role (body), why, sizeof why))
+        vd_warn ("control message \"%s\" dropped: %s",
+                 orch_json_str (j, "type") ? orch_json_str (j, "type") : "?", why);
+    else if (json_is_object (j))
         s_handle (self, j, identity);
     else
         vd_log_detail (VD_LOG_WARN, jerr.text[0] ? jerr.text : "not a JSON object", NULL,

@@ -13,6 +13,7 @@
 #include "vd_curve.h"
 #include "vd_keys.h"
 #include "vd_zap.h"
+#include "orch_trust.h"
 #include "isv_extract.h"
 #include "orch_preview.h"
 #include "isv_mapping.h"
@@ -123,6 +124,7 @@ static const selftest_t s_tests[] = {
     {"orch_api", orch_api_test},
     {"orch_guard", orch_guard_test},
     {"orch_hooks", orch_hooks_test},
+    {"orch_trust", orch_trust_test},
     {"orch_http", orch_http_test},
     {"orch_json", orch_json_test},
     {"orch_metrics", orch_metrics_test},
