@@ -92,7 +92,7 @@ cli_keys_main (int argc, char **argv, const vd_config_t *cfg)
     const char *dir_arg = NULL;
     int c, rc;
     optind = 0;
-    while ((rc = cli_getopt (argc, argv, "+d:h", options, s_usage, &c)) == -1 && c != -1)
+    while ((rc = cli_getopt (argc, argv, "d:h", options, s_usage, &c)) == -1 && c != -1)
         if (c == 'd')
             dir_arg = optarg;
     if (rc != -1)
