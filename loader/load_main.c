@@ -15,7 +15,7 @@
 #include "vd_pipe.h"
 #include "vd_service.h"
 #include "vd_agg.h"
-#include "load_fence.h"
+#include "vd_fence.h"
 #include "load_run.h"
 #include "load_sql.h"
 
@@ -167,7 +167,7 @@ s_known (self_t *self, int64_t run_id)
     return zhashx_lookup (self->runs, key);
 }
 
-/*  Run fencing (load_fence): 0 when run_id may be written (known is
+/*  Run fencing (vd_fence): 0 when run_id may be written (known is
     true when the run's earlier messages were accepted and the database
     need not be asked), 1 when it is refused (its buffer, if any, is
     dropped), -1 when the database cannot tell yet (retry). */
@@ -181,7 +181,7 @@ s_fence (self_t *self, int64_t run_id, bool known)
     vd_error_clear (&err);
     int open = s_db_ready (self, &err) < 0
                    ? -1
-                   : load_fence_open (self->conn, run_id, status, sizeof status, &err);
+                   : vd_fence_open (self->conn, run_id, status, sizeof status, &err);
     if (open < 0) {
         s_db_failed (self, &err);
         return -1;

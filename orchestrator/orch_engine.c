@@ -688,6 +688,16 @@ s_handle (orch_engine_t *self, json_t *msg, zframe_t *identity)
         s_on_line_hashes (self, msg, identity);
         return;
     }
+    if (type && strcmp (type, "run_status") == 0) {
+        vd_error_t err;
+        vd_error_clear (&err);
+        json_t *reply =
+            s_db_ready (self) ? orch_trust_run_status (self->active, self->conn, msg, &err) : NULL;
+        if (reply && s_send (self, identity, reply) < 0)
+            vd_debug ("run_status answer not delivered");
+        json_decref (reply); /* no answer: the normalizer asks again */
+        return;
+    }
     if (type && strcmp (type, "tested") == 0) {
         vd_error_t err;
         vd_error_clear (&err);

@@ -1,5 +1,6 @@
 /*  orch_trust - who may say what on the control channel. */
 #include "vendange.h"
+#include "vd_fence.h"
 #include "orch_registry.h"
 #include "orch_trust.h"
 
@@ -21,6 +22,7 @@ static const struct {
     {"hook_config_ack", {"extractor-webhook"}},
     {"progress", {"loader", "normalizer", EXTRACTOR}},
     {"failed", {"loader", "normalizer", EXTRACTOR}},
+    {"run_status", {"normalizer"}},
 };
 
 static bool
@@ -59,6 +61,20 @@ orch_trust_check (const json_t *msg, const char *peer_role, char *why, size_t si
         snprintf (why, size, "%s claims to serve connectors of type \"%s\"", peer_role,
                   kind ? kind : "");
     return why[0] == '\0';
+}
+
+json_t *
+orch_trust_run_status (orch_active_t *active, PGconn *conn, const json_t *msg, vd_error_t *err)
+{
+    json_int_t id = json_integer_value (json_object_get (msg, "run_id"));
+    orch_active_run_t *run = id > 0 ? orch_active_find (active, id) : NULL;
+    int open = 0;
+    char status[32];
+    if (run)
+        open = run->failure ? 0 : 1;
+    else if (id > 0 && (open = vd_fence_open (conn, id, status, sizeof status, err)) < 0)
+        return NULL;
+    return json_pack ("{s:s, s:I, s:b}", "type", "run_status", "run_id", id, "open", open);
 }
 
 /*  --------------------------------------------------------------------
@@ -100,6 +116,8 @@ orch_trust_test (bool verbose)
     failures +=
         s_ok ("{\"type\":\"batch_committed\",\"role\":\"extractor-webhook\"}", "extractor-webhook");
     failures += s_ok ("{\"role\":\"loader\"}", "loader"); /* no type */
+    failures += !s_ok ("{\"type\":\"run_status\",\"role\":\"normalizer\"}", "normalizer");
+    failures += s_ok ("{\"type\":\"run_status\",\"role\":\"loader\"}", "loader");
     if (verbose)
         printf ("  orch_trust: %d failures\n", failures);
     return failures ? -1 : 0;

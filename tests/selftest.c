@@ -34,6 +34,7 @@
 #include "odoo_sync.h"
 #include "odoo_xmlrpc.h"
 #include "norm_batch.h"
+#include "norm_fence.h"
 #include "load_copy.h"
 #include "load_refs.h"
 #include "load_lines.h"
@@ -109,6 +110,7 @@ static const selftest_t s_tests[] = {
     {"odoo_sync", odoo_sync_test},
     {"odoo_xmlrpc", odoo_xmlrpc_test},
     {"norm_batch", norm_batch_test},
+    {"norm_fence", norm_fence_test},
     {"load_copy", load_copy_test},
     {"load_events", load_events_test},
     {"load_refs", load_refs_test},

@@ -223,32 +223,57 @@ class Curve(StackCase):
         end = {"connector": "shop", "extracted": {"customers": 1}, "records": 1}
         sock.send(pack([1, 3, run_id, 2, -1, end]))
 
+    def delete_customers(self, sock, run_id, ids):
+        body = {"source": "isavigne", "connector": "shop", "file": "clients.csv",
+                "mode": "listed", "ids": ids}
+        sock.send(pack([1, 4, run_id, 1, 1, body]))
+        end = {"connector": "shop", "extracted": {}, "records": 0, "deletes": 1}
+        sock.send(pack([1, 3, run_id, 2, -1, end]))
+
+    def wait_log(self, service, *needles):
+        path = os.path.join(ARTIFACTS, "curve-%s.log" % service)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            if all(n in text for n in needles):
+                return
+            time.sleep(0.2)
+        self.fail("%s never logged %s" % (service, needles))
+
     def test_4_batches_of_runs_not_announced_are_refused(self):
-        # an extractor's key may feed the normalizer, but runs are the
-        # orchestrator's to announce: one never announced, one failed
+        # a real extractor loads the sample export (the test's peer is gone)
+        time.sleep(4)
+        self.stack.start("extractor-isavigne", "extractor-isavigne-real")
+        self.stack.wait_ready(1)
+        status, run = self.stack.sync("shop")
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        before = self.pg.value("SELECT count(*) FROM canonical.customers")
+        ids = [r[0] for r in self.pg.psql("SELECT source_id FROM canonical.customers")]
+        # runs are the orchestrator's to announce: one never announced, one failed
         failed = int(self.pg.value(
             "INSERT INTO ops.sync_runs (connector, connector_type, status, trigger, started_at,"
             " finished_at) VALUES ('shop', 'isavigne', 'failed', 'manual', now(), now())"
             " RETURNING id"))
+        # an extractor's key may feed the normalizer: it converts nothing of them
         sock, _ = self.peer(zmq.PUSH, "VENDANGE_NORMALIZER_ENDPOINT", role="extractor-isavigne")
         self.raw_customers(sock, 987654321, "INTRUS-1")
         self.raw_customers(sock, failed, "INTRUS-2")
-        log = os.path.join(ARTIFACTS, "curve-loader.log")
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            with open(log, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-            if "run 987654321 refused" in text and ("run %d refused" % failed) in text:
-                break
-            time.sleep(0.2)
-        self.assertIn("run 987654321 refused", text)
-        self.assertIn("run %d refused" % failed, text)
+        self.wait_log("normalizer", "records of run 987654321 refused",
+                      "records of run %d refused" % failed)
+        # the normalizer's key may feed the loader: it writes nothing of them
+        # (here: deletions of every customer at the end of the run)
+        sock, _ = self.peer(zmq.PUSH, "VENDANGE_LOADER_ENDPOINT", role="normalizer")
+        self.delete_customers(sock, 987654321, ids)
+        self.delete_customers(sock, failed, ids)
+        self.wait_log("loader", "records of run 987654321 refused",
+                      "records of run %d refused" % failed)
         time.sleep(1.0)  # anything that would be written is written by now
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.customers"), before)
         self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.customers WHERE"
                                        " customer_key LIKE '%INTRUS%'"), "0")
-        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.sync_runs WHERE"
-                                       " id = 987654321"), "0")
-
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.run_tables WHERE run_id IN"
+                                       " (987654321, %d)" % failed), "0")
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,11 +1,11 @@
-/*  load_fence - the loader writes a run's records only while the
+/*  vd_fence - the loader writes a run's records only while the
     orchestrator holds that run. */
 #include "vendange.h"
 #include "vd_db.h"
-#include "load_fence.h"
+#include "vd_fence.h"
 
 int
-load_fence_open (PGconn *conn, int64_t run_id, char *status, size_t size, vd_error_t *err)
+vd_fence_open (PGconn *conn, int64_t run_id, char *status, size_t size, vd_error_t *err)
 {
     char id[24];
     snprintf (id, sizeof id, "%" PRId64, run_id);
