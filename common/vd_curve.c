@@ -4,6 +4,10 @@
 #include "vd_keys.h"
 #include "vd_zap.h"
 
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* libzmq 4.3 draft option */
+#endif
+
 struct vd_curve {
     char role[64];
     char dir[PATH_MAX];
@@ -80,6 +84,10 @@ vd_curve_server (vd_curve_t *self, zsock_t *sock, const char *domain, vd_error_t
     }
     if (s_own_keys (self, sock, err) < 0 || s_set (sock, ZMQ_ZAP_DOMAIN, domain, err) < 0)
         return -1;
+    /* no ZAP handler (this process stopping): refuse rather than accept
+       any key; a libzmq built without this option has the handler up
+       all the socket's life anyway */
+    (void)zmq_setsockopt (zsock_resolve (sock), ZMQ_ZAP_ENFORCE_DOMAIN, &on, sizeof on);
     /* the allow-list must be readable now, not at the first client */
     vd_error_t probe;
     vd_error_clear (&probe);

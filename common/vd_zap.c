@@ -121,6 +121,8 @@ s_actor (zsock_t *pipe, void *args)
     }
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, handler, NULL);
+    if (poller) /* SIGTERM does not stop it: it answers until $TERM */
+        zpoller_set_nonstop (poller, true);
     bool terminated = false;
     while (!terminated && poller) {
         void *which = zpoller_wait (poller, -1);
@@ -130,8 +132,8 @@ s_actor (zsock_t *pipe, void *args)
             char *command = zstr_recv (pipe);
             terminated = !command || strcmp (command, "$TERM") == 0;
             zstr_free (&command);
-        } else
-            terminated = zpoller_terminated (poller);
+        } else /* a signal (EINTR) does not end it; the context ending does */
+            terminated = zpoller_terminated (poller) && zmq_errno () == ETERM;
     }
     zpoller_destroy (&poller);
     zsock_destroy (&handler);
