@@ -25,6 +25,7 @@ typedef struct {
     zframe_t *held;    /* a frame waiting for the verdict on its run */
     int64_t asked_run; /* the run last asked about, and when        */
     int64_t asked_at_ms;
+    int64_t refused_run; /* the run whose records were last refused   */
     bool terminated;
 } self_t;
 
@@ -83,8 +84,13 @@ s_handle_data (self_t *self, zframe_t *frame)
         return -1;
     }
     vd_log_set_run (msg.run_id);
-    if (verdict == 0)
-        vd_debug ("records of run %" PRId64 " dropped: the run is not open", msg.run_id);
+    if (verdict == 0 && msg.run_id != self->refused_run) {
+        vd_warn ("records of run %" PRId64 " refused: the run is not open (aborted, failed or "
+                 "over), nothing of it is converted",
+                 msg.run_id);
+        self->refused_run = msg.run_id; /* said once per run */
+    } else if (verdict == 0)
+        ;
     else if (msg.kind == VD_MSG_END || msg.kind == VD_MSG_DELETE || msg.kind == VD_MSG_HASHES)
         vd_pipe_send (self->output, zframe_data (frame), zframe_size (frame), self->ctl, s_stop,
                       self);
@@ -115,9 +121,11 @@ s_handle_control (self_t *self)
         norm_fence_set (self->fence, run_id, false);
     else if (type && strcmp (type, "run_status") == 0) {
         bool open = json_is_true (json_object_get (msg, "open"));
-        if (!open)
+        if (!open) {
             vd_warn ("records of run %" PRId64 " refused: the orchestrator does not hold it open",
                      run_id);
+            self->refused_run = run_id;
+        }
         norm_fence_set (self->fence, run_id, open);
     }
     json_decref (msg);
