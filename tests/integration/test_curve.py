@@ -7,6 +7,7 @@ a role that is not the one the message needs."""
 import json
 import os
 import re
+import signal
 import struct
 import time
 import unittest
@@ -77,14 +78,17 @@ class Curve(StackCase):
 
     # ------------------------------------------------------------ peers
 
-    def peer(self, kind, endpoint, role=None, stranger=False, monitor=False):
+    def peer(self, kind, endpoint, role=None, stranger=False, monitor=False, pair=None):
         """A socket connected to endpoint: without CURVE (role None and not
-        stranger), with an unknown key (stranger), or with role's key."""
+        stranger), with an unknown key (stranger), with role's key, or
+        with the key pair given (pair, as read_cert gives it)."""
         sock = self.ctx.socket(kind)
         sock.linger = 0
-        if role or stranger:
+        if role or stranger or pair:
             if stranger:
                 pub, sec = zmq.curve_keypair()
+            elif pair:
+                pub, sec = (k.encode() for k in pair)
             else:
                 pub, sec = (k.encode() for k in read_cert(
                     os.path.join(self.keys, role + ".key")))
@@ -274,6 +278,34 @@ class Curve(StackCase):
                                        " customer_key LIKE '%INTRUS%'"), "0")
         self.assertEqual(self.pg.value("SELECT count(*) FROM ops.run_tables WHERE run_id IN"
                                        " (987654321, %d)" % failed), "0")
+
+    def test_5_rotation_loses_no_run(self):
+        # the real extractor of test 4 holds the old key while it is rotated
+        if "extractor-isavigne-real" not in self.stack.procs:
+            self.stack.start("extractor-isavigne", "extractor-isavigne-real")
+        self.stack.wait_ready(1)
+        path = os.path.join(self.keys, "extractor-isavigne.key")
+        old = read_cert(path)
+        self.stack.cli("keys", "rotate", "extractor-isavigne")
+        new = read_cert(path)
+        self.assertNotEqual(old, new)
+        for pair in (old, new):  # both accepted while the rotation is under way
+            _, mon = self.peer(zmq.DEALER, "VENDANGE_ORCHESTRATOR_ENDPOINT", pair=pair,
+                               monitor=True)
+            self.assertTrue(self.handshake(mon))
+        status, run = self.stack.sync("shop")  # the running extractor, old key
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        self.stack.kill("extractor-isavigne-real", signal.SIGTERM)  # restarted: new key
+        self.stack.start("extractor-isavigne", "extractor-isavigne-real")
+        self.stack.wait_ready(1)
+        status, run = self.stack.sync("shop")
+        self.assertEqual((status, run["status"]), (0, "success"), run)
+        self.stack.cli("keys", "retire", "extractor-isavigne")
+        _, mon = self.peer(zmq.DEALER, "VENDANGE_ORCHESTRATOR_ENDPOINT", pair=old, monitor=True)
+        self.assertFalse(self.handshake(mon), "a retired key still opens the control channel")
+        _, mon = self.peer(zmq.DEALER, "VENDANGE_ORCHESTRATOR_ENDPOINT", pair=new, monitor=True)
+        self.assertTrue(self.handshake(mon))
+
 
 if __name__ == "__main__":
     unittest.main()
