@@ -70,7 +70,8 @@ vd_service_pipe (vd_ctl_t *ctl, const vd_config_t *config, vd_cfg_key_t key, int
         vd_pipe_new (type, endpoint, DATA_HWM, vd_ctl_curve (ctl), s_pipes[i].server_role, err);
     if (!sock && bind) {
         char detail[sizeof err->detail];
-        snprintf (detail, sizeof detail, "%s", err->detail);
+        snprintf (detail, sizeof detail, "%.200s%s%.300s", err->msg, err->detail[0] ? ": " : "",
+                  err->detail);
         vd_error_set (err, VD_ERR_PERMANENT, "cannot bind %s \"%s\"", vd_config_name (which),
                       vd_config_str (config, which));
         vd_error_detail (err, "%s", detail);
