@@ -27,13 +27,17 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
     {VD_CFG_LOG_LEVEL, "VENDANGE_LOG_LEVEL", "info", VD_SVC_ALL, 0, 0,
      "debug, info, warn or error"},
     {VD_CFG_ORCHESTRATOR_ENDPOINT, "VENDANGE_ORCHESTRATOR_ENDPOINT", "tcp://127.0.0.1:5570",
-     VD_SVC_ALL, 0, 0, "ZeroMQ control endpoint of the orchestrator (it binds, services connect)"},
+     VD_SVC_ALL, 0, 0,
+     "ZeroMQ control endpoint of the orchestrator (services connect; it binds it unless "
+     "VENDANGE_ORCHESTRATOR_BIND is set)"},
     {VD_CFG_NORMALIZER_ENDPOINT, "VENDANGE_NORMALIZER_ENDPOINT", "tcp://127.0.0.1:5571",
      VD_SVC_NORMALIZER | VD_SVC_EXTRACTOR, 0, 0,
-     "ZeroMQ endpoint where the normalizer receives raw records (it binds, extractors connect)"},
+     "ZeroMQ endpoint where the normalizer receives raw records (extractors connect; it binds "
+     "it unless VENDANGE_NORMALIZER_BIND is set)"},
     {VD_CFG_LOADER_ENDPOINT, "VENDANGE_LOADER_ENDPOINT", "tcp://127.0.0.1:5572",
      VD_SVC_LOADER | VD_SVC_NORMALIZER, 0, 0,
-     "ZeroMQ endpoint where the loader receives canonical records (it binds, normalizers connect)"},
+     "ZeroMQ endpoint where the loader receives canonical records (normalizers connect; it "
+     "binds it unless VENDANGE_LOADER_BIND is set)"},
     {VD_CFG_HTTP_ADDR, "VENDANGE_HTTP_ADDR", "127.0.0.1:8480", VD_SVC_ORCHESTRATOR, 0, 0,
      "host:port of the orchestrator's HTTP API and web page"},
     {VD_CFG_API_URL, "VENDANGE_API_URL", "http://127.0.0.1:8480", VD_SVC_CLI, 0, 0,
@@ -156,6 +160,18 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
     {VD_CFG_OUTBOX_MAX_ATTEMPTS, "VENDANGE_OUTBOX_MAX_ATTEMPTS", "10",
      INT_KEY | VD_SVC_ORCHESTRATOR, 1, 100,
      "a notification still failing after this many attempts is given up (dead)"},
+    {VD_CFG_KEYS_DIR, "VENDANGE_KEYS_DIR", "", VD_SVC_ALL, 0, 0,
+     "folder of the CURVE keys: <role>.key (secret, 0600) and public/*.pub, the keys the "
+     "services accept; default $VENDANGE_HOME/keys (`vendange keys init` makes them)"},
+    {VD_CFG_KEY_FILE, "VENDANGE_KEY_FILE", "", VD_SVC_ALL & ~VD_SVC_CLI, 0, 0,
+     "this service's secret CURVE key file (0600); default $VENDANGE_KEYS_DIR/<role>.key"},
+    {VD_CFG_ORCHESTRATOR_BIND, "VENDANGE_ORCHESTRATOR_BIND", "", VD_SVC_ORCHESTRATOR, 0, 0,
+     "ZeroMQ address the orchestrator binds (a local interface, tcp://*:5570 for every one); "
+     "default VENDANGE_ORCHESTRATOR_ENDPOINT"},
+    {VD_CFG_NORMALIZER_BIND, "VENDANGE_NORMALIZER_BIND", "", VD_SVC_NORMALIZER, 0, 0,
+     "ZeroMQ address the normalizer binds; default VENDANGE_NORMALIZER_ENDPOINT"},
+    {VD_CFG_LOADER_BIND, "VENDANGE_LOADER_BIND", "", VD_SVC_LOADER, 0, 0,
+     "ZeroMQ address the loader binds; default VENDANGE_LOADER_ENDPOINT"},
 };
 
 struct vd_config {

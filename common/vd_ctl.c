@@ -5,6 +5,7 @@
 
 struct vd_ctl {
     zsock_t *sock;
+    vd_curve_t *curve;
     char role[64];
     char kind[32];
     char instance[160];
@@ -26,22 +27,29 @@ vd_clock_ms (void)
 
 vd_ctl_t *
 vd_ctl_new (const char *endpoint, const char *role, const char *kind, int heartbeat_ms,
-            vd_error_t *err)
+            vd_curve_t **curve_p, vd_error_t *err)
 {
     vd_ctl_t *self = calloc (1, sizeof *self);
     if (!self) {
+        vd_curve_destroy (curve_p);
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         return NULL;
     }
+    self->curve = *curve_p;
+    *curve_p = NULL;
     self->sock = zsock_new (ZMQ_DEALER);
     if (!self->sock) {
-        free (self);
+        vd_ctl_destroy (&self);
         vd_error_set (err, VD_ERR_PERMANENT, "cannot create ZeroMQ socket");
         return NULL;
     }
     zsock_set_sndtimeo (self->sock, 1000);
     zsock_set_sndhwm (self->sock, 1000);
     zsock_set_linger (self->sock, 500);
+    if (vd_curve_client (self->curve, self->sock, "orchestrator", err) < 0) {
+        vd_ctl_destroy (&self);
+        return NULL;
+    }
     if (zsock_connect (self->sock, "%s", endpoint) < 0) {
         vd_error_set (err, VD_ERR_PERMANENT, "invalid orchestrator endpoint \"%s\"", endpoint);
         vd_error_detail (err, "zmq: %s", zmq_strerror (zmq_errno ()));
@@ -68,6 +76,7 @@ vd_ctl_destroy (vd_ctl_t **self_p)
     if (!self_p || !*self_p)
         return;
     zsock_destroy (&(*self_p)->sock);
+    vd_curve_destroy (&(*self_p)->curve);
     zframe_destroy (&(*self_p)->blob);
     free (*self_p);
     *self_p = NULL;
@@ -77,6 +86,12 @@ zsock_t *
 vd_ctl_sock (vd_ctl_t *self)
 {
     return self->sock;
+}
+
+vd_curve_t *
+vd_ctl_curve (vd_ctl_t *self)
+{
+    return self->curve;
 }
 
 const char *

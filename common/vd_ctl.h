@@ -20,6 +20,7 @@
 #ifndef VD_CTL_H_INCLUDED
 #define VD_CTL_H_INCLUDED
 
+#include "vd_curve.h"
 #include "vd_error.h"
 #include <czmq.h>
 #include <jansson.h>
@@ -27,15 +28,19 @@
 
 typedef struct vd_ctl vd_ctl_t;
 
-/*  Connects to the orchestrator. role: "loader", "normalizer",
+/*  Connects to the orchestrator over CURVE with the service's keys
+    (*curve_p: taken, also on failure). role: "loader", "normalizer",
     "extractor-isavigne"...; kind: the connector type an extractor serves
-    ("isavigne"), or NULL. Returns NULL with err on a bad endpoint. */
+    ("isavigne"), or NULL. Returns NULL with err on a bad endpoint or when
+    the orchestrator's public key cannot be read. */
 vd_ctl_t *vd_ctl_new (const char *endpoint, const char *role, const char *kind, int heartbeat_ms,
-                      vd_error_t *err);
+                      vd_curve_t **curve_p, vd_error_t *err);
 void vd_ctl_destroy (vd_ctl_t **self_p);
 
 /*  The socket, to put in a zpoller. */
 zsock_t *vd_ctl_sock (vd_ctl_t *self);
+/*  The service's CURVE keys, for its data sockets. */
+vd_curve_t *vd_ctl_curve (vd_ctl_t *self);
 /*  This process's instance id (unique per process life). */
 const char *vd_ctl_instance (const vd_ctl_t *self);
 

@@ -3,7 +3,8 @@
 #include "vd_pipe.h"
 
 zsock_t *
-vd_pipe_new (int type, const char *endpoint, int hwm, vd_error_t *err)
+vd_pipe_new (int type, const char *endpoint, int hwm, vd_curve_t *curve, const char *server_role,
+             vd_error_t *err)
 {
     zsock_t *sock = zsock_new (type);
     if (!sock) {
@@ -15,6 +16,12 @@ vd_pipe_new (int type, const char *endpoint, int hwm, vd_error_t *err)
     zsock_set_rcvhwm (sock, hwm);
     zsock_set_linger (sock, 1000);
     zsock_set_maxmsgsize (sock, 64 * 1024 * 1024);
+    bool bind = endpoint[0] == '@';
+    if ((bind ? vd_curve_server (curve, sock, server_role, err)
+              : vd_curve_client (curve, sock, server_role, err)) < 0) {
+        zsock_destroy (&sock);
+        return NULL;
+    }
     if (zsock_attach (sock, endpoint, false) < 0) {
         vd_error_set (err, VD_ERR_PERMANENT, "cannot use ZeroMQ endpoint \"%s\"", endpoint + 1);
         vd_error_detail (err, "zmq: %s", zmq_strerror (zmq_errno ()));

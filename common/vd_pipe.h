@@ -14,10 +14,13 @@
 /*  Returns true when the caller wants to stop waiting. */
 typedef bool (vd_pipe_stop_fn) (void *arg);
 
-/*  Creates a PUSH (or PULL) socket: binds when endpoint starts with '@',
-    connects when it starts with '>' (czmq syntax). Send timeout 500 ms,
+/*  Creates a PUSH (or PULL) socket over CURVE: binds when endpoint
+    starts with '@' (a CURVE server whose ZAP domain is server_role),
+    connects when it starts with '>' (a client of the server of
+    server_role, "normalizer" or "loader"). Send timeout 500 ms,
     high-water mark hwm messages. NULL with err on a bad endpoint. */
-zsock_t *vd_pipe_new (int type, const char *endpoint, int hwm, vd_error_t *err);
+zsock_t *vd_pipe_new (int type, const char *endpoint, int hwm, vd_curve_t *curve,
+                      const char *server_role, vd_error_t *err);
 
 /*  Sends one frame (copied). Returns 0 when queued, -1 when stop said so,
     the process was interrupted, or the socket failed for another reason. */

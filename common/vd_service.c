@@ -1,5 +1,6 @@
 /*  vd_service - the start of every pipeline service. */
 #include "vendange.h"
+#include "vd_keys.h"
 #include "vd_pipe.h"
 #include "vd_service.h"
 #include <malloc.h>
@@ -34,8 +35,11 @@ vd_service_start (const vd_service_info_t *info, int argc, char **argv, vd_confi
                  vd_config_str (*config, VD_CFG_LOG_LEVEL));
     vd_log_init (info->role, level);
     zsys_init (); /* SIGINT/SIGTERM set zsys_interrupted */
-    *ctl = vd_ctl_new (vd_config_str (*config, VD_CFG_ORCHESTRATOR_ENDPOINT), info->role,
-                       info->kind, (int)vd_config_int (*config, VD_CFG_HEARTBEAT_MS), &err);
+    vd_curve_t *curve = vd_curve_new (*config, info->role, &err);
+    *ctl = curve ? vd_ctl_new (vd_config_str (*config, VD_CFG_ORCHESTRATOR_ENDPOINT), info->role,
+                               info->kind, (int)vd_config_int (*config, VD_CFG_HEARTBEAT_MS),
+                               &curve, &err)
+                 : NULL;
     if (!*ctl) {
         vd_log_error (VD_LOG_ERROR, &err);
         vd_config_destroy (config);
@@ -44,37 +48,43 @@ vd_service_start (const vd_service_info_t *info, int argc, char **argv, vd_confi
     return 0;
 }
 
-/*  The wildcard bind form ("@tcp://" "*:PORT") of an endpoint
-    tcp://HOST:PORT whose HOST is not the wildcard (a host name such as a
-    docker service name is not a local interface ZeroMQ can bind), into
-    out; -1 when there is none. */
-static int
-s_wildcard (const char *endpoint, char *out, size_t size)
-{
-    const char *colon = strrchr (endpoint, ':');
-    if (strncmp (endpoint, "tcp://", 6) != 0 || !colon || colon <= endpoint + 6 ||
-        strchr (endpoint + 6, '*'))
-        return -1;
-    int n = snprintf (out, size, "@tcp://*%s", colon);
-    return n < 0 || (size_t)n >= size ? -1 : 0;
-}
+/*  The bind variable of a data endpoint and the role that serves it. */
+static const struct {
+    vd_cfg_key_t endpoint, bind;
+    const char *server_role;
+} s_pipes[] = {
+    {VD_CFG_NORMALIZER_ENDPOINT, VD_CFG_NORMALIZER_BIND, "normalizer"},
+    {VD_CFG_LOADER_ENDPOINT, VD_CFG_LOADER_BIND, "loader"},
+};
 
 zsock_t *
-vd_service_pipe (const vd_config_t *config, vd_cfg_key_t key, int type, bool bind, vd_error_t *err)
+vd_service_pipe (vd_ctl_t *ctl, const vd_config_t *config, vd_cfg_key_t key, int type, bool bind,
+                 vd_error_t *err)
 {
+    size_t i = 0;
+    while (i < sizeof s_pipes / sizeof s_pipes[0] && s_pipes[i].endpoint != key)
+        i++;
+    if (i == sizeof s_pipes / sizeof s_pipes[0]) {
+        vd_error_set (err, VD_ERR_PERMANENT, "%s is not a data endpoint", vd_config_name (key));
+        return NULL;
+    }
+    /* a bind goes exactly where it is told: no other interface instead */
+    vd_cfg_key_t which = bind && *vd_config_str (config, s_pipes[i].bind) ? s_pipes[i].bind : key;
     char endpoint[512];
-    const char *value = vd_config_str (config, key);
-    snprintf (endpoint, sizeof endpoint, "%c%s", bind ? '@' : '>', value);
-    zsock_t *sock = vd_pipe_new (type, endpoint, DATA_HWM, err);
-    if (!sock && bind && s_wildcard (value, endpoint, sizeof endpoint) == 0) {
-        /* one variable serves both sides, e.g. tcp://normalizer:5571 */
-        vd_error_t again;
-        vd_error_clear (&again);
-        sock = vd_pipe_new (type, endpoint, DATA_HWM, &again);
-        if (sock) {
-            vd_warn ("cannot bind %s, listening on %s instead", value, endpoint + 1);
-            vd_error_clear (err);
-        }
+    snprintf (endpoint, sizeof endpoint, "%c%s", bind ? '@' : '>', vd_config_str (config, which));
+    zsock_t *sock =
+        vd_pipe_new (type, endpoint, DATA_HWM, vd_ctl_curve (ctl), s_pipes[i].server_role, err);
+    if (!sock && bind) {
+        char detail[sizeof err->detail];
+        snprintf (detail, sizeof detail, "%.200s%s%.300s", err->msg, err->detail[0] ? ": " : "",
+                  err->detail);
+        vd_error_set (err, VD_ERR_PERMANENT, "cannot bind %s \"%s\"", vd_config_name (which),
+                      vd_config_str (config, which));
+        vd_error_detail (err, "%s", detail);
+        snprintf (err->hint, sizeof err->hint,
+                  "set %s to an address of this host (tcp://*:PORT: every interface; "
+                  "tcp://127.0.0.1:PORT: loopback), or stop the process that holds the port",
+                  vd_config_name (s_pipes[i].bind));
     }
     return sock;
 }
@@ -112,60 +122,47 @@ vd_service_serve_runs (vd_ctl_t *ctl, vd_service_control_fn *control, vd_service
 /*  --------------------------------------------------------------------
     Self test */
 
-/*  One try of the bind fallback on a random port, 3 tries in all (the
-    port was free a moment ago, another process may have taken it). */
+/*  A bind address that is no local interface (a docker service name)
+    fails with a message naming the variable; nothing listens elsewhere. */
 static int
-s_bind_by_name (void)
+s_bind_by_name (const char *dir)
 {
-    for (int attempt = 0; attempt < 3; attempt++) {
-        zsock_t *probe = zsock_new (ZMQ_PULL);
-        int port = probe ? zsock_bind (probe, "tcp://*:!") : -1;
-        zsock_destroy (&probe);
-        zclock_sleep (200); /* ZeroMQ closes the listener asynchronously */
-        char value[64], to[64];
-        snprintf (value, sizeof value, "tcp://vd-selftest.invalid:%d", port);
-        snprintf (to, sizeof to, "tcp://127.0.0.1:%d", port);
-        setenv ("VENDANGE_NORMALIZER_ENDPOINT", value, 1);
-        vd_error_t err;
-        vd_error_clear (&err);
-        vd_config_t *cfg = vd_config_load (VD_SVC_NORMALIZER, &err);
-        unsetenv ("VENDANGE_NORMALIZER_ENDPOINT");
-        zsock_t *pull = cfg && port > 0 ? vd_service_pipe (cfg, VD_CFG_NORMALIZER_ENDPOINT,
-                                                           ZMQ_PULL, true, &err)
-                                        : NULL;
-        zsock_t *push = pull ? zsock_new_push (to) : NULL;
-        char *got = NULL;
-        if (push && zstr_send (push, "hello") == 0) {
-            zsock_set_rcvtimeo (pull, 5000);
-            got = zstr_recv (pull);
-        }
-        bool ok = got && strcmp (got, "hello") == 0 && err.kind == VD_ERR_NONE;
-        zstr_free (&got);
-        zsock_destroy (&push);
-        zsock_destroy (&pull);
-        vd_config_destroy (&cfg);
-        if (ok)
-            return 0;
-    }
-    return -1;
+    setenv ("VENDANGE_KEYS_DIR", dir, 1);
+    setenv ("VENDANGE_LOADER_ENDPOINT", "tcp://127.0.0.1:1", 1);
+    setenv ("VENDANGE_LOADER_BIND", "tcp://vd-selftest.invalid:5572", 1);
+    vd_error_t err;
+    vd_error_clear (&err);
+    vd_config_t *cfg = vd_config_load (VD_SVC_LOADER, &err);
+    unsetenv ("VENDANGE_KEYS_DIR");
+    unsetenv ("VENDANGE_LOADER_ENDPOINT");
+    unsetenv ("VENDANGE_LOADER_BIND");
+    vd_curve_t *curve = cfg ? vd_curve_new (cfg, "loader", &err) : NULL;
+    vd_ctl_t *ctl =
+        curve ? vd_ctl_new ("tcp://127.0.0.1:1", "loader", NULL, 1000, &curve, &err) : NULL;
+    zsock_t *pull =
+        ctl ? vd_service_pipe (ctl, cfg, VD_CFG_LOADER_ENDPOINT, ZMQ_PULL, true, &err) : NULL;
+    bool ok = ctl && !pull && strstr (err.msg, "VENDANGE_LOADER_BIND") &&
+              strstr (err.hint, "tcp://*:PORT");
+    zsock_destroy (&pull);
+    vd_ctl_destroy (&ctl);
+    vd_curve_destroy (&curve);
+    vd_config_destroy (&cfg);
+    return ok ? 0 : -1;
 }
 
 int
 vd_service_test (bool verbose)
 {
     int failures = 0;
-    char out[64];
-    if (s_wildcard ("tcp://normalizer:5571", out, sizeof out) != 0 ||
-        strcmp (out, "@tcp://*:5571") != 0 || s_wildcard ("tcp://*:5571", out, sizeof out) == 0 ||
-        s_wildcard ("ipc:///tmp/x", out, sizeof out) == 0 ||
-        s_wildcard ("tcp://:5571", out, sizeof out) == 0 ||
-        s_wildcard ("tcp://host", out, sizeof out) == 0)
+    char dir[] = "/tmp/vd-service-test-XXXXXX";
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (!mkdtemp (dir) || vd_keys_make (dir, "loader", false, &err) < 0 ||
+        vd_keys_make (dir, "orchestrator", false, &err) < 0)
         failures++;
-
-    /*  A host name that is no local interface binds every interface: a
-        connect to 127.0.0.1 on that port then reaches the socket. */
-    if (s_bind_by_name () < 0)
+    else if (s_bind_by_name (dir) < 0)
         failures++;
+    vd_keys_remove_dir (dir);
     if (verbose)
         printf ("  vd_service: %d failures\n", failures);
     return failures ? -1 : 0;

@@ -21,10 +21,14 @@ typedef struct {
 int vd_service_start (const vd_service_info_t *info, int argc, char **argv, vd_config_t **config,
                       vd_ctl_t **ctl);
 
-/*  A PUSH or PULL socket on the endpoint of a configuration key: bound
-    (bind) or connected. NULL with err. */
-zsock_t *vd_service_pipe (const vd_config_t *config, vd_cfg_key_t key, int type, bool bind,
-                          vd_error_t *err);
+/*  A PUSH or PULL socket over CURVE (the keys of ctl) on a data endpoint
+    (VD_CFG_NORMALIZER_ENDPOINT, VD_CFG_LOADER_ENDPOINT): connected to it,
+    or bound (bind) at its bind variable (VENDANGE_NORMALIZER_BIND,
+    VENDANGE_LOADER_BIND) when set, else at the endpoint itself. A bind
+    that cannot be made as written fails, with a message naming the
+    variable: nothing falls back to another interface. NULL with err. */
+zsock_t *vd_service_pipe (vd_ctl_t *ctl, const vd_config_t *config, vd_cfg_key_t key, int type,
+                          bool bind, vd_error_t *err);
 
 /*  An extractor's loop: heartbeats and control messages; control(arg,
     &start) reads one message and may hand back a "start" (the caller

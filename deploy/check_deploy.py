@@ -8,6 +8,8 @@ export folders mounted, and checks, from the host:
   - two connectors (samples/isavigne, tests/fixtures/dialect_b) sync and the
     canonical tables hold their exact counts (psql from the host); the
     recommender serves a job queued in reco.runs;
+  - every ZeroMQ socket speaks CURVE with the keys `vendange keys init`
+    made (in the image) into the folder the compose file mounts;
   - an extractor container SIGKILLed mid-run (docker kill): the run is
     failed within the heartbeat timeout, the next run succeeds on another
     replica and every record is there exactly once (count and checksum of
@@ -17,6 +19,11 @@ export folders mounted, and checks, from the host:
     10 s; once the orchestrator or PostgreSQL is back, `up`, the run has
     ended: failed, or for PostgreSQL possibly finished by the loader's
     retries, never left running);
+  - an extractor cut off from the network mid-run (docker network
+    disconnect: alive but unreachable): the run fails within the heartbeat
+    timeout; reconnected, the batches it still sends for that run are
+    refused by the loader (run fencing), and the next run loads every
+    record exactly once;
   - the recommender stopped during a job over that load (exit 0 within
     10 s, the job handed back to the queue, done after `up`), and the
     webhook gateway stopped while Brevo events stream in (exit 0 within
@@ -93,6 +100,7 @@ class Stack:
             "PUBLISH_HTTP": "127.0.0.1:%d" % self.http_port,
             "PUBLISH_WEBHOOK": "127.0.0.1:%d" % free_port(),
             "EXPORTS_DIR": os.path.join(tmp, "exports"),
+            "KEYS_DIR": os.path.join(tmp, "keys"),
             "VENDANGE_HEARTBEAT_MS": "200",
             "VENDANGE_DEAD_AFTER_S": str(DEAD_AFTER_S),
             "VENDANGE_DISPATCH_TIMEOUT_S": "30",
@@ -265,7 +273,8 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
               "export_path=/srv/exports/big")
     run_id = int(stack.cli("sync", name)[1].split()[1])
     # the orchestrator and PostgreSQL are stopped once rows are committed
-    committed = 1 if service in CONTROL else 0
+    # (and an extractor is cut off the network once its records flow)
+    committed = 1 if service in CONTROL or how == "disconnect" else 0
     under_way = wait_for(lambda: (lambda r: r if r["status"] == "running" and r.get("extractor")
                                   and r["records_done"] >= committed else None)(
                                       stack.get("/api/runs/%d" % run_id)), 60, "run under way")
@@ -273,8 +282,13 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
     victim = [c for c in stack.containers(service) if service != "extractor-isavigne"
               or stack.inspect(c, "{{.Config.Hostname}}") == host][0]
     t0 = time.time()
+    network = None
     if how == "kill":
         run(["docker", "kill", victim])
+    elif how == "disconnect":  # alive, but nobody reaches it nor hears from it
+        network = stack.inspect(victim, "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}"
+                                         "{{end}}")
+        run(["docker", "network", "disconnect", network, victim])
     else:
         stopped_in, own = stop_in_time(stack, victim, service + " during a run",
                                        None if service == "extractor-isavigne" else service)
@@ -299,15 +313,35 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
     if service not in ("extractor-isavigne",) + CONTROL:
         run(["docker", "start", victim])
         stack.wait_healthy()
+    if network:
+        late_batches_refused(stack, victim, network, run_id)
     status, again = stack.sync(name)
     assert (status, again["status"]) == (0, "success"), again
-    if service == "extractor-isavigne":
+    if service == "extractor-isavigne" and not network:
         assert host_of(again["extractor"]) != host, "the next run must go to another replica"
     got = table_checksums(stack)
     assert got == reference, "after the cut: %s != clean load %s" % (got, reference)
     if service == "extractor-isavigne":
         run(["docker", "start", victim])
         stack.wait_healthy()
+
+
+def late_batches_refused(stack, victim, network, run_id):
+    """Reconnects an extractor cut off during run_id (failed since): what it
+    still had queued for that run reaches the normalizer, which was told
+    the run is over, or the loader, which finds it failed: either refuses
+    it (and says so once), nothing of it is written."""
+    run(["docker", "network", "connect", network, victim])
+    refused = "records of run %d refused" % run_id
+
+    def who():
+        logs = stack.dc("logs", "--no-color", "normalizer", "loader", check=False).stdout
+        lines = [line for line in logs.splitlines() if refused in line]
+        return sorted({line.split("|")[0].strip() for line in lines})
+    by = wait_for(who, 60, "the late batches of run %d to be refused" % run_id)
+    wait_container_healthy(stack, victim, "the reconnected extractor")
+    log("extractor %s reconnected after run %d failed: its late batches refused by %s"
+        % (victim[:12], run_id, ", ".join(by)))
 
 
 def wait_container_healthy(stack, cid, what, timeout=90):
@@ -481,6 +515,12 @@ def main():
          os.path.join(exports, "big"), "--sales", str(SALES), "--customers", "6000",
          "--products", "400", "--stock", "800"])
     run(["chmod", "-R", "a+rX", tmp])
+    keys = os.path.join(tmp, "keys")  # made in the image, owned by its user
+    os.makedirs(keys)
+    run(["chown", "10001:10001", keys])
+    run(["docker", "run", "--rm", "-v", keys + ":/keys", image, "vendange", "keys", "init",
+         "--dir", "/keys"])
+    log("CURVE keys made: %s" % ", ".join(sorted(os.listdir(keys))))
     stack = Stack(tmp)
     try:
         check_environment(stack, image)
@@ -511,6 +551,7 @@ def main():
         log("clean load of %d sales lines: %.1fs" % (SALES, took))
         cut_off_mid_run(stack, "killed", reference, "kill")
         cut_off_mid_run(stack, "stopped", reference, "stop")
+        cut_off_mid_run(stack, "unreachable", reference, "disconnect")
         cut_off_mid_run(stack, "stopped_n", reference, "stop", "normalizer")
         cut_off_mid_run(stack, "stopped_l", reference, "stop", "loader")
         cut_off_mid_run(stack, "stopped_o", reference, "stop", "orchestrator")

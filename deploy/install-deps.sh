@@ -15,7 +15,7 @@ PACKAGES="build-essential pkg-config git ca-certificates \
   libczmq-dev libzmq3-dev libmsgpack-dev libpq-dev libxml2-dev libzip-dev \
   libfreexl-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev \
   libsodium-dev libutf8proc-dev libxxhash-dev \
-  postgresql postgresql-client python3 python3-xlwt python3-xlrd openssl clang-format"
+  postgresql postgresql-client python3 python3-xlwt python3-xlrd python3-zmq openssl clang-format"
 BENCH_PACKAGES="pgloader"
 WEB_PACKAGES="chromium chromium-driver"
 DEPLOY_PACKAGES="mmdebstrap docker-compose python3-yaml"

@@ -16,6 +16,7 @@
 #include "vd_service.h"
 #include "vd_agg.h"
 #include "load_index.h"
+#include "vd_fence.h"
 #include "load_run.h"
 #include "load_warn.h"
 #include "load_sql.h"
@@ -184,6 +185,45 @@ s_db_for (self_t *self, load_run_t *run, vd_error_t *err)
     return s_db_ready (self, err);
 }
 
+/*  The buffer of a run, NULL when there is none. */
+static load_run_t *
+s_known (self_t *self, int64_t run_id)
+{
+    char key[24];
+    snprintf (key, sizeof key, "%" PRId64, run_id);
+    return zhashx_lookup (self->runs, key);
+}
+
+/*  Run fencing (vd_fence): 0 when run_id may be written (known is
+    true when the run's earlier messages were accepted and the database
+    need not be asked), 1 when it is refused (its buffer, if any, is
+    dropped), -1 when the database cannot tell yet (retry). */
+static int
+s_fence (self_t *self, int64_t run_id, bool known)
+{
+    char status[32];
+    load_run_t *mine = s_known (self, run_id);
+    if ((known && mine) || (mine && mine == self->streaming))
+        return 0; /* (a streaming run is checked in its flush's transaction) */
+    vd_error_t err;
+    vd_error_clear (&err);
+    int open = s_db_for (self, NULL, &err) < 0
+                   ? -1
+                   : vd_fence_open (self->conn, run_id, status, sizeof status, &err);
+    if (open < 0) {
+        s_db_failed (self, &err);
+        return -1;
+    }
+    if (open)
+        return 0;
+    vd_log_set_run (run_id);
+    vd_warn ("records of run %" PRId64 " refused: the run is %s, nothing of it is written", run_id,
+             status);
+    vd_log_set_run (0);
+    s_forget_run (self, run_id);
+    return 1;
+}
+
 /*  Commits the run's buffer. 0 done, -1 database unavailable (retry). */
 static int
 s_flush (self_t *self, load_run_t *run)
@@ -192,6 +232,9 @@ s_flush (self_t *self, load_run_t *run)
     vd_error_clear (&err);
     if (load_run_pending (run) == 0)
         return 0;
+    int fence = s_fence (self, load_run_id (run), false);
+    if (fence != 0)
+        return fence < 0 ? -1 : 0;
     vd_log_set_run (load_run_id (run));
     int table = load_run_table (run);
     int rc = s_db_for (self, run, &err) < 0
@@ -199,6 +242,12 @@ s_flush (self_t *self, load_run_t *run)
                  : load_run_flush (run, self->conn, &self->sql[table], &err);
     if (run == self->streaming)
         self->streaming = NULL; /* ended by the flush, whatever its outcome */
+    if (rc == 1) {              /* fenced out in its transaction: nothing written */
+        vd_warn ("records of run %" PRId64 " refused: %s", load_run_id (run), err.msg);
+        vd_log_set_run (0);
+        s_forget_run (self, load_run_id (run));
+        return 0;
+    }
     if (rc < 0 && err.kind == VD_ERR_TRANSIENT) {
         s_db_failed (self, &err);
         vd_log_set_run (0);
@@ -221,6 +270,9 @@ s_flush (self_t *self, load_run_t *run)
 static int
 s_finish (self_t *self, load_run_t *run)
 {
+    int fence = s_fence (self, load_run_id (run), false);
+    if (fence != 0)
+        return fence < 0 ? -1 : 0;
     vd_error_t err;
     vd_error_clear (&err);
     vd_log_set_run (load_run_id (run));
@@ -360,6 +412,8 @@ s_handle_data (self_t *self, zframe_t *frame)
     int rc = 0;
     if (vd_msg_decode ((const char *)zframe_data (frame), zframe_size (frame), &u, &msg, &err) < 0)
         vd_log_error (VD_LOG_ERROR, &err);
+    else if (!s_is_aborted (self, msg.run_id) && (rc = s_fence (self, msg.run_id, true)) != 0)
+        rc = rc < 0 ? -1 : 0; /* -1: the frame waits for the database */
     else if (!s_is_aborted (self, msg.run_id)) {
         load_run_t *run = s_run (self, msg.run_id);
         int table = run ? load_run_table (run) : -1;
@@ -380,8 +434,8 @@ s_handle_data (self_t *self, zframe_t *frame)
                 s_run_failed (self, run, &err);
         } else if (table >= 0 && table != msg.table && s_flush (self, run) < 0)
             rc = -1; /* the buffer holds another table: commit it first */
-        else if (s_is_aborted (self, msg.run_id))
-            ; /* the flush failed the run */
+        else if (s_is_aborted (self, msg.run_id) || run != s_known (self, msg.run_id))
+            ; /* the flush failed the run, or fenced it out */
         else if (load_run_add (run, &msg, &err) < 0)
             s_run_failed (self, run, &err);
         else
@@ -448,7 +502,8 @@ s_setup (self_t *self, vd_error_t *err)
     self->batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS);
     self->runs = zhashx_new ();
     zhashx_set_destructor (self->runs, s_run_destructor);
-    self->input = vd_service_pipe (self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PULL, true, err);
+    self->input =
+        vd_service_pipe (self->ctl, self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PULL, true, err);
     return self->input ? 0 : -1;
 }
 

@@ -3,6 +3,7 @@
 #include "load_copy.h"
 #include "load_events.h"
 #include "load_index.h"
+#include "vd_fence.h"
 #include "load_lines.h"
 #include "load_refs.h"
 #include "load_warn.h"
@@ -943,7 +944,16 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
                         (int64_t)(self->nrows - refused) - ins - upd, err) < 0)
         return -1;
     *refused_p = refused;
-    if (vd_db_command (conn, "COMMIT", 0, NULL, err) < 0)
+    /* fencing, in the transaction itself: the run is still the
+       orchestrator's running run (a batch late from a replica cut off,
+       or of a run failed meanwhile, is rolled back: vd_fence) */
+    char status[32];
+    int open = vd_fence_open (conn, self->run_id, status, sizeof status, err);
+    if (open == 0) {
+        vd_error_set (err, VD_ERR_PERMANENT, "the run is %s: its records are refused", status);
+        return -2;
+    }
+    if (open < 0 || vd_db_command (conn, "COMMIT", 0, NULL, err) < 0)
         return -1;
     self->dirty_marked += self->tx_marked;
     self->dirty_all |= self->tx_all;
@@ -972,7 +982,7 @@ load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
         self->rejects.len = rejects_len;
         self->nrejects = nrejects;
         load_warn_truncate (self->warn, warnings);
-        return -1;
+        return rc == -2 ? 1 : -1;
     }
     /* a refused row is both in rows and, now, in rejects */
     self->committed += (int64_t)(self->nrows + self->nrejects - refused);

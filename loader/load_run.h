@@ -69,7 +69,10 @@ const uint64_t *load_run_committed_batches (const load_run_t *self, size_t *coun
     catches a key that is: that batch and the next few are merged), else
     staged and merged; rows a bad value makes the database refuse are
     isolated by halving and stored as rejects with the server's message.
-    References to unknown customers and products become warnings. Returns 0; -1 with err->kind
+    References to unknown customers and products become warnings. The
+    run must still be running in ops.sync_runs when the transaction
+    commits (vd_fence): else it is rolled back and 1 returned (err says
+    why). Returns 0; -1 with err->kind
    TRANSIENT when the caller should retry later (buffer kept), PERMANENT when the run cannot go on.
  */
 int load_run_flush (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err);

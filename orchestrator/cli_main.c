@@ -8,6 +8,7 @@
 #include "cli_alerts.h"
 #include "cli_connector.h"
 #include "cli_forget.h"
+#include "cli_keys.h"
 #include "cli_quality.h"
 #include "cli_reco.h"
 #include "cli_runs.h"
@@ -37,6 +38,7 @@ static const struct {
      "CUSTOMER [--json] [--refresh] | run | feedback | export | precision: recommendations"},
     {"forget", cli_forget_main, "EMAIL|CUSTOMER_KEY: erase a person everywhere"},
     {"secret-key", cli_secret_key_main, "print a new random key for VENDANGE_SECRET_KEY"},
+    {"keys", cli_keys_main, "init | rotate ROLE | retire ROLE | list: the services' CURVE keys"},
 };
 
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

@@ -1,6 +1,7 @@
 /*  cli_up - `vendange up` and `vendange down`. */
 #include "vendange.h"
 #include "cli_http.h"
+#include "cli_keys.h"
 #include "cli_pg.h"
 #include "cli_proc.h"
 #include "cli_up.h"
@@ -355,6 +356,20 @@ s_secret_key (s_up_t *up, const vd_config_t *cfg, vd_error_t *err)
     return 0;
 }
 
+/*  The services' CURVE key pairs: made once in the keys folder (each
+    service reads its own, and the public keys of all). */
+static int
+s_keys (const vd_config_t *cfg, vd_error_t *err)
+{
+    char dir[PATH_MAX];
+    if (cli_keys_dir (cfg, dir, sizeof dir, err) < 0)
+        return -1;
+    int made = cli_keys_ensure (dir, err);
+    if (made > 0)
+        printf ("made %d CURVE key pair(s) in %s\n", made, dir);
+    return made < 0 ? -1 : 0;
+}
+
 static const char s_up_usage[] =
     "usage: vendange up\n\n"
     "Starts PostgreSQL (embedded, when DATABASE_URL is unset) and every missing\n"
@@ -371,7 +386,8 @@ cli_up_main (int argc, char **argv, const vd_config_t *cfg)
     vd_error_clear (&err);
     if (!up || s_locate (up, cfg, &err) < 0 || s_plan (up, cfg, &err) < 0 ||
         s_database (up, cfg, &err) < 0 || setenv ("DATABASE_URL", up->dsn, 1) < 0 ||
-        setenv ("VENDANGE_HOME", up->home, 1) < 0 || s_secret_key (up, cfg, &err) < 0)
+        setenv ("VENDANGE_HOME", up->home, 1) < 0 || s_secret_key (up, cfg, &err) < 0 ||
+        s_keys (cfg, &err) < 0)
         goto fail;
     for (size_t i = 0; i < up->count; i++)
         if (s_ensure (up, &up->services[i], &err) < 0)

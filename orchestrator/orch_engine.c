@@ -12,6 +12,7 @@
 #include "orch_schedule.h"
 #include "orch_secrets.h"
 #include "orch_tests.h"
+#include "orch_trust.h"
 #include "orch_wake.h"
 
 #define POLL_MS 200
@@ -621,6 +622,15 @@ s_on_failed (orch_engine_t *self, json_t *msg, orch_active_run_t *run)
     s_fail (self, run, out);
 }
 
+/*  True when identity is the connection of the extractor run was handed
+    to (its instance name alone could be claimed by another process). */
+static bool
+s_holds (orch_engine_t *self, orch_active_run_t *run, zframe_t *identity)
+{
+    orch_service_t *s = orch_registry_find (self->registry, run->extractor);
+    return s && s->identity && identity && zframe_eq (s->identity, identity);
+}
+
 typedef void (s_run_handler_fn) (orch_engine_t *self, json_t *msg, orch_active_run_t *run);
 
 static const struct {
@@ -649,7 +659,8 @@ s_on_line_hashes (orch_engine_t *self, json_t *msg, zframe_t *identity)
     vd_error_t err;
     vd_error_clear (&err);
     /* only the extractor that holds the run is answered with a set */
-    if (run && file && instance && strcmp (instance, run->extractor) == 0 && s_db_ready (self) &&
+    if (run && file && instance && strcmp (instance, run->extractor) == 0 &&
+        s_holds (self, run, identity) && s_db_ready (self) &&
         orch_lines_trusted (self->conn, run->connector, file, id, &hashes, &n, rules, sizeof rules,
                             &err) < 0)
         s_db_failed (self, "reading per-line hashes", &err);
@@ -677,6 +688,16 @@ s_handle (orch_engine_t *self, json_t *msg, zframe_t *identity)
         s_on_line_hashes (self, msg, identity);
         return;
     }
+    if (type && strcmp (type, "run_status") == 0) {
+        vd_error_t err;
+        vd_error_clear (&err);
+        json_t *reply =
+            s_db_ready (self) ? orch_trust_run_status (self->active, self->conn, msg, &err) : NULL;
+        if (reply && s_send (self, identity, reply) < 0)
+            vd_debug ("run_status answer not delivered");
+        json_decref (reply); /* no answer: the normalizer asks again */
+        return;
+    }
     if (type && strcmp (type, "tested") == 0) {
         vd_error_t err;
         vd_error_clear (&err);
@@ -694,6 +715,13 @@ s_handle (orch_engine_t *self, json_t *msg, zframe_t *identity)
             orch_json_int (msg, "run_id", &id) == 0 ? orch_active_find (self->active, id) : NULL;
         if (!run || run->failure) {
             vd_debug ("\"%s\" for run %" PRId64 ", which is not running here, ignored", type, id);
+            return;
+        }
+        if (orch_role_is_extractor (orch_json_str (msg, "role")) &&
+            !s_holds (self, run, identity)) {
+            vd_warn ("\"%s\" for run %" PRId64 " from an extractor that does not hold it, "
+                     "ignored",
+                     type, id);
             return;
         }
         run->last_activity_ms = zclock_mono ();
@@ -719,7 +747,11 @@ s_receive (orch_engine_t *self)
     if (zmsg_size (msg) >= 2)
         j = json_loadb ((const char *)zframe_data (body), zframe_size (body),
                         JSON_REJECT_DUPLICATES, &jerr);
-    if (json_is_object (j))
+    char why[300];
+    if (json_is_object (j) && !orch_trust_check (j, vd_curve_peer_role (body), why, sizeof why))
+        vd_warn ("control message \"%s\" dropped: %s",
+                 orch_json_str (j, "type") ? orch_json_str (j, "type") : "?", why);
+    else if (json_is_object (j))
         s_handle (self, j, identity);
     else
         vd_log_detail (VD_LOG_WARN, jerr.text[0] ? jerr.text : "not a JSON object", NULL,
@@ -731,23 +763,25 @@ s_receive (orch_engine_t *self)
 /*  --------------------------------------------------------------------
     Life */
 
+/*  Binds exactly the configured address over CURVE: a bind that cannot
+    be made as written stops the start (no other interface instead). */
 static int
-s_bind (zsock_t *sock, const char *endpoint, vd_error_t *err)
+s_bind (orch_engine_t *self, vd_error_t *err)
 {
-    if (zsock_bind (sock, "%s", endpoint) >= 0)
+    const char *at =
+        self->config.bind && *self->config.bind ? self->config.bind : self->config.endpoint;
+    const char *name = self->config.bind && *self->config.bind ? "VENDANGE_ORCHESTRATOR_BIND"
+                                                               : "VENDANGE_ORCHESTRATOR_ENDPOINT";
+    if (vd_curve_server (self->config.curve, self->router, "orchestrator", err) < 0)
+        return -1;
+    if (zsock_bind (self->router, "%s", at) >= 0)
         return 0;
-    const char *colon = strrchr (endpoint, ':');
     int bind_errno = zmq_errno ();
-    if (strncmp (endpoint, "tcp://", 6) == 0 && colon && colon > endpoint + 6 &&
-        strchr (endpoint + 6, '*') == NULL && zsock_bind (sock, "tcp://*%s", colon) >= 0) {
-        /* a host name (docker service name) is not a local interface */
-        vd_warn ("cannot bind %s, listening on tcp://*%s instead", endpoint, colon);
-        return 0;
-    }
-    vd_error_set (err, VD_ERR_PERMANENT, "cannot bind the orchestrator endpoint %s", endpoint);
+    vd_error_set (err, VD_ERR_PERMANENT, "cannot bind %s \"%s\"", name, at);
     vd_error_detail (err, "zmq: %s", zmq_strerror (bind_errno));
     snprintf (err->hint, sizeof err->hint,
-              "is another orchestrator running? check VENDANGE_ORCHESTRATOR_ENDPOINT");
+              "set VENDANGE_ORCHESTRATOR_BIND to an address of this host (tcp://*:PORT: every "
+              "interface; tcp://127.0.0.1:PORT: loopback); is another orchestrator running?");
     return -1;
 }
 
@@ -778,7 +812,7 @@ orch_engine_new (PGconn **conn_p, const orch_engine_config_t *config, vd_error_t
     zsock_set_sndtimeo (self->router, 0);
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, MAX_MESSAGE);
-    if (s_bind (self->router, config->endpoint, err) < 0)
+    if (s_bind (self, err) < 0)
         goto err;
     if (s_lock (self->conn, err) < 0 || orch_wake_listen (self->conn, err) < 0)
         goto err;

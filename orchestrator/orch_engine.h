@@ -11,6 +11,7 @@
 #ifndef ORCH_ENGINE_H_INCLUDED
 #define ORCH_ENGINE_H_INCLUDED
 
+#include "vd_curve.h"
 #include "vd_error.h"
 #include "vd_secret.h"
 #include <libpq-fe.h>
@@ -18,7 +19,9 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *endpoint;        /* ZeroMQ endpoint to bind              */
+    const char *endpoint;        /* ZeroMQ endpoint services connect to  */
+    const char *bind;            /* where to bind it ("": the endpoint)  */
+    vd_curve_t *curve;           /* the orchestrator's keys (borrowed)   */
     int64_t dead_after_ms;       /* silent service -> dead               */
     int64_t dispatch_timeout_ms; /* queued run nobody can take -> failed */
     int64_t stall_timeout_ms;    /* running run without news -> failed   */

@@ -68,6 +68,7 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
     vd_error_clear (&err);
     orch_engine_config_t ec = {
         .endpoint = vd_config_str (cfg, VD_CFG_ORCHESTRATOR_ENDPOINT),
+        .bind = vd_config_str (cfg, VD_CFG_ORCHESTRATOR_BIND),
         .dead_after_ms = vd_config_int (cfg, VD_CFG_DEAD_AFTER_S) * 1000,
         .dispatch_timeout_ms = vd_config_int (cfg, VD_CFG_DISPATCH_TIMEOUT_S) * 1000,
         .stall_timeout_ms = vd_config_int (cfg, VD_CFG_STALL_TIMEOUT_S) * 1000,
@@ -78,8 +79,10 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
         .dispatch_poll_ms = vd_config_int (cfg, VD_CFG_DISPATCH_POLL_MS),
         .reco_after_sync = vd_config_int (cfg, VD_CFG_RECO_AFTER_SYNC) == 1,
     };
-    if (vd_secret_key_load (cfg, &ec.secret_key, &err) < 0) {
+    ec.curve = vd_curve_new (cfg, "orchestrator", &err);
+    if (!ec.curve || vd_secret_key_load (cfg, &ec.secret_key, &err) < 0) {
         vd_log_error (VD_LOG_ERROR, &err);
+        vd_curve_destroy (&ec.curve);
         return 1;
     }
     if (!ec.secret_key.set)
@@ -118,6 +121,7 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
         vd_log_error (VD_LOG_ERROR, &err);
         orch_engine_destroy (&engine);
         orch_http_destroy (&http);
+        vd_curve_destroy (&ec.curve);
         return 1;
     }
     vd_info ("orchestrator %s started: API and web page on http://%s, control on %s", VD_VERSION,
@@ -127,6 +131,7 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
     orch_watch_destroy (&watch);
     orch_http_destroy (&http);
     orch_engine_destroy (&engine);
+    vd_curve_destroy (&ec.curve);
     return 0;
 }
 

@@ -12,6 +12,10 @@
 #include "vd_msg.h"
 #include "vd_secret.h"
 #include "vd_service.h"
+#include "vd_curve.h"
+#include "vd_keys.h"
+#include "vd_zap.h"
+#include "orch_trust.h"
 #include "isv_extract.h"
 #include "orch_preview.h"
 #include "isv_lines.h"
@@ -33,6 +37,7 @@
 #include "odoo_sync.h"
 #include "odoo_xmlrpc.h"
 #include "norm_batch.h"
+#include "norm_fence.h"
 #include "load_copy.h"
 #include "load_index.h"
 #include "load_refs.h"
@@ -95,6 +100,9 @@ static const selftest_t s_tests[] = {
     {"vd_schema", vd_schema_test},
     {"vd_secret", vd_secret_test},
     {"vd_service", vd_service_test},
+    {"vd_keys", vd_keys_test},
+    {"vd_zap", vd_zap_test},
+    {"vd_curve", vd_curve_test},
     {"vd_text", vd_text_test},
     {"vd_units", vd_units_test},
     {"isv_lines", isv_lines_test},
@@ -115,6 +123,7 @@ static const selftest_t s_tests[] = {
     {"odoo_sync", odoo_sync_test},
     {"odoo_xmlrpc", odoo_xmlrpc_test},
     {"norm_batch", norm_batch_test},
+    {"norm_fence", norm_fence_test},
     {"load_copy", load_copy_test},
     {"load_index", load_index_test},
     {"load_events", load_events_test},
@@ -135,6 +144,7 @@ static const selftest_t s_tests[] = {
     {"orch_api", orch_api_test},
     {"orch_guard", orch_guard_test},
     {"orch_hooks", orch_hooks_test},
+    {"orch_trust", orch_trust_test},
     {"orch_http", orch_http_test},
     {"orch_json", orch_json_test},
     {"orch_metrics", orch_metrics_test},

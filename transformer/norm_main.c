@@ -1,7 +1,8 @@
 /*  normalizer - raw records in (PULL, bound), canonical records out (PUSH,
-    connected to the loader). Stateless between messages: several
-    normalizers may run side by side; END and DELETE messages pass through
-    unchanged.
+    connected to the loader). Stateless between messages but for the
+    verdicts on runs (norm_fence: only runs the orchestrator says are
+    open are converted): several normalizers may run side by side; END
+    and DELETE messages pass through unchanged.
 */
 #include "vendange.h"
 #include "vd_ctl.h"
@@ -9,6 +10,9 @@
 #include "vd_pipe.h"
 #include "vd_service.h"
 #include "norm_batch.h"
+#include "norm_fence.h"
+
+#define ASK_AGAIN_MS 1000 /* a run_status question unanswered this long */
 
 typedef struct {
     vd_config_t *config;
@@ -17,7 +21,11 @@ typedef struct {
     zsock_t *output;
     norm_batch_t *batch;
     msgpack_sbuffer out;
-    int64_t aborted_run; /* drop the rest of this run's messages */
+    norm_fence_t *fence;
+    zframe_t *held;    /* a frame waiting for the verdict on its run */
+    int64_t asked_run; /* the run last asked about, and when        */
+    int64_t asked_at_ms;
+    int64_t refused_run; /* the run whose records were last refused   */
     bool terminated;
 } self_t;
 
@@ -39,8 +47,23 @@ s_report_failure (self_t *self, int64_t run_id, const vd_error_t *err)
     json_decref (msg);
 }
 
-/*  Handles one data frame. */
+/*  Asks the orchestrator whether run_id is open (again after a while). */
 static void
+s_ask (self_t *self, int64_t run_id)
+{
+    if (run_id == self->asked_run && vd_clock_ms () - self->asked_at_ms < ASK_AGAIN_MS)
+        return;
+    self->asked_run = run_id;
+    self->asked_at_ms = vd_clock_ms ();
+    json_t *msg = json_pack ("{s:s, s:I}", "type", "run_status", "run_id", (json_int_t)run_id);
+    if (msg)
+        vd_ctl_send (self->ctl, msg);
+    json_decref (msg);
+}
+
+/*  Handles one data frame. Returns -1 when the verdict on its run is not
+    known yet (the caller holds the frame and tries again). */
+static int
 s_handle_data (self_t *self, zframe_t *frame)
 {
     msgpack_unpacked u;
@@ -52,11 +75,22 @@ s_handle_data (self_t *self, zframe_t *frame)
         0) {
         vd_log_error (VD_LOG_ERROR, &err); /* no run to blame: log it */
         msgpack_unpacked_destroy (&u);
-        return;
+        return 0;
+    }
+    int verdict = norm_fence_verdict (self->fence, msg.run_id);
+    if (verdict < 0) {
+        s_ask (self, msg.run_id);
+        msgpack_unpacked_destroy (&u);
+        return -1;
     }
     vd_log_set_run (msg.run_id);
-    if (msg.run_id == self->aborted_run)
-        ; /* the run is over: nothing to forward */
+    if (verdict == 0 && msg.run_id != self->refused_run) {
+        vd_warn ("records of run %" PRId64 " refused: the run is not open (aborted, failed or "
+                 "over), nothing of it is converted",
+                 msg.run_id);
+        self->refused_run = msg.run_id; /* said once per run */
+    } else if (verdict == 0)
+        ;
     else if (msg.kind == VD_MSG_END || msg.kind == VD_MSG_DELETE || msg.kind == VD_MSG_HASHES)
         vd_pipe_send (self->output, zframe_data (frame), zframe_size (frame), self->ctl, s_stop,
                       self);
@@ -72,6 +106,7 @@ s_handle_data (self_t *self, zframe_t *frame)
     }
     vd_log_set_run (0);
     msgpack_unpacked_destroy (&u);
+    return 0;
 }
 
 static void
@@ -81,8 +116,18 @@ s_handle_control (self_t *self)
     if (!msg)
         return;
     const char *type = json_string_value (json_object_get (msg, "type"));
+    int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
     if (type && strcmp (type, "abort") == 0)
-        self->aborted_run = json_integer_value (json_object_get (msg, "run_id"));
+        norm_fence_set (self->fence, run_id, false);
+    else if (type && strcmp (type, "run_status") == 0) {
+        bool open = json_is_true (json_object_get (msg, "open"));
+        if (!open) {
+            vd_warn ("records of run %" PRId64 " refused: the orchestrator does not hold it open",
+                     run_id);
+            self->refused_run = run_id;
+        }
+        norm_fence_set (self->fence, run_id, open);
+    }
     json_decref (msg);
 }
 
@@ -90,14 +135,18 @@ static int
 s_setup (self_t *self, vd_error_t *err)
 {
     msgpack_sbuffer_init (&self->out);
+    self->fence = norm_fence_new ();
+    if (!self->fence)
+        return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     self->batch = norm_batch_new (vd_config_str (self->config, VD_CFG_VAT_RATE),
                                   vd_config_str (self->config, VD_CFG_TIMEZONE), err);
     if (!self->batch)
         return -1;
-    self->input = vd_service_pipe (self->config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PULL, true, err);
-    self->output =
-        self->input ? vd_service_pipe (self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PUSH, false, err)
-                    : NULL;
+    self->input =
+        vd_service_pipe (self->ctl, self->config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PULL, true, err);
+    self->output = self->input ? vd_service_pipe (self->ctl, self->config, VD_CFG_LOADER_ENDPOINT,
+                                                  ZMQ_PUSH, false, err)
+                               : NULL;
     return self->output ? 0 : -1;
 }
 
@@ -108,6 +157,8 @@ s_teardown (self_t *self)
     zsock_destroy (&self->input);
     zsock_destroy (&self->output);
     norm_batch_destroy (&self->batch);
+    norm_fence_destroy (&self->fence);
+    zframe_destroy (&self->held);
     msgpack_sbuffer_destroy (&self->out);
     vd_config_destroy (&self->config);
 }
@@ -130,21 +181,28 @@ main (int argc, char **argv)
         return 1;
     }
     vd_info ("normalizer started");
-    zpoller_t *poller = zpoller_new (self.input, vd_ctl_sock (self.ctl), NULL);
+    zpoller_t *reading = zpoller_new (self.input, vd_ctl_sock (self.ctl), NULL);
+    zpoller_t *waiting = zpoller_new (vd_ctl_sock (self.ctl), NULL);
     while (!self.terminated) {
         vd_ctl_tick (self.ctl);
+        /* while a frame waits for the verdict on its run, read nothing more */
+        zpoller_t *poller = self.held ? waiting : reading;
         zsock_t *which = zpoller_wait (poller, 200);
         if (zpoller_terminated (poller))
             break;
         if (which == self.input) {
             zframe_t *frame = zframe_recv (self.input);
-            if (frame)
-                s_handle_data (&self, frame);
-            zframe_destroy (&frame);
+            if (frame && s_handle_data (&self, frame) < 0)
+                self.held = frame;
+            else
+                zframe_destroy (&frame);
         } else if (which == vd_ctl_sock (self.ctl))
             s_handle_control (&self);
+        if (self.held && s_handle_data (&self, self.held) == 0)
+            zframe_destroy (&self.held);
     }
-    zpoller_destroy (&poller);
+    zpoller_destroy (&reading);
+    zpoller_destroy (&waiting);
     vd_info ("normalizer stopped");
     s_teardown (&self);
     return 0;

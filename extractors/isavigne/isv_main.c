@@ -232,7 +232,8 @@ s_setup (self_t *self, vd_error_t *err)
 {
     if (sodium_init () < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "libsodium failed to initialise");
-    self->output = vd_service_pipe (self->config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PUSH, false, err);
+    self->output =
+        vd_service_pipe (self->ctl, self->config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PUSH, false, err);
     return self->output ? 0 : -1;
 }
 

@@ -222,7 +222,8 @@ main (int argc, char **argv)
         return rc > 0 ? 0 : 1;
     vd_error_t err;
     vd_error_clear (&err);
-    self.output = vd_service_pipe (self.config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PUSH, false, &err);
+    self.output =
+        vd_service_pipe (self.ctl, self.config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PUSH, false, &err);
     if (!self.output) {
         vd_log_error (VD_LOG_ERROR, &err);
         vd_ctl_destroy (&self.ctl);

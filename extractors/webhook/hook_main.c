@@ -83,7 +83,8 @@ s_setup (self_t *self, vd_error_t *err)
                    : NULL;
     if (!self->spool)
         return -1;
-    self->output = vd_service_pipe (cfg, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PUSH, false, err);
+    self->output =
+        vd_service_pipe (self->ctl, cfg, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PUSH, false, err);
     if (!self->output)
         return -1;
     hook_forward_config_t fc = {

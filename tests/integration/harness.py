@@ -147,6 +147,7 @@ class Stack:
         self.api = self.env["VENDANGE_API_URL"]
         self.procs = {}
         self.logs = []
+        self.cli("keys", "init")  # the services' CURVE keys, in $VENDANGE_HOME/keys
         for role in self.SERVICES:
             self.start(role)
         for i in range(extractors):

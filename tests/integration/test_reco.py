@@ -10,8 +10,10 @@ recommendation are recorded (reco.issued, contact_history); and the
 service mode: a queued run is taken, SIGTERM exits 0."""
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -299,8 +301,12 @@ class Recommender(unittest.TestCase):
 
     def test_9_service_takes_queued_runs_and_stops_cleanly(self):
         log = open(os.path.join(ARTIFACTS, "reco-service.log"), "wb")
+        keys = tempfile.mkdtemp(prefix="vd-reco-keys-")  # every service needs its CURVE key
+        self.addCleanup(shutil.rmtree, keys, True)
+        subprocess.run([os.path.join(BIN, "vendange"), "keys", "init", "--dir", keys],
+                       env=self.env, check=True, capture_output=True)
         env = dict(self.env, VENDANGE_ORCHESTRATOR_ENDPOINT="tcp://127.0.0.1:1",
-                   VENDANGE_RECO_POLL_S="60")
+                   VENDANGE_RECO_POLL_S="60", VENDANGE_KEYS_DIR=keys)
         proc = subprocess.Popen([os.path.join(BIN, "recommender")], env=env, stdout=log,
                                 stderr=log, stdin=subprocess.DEVNULL)
         try:
