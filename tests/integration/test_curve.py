@@ -16,6 +16,7 @@ import zmq
 import zmq.utils.monitor
 
 from harness import ARTIFACTS, SAMPLES, StackCase, copy_tree
+from test_lossfree import wait_for
 
 TOKEN = "curve-hook-" + "t0k" * 8
 API_KEY = "curve-odoo-" + "k3y" * 8
@@ -295,9 +296,15 @@ class Curve(StackCase):
             self.assertTrue(self.handshake(mon))
         status, run = self.stack.sync("shop")  # the running extractor, old key
         self.assertEqual((status, run["status"]), (0, "success"), run)
+        old_pid = self.stack.procs["extractor-isavigne-real"].pid
         self.stack.kill("extractor-isavigne-real", signal.SIGTERM)  # restarted: new key
-        self.stack.start("extractor-isavigne", "extractor-isavigne-real")
-        self.stack.wait_ready(1)
+        new_pid = self.stack.start("extractor-isavigne", "extractor-isavigne-real").pid
+        # the orchestrator hands the next run to the restarted extractor only:
+        # wait until it has heard from it and no longer counts the old one
+        wait_for(lambda: (lambda alive: new_pid in alive and old_pid not in alive)(
+            [s.get("pid") for s in self.stack.get("/api/status")["services"]
+             if s.get("alive") and s.get("role") == "extractor-isavigne"]), 60,
+            "the restarted extractor registered, the old one gone")
         status, run = self.stack.sync("shop")
         self.assertEqual((status, run["status"]), (0, "success"), run)
         self.stack.cli("keys", "retire", "extractor-isavigne")
