@@ -526,7 +526,7 @@ function cursorCell (name, value)
 
 /* the export files a run left unread because their columns changed
    (the cursor's pending_layouts), each with a button that accepts them */
-function layoutChanges (name, cursorText, msg)
+function layoutChanges (name, cursorText)
 {
     let pending = {};
     try {
@@ -553,17 +553,16 @@ function layoutChanges (name, cursorText, msg)
             " ",
             el ("button", {
                 class : "secondary btn-accept-layout",
-                onclick : async () => {
+                onclick : async (e) => {
                     const r = await guarded (
                         () => api ("POST",
                                    "/api/connectors/" + encodeURIComponent (name) + "/accept-layout",
                                    {file}));
-                    if (!r)
-                        return;
-                    msg.className = "card-msg msg-ok";
-                    msg.textContent = t ("columns of {file} accepted: the next sync loads it",
-                                         {file});
-                    route ();
+                    if (r)
+                        e.target.closest(".layout-change")
+                            .replaceWith(el ("p", {class : "layout-change msg-ok", "data-file" : file},
+                                             t ("columns of {file} accepted: the next sync loads it",
+                                                {file})));
                 }
             },
                 t ("Accept the new columns")))));
@@ -668,7 +667,7 @@ async function pageConnector (main, name)
             t (c.schedule ? "type {type}, schedule {schedule}" : "type {type}",
                {type : c.type, schedule : c.schedule})),
         c.cursor ? cursorCell ("cursor", c.cursor) : null,
-        layoutChanges (name, c.cursor, msg),
+        layoutChanges (name, c.cursor) || "",
         el ("p", {class : "meta settings"}, settings.join(" · ")),
         el ("p", {class : "actions"},
             el ("button", {
