@@ -15,7 +15,8 @@ const char cli_connector_usage[] =
     "       vendange connector show NAME [--json]\n"
     "       vendange connector set NAME [--set KEY=VALUE]... [--unset KEY]...\n"
     "       vendange connector test NAME [--json]\n"
-    "       vendange connector remove NAME [--purge]\n\n"
+    "       vendange connector remove NAME [--purge]\n"
+    "       vendange connector accept-layout NAME FILE\n\n"
     "TYPE is isavigne, odoo, brevo or powerautomate. A VALUE written @FILE is\n"
     "read from FILE, env:VAR from the environment variable VAR: give secrets\n"
     "(api_key, token, password) that way, never on the command line. Relative\n"
@@ -23,7 +24,9 @@ const char cli_connector_usage[] =
     "stored encrypted and never shown again (show prints their names).\n"
     "test has an extractor check the settings (folder readable, server\n"
     "reachable, credentials valid); exit status 1 when a check fails.\n"
-    "remove keeps the rows the connector loaded; --purge deletes them too.\n";
+    "remove keeps the rows the connector loaded; --purge deletes them too.\n"
+    "accept-layout accepts the new columns of an iSaVigne export file that a\n"
+    "run left unread (status layout_changed); the next sync reads it.\n";
 
 /*  The content of a file (at most 1 MiB, one trailing newline dropped). */
 static char *
@@ -275,6 +278,7 @@ static const struct {
     {"set", cli_connector_set},
     {"test", cli_connector_check},
     {"remove", cli_connector_remove},
+    {"accept-layout", cli_connector_accept_layout},
 };
 
 int

@@ -27,6 +27,8 @@ int cli_connector_show (int argc, char **argv, const char *api);
 int cli_connector_set (int argc, char **argv, const char *api);
 int cli_connector_check (int argc, char **argv, const char *api);
 int cli_connector_remove (int argc, char **argv, const char *api);
+/*  accept-layout NAME FILE: accepts the file's new columns (orch_layouts). */
+int cli_connector_accept_layout (int argc, char **argv, const char *api);
 
 /*  Parses a --set argument "KEY=VALUE": VALUE "@FILE" reads FILE (1 MiB
     at most, one trailing newline dropped), "env:VAR" reads the variable.

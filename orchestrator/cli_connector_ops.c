@@ -264,3 +264,48 @@ cli_connector_remove (int argc, char **argv, const char *api)
     cli_reply_clear (&reply);
     return CLI_EXIT_OK;
 }
+
+/*  Prints a list of column names after label, when there are some. */
+static void
+s_print_columns (const char *label, const json_t *names)
+{
+    if (json_array_size (names) == 0)
+        return;
+    printf ("  %s", label);
+    size_t i;
+    json_t *v;
+    json_array_foreach (names, i, v) printf ("%s%s", i ? ", " : " ", json_string_value (v));
+    printf ("\n");
+}
+
+int
+cli_connector_accept_layout (int argc, char **argv, const char *api)
+{
+    static const struct option options[] = {{"help", no_argument, NULL, 'h'}, {0}};
+    int c, rc;
+    optind = 0;
+    while ((rc = cli_getopt (argc, argv, ":h", options, cli_connector_usage, &c)) < 0 && c != -1)
+        ;
+    if (rc >= 0)
+        return rc;
+    if (optind + 2 != argc) {
+        fprintf (stderr, "vendange: connector accept-layout wants NAME and FILE\n%s",
+                 cli_connector_usage);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv[optind], *file = argv[optind + 1];
+    char path[620];
+    s_path (name, "/accept-layout", path, sizeof path);
+    json_t *body = json_pack ("{s:s}", "file", file);
+    cli_reply_t reply;
+    static const long ok[] = {200, 0};
+    rc = body && cli_api (api, "POST", path, body, &reply, ok) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    json_decref (body);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    printf ("connector %s: the columns of %s are accepted; the next sync reads it\n", name, file);
+    s_print_columns ("added:", json_object_get (reply.json, "added"));
+    s_print_columns ("missing:", json_object_get (reply.json, "missing"));
+    cli_reply_clear (&reply);
+    return CLI_EXIT_OK;
+}

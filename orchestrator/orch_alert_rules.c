@@ -106,6 +106,25 @@ static const char s_odoo_key[] = S_FIRING (
     " + ops.alert_setting('odoo_key', c.name, 'max_age_days', $1)::int"
     " - ops.alert_setting('odoo_key', c.name, 'warn_days', $2)::int <= current_date))");
 
+/*  The export files an iSaVigne run left unread because their columns
+    changed (isv_layout): the cursor's "pending_layouts", until accepted
+    or until the file shows its accepted columns again. */
+#define S_NAMES(key)                                                                               \
+    "array_to_string(ARRAY(SELECT jsonb_array_elements_text(p.value -> '" key "')), ', ')"
+static const char s_layout_changed[] =
+    S_FIRING ("SELECT c.name || '/' || p.key, c.name, 'export file ' || p.key"
+              " || ' not loaded, its columns changed: ' || concat_ws('; ', 'missing ' || "
+              "nullif(" S_NAMES ("missing") ", ''), 'added ' || nullif(" S_NAMES (
+                  "added") ", ''))"
+                           " || ' (accept them: vendange connector accept-layout ' || c.name || ' "
+                           "' || p.key || ')'"
+                           " FROM ops.connectors c CROSS JOIN LATERAL jsonb_each(CASE WHEN c.type "
+                           "= 'isavigne'"
+                           " AND c.cursor LIKE '{%' AND jsonb_typeof(c.cursor::jsonb -> "
+                           "'pending_layouts') = 'object'"
+                           " THEN c.cursor::jsonb -> 'pending_layouts' END) p"
+                           " WHERE ops.alert_enabled('layout_changed', c.name)");
+
 static s_eval_fn s_silent, s_disk, s_spool;
 
 static const orch_alert_rule_t s_rules[] = {
@@ -160,6 +179,12 @@ static const orch_alert_rule_t s_rules[] = {
      {{"max_age_days", "90", "life of an API key"},
       {"warn_days", "14", "days of warning before it expires"}},
      s_odoo_key,
+     NULL},
+    {"layout_changed",
+     "an iSaVigne export file was not loaded because its columns changed; accepting them "
+     "(vendange connector accept-layout) or the accepted columns coming back resolves it",
+     {{0}},
+     s_layout_changed,
      NULL},
 };
 

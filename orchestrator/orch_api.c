@@ -8,6 +8,7 @@
 #include "orch_customers.h"
 #include "orch_history.h"
 #include "orch_warnings.h"
+#include "orch_layouts.h"
 #include "orch_json.h"
 #include "orch_lifecycle.h"
 #include "orch_metrics.h"
@@ -231,6 +232,9 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         break;
     case ORCH_ROUTE_CONNECTOR_TEST:
         orch_connectors_test (conn, r->name, req, a);
+        break;
+    case ORCH_ROUTE_CONNECTOR_ACCEPT_LAYOUT:
+        orch_layouts_accept (conn, r->name, req, a);
         break;
     case ORCH_ROUTE_TEST:
         orch_connectors_test_get (conn, r->run_id, a);

@@ -18,6 +18,7 @@ static const s_route_t s_routes[] = {
     {ORCH_ROUTE_CONNECTOR, "api/connectors/{name}", "GET, PATCH, DELETE"},
     {ORCH_ROUTE_CONNECTOR_SYNC, "api/connectors/{name}/sync", "POST"},
     {ORCH_ROUTE_CONNECTOR_TEST, "api/connectors/{name}/test", "POST"},
+    {ORCH_ROUTE_CONNECTOR_ACCEPT_LAYOUT, "api/connectors/{name}/accept-layout", "POST"},
     {ORCH_ROUTE_TEST, "api/tests/{id}", "GET"},
     {ORCH_ROUTE_METRICS, "metrics", "GET"},
     {ORCH_ROUTE_FORGET, "api/forget", "POST"},

@@ -18,6 +18,7 @@
 #include "orch_trust.h"
 #include "isv_extract.h"
 #include "orch_preview.h"
+#include "isv_layout.h"
 #include "isv_lines.h"
 #include "isv_mapping.h"
 #include "isv_packaging.h"
@@ -67,6 +68,7 @@
 #include "reco_score.h"
 #include "orch_tests.h"
 #include "orch_warnings.h"
+#include "orch_layouts.h"
 #include "orch_reco.h"
 #include "orch_wake.h"
 #include "orch_web.h"
@@ -105,6 +107,7 @@ static const selftest_t s_tests[] = {
     {"vd_curve", vd_curve_test},
     {"vd_text", vd_text_test},
     {"vd_units", vd_units_test},
+    {"isv_layout", isv_layout_test},
     {"isv_lines", isv_lines_test},
     {"isv_mapping", isv_mapping_test},
     {"isv_packaging", isv_packaging_test},
@@ -164,6 +167,7 @@ static const selftest_t s_tests[] = {
     {"orch_tests", orch_tests_test},
     {"orch_wake", orch_wake_test},
     {"orch_warnings", orch_warnings_test},
+    {"orch_layouts", orch_layouts_test},
     {"orch_watch", orch_watch_test},
     {"orch_web", orch_web_test},
     {"orch_quality", orch_quality_test},

@@ -524,6 +524,50 @@ function cursorCell (name, value)
                el ("pre", {class : "raw"}, value));
 }
 
+/* the export files a run left unread because their columns changed
+   (the cursor's pending_layouts), each with a button that accepts them */
+function layoutChanges (name, cursorText)
+{
+    let pending = {};
+    try {
+        pending = (JSON.parse(cursorText || "{}") || {}).pending_layouts || {};
+    } catch (e) {
+        return null;
+    }
+    const files = Object.keys(pending);
+    if (!files.length)
+        return null;
+    const list = (names) => (names || []).join(", ") || "—";
+    return el (
+        "div", {class : "layout-changes", id : "layout-changes"},
+        el ("h2", {}, t ("Column changes")),
+        el ("p", {class : "meta"},
+            t ("These export files were not loaded: their columns changed since the columns "
+               + "accepted. Check the export (and the mapping), then accept them; the next "
+               + "sync loads the file.")),
+        files.map((file) => el (
+            "p", {class : "layout-change", "data-file" : file},
+            el ("strong", {}, file), " ",
+            t ("missing: {missing}; added: {added}",
+               {missing : list (pending[file].missing), added : list (pending[file].added)}),
+            " ",
+            el ("button", {
+                class : "secondary btn-accept-layout",
+                onclick : async (e) => {
+                    const r = await guarded (
+                        () => api ("POST",
+                                   "/api/connectors/" + encodeURIComponent (name) + "/accept-layout",
+                                   {file}));
+                    if (r)
+                        e.target.closest(".layout-change")
+                            .replaceWith(el ("p", {class : "layout-change msg-ok", "data-file" : file},
+                                             t ("columns of {file} accepted: the next sync loads it",
+                                                {file})));
+                }
+            },
+                t ("Accept the new columns")))));
+}
+
 function runRow (run)
 {
     const rejected = Object.values(run.tables || {}).reduce((s, tb) => s + (tb.rejected || 0), 0);
@@ -623,6 +667,7 @@ async function pageConnector (main, name)
             t (c.schedule ? "type {type}, schedule {schedule}" : "type {type}",
                {type : c.type, schedule : c.schedule})),
         c.cursor ? cursorCell ("cursor", c.cursor) : null,
+        layoutChanges (name, c.cursor) || "",
         el ("p", {class : "meta settings"}, settings.join(" · ")),
         el ("p", {class : "actions"},
             el ("button", {

@@ -131,6 +131,13 @@ const FRENCH = {
     "type {type}, schedule {schedule}" : "type {type}, planification {schedule}",
     "Re-run sync" : "Relancer la synchronisation",
     "Full re-sync" : "Resynchronisation complète",
+    "Column changes" : "Colonnes modifiées",
+    "These export files were not loaded: their columns changed since the columns accepted. Check the export (and the mapping), then accept them; the next sync loads the file." :
+        "Ces fichiers d’export n’ont pas été chargés : leurs colonnes ont changé depuis les colonnes acceptées. Vérifiez l’export (et la correspondance), puis acceptez-les ; la prochaine synchronisation charge le fichier.",
+    "missing: {missing}; added: {added}" : "manquantes : {missing} ; ajoutées : {added}",
+    "Accept the new columns" : "Accepter les nouvelles colonnes",
+    "columns of {file} accepted: the next sync loads it" :
+        "colonnes de {file} acceptées : la prochaine synchronisation le charge",
     "records per run" : "enregistrements par exécution",
     "run duration" : "durée d’exécution",
     "Runs ({count}, newest first)" : "Exécutions ({count}, la plus récente en premier)",

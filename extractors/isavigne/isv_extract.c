@@ -1,5 +1,6 @@
 /*  isv_extract - one sync run over an export folder. */
 #include "isv_extract.h"
+#include "isv_layout.h"
 #include "isv_packaging.h"
 #include "isv_reader.h"
 #include "vd_msg.h"
@@ -64,9 +65,11 @@ typedef struct {
     s_inputs_t in;
     s_derived_t derived;
     s_snapshot_t *snapshot;
-    int id_pos[3];        /* columns of the table's id parts (-1: none) */
-    json_t *preview;      /* the file's preview entry (previews only) */
-    isv_reader_t *reader; /* the file being read                   */
+    int id_pos[3];           /* columns of the table's id parts (-1: none) */
+    json_t *preview;         /* the file's preview entry (previews only) */
+    isv_reader_t *reader;    /* the file being read                   */
+    json_t *layout;          /* its header's column layout (isv_layout) */
+    json_t *added, *missing; /* its changes from the accepted layout */
 } s_file_t;
 
 int
@@ -486,6 +489,10 @@ s_try_header (s_file_t *f, const isv_row_t *row, vd_error_t *err)
     }
     size_t matched =
         isv_mapping_header (f->table, (const char *const *)names, row->nfields, f->cols);
+    if (matched >= 2) {
+        json_decref (f->layout);
+        f->layout = isv_layout_of ((const char *const *)names, row->nfields);
+    }
     for (size_t i = 0; i < row->nfields; i++)
         free (names[i]);
     if (matched < 2)
@@ -516,8 +523,29 @@ s_try_header (s_file_t *f, const isv_row_t *row, vd_error_t *err)
     return true;
 }
 
-/*  Streams one file. Returns 0, 1 (empty file), -1 with err (file
-    failed), -2 (stopped). */
+/*  Forgets the layout of the file read before. */
+static void
+s_layout_reset (s_file_t *f)
+{
+    json_decref (f->layout);
+    json_decref (f->added);
+    json_decref (f->missing);
+    f->layout = f->added = f->missing = NULL;
+}
+
+/*  True when the header just found differs from the file's accepted
+    layout (a run's read only; out of memory counts as a change). */
+static bool
+s_layout_changed (s_file_t *f)
+{
+    if (f->preview || f->collect)
+        return false;
+    const json_t *accepted = json_object_get (f->job->cursor_layouts, f->file);
+    return isv_layout_compare (f->layout, accepted, &f->added, &f->missing) != 0;
+}
+
+/*  Streams one file. Returns 0, 1 (empty file), 2 (its layout changed:
+    nothing read), -1 with err (file failed), -2 (stopped). */
 static int
 s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
 {
@@ -539,6 +567,10 @@ s_extract_file (s_file_t *f, const char *path, vd_error_t *err)
             if (s_blank_row (&row) && !row.error)
                 continue;
             have_header = s_try_header (f, &row, err);
+            if (have_header && s_layout_changed (f)) {
+                rc = 2;
+                break;
+            }
             if (have_header && s_line_key (f, reader) < 0) {
                 vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
                 rc = -1;
@@ -753,6 +785,8 @@ typedef struct {
     json_t *extracted; /* {table: lines read}                        */
     json_t *skipped;   /* {table: lines left out as unchanged}       */
     json_t *hashed;    /* {file: HASHES entries}                     */
+    json_t *layouts;   /* {file: accepted layout}                    */
+    json_t *pending;   /* {file: {"columns", "added", "missing"}}     */
 } s_run_t;
 
 static void
@@ -843,6 +877,7 @@ s_file_free (s_file_t *f)
     msgpack_sbuffer_destroy (&f->msg);
     isv_lines_destroy (&f->lines);
     zframe_destroy (&f->known);
+    s_layout_reset (f);
 }
 
 /*  Reads the packaging of every product of the export's product files
@@ -925,6 +960,41 @@ isv_extract_preview (const isv_job_t *job, json_t *answer, vd_error_t *err)
     return 0;
 }
 
+/*  The file's layout in the run: the accepted one kept, the first one seen
+    accepted, a changed one reported (entry, error) and left pending. */
+static void
+s_run_layout (const isv_job_t *job, const s_entry_t *e, const s_file_t *f, int rc, s_run_t *r,
+              json_t *entry)
+{
+    json_t *accepted = json_object_get (job->cursor_layouts, e->name);
+    if (json_is_array (accepted))
+        json_object_set (r->layouts, e->name, accepted);
+    else if (f->layout && rc >= 0)
+        json_object_set (r->layouts, e->name, f->layout);
+    if (rc != 2)
+        return;
+    json_object_set_new (entry, "columns_added", f->added ? json_incref (f->added) : json_array ());
+    json_object_set_new (entry, "columns_missing",
+                         f->missing ? json_incref (f->missing) : json_array ());
+    json_object_set_new (r->pending, e->name,
+                         json_pack ("{s:O, s:O*, s:O*}", "columns", f->layout, "added", f->added,
+                                    "missing", f->missing));
+    char changes[600];
+    isv_layout_describe (f->added, f->missing, changes, sizeof changes);
+    vd_error_t err;
+    vd_error_clear (&err);
+    vd_error_set (&err, VD_ERR_PERMANENT, "columns changed, file not loaded: %s", changes);
+    vd_error_at (&err, e->name, 0);
+    snprintf (err.hint, sizeof err.hint,
+              "check the export, then accept its columns: vendange connector accept-layout %s %s",
+              job->connector, e->name);
+    json_object_set_new (entry, "error", json_string (err.msg));
+    json_array_append_new (json_object_get (r->report, "errors"),
+                           json_pack ("{s:s, s:I, s:s, s:s}", "file", e->name, "line",
+                                      (json_int_t)0, "reason", err.msg, "hint", err.hint));
+    vd_log_error (VD_LOG_WARN, &err);
+}
+
 /*  Extracts one listed file into the report. -1 when stopped. */
 static int
 s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
@@ -936,6 +1006,7 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
     vd_error_t err;
     vd_error_clear (&err);
     int64_t before = *f->records;
+    s_layout_reset (f);
     f->snapshot->files[e->table->table]++;
     const char *known = json_string_value (json_object_get (job->cursor_files, e->name));
     json_t *known_lines = json_object_get (job->cursor_lines, e->name);
@@ -962,6 +1033,7 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
         json_object_set_new (entry, "status",
                              json_string (rc == 0   ? "loaded"
                                           : rc == 1 ? "empty"
+                                          : rc == 2 ? "layout_changed"
                                                     : "failed"));
         json_object_set_new (entry, "rows", json_integer (*f->records - before));
         if (f->skipped)
@@ -970,11 +1042,12 @@ s_run_file (const isv_job_t *job, const s_entry_t *e, s_file_t *f, s_run_t *r)
     }
     if (fd >= 0)
         close (fd);
-    if (rc >= 0)
+    s_run_layout (job, e, f, rc, r, entry);
+    if (rc >= 0 && rc != 2)
         json_object_set_new (r->cursor, e->name, json_string (hash));
     else if (known) /* a failed file keeps its old hash: it is read again */
         json_object_set_new (r->cursor, e->name, json_string (known));
-    if (rc >= 0 && read) { /* its lines' hashes, kept by the loader as of this run */
+    if (rc >= 0 && rc != 2 && read) { /* its lines' hashes, kept by the loader as of this run */
         json_object_set_new (r->hashed, e->name, json_integer (isv_lines_hashed (f->lines)));
         json_object_set_new (r->lines, e->name, json_integer (job->run_id));
         s_count (r->skipped, table, f->skipped);
@@ -1006,7 +1079,9 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
                  .lines = json_object (),
                  .extracted = json_object (),
                  .skipped = json_object (),
-                 .hashed = json_object ()};
+                 .hashed = json_object (),
+                 .layouts = json_object (),
+                 .pending = json_object ()};
     json_object_set_new (report, "files", json_array ());
     json_object_set_new (report, "errors", json_array ());
     s_snapshot_t snapshot = {.on = job->full_snapshot};
@@ -1025,7 +1100,8 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
         rc = -1;
     if (rc < 0)
         vd_error_set (err, VD_ERR_PERMANENT, "extraction stopped before the end");
-    json_t *cursor_doc = json_pack ("{s:O, s:O}", "files", r.cursor, "lines", r.lines);
+    json_t *cursor_doc = json_pack ("{s:O, s:O, s:O, s:O}", "files", r.cursor, "lines", r.lines,
+                                    "layouts", r.layouts, "pending_layouts", r.pending);
     char *cursor_text = json_dumps (cursor_doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (cursor_doc);
     json_object_set_new (report, "cursor_after", json_string (cursor_text ? cursor_text : "{}"));
@@ -1036,6 +1112,8 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
     json_decref (r.extracted);
     json_decref (r.skipped);
     json_decref (r.hashed);
+    json_decref (r.layouts);
+    json_decref (r.pending);
     s_file_free (&f);
     s_session_close (&session);
     vd_buf_free (&snapshot.ids);

@@ -37,18 +37,19 @@ typedef struct {
     const char *export_path;
     const char *encoding; /* NULL: detect                     */
     const isv_mapping_t *mapping;
-    const char *units;          /* unit table file text, or NULL    */
-    const json_t *cursor_files; /* {"file": "hash"} or NULL         */
-    const json_t *cursor_lines; /* {"file": run of its line hashes} */
-    bool full;                  /* ignore the cursor                */
-    bool full_snapshot;         /* the export is everything: read every
-                                   file, list the ids of every table read
-                                   whole (DELETE "present"), rows missing
-                                   from it are deleted by the loader  */
-    size_t batch_rows;          /* rows per RAW message             */
-    zsock_t *output;            /* PUSH to the normalizer           */
-    vd_ctl_t *ctl;              /* heartbeats and progress          */
-    vd_pipe_stop_fn *stop;      /* asked while waiting: abort?      */
+    const char *units;            /* unit table file text, or NULL    */
+    const json_t *cursor_files;   /* {"file": "hash"} or NULL         */
+    const json_t *cursor_lines;   /* {"file": run of its line hashes} */
+    const json_t *cursor_layouts; /* {"file": [accepted columns]}, isv_layout */
+    bool full;                    /* ignore the cursor                */
+    bool full_snapshot;           /* the export is everything: read every
+                                     file, list the ids of every table read
+                                     whole (DELETE "present"), rows missing
+                                     from it are deleted by the loader  */
+    size_t batch_rows;            /* rows per RAW message             */
+    zsock_t *output;              /* PUSH to the normalizer           */
+    vd_ctl_t *ctl;                /* heartbeats and progress          */
+    vd_pipe_stop_fn *stop;        /* asked while waiting: abort?      */
     void *stop_arg;
     isv_lines_fn *lines; /* the trusted per-line hashes of a file, or NULL */
     void *lines_arg;
@@ -56,9 +57,12 @@ typedef struct {
 } isv_job_t;
 
 /*  Runs the job. Fills report with "files", "errors", "cursor_after"
-    (JSON text), "records". Returns 0 when the run went through (some files
-    may have failed: they are in report.files with status "failed"), -1
-    with err when the whole run failed (missing folder, stopped). */
+    (JSON text), "records". A file whose column layout differs from the
+    accepted one (isv_layout) is not read: status "layout_changed" with
+    "columns_added" and "columns_missing", an error, and its old cursor
+    entries kept; the cursor's "pending_layouts" holds its new layout. Returns 0 when the run went
+   through (some files may have failed: they are in report.files with status "failed"), -1 with err
+   when the whole run failed (missing folder, stopped). */
 int isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err);
 
 /*  `connector test`: lists the export files job->export_path holds (only

@@ -188,6 +188,7 @@ s_run (self_t *self, json_t *start)
         .units = units,
         .cursor_files = json_object_get (cursor, "files"),
         .cursor_lines = json_object_get (cursor, "lines"),
+        .cursor_layouts = json_object_get (cursor, "layouts"),
         .full = json_is_true (json_object_get (start, "full")) ||
                 json_is_true (json_object_get (settings, "full_snapshot")),
         .full_snapshot = json_is_true (json_object_get (settings, "full_snapshot")),

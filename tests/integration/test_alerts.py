@@ -301,6 +301,66 @@ class Alerts(StackCase):
             self.assertNotIn(SMTP_PASSWORD, text, path)
             self.assertNotIn(HOOK_TOKEN, text, path)
 
+    def test_9_layout_changed(self):
+        """A sales export whose column mt_ht is renamed montant_ht is not
+        loaded: the run is partial, the other files load, the alert names
+        the column; accept-layout and the next sync load it."""
+        folder = copy_tree(os.path.join(SAMPLES, "isavigne"))
+        self.stack.add_isavigne("lay", folder)
+        self.cli("alerts", "set", "run_failed", "--connector", "lay", "--off")
+        status, run = self.stack.sync("lay")  # the first layout seen is accepted
+        self.assertEqual(run["status"], "success", run)
+        sales = self.pg.value("SELECT count(*) FROM canonical.sales_lines WHERE connector = 'lay'")
+        path = os.path.join(folder, "ventes.csv")
+        with open(path, "rb") as f:
+            head, rest = f.read().split(b"\n", 1)
+        self.assertIn(b";mt_ht;", head)
+        last = rest.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+        new_line = last.replace(last.split(b";")[3], b"FA-LAYOUT-1", 1)
+        with open(path, "wb") as f:
+            f.write(head.replace(b";mt_ht;", b";Montant HT;") + b"\n" + rest.rstrip(b"\r\n")
+                    + b"\r\n" + new_line + b"\r\n")
+        with open(os.path.join(folder, "clients.csv"), "ab") as f:  # another file changes too
+            f.write(b"\r\n")
+        status, run = self.stack.sync("lay")
+        self.assertEqual(run["status"], "partial", run)
+        files = {f["file"]: f for f in self.stack.get("/api/runs/%d" % run["id"])["files"]}
+        self.assertEqual(files["ventes.csv"]["status"], "layout_changed", files)
+        self.assertEqual(files["ventes.csv"]["columns_missing"], ["mt_ht"])
+        self.assertEqual(files["ventes.csv"]["columns_added"], ["montant_ht"])
+        self.assertEqual(files["clients.csv"]["status"], "loaded", files)
+        self.assertIn("mt_ht", json.dumps(run.get("errors")))
+        self.assertEqual(self.pg.value(
+            "SELECT count(*) FROM canonical.sales_lines WHERE connector = 'lay'"), sales)
+        self.expect("opened", "layout_changed", "lay/ventes.csv")
+        detail = self.pg.value("SELECT detail FROM ops.alerts WHERE rule = 'layout_changed'"
+                               " AND subject = 'lay/ventes.csv'")
+        self.assertIn("missing mt_ht", detail)
+        self.assertIn("added montant_ht", detail)
+        post = [p for p in self.http.posts if p["alert"].get("rule") == "layout_changed"]
+        self.assertIn("mt_ht", post[0]["alert"]["detail"])
+        # a sync again leaves it blocked, one alert still
+        self.assertEqual(self.stack.sync("lay")[1]["status"], "partial")
+        status, _, err = self.cli("connector", "accept-layout", "lay", "nope.csv", check=False)
+        self.assertEqual(status, 1)
+        self.assertIn("no column change", err)
+        _, out, _ = self.cli("connector", "accept-layout", "lay", "ventes.csv")
+        self.assertIn("added: montant_ht", out)
+        self.assertIn("missing: mt_ht", out)
+        self.expect("resolved", "layout_changed", "lay/ventes.csv")
+        status, run = self.stack.sync("lay")
+        self.assertEqual(run["status"], "success", run)
+        files = {f["file"]: f for f in self.stack.get("/api/runs/%d" % run["id"])["files"]}
+        self.assertEqual(files["ventes.csv"]["status"], "loaded", files)
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.sales_lines WHERE"
+                                       " connector = 'lay' AND order_id = 'FA-LAYOUT-1'"), "1")
+        # the price total, its column gone, is derived: never silently emptied
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.sales_lines WHERE"
+                                       " connector = 'lay' AND order_id = 'FA-LAYOUT-1'"
+                                       " AND price_total IS NULL"), "0")
+        self.assertEqual(self.counts("opened", "layout_changed", "lay/ventes.csv"), (1, 1))
+        shutil.rmtree(folder, ignore_errors=True)
+
 
 if __name__ == "__main__":
     import unittest

@@ -63,6 +63,7 @@ WORDS = {
         "alive": "Services alive: ", "nav quality": "Data quality",
         "nav alerts": "Alerts", "open alerts": "1 open alert(s)", "resolved": "resolved",
         "sent": "sent", "dead": "dead", "queued": "1 test notification(s) queued",
+        "layout": "missing: mt_ht; added: montant_ht", "accepted": "columns of ventes.csv accepted",
     },
     "fr": {
         "no connector": "Aucun connecteur pour l’instant", "idle": "inactif",
@@ -75,6 +76,8 @@ WORDS = {
         "alive": "Services en marche : ", "nav quality": "Qualité des données",
         "nav alerts": "Alertes", "open alerts": "1 alerte(s) ouverte(s)", "resolved": "résolue",
         "sent": "envoyée", "dead": "abandonnée", "queued": "1 notification(s) de test en file",
+        "layout": "manquantes : mt_ht ; ajoutées : montant_ht",
+        "accepted": "colonnes de ventes.csv acceptées",
     },
 }
 
@@ -359,11 +362,32 @@ class Page(StackCase):
         b.wait('#alerts tr[data-subject="loader:web:1"]', "service_dead")
         b.wait('#alert-channels tr[data-channel="ops-mail"]', "password")
         self.assertEqual(b.js("return document.querySelectorAll('#alert-rules tr[data-rule]')"
-                              ".length;"), 8)
+                              ".length;"), 9)
         b.wait("#alert-test").click()
         b.wait("#alert-test-msg", self.w("queued"))
         self.shot("alerts")
         self.no_horizontal_overflow()
+
+    def test_9_layout_change(self):
+        """An export file left unread because its columns changed: listed on
+        the connector's page with its columns, accepted by its button."""
+        name = "isv-layout-" + self.LANG
+        self.stack.add_isavigne(name, self.folder)
+        self.pg.psql(
+            "UPDATE ops.connectors SET cursor = '{\"files\": {}, \"layouts\": {\"ventes.csv\":"
+            " [\"mt_ht\"]}, \"pending_layouts\": {\"ventes.csv\": {\"columns\":"
+            " [\"montant_ht\"], \"added\": [\"montant_ht\"], \"missing\": [\"mt_ht\"]}}}'"
+            " WHERE name = '%s'" % name)
+        b = self.browser
+        self.open("#/connector/" + name)
+        b.wait('#layout-changes .layout-change[data-file="ventes.csv"]', self.w("layout"))
+        b.wait("#layout-changes .btn-accept-layout").click()
+        b.wait('#layout-changes .layout-change.msg-ok', self.w("accepted"))
+        self.shot("layout-accepted")
+        cursor = self.pg.value("SELECT cursor FROM ops.connectors WHERE name = '%s'" % name)
+        self.assertIn('"layouts":{"ventes.csv":["montant_ht"]}', cursor.replace(" ", ""))
+        self.assertNotIn("montant_ht", cursor.split('"pending_layouts"')[1])
+        self.stack.cli("connector", "remove", name)
 
 
 class PageFrench(Page):
