@@ -17,13 +17,14 @@
                 [line, nil, reason, raw], ...]}    a record already rejected
     CANON (normalizer -> loader), body:
       {"source": ..., "connector": ..., "file": ..., "rules": "<hex>",
-       "rows": [[line, [value, ...], nil, nil, warnings],
+       "rows": [[line, values, nil, nil|raw, warnings],
                 [line, nil, reason, raw, warnings]]}
       rules: fingerprint of the normalizer's rules version and settings
       (VAT rate, time zone).
-      values: the table's carried columns in schema order; each nil, a
-      string (text, numeric, date, timestamptz and jsonb as text), a bool,
-      an integer, or an array of strings (text[]). warnings: nil or
+      values: one string, the table's carried columns in schema order as
+      the fields of a PostgreSQL COPY text line (vd_copy: tab-separated,
+      escaped, \N for NULL, t/f, arrays as {"a","b"} literals; no newline),
+      which the loader checks and copies as it is. warnings: nil or
       [[field, reason, raw value], ...].
     END (extractor -> normalizer -> loader), table -1, body:
       {"connector": ..., "extracted": {"customers": 12, ...}, "records": N}

@@ -176,6 +176,15 @@ vd_schema_ncarried (const vd_table_t *t)
     return n;
 }
 
+bool
+vd_schema_compares_all (const vd_table_t *t)
+{
+    for (size_t i = 0; i < t->ncolumns; i++)
+        if (vd_schema_carried (&t->columns[i]) && (t->columns[i].flags & VD_COL_NOCOMPARE))
+            return false;
+    return true;
+}
+
 const char *
 vd_schema_sql_type (vd_sql_type_t type)
 {

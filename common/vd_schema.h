@@ -170,6 +170,8 @@ int vd_schema_column (const vd_table_t *t, const char *name);
 bool vd_schema_carried (const vd_column_t *c);
 /*  Number of carried columns (the length of a canonical record). */
 size_t vd_schema_ncarried (const vd_table_t *t);
+/*  True when every carried column is compared (none is NOCOMPARE). */
+bool vd_schema_compares_all (const vd_table_t *t);
 /*  SQL type name ("numeric", "text[]", ...). */
 const char *vd_schema_sql_type (vd_sql_type_t type);
 /*  Known sources ("isavigne", "odoo", "brevo", "powerautomate"); -1 if not. */

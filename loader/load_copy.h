@@ -1,4 +1,4 @@
-/*  load_copy - COPY text encoding and the COPY round trip (psql's copy.c
+/*  load_copy - the COPY round trip (psql's copy.c
     rules: check every PQputCopyData, abort with PQputCopyEnd(errmsg),
     drain PQgetResult to NULL).
 */
@@ -7,15 +7,8 @@
 
 #include "vendange.h"
 #include "vd_db.h"
-#include "vd_msg.h"
-#include <msgpack.h>
+#include "vd_copy.h"
 
-/*  Appends s as one COPY text field: backslash, tab, newline and CR
-    escaped, NUL bytes dropped, invalid UTF-8 replaced. NULL s gives \N. */
-int load_copy_text (vd_buf_t *b, const char *s, size_t len);
-/*  Appends a msgpack value as one COPY field (nil, string, bool, integer,
-    array of strings as a PostgreSQL array literal). -1 on another type. */
-int load_copy_value (vd_buf_t *b, const msgpack_object *v);
 /*  Runs `sql` (a COPY ... FROM STDIN) with data. Returns 0, -1 with err. */
 int load_copy_run (PGconn *conn, const char *sql, const char *data, size_t len, vd_error_t *err);
 /*  The same in steps, for data sent as it comes: begin (0, -1 with err),

@@ -1,12 +1,13 @@
 /*  load_refs - unknown customers and products, per batch. */
 #include "load_refs.h"
-#include <czmq.h>
+#include "vd_copy.h"
+#include "vd_hashset.h"
 
 #define PREFILL_MAX 200000 /* a table up to this size is read whole once */
 
 struct load_refs {
-    zhashx_t *found[VD_TABLE_COUNT]; /* keys known to exist, per referenced table */
-    bool prefilled[VD_TABLE_COUNT];  /* its keys read at the first check      */
+    vd_hashset_t *found[VD_TABLE_COUNT]; /* keys known to exist, per referenced table */
+    bool prefilled[VD_TABLE_COUNT];      /* its keys read at the first check      */
 };
 
 /*  At a run's first check of a table: every key it holds when it holds
@@ -25,10 +26,14 @@ s_prefill (load_refs_t *self, PGconn *conn, const vd_table_t *target, int target
     PGresult *res = vd_db_exec (conn, sql, 0, NULL, err);
     if (!res)
         return -1;
-    for (int r = 0; PQntuples (res) <= PREFILL_MAX && r < PQntuples (res); r++)
-        zhashx_insert (self->found[target_id], PQgetvalue (res, r, 0), (void *)1);
+    int rc = 0;
+    uint8_t h[VD_HASH_SIZE];
+    for (int r = 0; PQntuples (res) <= PREFILL_MAX && r < PQntuples (res) && rc >= 0; r++) {
+        vd_hashset_of (PQgetvalue (res, r, 0), (size_t)PQgetlength (res, r, 0), h);
+        rc = vd_hashset_add (self->found[target_id], h);
+    }
     PQclear (res);
-    return 0;
+    return rc < 0 ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory") : 0;
 }
 
 load_refs_t *
@@ -36,7 +41,7 @@ load_refs_new (void)
 {
     load_refs_t *self = calloc (1, sizeof *self);
     for (int t = 0; self && t < VD_TABLE_COUNT; t++)
-        if (!(self->found[t] = zhashx_new ()))
+        if (!(self->found[t] = vd_hashset_new ()))
             load_refs_destroy (&self);
     return self;
 }
@@ -47,7 +52,7 @@ load_refs_destroy (load_refs_t **self_p)
     if (!self_p || !*self_p)
         return;
     for (int t = 0; t < VD_TABLE_COUNT; t++)
-        zhashx_destroy (&(*self_p)->found[t]);
+        vd_hashset_destroy (&(*self_p)->found[t]);
     free (*self_p);
     *self_p = NULL;
 }
@@ -85,24 +90,12 @@ load_refs_field (const char *line, const char *eol, size_t index, size_t *len)
     return p;
 }
 
-/*  A COPY text field back to its text (the escapes load_copy writes).
-    Returns 0, 1 for \N (NULL), -1 out of memory. */
+/*  A COPY text field (len bytes at f, no tab) back to its text: 1 for \N
+    (NULL), 0, -1 out of memory. */
 static int
 s_unescape (const char *f, size_t len, vd_buf_t *out)
 {
-    vd_buf_reset (out);
-    if (len == 2 && f[0] == '\\' && f[1] == 'N')
-        return 1;
-    int rc = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = f[i];
-        if (c == '\\' && i + 1 < len) {
-            char e = f[++i];
-            c = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e;
-        }
-        rc |= vd_buf_addc (out, c);
-    }
-    return rc ? -1 : (vd_buf_str (out) ? 0 : -1);
+    return vd_copy_field (&f, f + len, out);
 }
 
 /*  Appends one element of an array literal ("..." with " and \ escaped). */
@@ -137,7 +130,7 @@ int64_t
 load_refs_keys (const char *rows, const size_t *start, size_t n, size_t end, size_t column,
                 vd_buf_t *out)
 {
-    zhashx_t *seen = zhashx_new ();
+    vd_hashset_t *seen = vd_hashset_new ();
     vd_buf_t key;
     vd_buf_init (&key, 64 * 1024);
     int rc = seen ? vd_buf_addc (out, '{') : -1;
@@ -147,9 +140,13 @@ load_refs_keys (const char *rows, const size_t *start, size_t n, size_t end, siz
         size_t len;
         const char *f = load_refs_field (line, eol, column, &len);
         int u = f ? s_unescape (f, len, &key) : 1;
-        if (u < 0)
+        uint8_t h[VD_HASH_SIZE];
+        if (u == 0)
+            vd_hashset_of (key.data, key.len, h);
+        int added = u == 0 ? vd_hashset_add (seen, h) : 0;
+        if (u < 0 || added < 0)
             rc = -1;
-        else if (u == 0 && zhashx_insert (seen, vd_buf_str (&key), (void *)1) == 0) {
+        else if (added) {
             rc = s_array_add (out, vd_buf_str (&key));
             count++;
         }
@@ -157,12 +154,13 @@ load_refs_keys (const char *rows, const size_t *start, size_t n, size_t end, siz
     if (rc == 0)
         rc = vd_buf_addc (out, '}');
     vd_buf_free (&key);
-    zhashx_destroy (&seen);
+    vd_hashset_destroy (&seen);
     return rc < 0 ? -1 : count;
 }
 
-/*  The keys of `asked` (an array literal) that table `target` lacks. */
-static zhashx_t *
+/*  The keys of `asked` (an array literal) that table `target` lacks, as
+    a set (NULL with err). */
+static vd_hashset_t *
 s_unknown (PGconn *conn, const vd_table_t *target, const vd_buf_t *asked, vd_error_t *err)
 {
     char sql[256];
@@ -174,13 +172,32 @@ s_unknown (PGconn *conn, const vd_table_t *target, const vd_buf_t *asked, vd_err
     PGresult *res = vd_db_exec (conn, sql, 1, params, err);
     if (!res)
         return NULL;
-    zhashx_t *unknown = zhashx_new ();
-    for (int r = 0; unknown && r < PQntuples (res); r++)
-        zhashx_insert (unknown, PQgetvalue (res, r, 0), (void *)1);
+    vd_hashset_t *unknown = vd_hashset_new ();
+    uint8_t h[VD_HASH_SIZE];
+    for (int r = 0; unknown && r < PQntuples (res); r++) {
+        vd_hashset_of (PQgetvalue (res, r, 0), (size_t)PQgetlength (res, r, 0), h);
+        if (vd_hashset_add (unknown, h) < 0)
+            vd_hashset_destroy (&unknown);
+    }
     PQclear (res);
     if (!unknown)
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     return unknown;
+}
+
+/*  The key in field `field` of line i (its hash in h): 0, 1 when none
+    (NULL, or a line left out), -1 out of memory. */
+static int
+s_key (const char *rows, const size_t *start, size_t n, size_t end, size_t i, size_t field,
+       const bool *skip, vd_buf_t *key, uint8_t *h)
+{
+    const char *eol, *line = s_line (rows, start, n, end, i, &eol);
+    size_t len;
+    const char *f = skip && skip[i] ? NULL : load_refs_field (line, eol, field, &len);
+    int u = f ? s_unescape (f, len, key) : 1;
+    if (u == 0)
+        vd_hashset_of (key->data, key->len, h);
+    return u;
 }
 
 /*  One referencing column: looks up the keys not known yet, then writes a
@@ -193,46 +210,44 @@ s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t col
     const vd_column_t *c = &t->columns[column];
     int target_id = s_target (c);
     const vd_table_t *target = vd_schema_table (target_id);
-    zhashx_t *found = self->found[target_id];
+    vd_hashset_t *found = self->found[target_id];
     if (s_prefill (self, conn, target, target_id, err) < 0)
         return -1;
     size_t field = s_carried_index (t, column), ncarried = vd_schema_ncarried (t);
-    zhashx_t *asked = zhashx_new ();
+    vd_hashset_t *asked = vd_hashset_new ();
     vd_buf_t key, list, file;
     vd_buf_init (&key, 64 * 1024);
     vd_buf_init (&file, 64 * 1024);
     vd_buf_init (&list, 256 * 1024 * 1024);
     int rc = asked ? vd_buf_addc (&list, '{') : -1;
+    uint8_t h[VD_HASH_SIZE];
     for (size_t i = 0; i < n && rc == 0; i++) {
-        const char *eol, *line = s_line (rows, start, n, end, i, &eol);
-        size_t len;
-        const char *f = skip && skip[i] ? NULL : load_refs_field (line, eol, field, &len);
-        int u = f ? s_unescape (f, len, &key) : 1;
-        if (u < 0)
+        int u = s_key (rows, start, n, end, i, field, skip, &key, h);
+        int added = u == 0 && !vd_hashset_has (found, h) ? vd_hashset_add (asked, h) : 0;
+        if (u < 0 || added < 0)
             rc = -1;
-        else if (u == 0 && !zhashx_lookup (found, vd_buf_str (&key)) &&
-                 zhashx_insert (asked, vd_buf_str (&key), (void *)1) == 0)
+        else if (added)
             rc = s_array_add (&list, vd_buf_str (&key));
     }
     rc |= vd_buf_addc (&list, '}');
-    zhashx_t *unknown = NULL;
+    vd_hashset_t *unknown = NULL;
     int64_t warned = 0;
     if (rc < 0)
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
-    else if (zhashx_size (asked) && !(unknown = s_unknown (conn, target, &list, err)))
+    else if (vd_hashset_size (asked) && !(unknown = s_unknown (conn, target, &list, err)))
         rc = -1;
     /* remember what exists; warn for what does not */
-    for (const void *k = zhashx_first (asked); k && rc == 0; k = zhashx_next (asked)) {
-        const char *name = zhashx_cursor (asked);
-        if (!zhashx_lookup (unknown, name) && zhashx_size (found) < LOAD_REFS_CACHE_MAX)
-            zhashx_insert (found, name, (void *)1);
-    }
-    for (size_t i = 0; unknown && zhashx_size (unknown) && i < n && rc == 0; i++) {
-        const char *eol, *line = s_line (rows, start, n, end, i, &eol);
-        size_t len, flen, llen;
-        const char *f = skip && skip[i] ? NULL : load_refs_field (line, eol, field, &len);
-        if (!f || s_unescape (f, len, &key) != 0 || !zhashx_lookup (unknown, vd_buf_str (&key)))
+    size_t cursor = 0;
+    for (const uint8_t *k; rc == 0 && (k = vd_hashset_next (asked, &cursor)) != NULL;)
+        if (!vd_hashset_has (unknown, k) && vd_hashset_size (found) < LOAD_REFS_CACHE_MAX &&
+            vd_hashset_add (found, k) < 0)
+            rc = vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    for (size_t i = 0; unknown && vd_hashset_size (unknown) && i < n && rc == 0; i++) {
+        if (s_key (rows, start, n, end, i, field, skip, &key, h) != 0 ||
+            !vd_hashset_has (unknown, h))
             continue;
+        const char *eol, *line = s_line (rows, start, n, end, i, &eol);
+        size_t flen, llen;
         const char *fname = load_refs_field (line, eol, ncarried + 2, &flen);
         const char *lno = load_refs_field (line, eol, ncarried + 3, &llen);
         char number[24];
@@ -254,8 +269,8 @@ s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t col
             vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         warned++;
     }
-    zhashx_destroy (&unknown);
-    zhashx_destroy (&asked);
+    vd_hashset_destroy (&unknown);
+    vd_hashset_destroy (&asked);
     vd_buf_free (&key);
     vd_buf_free (&file);
     vd_buf_free (&list);

@@ -7,7 +7,8 @@
 #include "load_lines.h"
 #include "load_refs.h"
 #include "load_warn.h"
-#include <sodium.h>
+#define XXH_INLINE_ALL /* header only: nothing to link */
+#include <xxhash.h>
 
 #define BUF_MAX ((size_t)512 * 1024 * 1024)
 /*  After this many customers marked dirty by COPY batches, a run marks
@@ -71,6 +72,7 @@ struct load_run {
     json_t *hashed; /* {file: entries}, NULL when no file was hashed  */
     json_t *unread; /* {table: lines left out as unchanged, not sent} */
     char connector[72];
+    XXH3_state_t *hash_state; /* content hashes (s_add_values)            */
 };
 
 load_run_t *
@@ -84,10 +86,11 @@ load_run_new (int64_t run_id)
     self->table = -1;
     self->expected = -1;
     self->compare_full = -1;
-    if (sodium_init () < 0 || !(self->refs = load_refs_new ()) ||
+    if (!(self->hash_state = XXH3_createState ()) || !(self->refs = load_refs_new ()) ||
         !(self->lines = load_lines_new ()) || !(self->warn = load_warn_new ())) {
         load_refs_destroy (&self->refs);
         load_lines_destroy (&self->lines);
+        XXH3_freeState (self->hash_state);
         free (self);
         return NULL;
     }
@@ -120,6 +123,7 @@ load_run_destroy (load_run_t **self_p)
     json_decref (self->unread);
     free (self->refused);
     json_decref (self->extracted);
+    XXH3_freeState (self->hash_state);
     free (self);
     *self_p = NULL;
 }
@@ -237,7 +241,7 @@ s_prefix (load_run_t *self, vd_buf_t *b, const char *table, const char *file, si
           int64_t line)
 {
     vd_buf_printf (b, "%s\t%s\t", self->run_text, table);
-    load_copy_text (b, file, file_len);
+    vd_copy_text (b, file, file_len);
     vd_buf_printf (b, "\t%" PRId64 "\t", line);
 }
 
@@ -259,36 +263,49 @@ s_add_row_start (load_run_t *self)
     return 0;
 }
 
-/*  The carried values of a row as COPY fields, then its content hash:
-    BLAKE2b-128 of the table name and of the fields of every compared
-    column (the key first; NOCOMPARE columns left out, as in the merge). */
+/*  The row's COPY fields (the normalizer wrote them: checked before any
+    row is added), then its content hash: XXH3-128 of the table name and of
+    the fields of every compared column, each with the tab after it (the
+    key first; NOCOMPARE columns left out, as in the merge). It only tells
+    whether a row's content changed since the loader wrote it (see the
+    README's Unchanged rows), so a non-cryptographic hash is enough. */
 static int
 s_add_values (load_run_t *self, const vd_table_t *t, const msgpack_object *values)
 {
-    crypto_generichash_state st;
-    crypto_generichash_init (&st, NULL, 0, CONTENT_HASH);
-    crypto_generichash_update (&st, (const unsigned char *)t->name, strlen (t->name) + 1);
-    uint32_t v = 0;
-    for (size_t c = 0; c < t->ncolumns; c++) {
-        if (!vd_schema_carried (&t->columns[c]))
-            continue;
-        size_t before = self->rows.len;
-        if (load_copy_value (&self->rows, &values->via.array.ptr[v++]) < 0 ||
-            vd_buf_addc (&self->rows, '\t') < 0)
-            return -1;
-        if (!(t->columns[c].flags & VD_COL_NOCOMPARE))
-            crypto_generichash_update (&st, (const unsigned char *)self->rows.data + before,
-                                       self->rows.len - before);
-    }
-    uint8_t hash[CONTENT_HASH];
-    crypto_generichash_final (&st, hash, CONTENT_HASH);
+    const char *row = values->via.str.ptr;
+    size_t len = values->via.str.size;
+    size_t before = self->rows.len;
+    if (vd_buf_add (&self->rows, row, len) < 0 || vd_buf_addc (&self->rows, '\t') < 0)
+        return -1;
+    XXH3_state_t *st = self->hash_state;
+    XXH3_128bits_reset (st);
+    XXH3_128bits_update (st, t->name, strlen (t->name) + 1);
+    const char *field = self->rows.data + before, *end = self->rows.data + self->rows.len;
+    if (vd_schema_compares_all (t))
+        XXH3_128bits_update (st, field, (size_t)(end - field));
+    else
+        for (size_t c = 0; c < t->ncolumns; c++) {
+            if (!vd_schema_carried (&t->columns[c]))
+                continue;
+            const char *next = (const char *)memchr (field, '\t', (size_t)(end - field)) + 1;
+            if (!(t->columns[c].flags & VD_COL_NOCOMPARE))
+                XXH3_128bits_update (st, field, (size_t)(next - field));
+            field = next;
+        }
+    XXH128_canonical_t hash;
+    XXH128_canonicalFromHash (&hash, XXH3_128bits_digest (st));
+    static const char hex[] = "0123456789abcdef";
     char text[3 + 2 * CONTENT_HASH + 1] = "\\\\x"; /* a bytea literal, COPY-escaped */
-    sodium_bin2hex (text + 3, 2 * CONTENT_HASH + 1, hash, CONTENT_HASH);
+    for (size_t i = 0; i < CONTENT_HASH; i++) {
+        text[3 + 2 * i] = hex[hash.digest[i] >> 4];
+        text[4 + 2 * i] = hex[hash.digest[i] & 15];
+    }
     text[3 + 2 * CONTENT_HASH] = '\t';
     return vd_buf_add (&self->rows, text, sizeof text);
 }
 
-/*  One canonical row: [line, values|nil, reason|nil, raw|nil, warnings|nil] */
+/*  One canonical row: [line, values|nil, reason|nil, raw|nil, warnings|nil],
+    values the row's COPY text fields (vd_copy). */
 static int
 s_add_row (load_run_t *self, const vd_table_t *t, const msgpack_object *row, const char *file,
            size_t file_len)
@@ -302,13 +319,17 @@ s_add_row (load_run_t *self, const vd_table_t *t, const msgpack_object *row, con
             if (load_warn_add_mp (self->warn, t->name, file, file_len, line,
                                   &warnings->via.array.ptr[w]) < 0)
                 return -1;
-    if (it[1].type != MSGPACK_OBJECT_ARRAY) {
+    if (it[1].type != MSGPACK_OBJECT_STR) {
+        size_t reason_len = 0, raw_len = 0;
+        const char *reason = vd_mp_str (&it[2], &reason_len);
+        const char *raw = vd_mp_str (&it[3], &raw_len);
         s_prefix (self, &self->rejects, t->name, file, file_len, line);
-        if (load_copy_value (&self->rejects, &it[2]) < 0 || it[2].type == MSGPACK_OBJECT_NIL)
-            vd_buf_addstr (&self->rejects, "rejected");
-        vd_buf_addc (&self->rejects, '\t');
-        load_copy_value (&self->rejects, &it[3]);
-        vd_buf_addc (&self->rejects, '\n');
+        if ((reason ? vd_copy_text (&self->rejects, reason, reason_len)
+                    : vd_buf_addstr (&self->rejects, "rejected")) < 0 ||
+            vd_buf_addc (&self->rejects, '\t') < 0 ||
+            vd_copy_text (&self->rejects, raw, raw_len) < 0 ||
+            vd_buf_addc (&self->rejects, '\n') < 0)
+            return -1;
         self->nrejects++;
         return 0;
     }
@@ -317,7 +338,7 @@ s_add_row (load_run_t *self, const vd_table_t *t, const msgpack_object *row, con
     self->row_direct[self->nrows] = self->rows.len - 1 - self->row_start[self->nrows];
     vd_buf_add_int (&self->rows, ++self->ord);
     vd_buf_addc (&self->rows, '\t');
-    load_copy_text (&self->rows, file, file_len);
+    vd_copy_text (&self->rows, file, file_len);
     if (vd_buf_addc (&self->rows, '\t') < 0 || vd_buf_add_int (&self->rows, line) < 0 ||
         vd_buf_addc (&self->rows, '\n') < 0)
         return -1;
@@ -335,8 +356,9 @@ s_check_rows (const vd_table_t *t, const msgpack_object *rows)
         if (row->type != MSGPACK_OBJECT_ARRAY || row->via.array.size != 5)
             return -1;
         const msgpack_object *values = &row->via.array.ptr[1];
-        if (values->type == MSGPACK_OBJECT_ARRAY ? values->via.array.size != ncarried
-                                                 : values->type != MSGPACK_OBJECT_NIL)
+        if (values->type == MSGPACK_OBJECT_STR
+                ? !vd_copy_row_valid (values->via.str.ptr, values->via.str.size, ncarried)
+                : values->type != MSGPACK_OBJECT_NIL)
             return -1;
     }
     return 0;
@@ -481,7 +503,7 @@ load_run_delete (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
         size_t len;
         const char *id = vd_mp_str (&ids->via.array.ptr[i], &len);
         if (!id || vd_buf_addc (b, mode[0] == 'l' ? 'l' : 'p') < 0 || vd_buf_addc (b, '\t') < 0 ||
-            load_copy_text (b, id, len) < 0 || vd_buf_addc (b, '\n') < 0)
+            vd_copy_text (b, id, len) < 0 || vd_buf_addc (b, '\n') < 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "DELETE ids unusable or too many");
     }
     self->deletes_handled++;
@@ -581,7 +603,7 @@ s_reject_row (load_run_t *self, size_t i, const vd_error_t *why)
     vd_buf_addc (&self->rejects, '\t');
     char reason[600];
     snprintf (reason, sizeof reason, "refused by the database: %s", why->msg);
-    load_copy_text (&self->rejects, reason, strlen (reason));
+    vd_copy_text (&self->rejects, reason, strlen (reason));
     vd_buf_addc (&self->rejects, '\t');
     /* the canonical values as staged (already COPY-escaped) */
     vd_buf_add (&self->rejects, line_text, (size_t)(tab2 - line_text));

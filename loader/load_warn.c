@@ -1,6 +1,7 @@
 /*  load_warn - a batch's warnings, summarised per kind. */
 #include "load_warn.h"
 #include "load_copy.h"
+#include "vd_msg.h"
 #include <czmq.h>
 
 #define TEXT_MAX ((size_t)512 * 1024 * 1024)
@@ -242,7 +243,7 @@ s_item_order (const void *a, const void *b)
 static int
 s_copy_array (vd_buf_t *out, vd_buf_t *scratch)
 {
-    return load_copy_text (out, scratch->data ? scratch->data : "", scratch->len);
+    return vd_copy_text (out, scratch->data ? scratch->data : "", scratch->len);
 }
 
 /*  One row of stage_warning_kinds: the items [from, to) of one kind and
@@ -254,7 +255,7 @@ s_stage_row (const load_warn_t *self, const s_item_t *items, size_t from, size_t
     const s_kind_t *k = &KIND (self, items[from].kind);
     int rc = 0;
     for (int p = 0; p < KIND_PARTS; p++)
-        rc |= load_copy_text (out, k->part[p], k->part[p] ? strlen (k->part[p]) : 0) |
+        rc |= vd_copy_text (out, k->part[p], k->part[p] ? strlen (k->part[p]) : 0) |
               vd_buf_addc (out, '\t');
     rc |= vd_buf_printf (out, "%" PRId64 "\t%zu\t{", s_block (items[from].line), to - from);
     for (size_t i = from; i < to;) { /* consecutive lines make one range */

@@ -1,6 +1,7 @@
 /*  orch_preview - RAW preview messages through the normalizer's rules. */
 #include "orch_preview.h"
 #include "norm_batch.h"
+#include "vd_copy.h"
 #include "vd_msg.h"
 #include <sodium.h>
 
@@ -33,6 +34,52 @@ s_json (const msgpack_object *o)
     }
 }
 
+/*  A PostgreSQL array literal of strings ({"a","b\\"c"}) as a JSON list. */
+static json_t *
+s_array (const char *lit)
+{
+    json_t *list = json_array ();
+    vd_buf_t item;
+    vd_buf_init (&item, 1024 * 1024);
+    for (const char *p = lit; *p && *p != '}';) {
+        if (*p++ != '"')
+            continue;
+        vd_buf_reset (&item);
+        for (; *p && *p != '"'; p++)
+            vd_buf_addc (&item, *p == '\\' && p[1] ? *++p : *p);
+        json_array_append_new (list, json_stringn_nocheck (item.data ? item.data : "", item.len));
+        p += *p == '"';
+    }
+    vd_buf_free (&item);
+    return list;
+}
+
+/*  A canonical row's COPY text fields as [[column, value], ...] in schema
+    order (NULL null, a boolean true or false, an array a list). */
+static json_t *
+s_values (const vd_table_t *t, const msgpack_object *fields)
+{
+    json_t *values = json_array ();
+    const char *p = fields->via.str.ptr, *end = p + fields->via.str.size;
+    vd_buf_t f;
+    vd_buf_init (&f, 64 * 1024 * 1024);
+    for (size_t c = 0; c < t->ncolumns; c++) {
+        if (!vd_schema_carried (&t->columns[c]))
+            continue;
+        int kind = vd_copy_field (&p, end, &f);
+        if (kind < 0)
+            break;
+        vd_sql_type_t type = t->columns[c].type;
+        json_t *v = kind == 1                   ? json_null ()
+                    : type == VD_SQL_BOOL       ? json_boolean (f.data[0] == 't')
+                    : type == VD_SQL_TEXT_ARRAY ? s_array (vd_buf_str (&f))
+                                                : json_stringn_nocheck (f.data, f.len);
+        json_array_append_new (values, json_pack ("[s, o]", t->columns[c].name, v));
+    }
+    vd_buf_free (&f);
+    return values;
+}
+
 /*  Row r of the RAW and CANON messages as the page's row. */
 static json_t *
 s_row (const vd_table_t *t, const msgpack_object *raw, const msgpack_object *canon)
@@ -49,15 +96,9 @@ s_row (const vd_table_t *t, const msgpack_object *raw, const msgpack_object *can
     }
     if (!out || canon->via.array.size < 5)
         return row;
-    if (out[1].type == MSGPACK_OBJECT_ARRAY) {
-        json_t *values = json_array (); /* [column, value] in schema order */
-        uint32_t k = 0;
-        for (size_t c = 0; c < t->ncolumns && k < out[1].via.array.size; c++)
-            if (vd_schema_carried (&t->columns[c]))
-                json_array_append_new (values, json_pack ("[s, o]", t->columns[c].name,
-                                                          s_json (&out[1].via.array.ptr[k++])));
-        json_object_set_new (row, "values", values);
-    } else
+    if (out[1].type == MSGPACK_OBJECT_STR)
+        json_object_set_new (row, "values", s_values (t, &out[1]));
+    else
         json_object_set_new (row, "reject", s_json (&out[2]));
     json_t *warnings = json_array ();
     for (uint32_t i = 0; out[4].type == MSGPACK_OBJECT_ARRAY && i < out[4].via.array.size; i++) {

@@ -135,15 +135,15 @@ s_rows (const reco_model_t *model, int customer, const reco_item_t *items, int n
         const char *product = reco_model_product_key (model, items[i].product);
         if (reco_score_reasons_json (model, &items[i], reasons) < 0)
             return -1;
-        rc = load_copy_text (out, key, strlen (key));
+        rc = vd_copy_text (out, key, strlen (key));
         if (rc == 0)
             rc = vd_buf_printf (out, "\t%d\t", i + 1);
         if (rc == 0)
-            rc = load_copy_text (out, product, strlen (product));
+            rc = vd_copy_text (out, product, strlen (product));
         if (rc == 0)
             rc = vd_buf_printf (out, "\t%.6f\t", items[i].score);
         if (rc == 0)
-            rc = load_copy_text (out, reasons->data, reasons->len);
+            rc = vd_copy_text (out, reasons->data, reasons->len);
         if (rc == 0)
             rc = s_signals (&items[i], out);
         if (rc == 0)

@@ -6,7 +6,9 @@
 */
 #include "vendange.h"
 #include "vd_agg.h"
+#include "vd_copy.h"
 #include "vd_curl.h"
+#include "vd_hashset.h"
 #include "vd_outbox.h"
 #include "vd_deadline.h"
 #include "vd_msg.h"
@@ -92,6 +94,8 @@ typedef struct {
 static const selftest_t s_tests[] = {
     {"vd_agg", vd_agg_test},
     {"vd_config", vd_config_test},
+    {"vd_copy", vd_copy_test},
+    {"vd_hashset", vd_hashset_test},
     {"vd_curl", vd_curl_test},
     {"vd_date", vd_date_test},
     {"vd_deadline", vd_deadline_test},

@@ -1,5 +1,6 @@
 /*  norm_batch - raw records to canonical records, driven by vd_schema. */
 #include "norm_batch.h"
+#include "vd_copy.h"
 #include "norm_rules.h"
 #include <sodium.h>
 
@@ -22,6 +23,7 @@ struct norm_batch {
     vd_buf_t reason;
     vd_buf_t raw;
     vd_buf_t warn; /* an extractor warning's field and reason */
+    vd_buf_t row;  /* a canonical row's COPY text fields      */
 };
 
 /*  Where each input of each column is in the record: positions[c][i]. */
@@ -75,6 +77,7 @@ norm_batch_new (const char *vat_percent, const char *tz, vd_error_t *err)
     for (int i = 0; i < MAX_COLUMNS; i++)
         norm_value_init (&self->values[i]);
     vd_buf_init (&self->scratch, 1024 * 1024);
+    vd_buf_init (&self->row, 64 * 1024 * 1024);
     vd_buf_init (&self->reason, 4096);
     vd_buf_init (&self->raw, 4 * 1024 * 1024);
     vd_buf_init (&self->warn, 4096);
@@ -91,6 +94,7 @@ norm_batch_destroy (norm_batch_t **self_p)
     for (int i = 0; i < MAX_COLUMNS; i++)
         norm_value_free (&self->values[i]);
     vd_buf_free (&self->scratch);
+    vd_buf_free (&self->row);
     vd_buf_free (&self->reason);
     vd_buf_free (&self->raw);
     vd_buf_free (&self->warn);
@@ -225,32 +229,21 @@ s_key (norm_batch_t *self, const s_layout_t *l, const norm_value_t *source_id, n
     return vd_buf_add (&out->str, source_id->str.data, source_id->str.len);
 }
 
-static void
-s_pack_value (msgpack_packer *pk, const norm_value_t *v)
+/*  Appends one value as a COPY text field. 0, -1 when the buffer refuses. */
+static int
+s_copy_value (vd_buf_t *b, const norm_value_t *v)
 {
     switch (v->kind) {
     case NORM_NULL:
-        msgpack_pack_nil (pk);
-        break;
+        return vd_copy_text (b, NULL, 0);
     case NORM_STR:
-        vd_mp_pack_str (pk, vd_buf_str (&v->str), v->str.len);
-        break;
+        return vd_copy_text (b, vd_buf_str (&v->str), v->str.len);
     case NORM_BOOL:
-        if (v->boolean)
-            msgpack_pack_true (pk);
-        else
-            msgpack_pack_false (pk);
-        break;
-    case NORM_LIST: {
-        msgpack_pack_array (pk, (uint32_t)v->nitems);
-        const char *p = vd_buf_str (&v->str);
-        for (size_t i = 0; i < v->nitems; i++) {
-            vd_mp_pack_cstr (pk, p);
-            p += strlen (p) + 1;
-        }
-        break;
+        return vd_buf_addc (b, v->boolean ? 't' : 'f');
+    case NORM_LIST:
+        return vd_copy_array (b, vd_buf_str (&v->str), v->nitems);
     }
-    }
+    return -1;
 }
 
 typedef struct {
@@ -366,7 +359,8 @@ s_pack_warnings (msgpack_packer *pk, const s_warning_t *w, size_t n)
     }
 }
 
-/*  One output row: [line, values|nil, reason|nil, raw|nil, warnings|nil]. */
+/*  One output row: [line, values|nil, reason|nil, raw|nil, warnings|nil],
+    values the row's COPY text fields (vd_copy), carried columns in order. */
 static void
 s_convert_row (norm_batch_t *self, s_layout_t *l, const msgpack_object *row, msgpack_packer *pk)
 {
@@ -409,10 +403,20 @@ s_convert_row (norm_batch_t *self, s_layout_t *l, const msgpack_object *row, msg
         return;
     }
     const vd_table_t *t = l->table;
-    msgpack_pack_array (pk, (uint32_t)vd_schema_ncarried (t));
+    vd_buf_t *b = &self->row;
+    vd_buf_reset (b);
+    int rc = 0;
     for (size_t c = 0; c < t->ncolumns; c++)
         if (vd_schema_carried (&t->columns[c]))
-            s_pack_value (pk, &self->values[c]);
+            rc |= (b->len ? vd_buf_addc (b, '\t') : 0) | s_copy_value (b, &self->values[c]);
+    if (rc < 0 || !vd_buf_str (b)) {
+        msgpack_pack_nil (pk);
+        vd_mp_pack_cstr (pk, "record too large");
+        vd_mp_pack_cstr (pk, s_raw_line (self, l));
+        s_pack_warnings (pk, warnings, nwarnings);
+        return;
+    }
+    vd_mp_pack_str (pk, b->data, b->len);
     msgpack_pack_nil (pk);
     if (nwarnings)
         vd_mp_pack_cstr (pk, s_raw_line (self, l));
@@ -569,21 +573,24 @@ s_test_value (const vd_msg_t *m, uint32_t r, const char *name, char *out, size_t
         if (!vd_schema_carried (&t->columns[c]))
             continue;
         if (strcmp (t->columns[c].name, name) == 0) {
-            const msgpack_object *v = &row[1].via.array.ptr[k];
-            if (v->type == MSGPACK_OBJECT_NIL)
-                snprintf (out, size, "<nil>");
-            else if (v->type == MSGPACK_OBJECT_BOOLEAN)
-                snprintf (out, size, "%s", v->via.boolean ? "true" : "false");
-            else if (v->type == MSGPACK_OBJECT_ARRAY) {
-                out[0] = '\0';
-                for (uint32_t i = 0; i < v->via.array.size; i++) {
-                    char item[64];
-                    vd_mp_copy (&v->via.array.ptr[i], item, sizeof item);
-                    strncat (out, i ? "|" : "", size - strlen (out) - 1);
-                    strncat (out, item, size - strlen (out) - 1);
-                }
-            } else
-                vd_mp_copy (v, out, size);
+            /* field k of the COPY text, unescaped; a list as a|b */
+            const char *f = row[1].via.str.ptr, *end = f + row[1].via.str.size;
+            vd_buf_t v;
+            vd_buf_init (&v, 4096);
+            int kind = 0;
+            for (uint32_t i = 0; i <= k && kind >= 0; i++)
+                kind = vd_copy_field (&f, end, &v);
+            size_t o = 0;
+            vd_sql_type_t type = t->columns[c].type;
+            for (size_t i = 0; kind == 0 && i < v.len && o + 1 < size; i++)
+                if (type != VD_SQL_TEXT_ARRAY || !strchr ("{}\"", v.data[i]))
+                    out[o++] = type == VD_SQL_TEXT_ARRAY && v.data[i] == ',' ? '|' : v.data[i];
+            out[o] = '\0';
+            vd_buf_free (&v);
+            if (kind != 0)
+                snprintf (out, size, "%s", kind == 1 ? "<nil>" : "<malformed>");
+            else if (type == VD_SQL_BOOL)
+                snprintf (out, size, "%s", out[0] == 't' ? "true" : "false");
             return out;
         }
         k++;

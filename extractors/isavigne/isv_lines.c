@@ -1,17 +1,15 @@
 /*  isv_lines - per-line hashes of the file being read (see isv_lines.h). */
 #include "isv_lines.h"
+#include "vd_hashset.h"
 #include "vd_msg.h"
 #define XXH_INLINE_ALL /* header only: nothing to link */
 #include <xxhash.h>
 
 struct isv_lines {
     uint8_t key[ISV_LINE_HASH];
-    uint8_t *slots;   /* the trusted set by open addressing: hashes,
-                         all-zero bytes for an empty slot; NULL: none */
-    size_t known;     /* hashes in it                                 */
-    size_t mask;      /* slots - 1 (a power of two)                   */
-    vd_buf_t entries; /* entries not taken yet                        */
-    vd_buf_t fields;  /* a spreadsheet row's fields, length-prefixed   */
+    vd_hashset_t *known; /* the trusted set, NULL: none              */
+    vd_buf_t entries;    /* entries not taken yet                    */
+    vd_buf_t fields;     /* a spreadsheet row's fields, length-prefixed */
     int64_t hashed;
 };
 
@@ -26,61 +24,22 @@ isv_lines_new (void)
     return self;
 }
 
-static void
-s_forget_known (isv_lines_t *self)
-{
-    self->known = 0;
-    free (self->slots);
-    self->slots = NULL;
-    self->mask = 0;
-}
-
 void
 isv_lines_destroy (isv_lines_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    s_forget_known (*self_p);
+    vd_hashset_destroy (&(*self_p)->known);
     vd_buf_free (&(*self_p)->entries);
     vd_buf_free (&(*self_p)->fields);
     free (*self_p);
     *self_p = NULL;
 }
 
-/*  The slot a hash starts its probe at: its first 8 bytes (the hash is
-    uniform already). */
-static size_t
-s_home (const isv_lines_t *self, const uint8_t *hash)
-{
-    uint64_t h;
-    memcpy (&h, hash, sizeof h);
-    return (size_t)h & self->mask;
-}
-
-static bool
-s_empty (const uint8_t *slot)
-{
-    static const uint8_t zero[ISV_LINE_HASH];
-    return memcmp (slot, zero, ISV_LINE_HASH) == 0;
-}
-
-/*  The slot holding hash, or the empty slot where it would go. */
-static uint8_t *
-s_slot (const isv_lines_t *self, const uint8_t *hash)
-{
-    size_t s = s_home (self, hash);
-    while (true) {
-        uint8_t *slot = self->slots + s * ISV_LINE_HASH;
-        if (s_empty (slot) || memcmp (slot, hash, ISV_LINE_HASH) == 0)
-            return slot;
-        s = (s + 1) & self->mask;
-    }
-}
-
 int
 isv_lines_begin (isv_lines_t *self, const uint8_t *key, zframe_t **known_p)
 {
-    s_forget_known (self);
+    vd_hashset_destroy (&self->known);
     memcpy (self->key, key, ISV_LINE_HASH);
     vd_buf_reset (&self->entries);
     self->hashed = 0;
@@ -88,31 +47,16 @@ isv_lines_begin (isv_lines_t *self, const uint8_t *key, zframe_t **known_p)
     if (known_p)
         *known_p = NULL;
     size_t n = known ? zframe_size (known) / ISV_LINE_HASH : 0;
-    size_t size = 1;
-    while (size < n + n / 2) /* at most 2/3 full */
-        size *= 2;
-    if (n && !(self->slots = calloc (size, ISV_LINE_HASH))) {
-        zframe_destroy (&known);
-        return -1;
-    }
-    self->mask = size - 1;
+    int rc = 0;
+    if (n && (!(self->known = vd_hashset_new ()) || vd_hashset_reserve (self->known, n) < 0))
+        rc = -1;
     const uint8_t *hashes = n ? zframe_data (known) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *hash = hashes + i * ISV_LINE_HASH;
-        uint8_t *slot = s_slot (self, hash);
-        if (!s_empty (hash) && s_empty (slot)) { /* (an all-zero hash is never known) */
-            memcpy (slot, hash, ISV_LINE_HASH);
-            self->known++;
-        }
-    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = vd_hashset_add (self->known, hashes + i * ISV_LINE_HASH) < 0 ? -1 : 0;
     zframe_destroy (&known);
-    return 0;
-}
-
-static bool
-s_is_known (const isv_lines_t *self, const uint8_t *hash)
-{
-    return self->slots && !s_empty (hash) && !s_empty (s_slot (self, hash));
+    if (rc < 0)
+        vd_hashset_destroy (&self->known);
+    return rc;
 }
 
 /*  Adds the entry of line, the hash of its bytes: XXH3-128 seeded with
@@ -139,7 +83,7 @@ s_add (isv_lines_t *self, long line, const void *data, size_t len)
     self->hashed++;
     if (vd_buf_add (&self->entries, entry, sizeof entry) < 0)
         return -1;
-    return s_is_known (self, entry + 4) ? 1 : 0;
+    return vd_hashset_has (self->known, entry + 4) ? 1 : 0;
 }
 
 int
@@ -187,7 +131,7 @@ isv_lines_hashed (const isv_lines_t *self)
 size_t
 isv_lines_known (const isv_lines_t *self)
 {
-    return self->known;
+    return vd_hashset_size (self->known);
 }
 
 int

@@ -146,13 +146,20 @@ def main():
     canon = envelope(2, 1, {"source": "isavigne", "connector": "fuzz", "file": "clients.csv",
                             "rows": [[2, None, "invalid key", "a;b", None],
                                      [3, None, "impossible date", "x", [["date", "bad", "31/02"]]]]})
+    fields = ["isavigne-C1", "isavigne", "C1", "fuzz", "Jean", "M\\\\uller\\tX", "a@b.fr", "\\N",
+              "\\N", "1 rue", "68000", "Colmar", "FR", "f", "t", "f", "2024-03-15 10:30:00+01",
+              "\\N", "t"]
+    values = envelope(2, 1, {"source": "isavigne", "connector": "fuzz", "file": "clients.csv",
+                             "rules": "0123456789abcdef",
+                             "rows": [[2, "\t".join(fields), None, None, None],
+                                      [3, "\t".join(fields[:5]), None, None, None]]})
     delete = envelope(4, 2, {"source": "odoo", "connector": "fuzz", "file": "sale.order",
                              "mode": "present", "ids": ["1", "2", "3"]})
     end2 = envelope(3, -1, {"connector": "fuzz", "extracted": {"sales_lines": 3}, "records": 3,
                             "deletes": 1, "reconciled": ["sales_lines"]})
     ack = envelope(2, 4, {"source": "brevo", "connector": "fuzz", "file": "webhook",
                           "ack": True, "rows": [[1, None, "no usable date", "{}", None]]})
-    write("load_msg", [canon, delete, end2, ack])
+    write("load_msg", [canon, values, delete, end2, ack])
 
     write("number", [b"1 234,50", b"12,5 %", b"1234.50", b"-0,75", b"\xc2\xa01\xc2\xa0000,5",
                      b"1.234.567,89", b"9999999999999999999", b"+3e5", b"(12,00)"])

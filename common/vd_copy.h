@@ -1,0 +1,30 @@
+/*  vd_copy - PostgreSQL COPY text fields: written by the normalizer (a
+    canonical row travels to the loader as its COPY text), checked and
+    written by the loader, the recommender and the warnings' staging.
+*/
+#ifndef VD_COPY_H_INCLUDED
+#define VD_COPY_H_INCLUDED
+
+#include "vendange.h"
+
+/*  Appends s as one COPY text field: backslash, tab, newline and CR
+    escaped, NUL bytes dropped, invalid UTF-8 replaced. NULL s gives \N.
+    0, -1 when the buffer refuses. */
+int vd_copy_text (vd_buf_t *b, const char *s, size_t len);
+/*  Appends n NUL-terminated items, one after the other in items, as one
+    COPY field holding a PostgreSQL array literal {"a","b"}. 0, -1. */
+int vd_copy_array (vd_buf_t *b, const char *items, size_t n);
+/*  True when s[0..len) is n COPY text fields a COPY may take as one row:
+    valid UTF-8, n - 1 tabs, no newline, CR or NUL (escaped or not), no
+    backslash at the end. */
+bool vd_copy_row_valid (const char *s, size_t len, size_t n);
+
+/*  Reads the COPY text field at *p (up to end or the next tab) into out,
+    unescaped and NUL-terminated, and moves *p past its tab (to end + 1
+    after the last field). 1 for \N (NULL, out empty), 0 for a value, -1
+    when the buffer refuses or *p is past the last field. */
+int vd_copy_field (const char **p, const char *end, vd_buf_t *out);
+
+int vd_copy_test (bool verbose);
+
+#endif
