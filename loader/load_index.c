@@ -15,6 +15,10 @@ static const char s_defer[] =
     "  ON CONFLICT (name) DO NOTHING RETURNING name)"
     " SELECT name FROM kept";
 
+/*  Memory of the sorts that build the indexes (the server's default,
+    64 MB, makes the sort of a million keys spill to disk). */
+#define SORT_MEMORY "256MB"
+
 /*  Runs one statement per row of res (column 0 after prefix). */
 static int
 s_each (PGconn *conn, PGresult *res, const char *prefix, vd_error_t *err)
@@ -64,9 +68,12 @@ load_index_restore (PGconn *conn, const char *only, vd_error_t *err)
     if (own && vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
         return -1;
     const char *params[] = {only, NULL};
-    PGresult *res = vd_db_exec (
-        conn, "DELETE FROM ops.deferred_indexes WHERE " PICK " RETURNING " IF_NOT_EXISTS, 2, params,
-        err);
+    PGresult *res =
+        vd_db_command (conn, "SET LOCAL maintenance_work_mem = '" SORT_MEMORY "'", 0, NULL, err) < 0
+            ? NULL
+            : vd_db_exec (
+                  conn, "DELETE FROM ops.deferred_indexes WHERE " PICK " RETURNING " IF_NOT_EXISTS,
+                  2, params, err);
     int n = res ? s_each (conn, res, "", err) : -1;
     PQclear (res);
     if (own && n >= 0 && vd_db_command (conn, "COMMIT", 0, NULL, err) < 0)
@@ -84,7 +91,8 @@ load_index_start (const char *dsn, const char *except)
     vd_error_t err;
     vd_error_clear (&err);
     PGconn *side = vd_db_connect (dsn, "vendange-loader-indexes", &err);
-    PGresult *res = side
+    PGresult *res = side && vd_db_command (side, "SET maintenance_work_mem = '" SORT_MEMORY "'", 0,
+                                           NULL, &err) == 0
                         ? vd_db_exec (side, "SELECT count(*) FROM ops.deferred_indexes WHERE " PICK,
                                       2, (const char *const[]){NULL, except}, &err)
                         : NULL;

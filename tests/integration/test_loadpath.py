@@ -185,3 +185,47 @@ class LoadPath(StackCase):
         self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.sales_lines"), "60000")
         self.assertEqual(self.pg.psql(WRONG_AGGREGATES), [])
         self.assertEqual(self.indexes(), INDEXES)
+
+    def test_5_a_key_twice_in_a_first_load(self):
+        """A first load whose export holds keys twice: in the same batch
+        (the later line wins, with a warning) and 200 lines repeated at the
+        end of the file (in a later batch: its COPY meets the key and the
+        batch is merged). Every key once, with the later line's values;
+        the indexes back, the aggregates right."""
+        for name in ("early", "big", "grow", "killed"):
+            self.stack.cli("connector", "remove", name, "--purge", check=False)
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.sales_lines"), "0")
+        folder = tempfile.mkdtemp(prefix="vd-loadpath-")
+        generate(folder, sales=20000, customers=1000)
+        path = os.path.join(folder, "ventes.csv")
+        with open(path, encoding="cp1252", newline="") as f:
+            rows = list(csv.reader(f, delimiter=";"))
+        head, body = rows[0], rows[1:]
+        qty = head.index("qty_line")
+        doc, line_no = head.index("document_no"), head.index("order_detail_no")
+        key = lambda r: "isavigne-%s-%s" % (r[doc], r[line_no])  # noqa: E731
+        twin = list(body[0])
+        twin[qty] = "555"
+        later = [list(r) for r in body[100:300]]
+        for r in later:
+            r[qty] = "777"
+        with open(path, "w", encoding="cp1252", newline="") as f:
+            w = csv.writer(f, delimiter=";", lineterminator="\r\n")
+            w.writerows([head, body[0], twin] + body[1:] + later)
+        self.stack.add_isavigne("twice", folder)
+        run = self.sync("twice")
+        s = run["tables"]["sales_lines"]
+        self.assertEqual(s["extracted"], 20000 + 1 + 200)
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.sales_lines"), "20000")
+        got = {k: int(q) for k, q in self.pg.psql(
+            "SELECT sale_line_key, abs(quantity_units)::int FROM canonical.sales_lines"
+            " WHERE abs(quantity_units) IN (555, 777)")}
+        want = {key(r): 777 for r in later}
+        want[key(twin)] = 555
+        self.assertEqual(got, want)
+        self.assertEqual(self.pg.value(
+            "SELECT count FROM ops.warning_summaries WHERE run_id = %d AND reason ="
+            " 'duplicate key in the same batch: the later line wins'" % run["id"]), "1")
+        self.assertEqual(self.indexes(), INDEXES)
+        self.assertEqual(self.pg.value("SELECT count(*) FROM ops.deferred_indexes"), "0")
+        self.assertEqual(self.pg.psql(WRONG_AGGREGATES), [])
