@@ -24,6 +24,7 @@ struct norm_batch {
     vd_buf_t raw;
     vd_buf_t warn; /* an extractor warning's field and reason */
     vd_buf_t row;  /* a canonical row's COPY text fields      */
+    norm_decs_t decs;
 };
 
 /*  Where each input of each column is in the record: positions[c][i]. */
@@ -224,8 +225,10 @@ s_key (norm_batch_t *self, const s_layout_t *l, const norm_value_t *source_id, n
         for (const char *p = l->source; *p; p++)
             vd_buf_addc (&out->str, (char)toupper ((unsigned char)*p));
         vd_buf_addc (&out->str, '-');
-    } else
-        vd_buf_printf (&out->str, "%s-", l->source);
+    } else {
+        vd_buf_addstr (&out->str, l->source);
+        vd_buf_addc (&out->str, '-');
+    }
     return vd_buf_add (&out->str, source_id->str.data, source_id->str.len);
 }
 
@@ -294,7 +297,9 @@ s_convert_record (norm_batch_t *self, const s_layout_t *l, s_warning_t *warnings
                         .vat_factor = self->vat_factor,
                         .tz = self->tz,
                         .source_id = source_id,
-                        .scratch = &self->scratch};
+                        .scratch = &self->scratch,
+                        .decs = &self->decs};
+    self->decs.n = 0;
     for (size_t c = 0; c < t->ncolumns; c++) {
         const vd_column_t *col = &t->columns[c];
         if (col->rule == VD_RULE_SOURCE_ID || col->rule == VD_RULE_DERIVED)

@@ -65,11 +65,24 @@ s_decimal (const norm_input_t *ctx, int i, vd_dec_t *out)
     const char *s = s_input (ctx, i, &len);
     if (!s)
         return 0;
+    norm_decs_t *c = ctx->decs;
+    for (int k = 0; c && k < c->n; k++)
+        if (c->text[k] == s && c->len[k] == len) {
+            *out = c->value[k];
+            return c->rc[k];
+        }
     vd_buf_reset (ctx->scratch);
-    if (vd_number_parse (s, len, ctx->scratch) < 0 ||
-        vd_dec_parse (ctx->scratch->data, ctx->scratch->len, out) < 0)
-        return -1;
-    return 1;
+    int rc = vd_number_parse (s, len, ctx->scratch) < 0 ||
+                     vd_dec_parse (ctx->scratch->data, ctx->scratch->len, out) < 0
+                 ? -1
+                 : 1;
+    if (c && c->n < NORM_DEC_CACHE) {
+        c->text[c->n] = s;
+        c->len[c->n] = len;
+        c->rc[c->n] = rc;
+        c->value[c->n++] = rc > 0 ? *out : (vd_dec_t){0};
+    }
+    return rc;
 }
 
 static int
@@ -612,7 +625,8 @@ s_rule_customer_ref (const norm_input_t *ctx, norm_value_t *out)
     if (!s)
         return NORM_OK;
     out->kind = NORM_STR;
-    if (vd_buf_printf (&out->str, "%s-", ctx->source) < 0 || vd_text_clean (s, len, &out->str) < 0)
+    if (vd_buf_addstr (&out->str, ctx->source) < 0 || vd_buf_addc (&out->str, '-') < 0 ||
+        vd_text_clean (s, len, &out->str) < 0)
         norm_value_set_null (out);
     return NORM_OK;
 }

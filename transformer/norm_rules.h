@@ -21,6 +21,18 @@ typedef struct {
     vd_buf_t str;
 } norm_value_t;
 
+/*  The decimals parsed from a record's input texts (a text is an input of
+    several columns: a quantity, of the quantity, the bottles and the line
+    total); emptied (n = 0) before each record. */
+#define NORM_DEC_CACHE 16
+typedef struct {
+    const char *text[NORM_DEC_CACHE];
+    size_t len[NORM_DEC_CACHE];
+    int rc[NORM_DEC_CACHE];
+    vd_dec_t value[NORM_DEC_CACHE];
+    int n;
+} norm_decs_t;
+
 /*  What a rule sees: the run context and the record's inputs. */
 typedef struct {
     const char *source;    /* "isavigne"                              */
@@ -34,6 +46,7 @@ typedef struct {
     const size_t *in_len;
     const norm_value_t *source_id; /* computed before any other column  */
     vd_buf_t *scratch;
+    norm_decs_t *decs; /* the record's decimals parsed so far, NULL: none kept */
 } norm_input_t;
 
 typedef enum {
