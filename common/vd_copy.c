@@ -92,13 +92,17 @@ vd_copy_field (const char **p, const char *end, vd_buf_t *out)
     if (len == 2 && f[0] == '\\' && f[1] == 'N')
         return vd_buf_str (out) ? 1 : -1;
     int rc = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = f[i];
-        if (c == '\\' && i + 1 < len) {
-            char e = f[++i];
-            c = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e;
-        }
-        rc |= vd_buf_addc (out, c);
+    for (size_t i = 0; i < len && rc == 0;) {
+        const char *bs = memchr (f + i, '\\', len - i); /* the text up to an escape as it is */
+        size_t plain = bs ? (size_t)(bs - f) - i : len - i;
+        rc |= vd_buf_add (out, f + i, plain);
+        i += plain;
+        if (i + 1 < len) { /* an escape: \t \n \r, else the byte itself */
+            char e = f[i + 1];
+            rc |= vd_buf_addc (out, e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e);
+            i += 2;
+        } else if (i < len) /* a backslash at the end: kept */
+            rc |= vd_buf_addc (out, f[i++]);
     }
     return rc || !vd_buf_str (out) ? -1 : 0;
 }
@@ -149,6 +153,9 @@ vd_copy_test (bool verbose)
     failures +=
         vd_copy_field (&p, end, &f) != 0 || strcmp (vd_buf_str (&f), "\xEF\xBF\xBD(\\") != 0;
     failures += vd_copy_field (&p, end, &f) != -1;
+    const char *esc = "a\\\\b\\tc\\x\\", *q = esc; /* a\\b\tc\x\ : escapes, one at the end */
+    failures += vd_copy_field (&q, esc + strlen (esc), &f) != 0 ||
+                strcmp (vd_buf_str (&f), "a\\b\tcx\\") != 0;
     vd_buf_free (&f);
     vd_buf_free (&b);
     if (failures)

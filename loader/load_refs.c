@@ -221,8 +221,19 @@ s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t col
     vd_buf_init (&list, 256 * 1024 * 1024);
     int rc = asked ? vd_buf_addc (&list, '{') : -1;
     uint8_t h[VD_HASH_SIZE];
+    const char *prev = NULL; /* the line before's key field */
+    size_t prev_len = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        int u = s_key (rows, start, n, end, i, field, skip, &key, h);
+        const char *eol, *line = s_line (rows, start, n, end, i, &eol);
+        size_t len = 0;
+        const char *f = skip && skip[i] ? NULL : load_refs_field (line, eol, field, &len);
+        if (f && prev && len == prev_len && memcmp (f, prev, len) == 0)
+            continue; /* the same key (an order's lines come one after the other) */
+        prev = f;
+        prev_len = len;
+        int u = f ? s_unescape (f, len, &key) : 1;
+        if (u == 0)
+            vd_hashset_of (key.data, key.len, h);
         int added = u == 0 && !vd_hashset_has (found, h) ? vd_hashset_add (asked, h) : 0;
         if (u < 0 || added < 0)
             rc = -1;
