@@ -28,8 +28,8 @@ vd_buf_reset (vd_buf_t *b)
         b->data[0] = '\0';
 }
 
-static int
-s_reserve (vd_buf_t *b, size_t extra)
+static int __attribute__ ((noinline))
+s_grow (vd_buf_t *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra) {
         b->truncated = true;
@@ -49,6 +49,17 @@ s_reserve (vd_buf_t *b, size_t extra)
     b->data = data;
     b->cap = cap;
     return 0;
+}
+
+/*  Room for extra more bytes and the NUL: the common case (room enough,
+    under the ceiling) inline, growth apart. */
+static inline int
+s_reserve (vd_buf_t *b, size_t extra)
+{
+    if (b->cap > b->len + 1 && extra < b->cap - b->len - 1 && extra <= b->max &&
+        b->len <= b->max - extra)
+        return 0;
+    return s_grow (b, extra);
 }
 
 int
@@ -87,7 +98,11 @@ vd_buf_add_int (vd_buf_t *b, int64_t n)
 int
 vd_buf_addc (vd_buf_t *b, char c)
 {
-    return vd_buf_add (b, &c, 1);
+    if (s_reserve (b, 1) < 0)
+        return -1;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+    return 0;
 }
 
 int
