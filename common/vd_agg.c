@@ -114,13 +114,19 @@ s_pass_sql (bool window)
 static const char *s_persons =
     "WITH m AS (SELECT c.customer_key, CASE WHEN c.source <> 'odoo' THEN c.customer_key"
     "   ELSE coalesce((SELECT i.customer_key FROM canonical.customers i WHERE $1::boolean"
-    "       AND c.external_ref IS NOT NULL AND i.customer_key = 'isavigne-' || c.external_ref),"
-    "     (SELECT min(i.customer_key) FROM canonical.customers i WHERE $2::boolean"
-    "       AND i.source = 'isavigne' AND c.email IS NOT NULL"
-    "       AND NOT coalesce(c.email_invalid, false) AND i.email = c.email),"
-    "     c.customer_key) END AS person_key FROM canonical.customers c)"
-    " UPDATE canonical.customers c SET person_key = m.person_key, synced_at = now()"
-    " FROM m WHERE c.customer_key = m.customer_key AND c.person_key IS DISTINCT FROM m.person_key";
+    "       AND c.external_ref IS NOT NULL"
+    "       AND i.customer_key = " VD_SCHEMA_KEY_SQL (
+        "isavigne",
+        "c.external_ref") "),"
+                          "     (SELECT min(i.customer_key) FROM canonical.customers i WHERE "
+                          "$2::boolean"
+                          "       AND i.source = 'isavigne' AND c.email IS NOT NULL"
+                          "       AND NOT coalesce(c.email_invalid, false) AND i.email = c.email),"
+                          "     c.customer_key) END AS person_key FROM canonical.customers c)"
+                          " UPDATE canonical.customers c SET person_key = m.person_key, synced_at "
+                          "= now()"
+                          " FROM m WHERE c.customer_key = m.customer_key AND c.person_key IS "
+                          "DISTINCT FROM m.person_key";
 
 /*  The pass due today: 0 none, 1 window since *day (the previous pass), 2
     every customer. Locks the pass state until the caller's commit. */

@@ -156,11 +156,13 @@ static const char *s_steps[] = {
     "    WHEN e.n > 1 THEN 'email shared by ' || e.n || ' iSaVigne customers' END AS conflict"
     "  FROM canonical.customers c"
     "  LEFT JOIN canonical.customers r ON c.external_ref IS NOT NULL"
-    "    AND r.customer_key = 'isavigne-' || c.external_ref"
-    "  LEFT JOIN LATERAL (SELECT count(*) AS n, array_agg(i.customer_key) AS keys"
-    "    FROM canonical.customers i WHERE i.source = 'isavigne' AND c.email IS NOT NULL"
-    "    AND i.email = c.email) e ON true"
-    "  WHERE c.source = 'odoo';",
+    "    AND r.customer_key = " VD_SCHEMA_KEY_SQL (
+        "isavigne", "c.external_ref") "  LEFT JOIN LATERAL (SELECT count(*) AS n, "
+                                      "array_agg(i.customer_key) AS keys"
+                                      "    FROM canonical.customers i WHERE i.source = 'isavigne' "
+                                      "AND c.email IS NOT NULL"
+                                      "    AND i.email = c.email) e ON true"
+                                      "  WHERE c.source = 'odoo';",
     /* 8: emails `vendange forget` erased, as hashes: events still in a
        gateway's spool when the person was forgotten are erased on arrival */
     "CREATE TABLE ops.forgotten_emails ("

@@ -176,6 +176,24 @@ vd_schema_ncarried (const vd_table_t *t)
     return n;
 }
 
+int
+vd_schema_key (vd_buf_t *out, const char *source, const char *id, size_t len)
+{
+    return vd_buf_addstr (out, source) < 0 || vd_buf_addc (out, '-') < 0 ||
+                   vd_buf_add (out, id, len) < 0
+               ? -1
+               : 0;
+}
+
+int
+vd_schema_product_fallback_key (vd_buf_t *out, const char *source, const char *id, size_t len)
+{
+    int rc = 0;
+    for (const char *p = source; *p; p++)
+        rc |= vd_buf_addc (out, (char)toupper ((unsigned char)*p));
+    return rc | vd_buf_addc (out, '-') | vd_buf_add (out, id, len) ? -1 : 0;
+}
+
 bool
 vd_schema_compares_all (const vd_table_t *t)
 {

@@ -170,6 +170,16 @@ int vd_schema_column (const vd_table_t *t, const char *name);
 bool vd_schema_carried (const vd_column_t *c);
 /*  Number of carried columns (the length of a canonical record). */
 size_t vd_schema_ncarried (const vd_table_t *t);
+/*  Keys by source, the one place their format is written: a record of
+    `source` is "<source>-<id>" (customers, sales lines, stock, events;
+    "isavigne-C0042"); a product without a code "<SOURCE>-<id>"
+    ("ODOO-17"). Both append to out: 0, -1 when it refuses. The SQL
+    expression of the first, for statements written as constants:
+    VD_SCHEMA_KEY_SQL ("isavigne", "c.external_ref"). */
+int vd_schema_key (vd_buf_t *out, const char *source, const char *id, size_t len);
+int vd_schema_product_fallback_key (vd_buf_t *out, const char *source, const char *id, size_t len);
+#define VD_SCHEMA_KEY_SQL(source, expr) "('" source "-' || " expr ")"
+
 /*  True when every carried column is compared (none is NOCOMPARE). */
 bool vd_schema_compares_all (const vd_table_t *t);
 /*  SQL type name ("numeric", "text[]", ...). */

@@ -6,7 +6,7 @@
 #define OPT_OUT "'unsubscribed', 'unsubscribe', 'spam', 'complaint'"
 #define CONSENT OPT_OUT ", 'resubscribe'"
 #define INVALID "'hard_bounce', 'invalid_email'"
-#define CLIENT_KEY(h) "'isavigne-' || (" h ".payload->>'client_code')"
+#define CLIENT_KEY(h) VD_SCHEMA_KEY_SQL ("isavigne", "(" h ".payload->>'client_code')")
 
 /*  Unmatched staged events get the customer of their client code, else
     one with their email. */

@@ -221,15 +221,9 @@ s_key (norm_batch_t *self, const s_layout_t *l, const norm_value_t *source_id, n
     vd_buf_reset (&out->str);
     out->kind = NORM_STR;
     vd_buf_reset (&self->scratch);
-    if (l->table->key_kind == VD_KEY_PRODUCT_CODE) { /* "ODOO-<id>" */
-        for (const char *p = l->source; *p; p++)
-            vd_buf_addc (&out->str, (char)toupper ((unsigned char)*p));
-        vd_buf_addc (&out->str, '-');
-    } else {
-        vd_buf_addstr (&out->str, l->source);
-        vd_buf_addc (&out->str, '-');
-    }
-    return vd_buf_add (&out->str, source_id->str.data, source_id->str.len);
+    return (l->table->key_kind == VD_KEY_PRODUCT_CODE
+                ? vd_schema_product_fallback_key
+                : vd_schema_key) (&out->str, l->source, source_id->str.data, source_id->str.len);
 }
 
 /*  Appends one value as a COPY text field. 0, -1 when the buffer refuses. */

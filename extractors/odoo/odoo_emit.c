@@ -224,9 +224,12 @@ s_column_text (odoo_emitter_t *self, const odoo_field_map_t *f, const json_t *re
             rc |= vd_buf_printf (&self->text, "%s%s", self->text.len ? ", " : "", one.data);
     }
     /* a product without default_code: its key is ODOO-<id> (SPEC.md) */
-    if (self->text.len == 0 && strcmp (f->input, "product_code") == 0 && json_array_size (ids))
-        rc |= vd_buf_printf (&self->text, "ODOO-%" JSON_INTEGER_FORMAT,
-                             json_integer_value (json_array_get (ids, 0)));
+    if (self->text.len == 0 && strcmp (f->input, "product_code") == 0 && json_array_size (ids)) {
+        char id[24];
+        int n = snprintf (id, sizeof id, "%" JSON_INTEGER_FORMAT,
+                          json_integer_value (json_array_get (ids, 0)));
+        rc |= vd_schema_product_fallback_key (&self->text, "odoo", id, (size_t)n);
+    }
     vd_buf_free (&one);
     json_decref (ids);
     return rc ? -1 : 0;
