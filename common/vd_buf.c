@@ -28,8 +28,7 @@ vd_buf_reset (vd_buf_t *b)
         b->data[0] = '\0';
 }
 
-static int __attribute__ ((noinline))
-s_grow (vd_buf_t *b, size_t extra)
+static int __attribute__ ((noinline)) s_grow (vd_buf_t *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra) {
         b->truncated = true;
