@@ -66,6 +66,7 @@ typedef struct {
     const char *files_root;     /* VENDANGE_FILES_ROOT (file settings)        */
     int64_t request_timeout_s;  /* a request must be received within this    */
     int64_t client_connections; /* connections per client address            */
+    const char *timezone;       /* VENDANGE_TIMEZONE (the quality report)     */
 } orch_api_config_t;
 
 /*  What config points to is copied. NULL when out of memory. */

@@ -41,6 +41,7 @@ class Quality(StackCase):
         cls.stack.add_isavigne("isv", seed_export())
         status, run = cls.stack.sync("isv")
         assert status == 0, run
+        cls.sync_run = run
         cls.report = cls.stack.get("/api/quality")
         cls.tables = {t["table"]: t for t in cls.report["tables"]}
 
@@ -137,6 +138,33 @@ class Quality(StackCase):
         self.assertIn("duplicate_email", out)
         status, _, err = self.stack.cli("quality", "--bogus", check=False)
         self.assertEqual(status, 64)
+
+    def test_5_date_sources_and_runs(self):
+        r = self.report
+        self.assertEqual(r["timezone"], "Europe/Paris")  # VENDANGE_TIMEZONE's default
+        self.assertEqual(r["generated_local"], self.pg.value(
+            "SELECT to_char(timestamptz '%s' AT TIME ZONE 'Europe/Paris', 'YYYY-MM-DD HH24:MI')"
+            % r["generated_at"]))
+        self.assertLess(abs(float(self.pg.value(
+            "SELECT extract(epoch FROM now() - timestamptz '%s')" % r["generated_at"]))), 300)
+        self.assertEqual(r["runs_days"], 30)
+        records, rejected = (int(v) for v in self.pg.psql(
+            "SELECT sum(extracted), sum(rejected) FROM ops.run_tables WHERE run_id = %d"
+            % self.sync_run["id"])[0])
+        self.assertGreater(rejected, 0)
+        [source] = r["sources"]
+        self.assertEqual((source["name"], source["type"]), ("isv", "isavigne"))
+        last = source["last_run"]
+        self.assertEqual((last["id"], last["status"], last["records"], last["rejected"]),
+                         (self.sync_run["id"], "success", records, rejected))
+        self.assertEqual(last["started_at"], self.sync_run["started_at"])
+        self.assertEqual(last["duration_s"], self.sync_run["duration_s"])
+        [run] = r["runs"]
+        self.assertEqual((run["id"], run["connector"], run["records"], run["rejected"]),
+                         (self.sync_run["id"], "isv", records, rejected))
+        self.assertEqual(run["started_local"], self.pg.value(
+            "SELECT to_char(started_at AT TIME ZONE 'Europe/Paris', 'YYYY-MM-DD HH24:MI') "
+            "FROM ops.sync_runs WHERE id = %d" % self.sync_run["id"]))
 
 
 class Auth(StackCase):
