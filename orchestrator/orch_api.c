@@ -14,6 +14,7 @@
 #include "orch_metrics.h"
 #include "orch_mapping.h"
 #include "orch_quality.h"
+#include "orch_quality_pdf.h"
 #include "orch_reco.h"
 #include "orch_assets.h"
 #include "orch_route.h"
@@ -213,6 +214,9 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         break;
     case ORCH_ROUTE_QUALITY_CSV:
         orch_quality_csv (conn, a);
+        break;
+    case ORCH_ROUTE_QUALITY_PDF:
+        orch_quality_pdf_get (conn, self->timezone, a);
         break;
     case ORCH_ROUTE_HEALTH:
         orch_status_health (conn, req->authenticated, a);

@@ -41,6 +41,7 @@ typedef struct {
     unsigned status;
     json_t *json;             /* the answer, or                         */
     char *html;               /* a page, or other text (malloc'ed)      */
+    size_t html_len;          /* bytes of html when it holds NULs (a PDF); 0: strlen */
     const char *content_type; /* of html, when not text/html     */
     const char *allow;        /* methods, for a 405                     */
     bool inline_style;        /* a page with a <style> block (CSP)      */
