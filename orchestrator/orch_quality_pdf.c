@@ -475,7 +475,8 @@ s_anomalies (s_page_t *p, const json_t *report, int lines)
         s_examples (k, &b);
         s_text_lines (p, MARGIN + xs[4], p->y + 0.9, CONTENT_W - xs[4], n ? lines : 1, 6.5, false,
                       S_LEFT, MUTED, b.len ? vd_buf_str (&b) : "-");
-        p->y += n && lines > 1 ? ROW_H + 6.5 : ROW_H;
+        /* a second line only when the examples need it */
+        p->y += ROW_H + 6.5 * (pango_layout_get_line_count (p->layout) - 1);
     }
     vd_buf_free (&b);
     p->y += 8;
