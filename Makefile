@@ -18,8 +18,12 @@ BUILD   ?= build
 SAN     ?= 0
 PKGS    := libczmq libzmq msgpack libpq libxml-2.0 libzip freexl libcurl \
            libmicrohttpd jansson libsodium libutf8proc
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The quality report's PDF (orchestrator/orch_quality_pdf.c): linked only
+# into the programs that hold the orchestrator's code.
+PDF_PKGS := cairo pangocairo
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PDF_PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PDF_LIBS   := $(shell pkg-config --libs $(PDF_PKGS) 2>/dev/null)
 
 OPT      ?= -O2 -g
 CFLAGS   := $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
@@ -103,6 +107,7 @@ $(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH) $(LIBNOR
 $(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH) $(LIBNORM)))
 $(eval $(call make_bin,recommender,reco/reco_main.c,$(LIBRECO) $(LIBLOAD)))
 $(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBODOO) $(LIBNORM) $(LIBLOAD) $(LIBORCH) $(LIBRECO)))
+$(BUILD)/bin/orchestrator $(BUILD)/bin/vendange $(BUILD)/bin/selftest: LDLIBS += $(PDF_LIBS)
 
 # libFuzzer targets (tests/fuzz/fuzz_NAME.c), each linked with every
 # library; built by clang with ASan/UBSan into build/fuzz.

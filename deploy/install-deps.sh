@@ -8,20 +8,21 @@
 # `install-deps.sh fresh` what only `make check-fresh` needs (besides Docker).
 # `install-deps.sh fuzz` what only `make fuzz` needs (clang, libFuzzer).
 # `install-deps.sh check` what only `make check` adds (promtool, Debian's
-# prometheus, checks deploy/prometheus/*.yml).
+# prometheus, checks deploy/prometheus/*.yml; poppler-utils' pdfinfo,
+# pdftotext and pdftoppm read the quality report's PDF).
 set -eu
 
 PACKAGES="build-essential pkg-config git ca-certificates \
   libczmq-dev libzmq3-dev libmsgpack-dev libpq-dev libxml2-dev libzip-dev \
   libfreexl-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev \
-  libsodium-dev libutf8proc-dev libxxhash-dev \
+  libsodium-dev libutf8proc-dev libxxhash-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core \
   postgresql postgresql-client python3 python3-xlwt python3-xlrd python3-zmq openssl clang-format"
 BENCH_PACKAGES="pgloader"
 WEB_PACKAGES="chromium chromium-driver"
 DEPLOY_PACKAGES="mmdebstrap docker-compose python3-yaml"
 FRESH_PACKAGES="mmdebstrap"
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
-CHECK_PACKAGES="prometheus"
+CHECK_PACKAGES="prometheus poppler-utils"
 [ "${1:-}" = "bench" ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
 [ "${1:-}" = "web" ] && PACKAGES="$PACKAGES $WEB_PACKAGES"
 [ "${1:-}" = "deploy" ] && PACKAGES="$PACKAGES $DEPLOY_PACKAGES"

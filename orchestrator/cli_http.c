@@ -92,6 +92,7 @@ cli_http_call (const char *base, const char *method, const char *path, const jso
         res = curl_easy_perform (curl);
     if (res == CURLE_OK &&
         curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &reply->status) == CURLE_OK) {
+        reply->len = buf.len;
         reply->body = vd_buf_take (&buf);
         reply->json = reply->body ? json_loads (reply->body, JSON_DECODE_ANY, NULL) : NULL;
         rc = reply->body ? 0 : -1;
@@ -114,6 +115,22 @@ cli_reply_clear (cli_reply_t *reply)
     free (reply->body);
     json_decref (reply->json);
     memset (reply, 0, sizeof *reply);
+}
+
+int
+cli_reply_save (const cli_reply_t *reply, const char *path)
+{
+    bool out = !path;
+    FILE *f = out ? stdout : fopen (path, "w");
+    bool ok = f && fwrite (reply->body, 1, reply->len, f) == reply->len;
+    if (f && !out)
+        ok = fclose (f) == 0 && ok;
+    else if (f)
+        ok = fflush (f) == 0 && ok;
+    if (!ok)
+        fprintf (stderr, "vendange: cannot write %s: %s\n", out ? "the output" : path,
+                 strerror (errno));
+    return ok ? 0 : -1;
 }
 
 char *

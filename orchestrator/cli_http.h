@@ -16,6 +16,7 @@
 typedef struct {
     long status;  /* HTTP status                                   */
     char *body;   /* raw body, NUL-terminated (malloc'ed)           */
+    size_t len;   /* its bytes (a PDF holds NULs)                   */
     json_t *json; /* the body parsed, NULL when it is not JSON      */
 } cli_reply_t;
 
@@ -25,6 +26,10 @@ typedef struct {
 int cli_http_call (const char *base, const char *method, const char *path, const json_t *body,
                    long timeout_ms, cli_reply_t *reply, vd_error_t *err);
 void cli_reply_clear (cli_reply_t *reply);
+
+/*  Writes the reply's body to path (NULL: stdout). Returns 0, -1 after
+    printing why on stderr. */
+int cli_reply_save (const cli_reply_t *reply, const char *path);
 
 /*  Credentials every later call sends (VENDANGE_API_TOKEN as a bearer
     token, else VENDANGE_API_USER / VENDANGE_API_PASSWORD as basic auth);

@@ -1,6 +1,8 @@
-/*  cli_quality - `vendange quality [--json|--csv]`: the data-quality
-    report of GET /api/quality (a table per canonical table, or the JSON
-    as is), or with --csv the anomalies of GET /api/quality/anomalies.csv.
+/*  cli_quality - `vendange quality [--json|--csv|--pdf FILE]`: the
+    data-quality report of GET /api/quality (a table per canonical table,
+    or the JSON as is), with --csv the anomalies of GET
+    /api/quality/anomalies.csv, with --pdf the one-page report of GET
+    /api/quality.pdf written to FILE ("-": standard output).
 */
 #ifndef CLI_QUALITY_H_INCLUDED
 #define CLI_QUALITY_H_INCLUDED

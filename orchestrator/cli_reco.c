@@ -309,17 +309,8 @@ s_export (const s_opts_t *o)
         cli_reply_clear (&reply);
         return CLI_EXIT_FAIL;
     }
-    FILE *f = o->out ? fopen (o->out, "w") : stdout;
-    size_t len = strlen (reply.body);
-    bool ok = f && fwrite (reply.body, 1, len, f) == len;
-    if (f && f != stdout)
-        ok = fclose (f) == 0 && ok;
-    else if (f)
-        ok = fflush (f) == 0 && ok;
-    if (!ok)
-        fprintf (stderr, "vendange: cannot write %s: %s\n", o->out ? o->out : "the output",
-                 strerror (errno));
-    else if (o->out)
+    bool ok = cli_reply_save (&reply, o->out) == 0;
+    if (ok && o->out)
         fprintf (stderr, "wrote %ld row(s) to %s%s%s\n", s_csv_rows (reply.body), o->out,
                  o->campaign ? ", recorded as exported in campaign " : "",
                  o->campaign ? o->campaign : "");

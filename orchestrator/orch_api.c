@@ -14,6 +14,7 @@
 #include "orch_metrics.h"
 #include "orch_mapping.h"
 #include "orch_quality.h"
+#include "orch_quality_pdf.h"
 #include "orch_reco.h"
 #include "orch_assets.h"
 #include "orch_route.h"
@@ -23,6 +24,7 @@
 struct orch_api {
     char *dsn;
     char *files_root; /* VENDANGE_FILES_ROOT */
+    char *timezone;   /* VENDANGE_TIMEZONE   */
     PGconn *conn;     /* the HTTP thread's own connection */
     vd_secret_key_t key;
     vd_agg_rules_t agg;
@@ -42,9 +44,11 @@ orch_api_new (const orch_api_config_t *config)
     self->reco_follow_days = config->reco_follow_days;
     self->dsn = strdup (config->dsn ? config->dsn : "");
     self->files_root = strdup (config->files_root ? config->files_root : "");
-    if (!self->dsn || !self->files_root) {
+    self->timezone = strdup (config->timezone ? config->timezone : "");
+    if (!self->dsn || !self->files_root || !self->timezone) {
         free (self->dsn);
         free (self->files_root);
+        free (self->timezone);
         free (self);
         return NULL;
     }
@@ -61,6 +65,7 @@ orch_api_destroy (orch_api_t **self_p)
         PQfinish (self->conn);
     free (self->dsn);
     free (self->files_root);
+    free (self->timezone);
     vd_secret_key_clear (&self->key);
     free (self);
     *self_p = NULL;
@@ -202,13 +207,16 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         orch_web_page (conn, a);
         break;
     case ORCH_ROUTE_QUALITY:
-        orch_quality_get (conn, a);
+        orch_quality_get (conn, self->timezone, a);
         break;
     case ORCH_ROUTE_MAPPING:
         orch_mapping_get (conn, self->files_root, req, a);
         break;
     case ORCH_ROUTE_QUALITY_CSV:
         orch_quality_csv (conn, a);
+        break;
+    case ORCH_ROUTE_QUALITY_PDF:
+        orch_quality_pdf_get (conn, self->timezone, a);
         break;
     case ORCH_ROUTE_HEALTH:
         orch_status_health (conn, req->authenticated, a);

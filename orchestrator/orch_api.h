@@ -41,6 +41,7 @@ typedef struct {
     unsigned status;
     json_t *json;             /* the answer, or                         */
     char *html;               /* a page, or other text (malloc'ed)      */
+    size_t html_len;          /* bytes of html when it holds NULs (a PDF); 0: strlen */
     const char *content_type; /* of html, when not text/html     */
     const char *allow;        /* methods, for a 405                     */
     bool inline_style;        /* a page with a <style> block (CSP)      */
@@ -66,6 +67,7 @@ typedef struct {
     const char *files_root;     /* VENDANGE_FILES_ROOT (file settings)        */
     int64_t request_timeout_s;  /* a request must be received within this    */
     int64_t client_connections; /* connections per client address            */
+    const char *timezone;       /* VENDANGE_TIMEZONE (the quality report)     */
 } orch_api_config_t;
 
 /*  What config points to is copied. NULL when out of memory. */

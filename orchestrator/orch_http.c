@@ -90,6 +90,7 @@ s_queue (struct MHD_Connection *c, orch_answer_t *a)
 {
     const char *type = a->content_type ? a->content_type : "text/html; charset=utf-8";
     char *body = a->html;
+    size_t len = body && a->html_len ? a->html_len : body ? strlen (body) : 0;
     a->html = NULL;
     struct MHD_Response *r = NULL;
     if (a->stream) {
@@ -105,12 +106,13 @@ s_queue (struct MHD_Connection *c, orch_answer_t *a)
         if (body) {
             body[n] = '\n';
             body[n + 1] = '\0';
+            len = n + 1;
         } else
             free (text);
     }
     enum MHD_Result rc = MHD_NO;
     if (body) {
-        r = MHD_create_response_from_buffer_with_free_callback (strlen (body), body, free);
+        r = MHD_create_response_from_buffer_with_free_callback (len, body, free);
         if (!r)
             free (body);
     }

@@ -100,7 +100,8 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
                             .files_root = vd_config_str (cfg, VD_CFG_FILES_ROOT),
                             .request_timeout_s = vd_config_int (cfg, VD_CFG_HTTP_REQUEST_TIMEOUT_S),
                             .client_connections =
-                                vd_config_int (cfg, VD_CFG_HTTP_CLIENT_CONNECTIONS)};
+                                vd_config_int (cfg, VD_CFG_HTTP_CLIENT_CONNECTIONS),
+                            .timezone = ec.timezone};
     orch_http_t *http =
         vd_agg_rules (cfg, &ac.agg, &err) == 0 ? orch_http_new (addr, &ac, &err) : NULL;
     orch_watch_config_t wc = {.dsn = ac.dsn,

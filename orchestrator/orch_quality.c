@@ -3,6 +3,7 @@
 #include "vd_db.h"
 #include "orch_json.h"
 #include "orch_quality.h"
+#include "orch_runview.h"
 #include <math.h>
 
 #define SQL_MAX (64 * 1024)
@@ -259,8 +260,66 @@ s_table (PGconn *conn, int id, vd_error_t *err)
     return o;
 }
 
+/*  A run as the report shows it: its counts summed over the tables. The
+    lateral join is over the runs of alias s. */
+#define RUN_SUMS                                                                                   \
+    "LEFT JOIN LATERAL (SELECT coalesce(sum(t.extracted), 0) AS records, "                         \
+    "coalesce(sum(t.rejected), 0) AS rejected FROM ops.run_tables t WHERE t.run_id = s.id) n "     \
+    "ON true"
+#define RUN_FIELDS                                                                                 \
+    "'id', s.id, 'status', s.status, 'started_at', " ORCH_SQL_ISO (                                \
+        "s.started_at") ", 'started_local', to_char(s.started_at AT TIME ZONE $1::text, "          \
+                        "'YYYY-MM-DD HH24:MI'), "                                                  \
+                        "'records', n.records, 'rejected', n.rejected"
+
+/*  The date, the connectors with their last run and the finished runs of
+    the last ORCH_QUALITY_DAYS days, as one JSON object; $1 the time zone
+    of the local times. */
+/* clang-format off */
+static const char s_context_sql[] =
+    "SELECT json_build_object("
+    "'generated_at', " ORCH_SQL_ISO ("now()") ", "
+    "'generated_local', to_char(now() AT TIME ZONE $1::text, 'YYYY-MM-DD HH24:MI'), "
+    "'timezone', $1::text, 'runs_days', $2::int, "
+    "'sources', coalesce((SELECT json_agg(json_build_object('name', c.name, 'type', c.type, "
+    "  'schedule', c.schedule, 'last_run', CASE WHEN s.id IS NULL THEN NULL ELSE "
+    "  json_build_object(" RUN_FIELDS ", 'finished_at', " ORCH_SQL_ISO ("s.finished_at") ", "
+    "  'duration_s', round(extract(epoch FROM s.finished_at - s.started_at)::numeric, 3)) END) "
+    "  ORDER BY c.name) FROM ops.connectors c "
+    "  LEFT JOIN LATERAL (SELECT id, status, started_at, finished_at FROM ops.sync_runs "
+    "  WHERE connector = c.name ORDER BY id DESC LIMIT 1) s ON true " RUN_SUMS "), '[]'), "
+    "'runs', coalesce((SELECT json_agg(json_build_object('connector', s.connector, " RUN_FIELDS
+    ") ORDER BY s.id) FROM (SELECT id, connector, status, started_at FROM ops.sync_runs "
+    "  WHERE started_at > now() - make_interval(days => $2::int) "
+    "  AND status IN ('success', 'partial', 'failed') ORDER BY id DESC LIMIT $3::int) s "
+    RUN_SUMS "), '[]'))::text";
+/* clang-format on */
+
+/*  Adds generated_at, generated_local, timezone, runs_days, sources and
+    runs to report. Returns 0, -1 with err. */
+static int
+s_context (PGconn *conn, const char *timezone, json_t *report, vd_error_t *err)
+{
+    char days[16], max[16];
+    snprintf (days, sizeof days, "%d", ORCH_QUALITY_DAYS);
+    snprintf (max, sizeof max, "%d", ORCH_QUALITY_RUNS_MAX);
+    const char *params[] = {timezone && *timezone ? timezone : "UTC", days, max};
+    PGresult *res = vd_db_exec (conn, s_context_sql, 3, params, err);
+    if (!res)
+        return -1;
+    json_t *j = PQntuples (res) == 1 ? json_loads (PQgetvalue (res, 0, 0), 0, NULL) : NULL;
+    PQclear (res);
+    if (!j || json_object_update (report, j) < 0) {
+        json_decref (j);
+        vd_error_set (err, VD_ERR_PERMANENT, "unreadable sources of the quality report");
+        return -1;
+    }
+    json_decref (j);
+    return 0;
+}
+
 json_t *
-orch_quality_json (PGconn *conn, vd_error_t *err)
+orch_quality_json (PGconn *conn, const char *timezone, vd_error_t *err)
 {
     json_t *tables = json_array ();
     for (int id = 0; id < VD_TABLE_COUNT; id++) {
@@ -271,17 +330,24 @@ orch_quality_json (PGconn *conn, vd_error_t *err)
         }
         json_array_append_new (tables, t);
     }
-    return json_pack ("{s:s, s:o}", "score_formula",
-                      "100 x (0.5 x mean completeness + 0.5 x (1 - anomalous rows / rows))",
-                      "tables", tables);
+    json_t *report = json_pack (
+        "{s:s, s:o}", "score_formula",
+        "100 x (0.5 x mean completeness + 0.5 x (1 - anomalous rows / rows))", "tables", tables);
+    if (!report)
+        vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
+    if (report && s_context (conn, timezone, report, err) < 0) {
+        json_decref (report);
+        return NULL;
+    }
+    return report;
 }
 
 void
-orch_quality_get (PGconn *conn, orch_answer_t *a)
+orch_quality_get (PGconn *conn, const char *timezone, orch_answer_t *a)
 {
     vd_error_t err;
     vd_error_clear (&err);
-    json_t *j = orch_quality_json (conn, &err);
+    json_t *j = orch_quality_json (conn, timezone, &err);
     if (j)
         orch_answer_json (a, 200, j);
     else

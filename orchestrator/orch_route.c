@@ -28,6 +28,7 @@ static const s_route_t s_routes[] = {
     {ORCH_ROUTE_WARNING_LINES, "api/warnings/{id}/lines", "GET"},
     {ORCH_ROUTE_QUALITY, "api/quality", "GET"},
     {ORCH_ROUTE_QUALITY_CSV, "api/quality/anomalies.csv", "GET"},
+    {ORCH_ROUTE_QUALITY_PDF, "api/quality.pdf", "GET"},
     {ORCH_ROUTE_CLASSIC, "classic", "GET, HEAD"},
     {ORCH_ROUTE_MAPPING, "api/mapping", "GET"},
     {ORCH_ROUTE_CUSTOMERS, "api/customers", "GET"},
@@ -246,6 +247,7 @@ orch_route_test (bool verbose)
     CHECK (orch_route_match ("", "/health", &r) < 0);
     CHECK (orch_route_match ("GET", NULL, &r) < 0);
     CHECK (orch_route_match ("GET", "/api/quality", &r) == 0 && r.id == ORCH_ROUTE_QUALITY);
+    CHECK (orch_route_match ("GET", "/api/quality.pdf", &r) == 0 && r.id == ORCH_ROUTE_QUALITY_PDF);
     CHECK (orch_route_match ("GET", "/api/quality/anomalies.csv", &r) == 0 &&
            r.id == ORCH_ROUTE_QUALITY_CSV);
     CHECK (orch_route_match ("GET", "/app.js", &r) == 0 && r.id == ORCH_ROUTE_ASSET);

@@ -32,6 +32,7 @@ typedef enum {
     ORCH_ROUTE_FORGET,                  /* POST /api/forget                    */
     ORCH_ROUTE_QUALITY,                 /* GET /api/quality                    */
     ORCH_ROUTE_QUALITY_CSV,             /* GET /api/quality/anomalies.csv      */
+    ORCH_ROUTE_QUALITY_PDF,             /* GET /api/quality.pdf                */
     ORCH_ROUTE_ASSET,                   /* GET a file of the web page (web/)   */
     ORCH_ROUTE_CLASSIC,                 /* GET /classic: the server-rendered page */
     ORCH_ROUTE_MAPPING,                 /* GET /api/mapping                    */

@@ -84,6 +84,7 @@
 #include "orch_auth.h"
 #include "orch_mapping.h"
 #include "orch_quality.h"
+#include "orch_quality_pdf.h"
 
 typedef struct {
     const char *name;
@@ -175,6 +176,7 @@ static const selftest_t s_tests[] = {
     {"orch_watch", orch_watch_test},
     {"orch_web", orch_web_test},
     {"orch_quality", orch_quality_test},
+    {"orch_quality_pdf", orch_quality_pdf_test},
     {"orch_assets", orch_assets_test},
     {"orch_auth", orch_auth_test},
     {"orch_mapping", orch_mapping_test},

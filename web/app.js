@@ -717,7 +717,10 @@ async function pageQuality (main)
         el ("p", {class : "meta"}, t ("Score per table: {formula}. ", {formula : q.score_formula}),
             el ("a",
                 {href : "/api/quality/anomalies.csv", download : "anomalies.csv", id : "csv-link"},
-                t ("Download the anomalies (CSV)"))),
+                t ("Download the anomalies (CSV)")),
+            " · ",
+            el ("a", {href : "/api/quality.pdf", download : "quality-report.pdf", id : "pdf-link"},
+                t ("Download the report (PDF)"))),
         el ("div", {class : "cards"},
             q.tables.map(
                 (tb) => el (

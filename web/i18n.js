@@ -150,6 +150,7 @@ const FRENCH = {
     /* data quality */
     "Score per table: {formula}. " : "Score par table : {formula}. ",
     "Download the anomalies (CSV)" : "Télécharger les anomalies (CSV)",
+    "Download the report (PDF)" : "Télécharger le rapport (PDF)",
     "{rows} rows · completeness {percent} %" : "{rows} lignes · complétude {percent} %",
     "invalid {invalid} · duplicates {duplicate} · orphans {orphan}" :
         "invalides {invalid} · doublons {duplicate} · orphelins {orphan}",

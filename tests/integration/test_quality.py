@@ -1,18 +1,48 @@
 """The data-quality report (GET /api/quality, the anomalies CSV, `vendange
-quality`) against SQL counts on a seeded dataset; authentication of the
-API (token, basic auth, refusal off loopback without credentials)."""
+quality`) against SQL counts on a seeded dataset, and as a PDF (`vendange
+quality --pdf`: its text, its page, page 1 against tests/expected/);
+authentication of the API (token, basic auth, refusal off loopback without
+credentials)."""
 import base64
 import csv
 import io
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import urllib.error
 import urllib.request
 
-from harness import BIN, SAMPLES, StackCase, copy_tree
+from harness import ARTIFACTS, BIN, ROOT, SAMPLES, StackCase, copy_tree
+from png_image import mean_difference, read_png
 
 DUP_EMAIL = "deniswagner76@hotmail.fr"  # C0002's, given again to C9999
+# Page 1 of the PDF at PAGE_DPI, as it looked when it was last checked by eye;
+# VD_UPDATE_EXPECTED=1 writes it again from the run (then look at it).
+EXPECTED_PAGE = os.path.join(ROOT, "tests", "expected", "quality-page1.png")
+PAGE_DPI = "75"
+# Mean difference per channel (0-255) allowed with the expected page: the
+# date, the run's start and duration and the chart's dates change from run
+# to run (0.03 a minute apart, 0.3 on another day); a missing or moved
+# section is over 5.
+PAGE_TOLERANCE = 1.0
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def long_date(local):
+    """"2026-12-06 08:27" as the PDF writes it: "6 December 2026, 08:27"."""
+    day, time = local.split(" ")
+    y, m, d = (int(v) for v in day.split("-"))
+    return "%d %s %d, %s" % (d, MONTHS[m - 1], y, time)
+
+
+def pdf_fields(path):
+    """pdfinfo's fields of a PDF file."""
+    out = subprocess.run(["pdfinfo", path], capture_output=True, text=True, check=True).stdout
+    return {k.strip(): v.strip() for k, v in
+            (line.split(":", 1) for line in out.splitlines() if ":" in line)}
 
 
 def seed_export():
@@ -41,6 +71,7 @@ class Quality(StackCase):
         cls.stack.add_isavigne("isv", seed_export())
         status, run = cls.stack.sync("isv")
         assert status == 0, run
+        cls.sync_run = run
         cls.report = cls.stack.get("/api/quality")
         cls.tables = {t["table"]: t for t in cls.report["tables"]}
 
@@ -138,6 +169,100 @@ class Quality(StackCase):
         status, _, err = self.stack.cli("quality", "--bogus", check=False)
         self.assertEqual(status, 64)
 
+    def test_5_date_sources_and_runs(self):
+        r = self.report
+        self.assertEqual(r["timezone"], "Europe/Paris")  # VENDANGE_TIMEZONE's default
+        self.assertEqual(r["generated_local"], self.pg.value(
+            "SELECT to_char(timestamptz '%s' AT TIME ZONE 'Europe/Paris', 'YYYY-MM-DD HH24:MI')"
+            % r["generated_at"]))
+        self.assertLess(abs(float(self.pg.value(
+            "SELECT extract(epoch FROM now() - timestamptz '%s')" % r["generated_at"]))), 300)
+        self.assertEqual(r["runs_days"], 30)
+        records, rejected = (int(v) for v in self.pg.psql(
+            "SELECT sum(extracted), sum(rejected) FROM ops.run_tables WHERE run_id = %d"
+            % self.sync_run["id"])[0])
+        self.assertGreater(rejected, 0)
+        [source] = r["sources"]
+        self.assertEqual((source["name"], source["type"]), ("isv", "isavigne"))
+        last = source["last_run"]
+        self.assertEqual((last["id"], last["status"], last["records"], last["rejected"]),
+                         (self.sync_run["id"], "success", records, rejected))
+        self.assertEqual(last["started_at"], self.sync_run["started_at"])
+        self.assertEqual(last["duration_s"], self.sync_run["duration_s"])
+        [run] = r["runs"]
+        self.assertEqual((run["id"], run["connector"], run["records"], run["rejected"]),
+                         (self.sync_run["id"], "isv", records, rejected))
+        self.assertEqual(run["started_local"], self.pg.value(
+            "SELECT to_char(started_at AT TIME ZONE 'Europe/Paris', 'YYYY-MM-DD HH24:MI') "
+            "FROM ops.sync_runs WHERE id = %d" % self.sync_run["id"]))
+
+    def test_6_pdf(self):
+        before = self.stack.get("/api/quality")
+        folder = tempfile.mkdtemp(prefix="vd-pdf-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        path = os.path.join(folder, "quality.pdf")
+        _, _, err = self.stack.cli("quality", "--pdf", path)
+        after = self.stack.get("/api/quality")
+        self.assertIn("wrote the quality report to " + path, err)
+        info = pdf_fields(path)
+        self.assertEqual(info["Pages"], "1")
+        self.assertEqual(info["Page size"], "595.276 x 841.89 pts (A4)")
+        self.assertEqual(info["Title"], "Data quality report")
+        text = subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True,
+                              text=True, check=True).stdout
+        words = " ".join(text.split())
+        # the date (the report's minute: the one before or after the CLI's)
+        self.assertTrue(any(long_date(r["generated_local"]) in words for r in (before, after)),
+                        words[:200])
+        self.assertIn("time zone Europe/Paris", words)
+        for source in before["sources"]:
+            last = source["last_run"]
+            self.assertIn("%s %s #%d success %s" % (source["name"], source["type"], last["id"],
+                                                    last["started_local"]), words)
+        for table in before["tables"]:
+            self.assertIn(table["table"], words)
+            if table["score"] is not None:
+                self.assertIn("%.1f / 100" % table["score"], words)
+            self.assertIn("%s rows, %.1f %% filled" % (table["rows"], table["completeness_mean"]),
+                          words)
+            for check in table["checks"]:
+                self.assertIn("%s %s %d" % (check["label"], check["kind"], check["count"]), words)
+                if check["sample"]:
+                    self.assertIn(check["sample"][0]["key"], words)
+        self.assertIn(DUP_EMAIL, words)
+        total = sum(c["count"] for t in before["tables"] for c in t["checks"])
+        self.assertIn("%d anomalies in all" % total, words)
+        [run] = before["runs"]
+        self.assertIn("Rejects per run, last 30 days 1 run, %d rejected of %d records"
+                      % (run["rejected"], run["records"]), words)
+        # page 1 against the one checked by eye
+        png = os.path.join(ARTIFACTS, "quality-page1.png")
+        subprocess.run(["pdftoppm", "-r", PAGE_DPI, "-png", "-singlefile", path, png[:-4]],
+                       check=True)
+        if os.environ.get("VD_UPDATE_EXPECTED") == "1":
+            shutil.copyfile(png, EXPECTED_PAGE)
+        diff = mean_difference(read_png(png), read_png(EXPECTED_PAGE))
+        self.assertLess(diff, PAGE_TOLERANCE, "page 1 (%s) differs from %s by %.2f on average"
+                        % (png, EXPECTED_PAGE, diff))
+
+    def test_7_pdf_over_http(self):
+        with urllib.request.urlopen(self.stack.api + "/api/quality.pdf", timeout=30) as r:
+            self.assertEqual(r.headers["Content-Type"], "application/pdf")
+            body = r.read()
+            self.assertEqual(int(r.headers["Content-Length"]), len(body))
+        self.assertTrue(body.startswith(b"%PDF-"))
+        self.assertIn(b"%%EOF", body[-32:])
+        out = subprocess.run([os.path.join(BIN, "vendange"), "quality", "--pdf", "-"],
+                             env=self.stack.env, capture_output=True, timeout=60, check=True)
+        self.assertTrue(out.stdout.startswith(b"%PDF-"))
+        self.assertEqual(out.stderr, b"")
+        status, _, err = self.stack.cli("quality", "--pdf", check=False)
+        self.assertEqual(status, 64)
+        self.assertIn("needs a value", err)
+        status, _, err = self.stack.cli("quality", "--pdf", "/nonexistent/q.pdf", check=False)
+        self.assertEqual(status, 1)
+        self.assertIn("cannot write /nonexistent/q.pdf", err)
+
 
 class Auth(StackCase):
     NAME = "auth"
@@ -161,6 +286,8 @@ class Auth(StackCase):
         self.assertIn("Basic", headers["WWW-Authenticate"])
         self.assertEqual(self.status_of("/api/status", "Bearer wrong")[0], 401)
         self.assertEqual(self.status_of("/api/quality", "Bearer " + self.TOKEN)[0], 200)
+        self.assertEqual(self.status_of("/api/quality.pdf")[0], 401)
+        self.assertEqual(self.status_of("/api/quality.pdf", "Bearer " + self.TOKEN)[0], 200)
         basic = "Basic " + base64.b64encode(b"ops:pa:ss").decode()
         self.assertEqual(self.status_of("/api/connectors", basic)[0], 200)
         bad = "Basic " + base64.b64encode(b"ops:nope").decode()

@@ -64,6 +64,7 @@ WORDS = {
         "nav alerts": "Alerts", "open alerts": "1 open alert(s)", "resolved": "resolved",
         "sent": "sent", "dead": "dead", "queued": "1 test notification(s) queued",
         "layout": "missing: mt_ht; added: montant_ht", "accepted": "columns of ventes.csv accepted",
+        "pdf": "Download the report (PDF)",
     },
     "fr": {
         "no connector": "Aucun connecteur pour l’instant", "idle": "inactif",
@@ -78,6 +79,7 @@ WORDS = {
         "sent": "envoyée", "dead": "abandonnée", "queued": "1 notification(s) de test en file",
         "layout": "manquantes : mt_ht ; ajoutées : montant_ht",
         "accepted": "colonnes de ventes.csv acceptées",
+        "pdf": "Télécharger le rapport (PDF)",
     },
 }
 
@@ -193,6 +195,9 @@ class Page(StackCase):
         check.find("summary").click()
         self.assertIn(DUP_EMAIL, check.find("td.examples").text)
         self.assertIn("isavigne-C9999", check.find("td.examples").text)
+        pdf = b.wait("#pdf-link")  # the one-page report (test_quality reads its content)
+        self.assertEqual(pdf.text, self.w("pdf"))
+        self.assertEqual(pdf.attribute("href"), "/api/quality.pdf")
         self.shot("quality-1280")
         self.no_horizontal_overflow()
         # mapping: canonical columns vs the source columns of the built-in mapping

@@ -141,6 +141,10 @@ class Element:
     def text(self):
         return self.b.cmd("GET", self._p("/text"))
 
+    def attribute(self, name):
+        """The element's attribute name as written (None when absent)."""
+        return self.b.cmd("GET", self._p("/attribute/" + name))
+
     def click(self):
         self.b.cmd("POST", self._p("/click"), {})
 
