@@ -272,9 +272,10 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
     stack.cli("connector", "add", name, "--type", "isavigne", "--set",
               "export_path=/srv/exports/big")
     run_id = int(stack.cli("sync", name)[1].split()[1])
-    # the orchestrator and PostgreSQL are stopped once rows are committed
-    # (and an extractor is cut off the network once its records flow)
-    committed = 1 if service in CONTROL or how == "disconnect" else 0
+    # the orchestrator and PostgreSQL are stopped once rows are committed;
+    # an extractor is cut off as soon as it has the run (a load of the big
+    # export takes about 2 s: waiting for a committed row let it finish)
+    committed = 1 if service in CONTROL else 0
     under_way = wait_for(lambda: (lambda r: r if r["status"] == "running" and r.get("extractor")
                                   and r["records_done"] >= committed else None)(
                                       stack.get("/api/runs/%d" % run_id)), 60, "run under way")
@@ -288,7 +289,11 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
     elif how == "disconnect":  # alive, but nobody reaches it nor hears from it
         network = stack.inspect(victim, "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}"
                                          "{{end}}")
+        # frozen while it is cut off (docker network disconnect takes longer
+        # than the rest of a run), then alive again without a network
+        run(["docker", "pause", victim])
         run(["docker", "network", "disconnect", network, victim])
+        run(["docker", "unpause", victim])
     else:
         stopped_in, own = stop_in_time(stack, victim, service + " during a run",
                                        None if service == "extractor-isavigne" else service)
