@@ -150,6 +150,22 @@ vd_buf_read_fd (vd_buf_t *b, int fd)
     }
 }
 
+int
+vd_buf_write_fd (int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write (fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 char *
 vd_buf_take (vd_buf_t *b)
 {

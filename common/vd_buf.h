@@ -38,5 +38,9 @@ char *vd_buf_take (vd_buf_t *b);
 /*  Appends everything read from fd until end of file (EINTR retried).
     Returns 0, -1 on a read error or past the ceiling (errno EFBIG). */
 int vd_buf_read_fd (vd_buf_t *b, int fd);
+/*  Writes len bytes of data to fd, however many write(2) calls it takes
+    (EINTR retried). Returns 0, -1 with errno. Async-signal-safe: a
+    forked child may call it. */
+int vd_buf_write_fd (int fd, const void *data, size_t len);
 
 #endif

@@ -25,6 +25,7 @@
 #include "isv_mapping.h"
 #include "isv_packaging.h"
 #include "isv_reader.h"
+#include "isv_xls.h"
 #include "hook_auth.h"
 #include "hook_event.h"
 #include "hook_http.h"
@@ -117,6 +118,7 @@ static const selftest_t s_tests[] = {
     {"isv_mapping", isv_mapping_test},
     {"isv_packaging", isv_packaging_test},
     {"isv_reader", isv_reader_test},
+    {"isv_xls", isv_xls_test},
     {"hook_auth", hook_auth_test},
     {"hook_event", hook_event_test},
     {"hook_http", hook_http_test},

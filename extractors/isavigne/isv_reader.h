@@ -1,6 +1,7 @@
 /*  isv_reader - rows out of one iSaVigne export file (.csv, .xlsx, .xls),
     streamed: memory does not grow with the file (a .xls is the exception:
-    libfreexl loads the workbook; .xls files are small by nature).
+    libfreexl loads the workbook, in a child process; .xls files are small
+    by nature).
 
     Every row comes out as UTF-8 fields whatever the input encoding. The
     reader knows nothing of headers or mappings: the first rows are handed
@@ -26,7 +27,10 @@
     "true" / "false".
 
     XLS: libfreexl 1.0.6, first worksheet (files over 128 MiB refused);
-    dates and numbers as for XLSX.
+    dates and numbers as for XLSX. libfreexl runs in a child process
+    (isv_xls): a workbook that crashes it, or keeps it busy for over
+    60 s, fails with "the xls reader crashed" / "the xls reader timed
+    out", and the caller goes on.
 */
 #ifndef ISV_READER_H_INCLUDED
 #define ISV_READER_H_INCLUDED
@@ -51,7 +55,8 @@ typedef struct {
                           (structural problem: "unterminated quoted
                           field", "line longer than 1048576 bytes",
                           "NUL byte in line", "more than 512 fields
-                          in line"; XLSX: "bad shared string index");
+                          in line"; XLSX: "bad shared string index";
+                          XLS: "xls cell holds no finite number");
                           fields are then empty (nfields is 0)        */
     const char *bytes; /* a lazy CSV record (isv_reader_set_lazy): the
                           record's bytes as read, before any conversion;

@@ -48,21 +48,6 @@ struct hook_spool {
 /*  --------------------------------------------------------------------
     Files */
 
-static int
-s_write_all (int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write (fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /*  fsync of a folder below the root ("" for the root itself). */
 static int
 s_sync_dir (hook_spool_t *self, const char *path)
@@ -86,7 +71,7 @@ s_write_durable (hook_spool_t *self, const char *folder, const char *name, const
     int fd = openat (self->root, tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
-    int rc = s_write_all (fd, data, len) == 0 && fsync (fd) == 0 ? 0 : -1;
+    int rc = vd_buf_write_fd (fd, data, len) == 0 && fsync (fd) == 0 ? 0 : -1;
     if (close (fd) < 0)
         rc = -1;
     if (rc == 0 && renameat (self->root, tmp_path, self->root, path) < 0)
@@ -496,7 +481,7 @@ s_write_group (hook_spool_t *self, s_entry_t **list, size_t n, hook_file_t *f)
     char path[PATH_MAX];
     snprintf (path, sizeof path, "incoming/%s", tmp);
     int fd = openat (self->root, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    int rc = fd >= 0 && s_write_all (fd, sb.data, sb.size) == 0 && fsync (fd) == 0 ? 0 : -1;
+    int rc = fd >= 0 && vd_buf_write_fd (fd, sb.data, sb.size) == 0 && fsync (fd) == 0 ? 0 : -1;
     if (fd >= 0 && close (fd) < 0)
         rc = -1;
     char final[PATH_MAX];

@@ -55,6 +55,38 @@ def read(*path, limit=MAX):
         return f.read(limit)
 
 
+def xls_stream(rows, end=b"Z"):
+    """The stream the .xls reader's child writes (isv_xls_child.h) for
+    rows of cells: None, int, float, str, or bytes as a raw record."""
+    out = b"O" + struct.pack("<IH", len(rows), max((len(r) for r in rows), default=0))
+    for row in rows:
+        out += b"R"
+        for cell in row:
+            if cell is None:
+                out += b"N"
+            elif isinstance(cell, int):
+                out += b"I" + struct.pack("<i", cell)
+            elif isinstance(cell, float):
+                out += b"D" + struct.pack("<d", cell)
+            elif isinstance(cell, str):
+                text = cell.encode()
+                out += b"T" + struct.pack("<I", len(text)) + text
+            else:
+                out += cell
+    return out + end
+
+
+def xls_streams():
+    """Seeds of fuzz_xls's stream side: a worksheet, a refusal, a cell fault."""
+    sheet = [["Code", "D\u00e9signation", "Mill\u00e9sime", "Prix TTC", "Mise en vente"],
+             ["RIES-22", "Riesling R\u00e9serve", 2022, 12.5, "2024-03-15"],
+             ["CREM-BR", b"T\x05\x00\x00\x00Cuv\xe9e", None, 9.9, "2023-11-02 10:30:00"],
+             [None, b"L", -3, float("nan"), "10:30:00"]]
+    return [xls_stream(sheet),
+            b"E\x00" + struct.pack("<i", -26),
+            xls_stream([["a", None], [None, b"F" + struct.pack("<i", -22)]], end=b"")]
+
+
 def main():
     csvs = [read("samples", "isavigne", n) for n in ("clients.csv", "produits.csv", "ventes.csv")]
     fixtures = os.path.join(ROOT, "tests", "fixtures")
@@ -67,7 +99,8 @@ def main():
     write("csv", [b"\x00" + c for c in csvs] + [b"\x03" + csvs[0]])
     write("xlsx", [read("tests", "fixtures", "xlsx", n, limit=1 << 20)
                    for n in ("ventes.xlsx", "produits.xlsx")])
-    write("xls", [read("tests", "fixtures", "isavigne_xls", "produits.xls", limit=1 << 20)])
+    write("xls", [read("tests", "fixtures", "isavigne_xls", "produits.xls", limit=1 << 20)]
+          + xls_streams())
 
     member = ("<member><name>%s</name><value>%s</value></member>")
     record = ("<value><struct>" + member % ("id", "<int>42</int>") +

@@ -2,9 +2,10 @@
 second dialect, Excel files, malformed input and binary garbage. Expected
 figures come from tests/fixtures/README.md."""
 import os
+import shutil
 import unittest
 
-from harness import FIXTURES, SAMPLES, StackCase, copy_tree
+from harness import ARTIFACTS, BIN, FIXTURES, ROOT, SAMPLES, StackCase, copy_tree
 
 
 class SourceCase(StackCase):
@@ -163,6 +164,46 @@ class Malformed(SourceCase):
         status, run = self.stack.sync("garbage")
         files = {f["file"]: f["status"] for f in run["files"]}
         self.assertEqual(files, {"produits.csv": "failed", "clients.csv": "unchanged"})
+
+    def test_xls_reader_crash_fails_the_file_not_the_extractor(self):
+        # libfreexl reads past a stack buffer on this workbook
+        # (tests/fuzz/regressions/xls): under AddressSanitizer the reader's
+        # child process dies, elsewhere libfreexl refuses the file; either
+        # way the file fails, the CSV next to it loads, the extractor lives
+        folder = copy_tree(os.path.join(FIXTURES, "garbage"))
+        os.remove(os.path.join(folder, "produits.csv"))
+        shutil.copy(os.path.join(ROOT, "tests", "fuzz", "regressions", "xls",
+                                 "xls-freexl-iconv-overread"), os.path.join(folder, "produits.xls"))
+        with open(os.path.join(folder, "clients.csv"), "w", encoding="utf-8") as f:
+            f.write("client_code;nom;prenom\nX001;Trimbach;Anne\n")
+        status, run = self.load(folder, "crashxls")
+        self.assertEqual((status, run["status"]), (2, "partial"), run)
+        files = {f["file"]: f for f in run["files"]}
+        self.assertEqual(files["produits.xls"]["status"], "failed", run)
+        self.assertEqual(files["clients.csv"]["status"], "loaded", run)
+        with open(os.path.join(BIN, "extractor-isavigne"), "rb") as f:
+            sanitized = b"__asan_init" in f.read()
+        reasons = [e["reason"] for e in run["errors"] if e["file"] == "produits.xls"]
+        self.assertEqual(len(reasons), 1, run)
+        if sanitized:
+            self.assertEqual(reasons[0], "the xls reader crashed", run)
+        else:
+            self.assertIn(reasons[0], ("the xls reader crashed", "not a valid xls file"), run)
+        self.assertEqual(self.pg.value("SELECT last_name FROM canonical.customers "
+                                       "WHERE customer_key = 'isavigne-X001'"), "Trimbach")
+        # the extractor is the one that started, and runs the next sync
+        self.assertIsNone(self.stack.procs["extractor-isavigne-0"].poll())
+        status, run = self.stack.sync("crashxls")
+        files = {f["file"]: f["status"] for f in run["files"]}
+        self.assertEqual(files, {"produits.xls": "failed", "clients.csv": "unchanged"}, run)
+        self.assertIsNone(self.stack.procs["extractor-isavigne-0"].poll())
+        log = os.path.join(ARTIFACTS, "malformed-extractor-isavigne-0.log")
+        with open(log, encoding="utf-8", errors="replace") as f:
+            lines = [line for line in f if "produits.xls" in line and reasons[0] in line]
+        self.assertTrue(lines, log)
+        if sanitized:  # the child's report, summed up in the detail
+            self.assertIn("its stderr: SUMMARY: AddressSanitizer: stack-buffer-underflow",
+                          lines[0])
 
 
 if __name__ == "__main__":
