@@ -177,12 +177,15 @@ vd_schema_ncarried (const vd_table_t *t)
 }
 
 int
+vd_schema_key_prefix (vd_buf_t *out, const char *source)
+{
+    return vd_buf_addstr (out, source) < 0 || vd_buf_addc (out, '-') < 0 ? -1 : 0;
+}
+
+int
 vd_schema_key (vd_buf_t *out, const char *source, const char *id, size_t len)
 {
-    return vd_buf_addstr (out, source) < 0 || vd_buf_addc (out, '-') < 0 ||
-                   vd_buf_add (out, id, len) < 0
-               ? -1
-               : 0;
+    return vd_schema_key_prefix (out, source) < 0 || vd_buf_add (out, id, len) < 0 ? -1 : 0;
 }
 
 int

@@ -177,6 +177,8 @@ size_t vd_schema_ncarried (const vd_table_t *t);
     expression of the first, for statements written as constants:
     VD_SCHEMA_KEY_SQL ("isavigne", "c.external_ref"). */
 int vd_schema_key (vd_buf_t *out, const char *source, const char *id, size_t len);
+/*  The "<source>-" a key of source starts with, for an id written after it. */
+int vd_schema_key_prefix (vd_buf_t *out, const char *source);
 int vd_schema_product_fallback_key (vd_buf_t *out, const char *source, const char *id, size_t len);
 #define VD_SCHEMA_KEY_SQL(source, expr) "('" source "-' || " expr ")"
 

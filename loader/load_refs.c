@@ -185,15 +185,21 @@ s_unknown (PGconn *conn, const vd_table_t *target, const vd_buf_t *asked, vd_err
     return unknown;
 }
 
-/*  The key in field `field` of line i (its hash in h): 0, 1 when none
-    (NULL, or a line left out), -1 out of memory. */
-static int
-s_key (const char *rows, const size_t *start, size_t n, size_t end, size_t i, size_t field,
-       const bool *skip, vd_buf_t *key, uint8_t *h)
+/*  The key field `field` of line i as COPY text (NULL for a line left
+    out, *len its length), and that field as text with its hash in h: 0,
+    1 when none (NULL, or no field), -1 out of memory. */
+static const char *
+s_raw (const char *rows, const size_t *start, size_t n, size_t end, size_t i, size_t field,
+       const bool *skip, size_t *len)
 {
     const char *eol, *line = s_line (rows, start, n, end, i, &eol);
-    size_t len;
-    const char *f = skip && skip[i] ? NULL : load_refs_field (line, eol, field, &len);
+    *len = 0;
+    return skip && skip[i] ? NULL : load_refs_field (line, eol, field, len);
+}
+
+static int
+s_hash_key (const char *f, size_t len, vd_buf_t *key, uint8_t *h)
+{
     int u = f ? s_unescape (f, len, key) : 1;
     if (u == 0)
         vd_hashset_of (key->data, key->len, h);
@@ -224,16 +230,13 @@ s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t col
     const char *prev = NULL; /* the line before's key field */
     size_t prev_len = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        const char *eol, *line = s_line (rows, start, n, end, i, &eol);
-        size_t len = 0;
-        const char *f = skip && skip[i] ? NULL : load_refs_field (line, eol, field, &len);
+        size_t len;
+        const char *f = s_raw (rows, start, n, end, i, field, skip, &len);
         if (f && prev && len == prev_len && memcmp (f, prev, len) == 0)
             continue; /* the same key (an order's lines come one after the other) */
         prev = f;
         prev_len = len;
-        int u = f ? s_unescape (f, len, &key) : 1;
-        if (u == 0)
-            vd_hashset_of (key.data, key.len, h);
+        int u = s_hash_key (f, len, &key, h);
         int added = u == 0 && !vd_hashset_has (found, h) ? vd_hashset_add (asked, h) : 0;
         if (u < 0 || added < 0)
             rc = -1;
@@ -254,8 +257,9 @@ s_check_column (load_refs_t *self, PGconn *conn, const vd_table_t *t, size_t col
             vd_hashset_add (found, k) < 0)
             rc = vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     for (size_t i = 0; unknown && vd_hashset_size (unknown) && i < n && rc == 0; i++) {
-        if (s_key (rows, start, n, end, i, field, skip, &key, h) != 0 ||
-            !vd_hashset_has (unknown, h))
+        size_t len;
+        const char *f = s_raw (rows, start, n, end, i, field, skip, &len);
+        if (s_hash_key (f, len, &key, h) != 0 || !vd_hashset_has (unknown, h))
             continue;
         const char *eol, *line = s_line (rows, start, n, end, i, &eol);
         size_t flen, llen;

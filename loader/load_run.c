@@ -270,7 +270,8 @@ s_add_row_start (load_run_t *self)
     whether a row's content changed since the loader wrote it (see the
     README's Unchanged rows), so a non-cryptographic hash is enough. */
 static int
-s_add_values (load_run_t *self, const vd_table_t *t, const msgpack_object *values)
+s_add_values (load_run_t *self, const vd_table_t *t, bool compares_all,
+              const msgpack_object *values)
 {
     const char *row = values->via.str.ptr;
     size_t len = values->via.str.size;
@@ -281,7 +282,7 @@ s_add_values (load_run_t *self, const vd_table_t *t, const msgpack_object *value
     XXH3_128bits_reset (st);
     XXH3_128bits_update (st, t->name, strlen (t->name) + 1);
     const char *field = self->rows.data + before, *end = self->rows.data + self->rows.len;
-    if (vd_schema_compares_all (t))
+    if (compares_all)
         XXH3_128bits_update (st, field, (size_t)(end - field));
     else
         for (size_t c = 0; c < t->ncolumns; c++) {
@@ -307,8 +308,8 @@ s_add_values (load_run_t *self, const vd_table_t *t, const msgpack_object *value
 /*  One canonical row: [line, values|nil, reason|nil, raw|nil, warnings|nil],
     values the row's COPY text fields (vd_copy). */
 static int
-s_add_row (load_run_t *self, const vd_table_t *t, const msgpack_object *row, const char *file,
-           size_t file_len)
+s_add_row (load_run_t *self, const vd_table_t *t, bool compares_all, const msgpack_object *row,
+           const char *file, size_t file_len)
 {
     const msgpack_object *it = row->via.array.ptr;
     int64_t line = 0;
@@ -333,7 +334,7 @@ s_add_row (load_run_t *self, const vd_table_t *t, const msgpack_object *row, con
         self->nrejects++;
         return 0;
     }
-    if (s_add_row_start (self) < 0 || s_add_values (self, t, &it[1]) < 0)
+    if (s_add_row_start (self) < 0 || s_add_values (self, t, compares_all, &it[1]) < 0)
         return -1;
     self->row_direct[self->nrows] = self->rows.len - 1 - self->row_start[self->nrows];
     vd_buf_add_int (&self->rows, ++self->ord);
@@ -381,8 +382,9 @@ load_run_add (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
     const char *file = vd_mp_str (vd_mp_get (msg->body, "file"), &file_len);
     const char *rules = vd_mp_str (vd_mp_get (msg->body, "rules"), &rules_len);
     load_lines_canon (self->lines, file, file_len, rules, rules_len);
+    bool compares_all = vd_schema_compares_all (t);
     for (uint32_t r = 0; r < rows->via.array.size; r++)
-        if (s_add_row (self, t, &rows->via.array.ptr[r], file, file_len) < 0)
+        if (s_add_row (self, t, compares_all, &rows->via.array.ptr[r], file, file_len) < 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "run buffer full or value unusable");
     self->handled += rows->via.array.size;
     return 0;

@@ -625,9 +625,7 @@ s_rule_customer_ref (const norm_input_t *ctx, norm_value_t *out)
     if (!s)
         return NORM_OK;
     out->kind = NORM_STR;
-    vd_buf_reset (ctx->scratch);
-    if (vd_text_clean (s, len, ctx->scratch) < 0 ||
-        vd_schema_key (&out->str, ctx->source, ctx->scratch->data, ctx->scratch->len) < 0)
+    if (vd_schema_key_prefix (&out->str, ctx->source) < 0 || vd_text_clean (s, len, &out->str) < 0)
         norm_value_set_null (out);
     return NORM_OK;
 }
