@@ -91,7 +91,7 @@ vd_service_pipe (vd_ctl_t *ctl, const vd_config_t *config, vd_cfg_key_t key, int
 
 void
 vd_service_serve_runs (vd_ctl_t *ctl, vd_service_control_fn *control, vd_service_run_fn *run,
-                       void *arg)
+                       void *arg, int64_t *current)
 {
     vd_info ("extractor started: %s", vd_ctl_instance (ctl));
     zpoller_t *poller = zpoller_new (vd_ctl_sock (ctl), NULL);
@@ -110,13 +110,64 @@ vd_service_serve_runs (vd_ctl_t *ctl, vd_service_control_fn *control, vd_service
         vd_ctl_set_state (ctl, "busy", run_id);
         vd_info ("run started for connector %s",
                  json_string_value (json_object_get (start, "connector")));
+        *current = run_id;
         run (arg, run_id, start);
+        *current = 0;
         json_decref (start);
         vd_ctl_set_state (ctl, "idle", 0);
         vd_log_set_run (0);
     }
     zpoller_destroy (&poller);
     vd_info ("extractor stopped");
+}
+
+int
+vd_service_main (const vd_service_info_t *info, const vd_service_ops_t *ops, int argc, char **argv,
+                 vd_config_t **config, vd_ctl_t **ctl, void *self)
+{
+    int rc = vd_service_start (info, argc, argv, config, ctl);
+    if (rc != 0)
+        return rc > 0 ? 0 : 1;
+    vd_error_t err;
+    vd_error_clear (&err);
+    rc = ops->setup (self, &err);
+    if (rc < 0)
+        vd_log_error (VD_LOG_ERROR, &err);
+    else
+        ops->serve (self);
+    ops->teardown (self);
+    return rc < 0 ? 1 : 0;
+}
+
+void
+vd_service_serve_stage (vd_ctl_t *ctl, zsock_t *input, const vd_stage_t *stage, void *self)
+{
+    zpoller_t *reading = zpoller_new (input, vd_ctl_sock (ctl), NULL);
+    zpoller_t *waiting = zpoller_new (vd_ctl_sock (ctl), NULL);
+    zframe_t *held = NULL;
+    while (!(stage->stop && stage->stop (self))) {
+        vd_ctl_tick (ctl);
+        /* while a frame waits, read nothing more */
+        zpoller_t *poller = held ? waiting : reading;
+        void *which = zpoller_wait (poller, stage->poll_ms);
+        if (zpoller_terminated (poller))
+            break;
+        if (which == input) {
+            zframe_t *frame = zframe_recv (input);
+            if (frame && stage->data (self, frame) < 0)
+                held = frame;
+            else
+                zframe_destroy (&frame);
+        } else if (which == vd_ctl_sock (ctl))
+            stage->control (self);
+        if (held && stage->data (self, held) == 0)
+            zframe_destroy (&held);
+        if (stage->work)
+            stage->work (self);
+    }
+    zframe_destroy (&held);
+    zpoller_destroy (&reading);
+    zpoller_destroy (&waiting);
 }
 
 /*  --------------------------------------------------------------------

@@ -37,7 +37,7 @@ typedef struct {
     bool indexes_due;      /* a run ended unfinished: deferred indexes may wait */
     int64_t aborted[ABORTED_RING];
     int naborted;
-    zframe_t *held; /* a frame waiting for the database         */
+    bool frame_waits; /* the frame offered waits for the database */
     int64_t last_message_ms;
     int64_t retry_at_ms;
     int backoff_ms;
@@ -492,8 +492,9 @@ s_handle_control (self_t *self)
 }
 
 static int
-s_setup (self_t *self, vd_error_t *err)
+s_setup (void *arg, vd_error_t *err)
 {
+    self_t *self = arg;
     for (int t = 0; t < VD_TABLE_COUNT; t++)
         if (load_sql_build (t, &self->sql[t]) < 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
@@ -508,9 +509,9 @@ s_setup (self_t *self, vd_error_t *err)
 }
 
 static void
-s_teardown (self_t *self)
+s_teardown (void *arg)
 {
-    zframe_destroy (&self->held);
+    self_t *self = arg;
     zhashx_destroy (&self->runs);
     for (int t = 0; t < VD_TABLE_COUNT; t++)
         load_sql_free (&self->sql[t]);
@@ -521,52 +522,54 @@ s_teardown (self_t *self)
     vd_config_destroy (&self->config);
 }
 
+/*  vd_service_serve_stage callbacks. A new frame is handled at once; one
+    that waits for the database is offered again from retry_at_ms. */
+static int
+s_data (void *arg, zframe_t *frame)
+{
+    self_t *self = arg;
+    if (self->frame_waits && vd_clock_ms () < self->retry_at_ms)
+        return -1;
+    if (!self->frame_waits)
+        self->last_message_ms = vd_clock_ms ();
+    self->frame_waits = s_handle_data (self, frame) < 0;
+    return self->frame_waits ? -1 : 0;
+}
+
+static void
+s_control (void *arg)
+{
+    s_handle_control (arg);
+}
+
+static void
+s_timers (void *arg)
+{
+    s_work (arg);
+}
+
+static void
+s_serve (void *arg)
+{
+    self_t *self = arg;
+    vd_db_set_wait_hook (s_heartbeat, self->ctl);
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (s_db_ready (self, &err) < 0)
+        s_db_failed (self, &err);
+    vd_info ("loader started");
+    static const vd_stage_t stage = {s_data, s_control, s_timers, NULL, 100};
+    vd_service_serve_stage (self->ctl, self->input, &stage, self);
+    vd_info ("loader stopped");
+}
+
 int
 main (int argc, char **argv)
 {
     static const vd_service_info_t info = {
         "loader", NULL, VD_SVC_LOADER,
         "usage: loader\nWrites canonical records into PostgreSQL.\n\n"};
+    static const vd_service_ops_t ops = {s_setup, s_serve, s_teardown};
     self_t self = {0};
-    int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
-    if (rc != 0)
-        return rc > 0 ? 0 : 1;
-    vd_error_t err;
-    vd_error_clear (&err);
-    if (s_setup (&self, &err) < 0) {
-        vd_log_error (VD_LOG_ERROR, &err);
-        s_teardown (&self);
-        return 1;
-    }
-    vd_db_set_wait_hook (s_heartbeat, self.ctl);
-    if (s_db_ready (&self, &err) < 0)
-        s_db_failed (&self, &err);
-    vd_info ("loader started");
-    zpoller_t *reading = zpoller_new (self.input, vd_ctl_sock (self.ctl), NULL);
-    zpoller_t *waiting = zpoller_new (vd_ctl_sock (self.ctl), NULL);
-    while (true) {
-        vd_ctl_tick (self.ctl);
-        /* while a frame waits for the database, read nothing more */
-        zsock_t *which = zpoller_wait (self.held ? waiting : reading, 100);
-        if (zpoller_terminated (self.held ? waiting : reading))
-            break;
-        if (which == self.input) {
-            zframe_t *frame = zframe_recv (self.input);
-            self.last_message_ms = vd_clock_ms ();
-            if (frame && s_handle_data (&self, frame) < 0)
-                self.held = frame;
-            else
-                zframe_destroy (&frame);
-        } else if (which == vd_ctl_sock (self.ctl))
-            s_handle_control (&self);
-        if (self.held && vd_clock_ms () >= self.retry_at_ms &&
-            s_handle_data (&self, self.held) == 0)
-            zframe_destroy (&self.held);
-        s_work (&self);
-    }
-    zpoller_destroy (&reading);
-    zpoller_destroy (&waiting);
-    vd_info ("loader stopped");
-    s_teardown (&self);
-    return 0;
+    return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);
 }

@@ -329,8 +329,9 @@ s_serve_queue (self_t *self)
 }
 
 static void
-s_serve (self_t *self)
+s_serve (void *arg)
 {
+    self_t *self = arg;
     int64_t poll_ms = vd_config_int (self->config, VD_CFG_RECO_POLL_S) * 1000;
     int64_t next_try = 0, next_poll = 0, backoff = 500;
     zpoller_t *poller = zpoller_new (vd_ctl_sock (self->ctl), NULL);
@@ -385,6 +386,24 @@ s_serve (self_t *self)
     vd_info ("recommender stopped");
 }
 
+/*  vd_service_main callbacks (the service; --once uses the teardown). */
+static int
+s_setup (void *arg, vd_error_t *err)
+{
+    (void)err;
+    vd_db_set_wait_hook (s_wait_hook, arg);
+    return 0;
+}
+
+static void
+s_teardown (void *arg)
+{
+    self_t *self = arg;
+    PQfinish (self->conn);
+    vd_ctl_destroy (&self->ctl);
+    vd_config_destroy (&self->config);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -410,14 +429,9 @@ main (int argc, char **argv)
         fprintf (stderr, "recommender: unknown argument %s\n%s", argv[1], s_usage);
         return 2;
     } else {
-        int started = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
-        if (started != 0)
-            return started > 0 ? 0 : 1;
-        vd_db_set_wait_hook (s_wait_hook, &self);
-        s_serve (&self);
+        static const vd_service_ops_t ops = {s_setup, s_serve, s_teardown};
+        return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);
     }
-    PQfinish (self.conn);
-    vd_ctl_destroy (&self.ctl);
-    vd_config_destroy (&self.config);
+    s_teardown (&self);
     return rc;
 }

@@ -22,7 +22,6 @@ typedef struct {
     norm_batch_t *batch;
     msgpack_sbuffer out;
     norm_fence_t *fence;
-    zframe_t *held;    /* a frame waiting for the verdict on its run */
     int64_t asked_run; /* the run last asked about, and when        */
     int64_t asked_at_ms;
     int64_t refused_run; /* the run whose records were last refused   */
@@ -132,8 +131,9 @@ s_handle_control (self_t *self)
 }
 
 static int
-s_setup (self_t *self, vd_error_t *err)
+s_setup (void *arg, vd_error_t *err)
 {
+    self_t *self = arg;
     msgpack_sbuffer_init (&self->out);
     self->fence = norm_fence_new ();
     if (!self->fence)
@@ -151,16 +151,40 @@ s_setup (self_t *self, vd_error_t *err)
 }
 
 static void
-s_teardown (self_t *self)
+s_teardown (void *arg)
 {
+    self_t *self = arg;
     vd_ctl_destroy (&self->ctl);
     zsock_destroy (&self->input);
     zsock_destroy (&self->output);
     norm_batch_destroy (&self->batch);
     norm_fence_destroy (&self->fence);
-    zframe_destroy (&self->held);
     msgpack_sbuffer_destroy (&self->out);
     vd_config_destroy (&self->config);
+}
+
+/*  vd_service_serve_stage callbacks: a frame whose run has no verdict
+    yet waits (s_handle_data asks the orchestrator). */
+static int
+s_data (void *arg, zframe_t *frame)
+{
+    return s_handle_data (arg, frame) < 0 ? -1 : 0;
+}
+
+static void
+s_control (void *arg)
+{
+    s_handle_control (arg);
+}
+
+static void
+s_serve (void *arg)
+{
+    self_t *self = arg;
+    vd_info ("normalizer started");
+    static const vd_stage_t stage = {s_data, s_control, NULL, s_stop, 200};
+    vd_service_serve_stage (self->ctl, self->input, &stage, self);
+    vd_info ("normalizer stopped");
 }
 
 int
@@ -169,41 +193,7 @@ main (int argc, char **argv)
     static const vd_service_info_t info = {
         "normalizer", NULL, VD_SVC_NORMALIZER,
         "usage: normalizer\nTurns raw records into canonical records (or rejects).\n\n"};
+    static const vd_service_ops_t ops = {s_setup, s_serve, s_teardown};
     self_t self = {0};
-    int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
-    if (rc != 0)
-        return rc > 0 ? 0 : 1;
-    vd_error_t err;
-    vd_error_clear (&err);
-    if (s_setup (&self, &err) < 0) {
-        vd_log_error (VD_LOG_ERROR, &err);
-        s_teardown (&self);
-        return 1;
-    }
-    vd_info ("normalizer started");
-    zpoller_t *reading = zpoller_new (self.input, vd_ctl_sock (self.ctl), NULL);
-    zpoller_t *waiting = zpoller_new (vd_ctl_sock (self.ctl), NULL);
-    while (!self.terminated) {
-        vd_ctl_tick (self.ctl);
-        /* while a frame waits for the verdict on its run, read nothing more */
-        zpoller_t *poller = self.held ? waiting : reading;
-        zsock_t *which = zpoller_wait (poller, 200);
-        if (zpoller_terminated (poller))
-            break;
-        if (which == self.input) {
-            zframe_t *frame = zframe_recv (self.input);
-            if (frame && s_handle_data (&self, frame) < 0)
-                self.held = frame;
-            else
-                zframe_destroy (&frame);
-        } else if (which == vd_ctl_sock (self.ctl))
-            s_handle_control (&self);
-        if (self.held && s_handle_data (&self, self.held) == 0)
-            zframe_destroy (&self.held);
-    }
-    zpoller_destroy (&reading);
-    zpoller_destroy (&waiting);
-    vd_info ("normalizer stopped");
-    s_teardown (&self);
-    return 0;
+    return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);
 }

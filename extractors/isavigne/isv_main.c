@@ -102,8 +102,9 @@ s_on_control (self_t *self, json_t *msg, json_t **start)
 }
 
 static void
-s_handle_control (self_t *self, json_t **start)
+s_handle_control (void *arg, json_t **start)
 {
+    self_t *self = arg;
     json_t *msg = vd_ctl_recv (self->ctl);
     if (msg)
         s_on_control (self, msg, start);
@@ -165,8 +166,11 @@ s_fetch_lines (void *arg, const char *file, char *rules, size_t rules_size)
 
 /*  Runs one start message; reports "extracted" or "failed". */
 static void
-s_run (self_t *self, json_t *start)
+s_run (void *arg, int64_t run_id, json_t *start)
 {
+    self_t *self = arg;
+    (void)run_id; /* also in self->run_id (vd_service_serve_runs) */
+    self->aborted = false;
     json_t *settings = json_object_get (start, "settings");
     const char *mapping_path = json_string_value (json_object_get (settings, "mapping"));
     const char *unit_path = json_string_value (json_object_get (settings, "unit_table"));
@@ -229,8 +233,9 @@ s_run (self_t *self, json_t *start)
 }
 
 static int
-s_setup (self_t *self, vd_error_t *err)
+s_setup (void *arg, vd_error_t *err)
 {
+    self_t *self = arg;
     if (sodium_init () < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "libsodium failed to initialise");
     self->output =
@@ -239,28 +244,19 @@ s_setup (self_t *self, vd_error_t *err)
 }
 
 static void
-s_teardown (self_t *self)
+s_teardown (void *arg)
 {
+    self_t *self = arg;
     vd_ctl_destroy (&self->ctl);
     zsock_destroy (&self->output);
     vd_config_destroy (&self->config);
 }
 
-/*  vd_service_serve_runs callbacks. */
 static void
-s_control (void *arg, json_t **start)
-{
-    s_handle_control (arg, start);
-}
-
-static void
-s_serve (void *arg, int64_t run_id, json_t *start)
+s_serve (void *arg)
 {
     self_t *self = arg;
-    self->run_id = run_id;
-    self->aborted = false;
-    s_run (self, start);
-    self->run_id = 0;
+    vd_service_serve_runs (self->ctl, s_handle_control, s_run, self, &self->run_id);
 }
 
 int
@@ -275,18 +271,7 @@ main (int argc, char **argv)
         fputs (isv_mapping_default_text (), stdout);
         return 0;
     }
+    static const vd_service_ops_t ops = {s_setup, s_serve, s_teardown};
     self_t self = {0};
-    int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
-    if (rc != 0)
-        return rc > 0 ? 0 : 1;
-    vd_error_t err;
-    vd_error_clear (&err);
-    if (s_setup (&self, &err) < 0) {
-        vd_log_error (VD_LOG_ERROR, &err);
-        s_teardown (&self);
-        return 1;
-    }
-    vd_service_serve_runs (self.ctl, s_control, s_serve, &self);
-    s_teardown (&self);
-    return 0;
+    return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);
 }

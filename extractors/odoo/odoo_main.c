@@ -36,8 +36,9 @@ static bool s_tick (void *arg);
 /*  Control messages. Idle: "start" is handed back, "test" answered.
     Busy: only "abort" matters; a "start" or "test" is refused. */
 static void
-s_handle_control (self_t *self, json_t **start)
+s_handle_control (void *arg, json_t **start)
 {
+    self_t *self = arg;
     json_t *msg = vd_ctl_recv (self->ctl);
     if (!msg)
         return;
@@ -121,8 +122,11 @@ s_extract (self_t *self, json_t *start, const odoo_settings_t *s, odoo_mapping_t
 
 /*  Runs one start message; reports "extracted" or "failed". */
 static void
-s_run (self_t *self, json_t *start)
+s_run (void *arg, int64_t run_id, json_t *start)
 {
+    self_t *self = arg;
+    (void)run_id; /* also in self->run_id (vd_service_serve_runs) */
+    self->aborted = false;
     vd_error_t err;
     vd_error_clear (&err);
     odoo_settings_t s;
@@ -157,21 +161,29 @@ s_run (self_t *self, json_t *start)
     odoo_mapping_destroy (&mapping);
 }
 
-/*  vd_service_serve_runs callbacks. */
-static void
-s_control (void *arg, json_t **start)
+static int
+s_setup (void *arg, vd_error_t *err)
 {
-    s_handle_control (arg, start);
+    self_t *self = arg;
+    self->output =
+        vd_service_pipe (self->ctl, self->config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PUSH, false, err);
+    return self->output ? 0 : -1;
 }
 
 static void
-s_serve (void *arg, int64_t run_id, json_t *start)
+s_serve (void *arg)
 {
     self_t *self = arg;
-    self->run_id = run_id;
-    self->aborted = false;
-    s_run (self, start);
-    self->run_id = 0;
+    vd_service_serve_runs (self->ctl, s_handle_control, s_run, self, &self->run_id);
+}
+
+static void
+s_teardown (void *arg)
+{
+    self_t *self = arg;
+    vd_ctl_destroy (&self->ctl);
+    zsock_destroy (&self->output);
+    vd_config_destroy (&self->config);
 }
 
 /*  --test FILE: the "tested" answer for the settings in FILE, on stdout. */
@@ -216,23 +228,7 @@ main (int argc, char **argv)
     }
     if (argc > 2 && strcmp (argv[1], "--test") == 0)
         return s_test_settings (argv[2]);
+    static const vd_service_ops_t ops = {s_setup, s_serve, s_teardown};
     self_t self = {0};
-    int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
-    if (rc != 0)
-        return rc > 0 ? 0 : 1;
-    vd_error_t err;
-    vd_error_clear (&err);
-    self.output =
-        vd_service_pipe (self.ctl, self.config, VD_CFG_NORMALIZER_ENDPOINT, ZMQ_PUSH, false, &err);
-    if (!self.output) {
-        vd_log_error (VD_LOG_ERROR, &err);
-        vd_ctl_destroy (&self.ctl);
-        vd_config_destroy (&self.config);
-        return 1;
-    }
-    vd_service_serve_runs (self.ctl, s_control, s_serve, &self);
-    vd_ctl_destroy (&self.ctl);
-    zsock_destroy (&self.output);
-    vd_config_destroy (&self.config);
-    return 0;
+    return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);
 }

@@ -68,8 +68,9 @@ s_spool_dir (const vd_config_t *config, char *out, size_t size, vd_error_t *err)
 }
 
 static int
-s_setup (self_t *self, vd_error_t *err)
+s_setup (void *arg, vd_error_t *err)
 {
+    self_t *self = arg;
     char dir[PATH_MAX];
     const vd_config_t *cfg = self->config;
     if (sodium_init () < 0)
@@ -116,8 +117,9 @@ s_setup (self_t *self, vd_error_t *err)
 }
 
 static void
-s_teardown (self_t *self)
+s_teardown (void *arg)
 {
+    self_t *self = arg;
     hook_http_destroy (&self->http); /* no request waits on the spool past this */
     hook_forward_destroy (&self->forward);
     hook_spool_destroy (&self->spool);
@@ -125,6 +127,25 @@ s_teardown (self_t *self)
     vd_ctl_destroy (&self->ctl);
     zsock_destroy (&self->output);
     vd_config_destroy (&self->config);
+}
+
+static void
+s_serve (void *arg)
+{
+    self_t *self = arg;
+    zpoller_t *poller = zpoller_new (vd_ctl_sock (self->ctl), NULL);
+    while (!zsys_interrupted) {
+        vd_ctl_tick (self->ctl);
+        void *which = zpoller_wait (poller, POLL_MS);
+        if (zpoller_terminated (poller))
+            break;
+        while (which && (zsock_events (vd_ctl_sock (self->ctl)) & ZMQ_POLLIN))
+            s_handle_control (self);
+        hook_forward_tick (self->forward);
+    }
+    zpoller_destroy (&poller);
+    vd_info ("webhook gateway stopped (%zu batch(es) not confirmed yet stay in the spool)",
+             hook_forward_outstanding (self->forward));
 }
 
 int
@@ -136,30 +157,7 @@ main (int argc, char **argv)
         "Receives Brevo and Power Automate webhooks (POST /webhooks/brevo[/NAME],\n"
         "/webhooks/powerautomate[/NAME], GET /health), spools them durably and\n"
         "forwards them to the pipeline exactly once.\n\n"};
+    static const vd_service_ops_t ops = {s_setup, s_serve, s_teardown};
     self_t self = {0};
-    int rc = vd_service_start (&info, argc, argv, &self.config, &self.ctl);
-    if (rc != 0)
-        return rc > 0 ? 0 : 1;
-    vd_error_t err;
-    vd_error_clear (&err);
-    if (s_setup (&self, &err) < 0) {
-        vd_log_error (VD_LOG_ERROR, &err);
-        s_teardown (&self);
-        return 1;
-    }
-    zpoller_t *poller = zpoller_new (vd_ctl_sock (self.ctl), NULL);
-    while (!zsys_interrupted) {
-        vd_ctl_tick (self.ctl);
-        void *which = zpoller_wait (poller, POLL_MS);
-        if (zpoller_terminated (poller))
-            break;
-        while (which && (zsock_events (vd_ctl_sock (self.ctl)) & ZMQ_POLLIN))
-            s_handle_control (&self);
-        hook_forward_tick (self.forward);
-    }
-    zpoller_destroy (&poller);
-    vd_info ("webhook gateway stopped (%zu batch(es) not confirmed yet stay in the spool)",
-             hook_forward_outstanding (self.forward));
-    s_teardown (&self);
-    return 0;
+    return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);
 }
