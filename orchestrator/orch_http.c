@@ -7,6 +7,7 @@
 #include "orch_json.h"
 #include "vd_addr.h"
 #include "vd_deadline.h"
+#include "vd_http.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -222,12 +223,10 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (*upload_data_size) {
-        bool over = vd_buf_add (&req->body, upload_data, *upload_data_size) < 0;
-        *upload_data_size = 0;
-        return over ? s_refuse (c, req, 413, "request body too large", "at most 1 MiB", NULL)
-                    : MHD_YES;
-    }
+    if (*upload_data_size)
+        return vd_http_body_add (&req->body, upload_data, upload_data_size) < 0
+                   ? s_refuse (c, req, 413, "request body too large", "at most 1 MiB", NULL)
+                   : MHD_YES;
     vd_deadline_answering (c); /* received: a long answer (a CSV download) has no deadline */
     orch_request_t r = {
         .method = method,
@@ -266,16 +265,6 @@ s_completed (void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
-static void
-s_mhd_log (void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char msg[512];
-    vsnprintf (msg, sizeof msg, fmt, ap);
-    msg[strcspn (msg, "\n")] = '\0';
-    vd_debug ("http server: %s", msg); /* per connection: a slow client would flood the log */
-}
-
 /*  Authentication, the browser rules and the deadlines of the server
     at addr. Returns 0, -1 with err. */
 static int
@@ -300,45 +289,28 @@ s_setup (orch_http_t *self, const char *addr, const orch_api_config_t *api, vd_e
 orch_http_t *
 orch_http_new (const char *addr, const orch_api_config_t *api, vd_error_t *err)
 {
-    char host[256];
-    int port;
-    struct sockaddr_storage sa;
-    socklen_t salen;
-    if (orch_http_parse_addr (addr, host, sizeof host, &port) < 0) {
-        vd_error_set (err, VD_ERR_PERMANENT, "invalid HTTP address \"%s\"", addr ? addr : "");
-        snprintf (err->hint, sizeof err->hint,
-                  "VENDANGE_HTTP_ADDR is host:port, e.g. 127.0.0.1:8480");
-        return NULL;
-    }
     orch_http_t *self = calloc (1, sizeof *self);
     if (!self) {
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         return NULL;
     }
-    if (s_setup (self, addr, api, err) < 0 || vd_addr_resolve (host, port, &sa, &salen, err) < 0) {
-        orch_http_destroy (&self);
-        return NULL;
+    if (s_setup (self, addr, api, err) == 0) {
+        unsigned per_client = api->client_connections > 0 ? (unsigned)api->client_connections : 16;
+        const struct MHD_OptionItem options[] = {
+            {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s_completed, NULL},
+            {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)s_uri_log, NULL},
+            {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)vd_deadline_notify, self->deadline},
+            {MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL},
+            {MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL},
+            {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, NULL},
+            {MHD_OPTION_CONNECTION_MEMORY_LIMIT, HEADER_MEMORY, NULL},
+            {MHD_OPTION_END, 0, NULL}};
+        vd_http_listen_t listen = {addr,           "VENDANGE_HTTP_ADDR",         "127.0.0.1:8480",
+                                   "orchestrator", MHD_USE_AUTO_INTERNAL_THREAD, options};
+        self->daemon = vd_http_start (&listen, s_access, self, err);
     }
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-    if (sa.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    unsigned per_client = api->client_connections > 0 ? (unsigned)api->client_connections : 16;
-    self->daemon = MHD_start_daemon (
-        flags, (uint16_t)port, NULL, NULL, s_access, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
-        s_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, s_uri_log, NULL,
-        MHD_OPTION_NOTIFY_CONNECTION, vd_deadline_notify, self->deadline,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY, MHD_OPTION_END);
-    if (!self->daemon) {
-        vd_error_set (err, VD_ERR_PERMANENT, "cannot listen on %s", addr);
-        vd_error_detail (err, "%s", strerror (errno));
-        snprintf (err->hint, sizeof err->hint,
-                  "is another orchestrator running? VENDANGE_HTTP_ADDR sets the address");
+    if (!self->daemon)
         orch_http_destroy (&self);
-        return NULL;
-    }
     return self;
 }
 
@@ -386,7 +358,7 @@ orch_http_test (bool verbose)
     vd_error_t err;
     vd_error_clear (&err);
     orch_http_t *http = orch_http_new ("nonsense", &(orch_api_config_t){.dsn = ""}, &err);
-    failed += http != NULL || strstr (err.msg, "invalid HTTP address") == NULL;
+    failed += http != NULL || strstr (err.msg, "invalid orchestrator address") == NULL;
     if (verbose)
         printf ("orch_http_test: %d failure(s)\n", failed);
     return failed ? -1 : 0;

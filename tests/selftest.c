@@ -11,6 +11,7 @@
 #include "vd_hashset.h"
 #include "vd_outbox.h"
 #include "vd_deadline.h"
+#include "vd_http.h"
 #include "vd_msg.h"
 #include "vd_secret.h"
 #include "vd_service.h"
@@ -101,6 +102,7 @@ static const selftest_t s_tests[] = {
     {"vd_curl", vd_curl_test},
     {"vd_date", vd_date_test},
     {"vd_deadline", vd_deadline_test},
+    {"vd_http", vd_http_test},
     {"vd_msg", vd_msg_test},
     {"vd_number", vd_number_test},
     {"vd_outbox", vd_outbox_test},

@@ -1,7 +1,7 @@
 /*  hook_http - the gateway's HTTP server. */
 #include "hook_http.h"
-#include "vd_addr.h"
 #include "vd_ctl.h"
+#include "vd_http.h"
 #include <microhttpd.h>
 
 #define SPOOL_WAIT_MS 20000 /* a group commit slower than this gets 429 */
@@ -230,12 +230,10 @@ s_access (void *cls, struct MHD_Connection *c, const char *url, const char *meth
     }
     if (vd_clock_ms () - req->started_ms > (int64_t)self->config.request_timeout_s * 1000)
         return s_too_slow (c, req);
-    if (*upload_data_size) {
-        bool over = vd_buf_add (&req->body, upload_data, *upload_data_size) < 0;
-        *upload_data_size = 0;
-        return over ? s_error (c, req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", NULL)
-                    : MHD_YES;
-    }
+    if (*upload_data_size)
+        return vd_http_body_add (&req->body, upload_data, upload_data_size) < 0
+                   ? s_error (c, req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", NULL)
+                   : MHD_YES;
     return s_finish (self, c, req);
 }
 
@@ -255,51 +253,28 @@ s_completed (void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
-static void
-s_mhd_log (void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char msg[512];
-    vsnprintf (msg, sizeof msg, fmt, ap);
-    msg[strcspn (msg, "\n")] = '\0';
-    vd_debug ("webhook http server: %s", msg);
-}
-
 hook_http_t *
 hook_http_new (const hook_http_config_t *config, vd_error_t *err)
 {
-    char host[256];
-    int port;
-    struct sockaddr_storage sa;
-    socklen_t salen;
-    if (vd_addr_parse (config->addr, host, sizeof host, &port) < 0) {
-        vd_error_set (err, VD_ERR_PERMANENT, "invalid webhook address \"%s\"", config->addr);
-        snprintf (err->hint, sizeof err->hint,
-                  "VENDANGE_WEBHOOK_ADDR is host:port, e.g. 127.0.0.1:8481");
-        return NULL;
-    }
-    if (vd_addr_resolve (host, port, &sa, &salen, err) < 0)
-        return NULL;
     hook_http_t *self = calloc (1, sizeof *self);
     if (!self) {
         vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
         return NULL;
     }
     self->config = *config;
-    unsigned flags =
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (sa.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    self->daemon = MHD_start_daemon (
-        flags, (uint16_t)port, NULL, NULL, s_access, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
-        s_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)config->idle_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS, MHD_OPTION_END);
+    const struct MHD_OptionItem options[] = {
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s_completed, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, config->idle_timeout_s, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL},
+        {MHD_OPTION_END, 0, NULL}};
+    vd_http_listen_t listen = {config->addr,
+                               "VENDANGE_WEBHOOK_ADDR",
+                               "127.0.0.1:8481",
+                               "webhook gateway",
+                               MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+                               options};
+    self->daemon = vd_http_start (&listen, s_access, self, err);
     if (!self->daemon) {
-        vd_error_set (err, VD_ERR_PERMANENT, "cannot listen on %s", config->addr);
-        vd_error_detail (err, "%s", strerror (errno));
-        snprintf (err->hint, sizeof err->hint,
-                  "is another gateway running? VENDANGE_WEBHOOK_ADDR sets the address");
         free (self);
         return NULL;
     }
