@@ -36,7 +36,7 @@ vd_copy_text (vd_buf_t *b, const char *s, size_t len)
     vd_buf_t clean;
     vd_buf_init (&clean, len * 3 + 16);
     int rc =
-        vd_text_to_utf8 ("utf-8", s, len, &clean) < 0 ? -1 : s_escape (b, clean.data, clean.len);
+        vd_utf8_convert ("utf-8", s, len, &clean) < 0 ? -1 : s_escape (b, clean.data, clean.len);
     vd_buf_free (&clean);
     return rc;
 }

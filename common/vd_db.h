@@ -51,12 +51,4 @@ int vd_db_error (PGconn *conn, const PGresult *res, const char *what, vd_error_t
     ran. */
 #define VD_DB_FORGET_LOCK "7366472"
 
-/*  Creates or updates the canonical and ops schemas (versioned, idempotent,
-    under an advisory lock so concurrent services do not race). The
-    canonical tables and columns come from vd_schema. Returns 0, -1. */
-int vd_db_migrate (PGconn *conn, vd_error_t *err);
-
-/*  Schema version after vd_db_migrate (for status). */
-int vd_db_schema_version (void);
-
 #endif

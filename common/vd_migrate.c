@@ -10,6 +10,7 @@
 */
 #include "vendange.h"
 #include "vd_db.h"
+#include "vd_migrate.h"
 
 #define MIGRATE_LOCK "SELECT pg_advisory_lock(7366471)"
 #define MIGRATE_UNLOCK "SELECT pg_advisory_unlock(7366471)"
@@ -403,7 +404,7 @@ static const char *s_steps[] = {
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))
 
 int
-vd_db_schema_version (void)
+vd_migrate_version (void)
 {
     return NSTEPS;
 }
@@ -501,7 +502,7 @@ s_line_hash_triggers (PGconn *conn, vd_error_t *err)
 }
 
 int
-vd_db_migrate (PGconn *conn, vd_error_t *err)
+vd_migrate (PGconn *conn, vd_error_t *err)
 {
     if (vd_db_command (conn, MIGRATE_LOCK, 0, NULL, err) < 0)
         return -1;

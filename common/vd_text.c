@@ -572,7 +572,7 @@ static const struct {
     {"jean@x_y.fr", "jean@x_y.fr", false}, {"J\xC3\x89" "AN@x.fr", "j\xC3\xA9" "an@x.fr", false},
 };
 
-//  vd_text_to_utf8 (encoding, in) gives want, NULL when it must fail.
+//  vd_utf8_convert (encoding, in) gives want, NULL when it must fail.
 static const struct {
     const char *encoding, *in;
     size_t len;
@@ -624,7 +624,7 @@ s_test_cases (bool verbose)
     for (size_t i = 0; i < sizeof s_conversions / sizeof s_conversions[0]; i++) {
         vd_buf_reset (&b);
         const char *want = s_conversions[i].want;
-        int rc = vd_text_to_utf8 (s_conversions[i].encoding, s_conversions[i].in,
+        int rc = vd_utf8_convert (s_conversions[i].encoding, s_conversions[i].in,
                                   s_conversions[i].len, &b);
         f += s_check (verbose, "to_utf8", s_conversions[i].in,
                       want ? rc == 0 && strcmp (vd_buf_str (&b), want) == 0
@@ -666,12 +666,12 @@ s_test_utf8 (bool verbose)
         {"ebcdic", NULL},
         {"utf-8-utf-8-utf-8-utf-8-utf-8-utf-8", NULL},
     };
-    int f = s_check (verbose, "encoding", "NULL", vd_text_encoding_name (NULL) == NULL);
+    int f = s_check (verbose, "encoding", "NULL", vd_utf8_encoding_name (NULL) == NULL);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         f += s_check (verbose, "utf8_valid", cases[i].in,
                       vd_utf8_valid (cases[i].in, cases[i].len) == cases[i].valid);
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
-        const char *name = vd_text_encoding_name (labels[i][0]);
+        const char *name = vd_utf8_encoding_name (labels[i][0]);
         f += s_check (verbose, "encoding", labels[i][0],
                       labels[i][1] ? name && strcmp (name, labels[i][1]) == 0 : name == NULL);
     }
@@ -722,7 +722,7 @@ s_test_edges (bool verbose)
     f += s_check (verbose, "fold ceiling", "",
                   vd_text_fold ("ABCDEF", 6, &buf) == -1 && strcmp (vd_buf_str (&buf), "xab") == 0);
     f += s_check (verbose, "to_utf8 ceiling", "",
-                  vd_text_to_utf8 ("cp1252", "\xE9\xE9", 2, &buf) == -1 &&
+                  vd_utf8_convert ("cp1252", "\xE9\xE9", 2, &buf) == -1 &&
                       strcmp (vd_buf_str (&buf), "xab") == 0);
     vd_buf_free (&buf);
     vd_buf_init (&buf, 1024);

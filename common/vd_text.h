@@ -13,9 +13,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/*  True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
-bool vd_utf8_valid (const char *s, size_t len);
-
 /*  Trims, collapses every run of white space (ASCII white space, NBSP
     U+00A0, narrow NBSP U+202F, other Unicode spaces) into one ASCII space.
     Returns 0, -1 when out would pass its ceiling. */
@@ -50,16 +47,6 @@ int vd_text_email (const char *in, size_t len, vd_buf_t *out, bool *valid);
     "0389123456"). A leading "00" becomes "+". Returns 0, or -1 when the
     input holds no digit or letters other than an extension marker. */
 int vd_text_phone (const char *in, size_t len, vd_buf_t *out);
-
-/*  Converts in[0..len) from the named single-byte or UTF-8 encoding
-    ("utf-8", "windows-1252", "iso-8859-1", "iso-8859-15", case and
-    punctuation ignored) into UTF-8 appended to out, replacing undecodable
-    bytes by U+FFFD. Returns 0, -1 on unknown encoding or ceiling. */
-int vd_text_to_utf8 (const char *encoding, const char *in, size_t len, vd_buf_t *out);
-
-/*  Canonical name of an encoding label ("cp1252" -> "windows-1252",
-    "latin9" -> "iso-8859-15", "utf8" -> "utf-8"), NULL when unknown. */
-const char *vd_text_encoding_name (const char *label);
 
 /*  Length in bytes of the white-space character at the start of
     s[0..len) (ASCII space, \t \n \v \f \r, NEL, NBSP U+00A0, narrow NBSP

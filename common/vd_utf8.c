@@ -150,7 +150,7 @@ static const struct {
 };
 
 const char *
-vd_text_encoding_name (const char *label)
+vd_utf8_encoding_name (const char *label)
 {
     if (!label)
         return NULL;
@@ -237,13 +237,13 @@ s_codec (const char *encoding, const uint16_t **table)
                 *table = codecs[i].table;
                 return 0;
             }
-        encoding = vd_text_encoding_name (encoding);
+        encoding = vd_utf8_encoding_name (encoding);
     }
     return -1;
 }
 
 int
-vd_text_to_utf8 (const char *encoding, const char *in, size_t len, vd_buf_t *out)
+vd_utf8_convert (const char *encoding, const char *in, size_t len, vd_buf_t *out)
 {
     const uint16_t *table;
     if (s_codec (encoding, &table) < 0)

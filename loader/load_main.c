@@ -11,6 +11,7 @@
 #include "vendange.h"
 #include "vd_ctl.h"
 #include "vd_db.h"
+#include "vd_migrate.h"
 #include "vd_msg.h"
 #include "vd_pipe.h"
 #include "vd_service.h"
@@ -129,7 +130,7 @@ s_db_ready (self_t *self, vd_error_t *err)
     self->conn = vd_db_connect (vd_config_str (self->config, VD_CFG_DATABASE_URL), "loader", err);
     if (!self->conn)
         return -1;
-    int rc = vd_db_migrate (self->conn, err);
+    int rc = vd_migrate (self->conn, err);
     /* indexes a run that did not finish left to build */
     if (rc == 0 && load_index_restore (self->conn, NULL, err) < 0)
         rc = -1;

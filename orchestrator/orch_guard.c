@@ -211,52 +211,48 @@ orch_guard_test (bool verbose)
     vd_error_t err;
     vd_error_clear (&err);
     orch_guard_verdict_t v;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failed++;                                                                              \
-            fprintf (stderr, "orch_guard_test:%d: %s\n", __LINE__, #cond);                         \
-        }                                                                                          \
-    } while (0)
 #define VERDICT(g, m, h, o, t) (orch_guard_check ((g), (m), (h), (o), (t), &v), v.status)
     orch_guard_t *g = orch_guard_new ("127.0.0.1:8480", "vendange.example.org, Orch:8480", &err);
-    CHECK (g != NULL);
-    CHECK (VERDICT (g, "GET", "127.0.0.1:8480", NULL, NULL) == 0);
-    CHECK (VERDICT (g, "GET", "localhost:8480", NULL, NULL) == 0);
-    CHECK (VERDICT (g, "GET", "[::1]:8480", NULL, NULL) == 0);
-    CHECK (VERDICT (g, "GET", NULL, NULL, NULL) == 0);
-    CHECK (VERDICT (g, "GET", "evil.example", NULL, NULL) == 403);
-    CHECK (VERDICT (g, "GET", "evil.example:8480", NULL, NULL) == 403);
-    CHECK (VERDICT (g, "GET", "VENDANGE.example.org", NULL, NULL) == 0);
-    CHECK (VERDICT (g, "GET", "orch:8480", NULL, NULL) == 0);
-    CHECK (VERDICT (g, "GET", "orch:8481", NULL, NULL) == 403);
-    CHECK (VERDICT (g, "GET", "a b", NULL, NULL) == 403);
-    CHECK (VERDICT (g, "GET", "::1", NULL, NULL) == 403);
-    CHECK (VERDICT (g, "POST", "127.0.0.1:8480", "http://127.0.0.1:8480", "application/json") == 0);
-    CHECK (VERDICT (g, "POST", "127.0.0.1:8480", "http://127.0.0.1:8480",
-                    "Application/JSON; charset=utf-8") == 0);
-    CHECK (VERDICT (g, "POST", "127.0.0.1:8480", NULL, "text/plain") == 415);
-    CHECK (VERDICT (g, "DELETE", "127.0.0.1:8480", NULL, NULL) == 415);
-    CHECK (VERDICT (g, "POST", "127.0.0.1:8480", NULL, "application/jsonx") == 415);
-    CHECK (VERDICT (g, "POST", "127.0.0.1:8480", "http://evil.example", "application/json") == 403);
-    CHECK (VERDICT (g, "POST", "127.0.0.1:8480", "null", "application/json") == 403);
-    CHECK (VERDICT (g, "GET", "127.0.0.1:8480", "http://127.0.0.1:9999", NULL) == 403);
-    CHECK (VERDICT (g, "POST", "127.0.0.1:8480", "https://vendange.example.org",
-                    "application/json") == 0);
-    CHECK (VERDICT (g, "POST", "vendange.example.org", "https://vendange.example.org",
-                    "application/json") == 0);
+    VD_CHECK (&failed, g != NULL);
+    VD_CHECK (&failed, VERDICT (g, "GET", "127.0.0.1:8480", NULL, NULL) == 0);
+    VD_CHECK (&failed, VERDICT (g, "GET", "localhost:8480", NULL, NULL) == 0);
+    VD_CHECK (&failed, VERDICT (g, "GET", "[::1]:8480", NULL, NULL) == 0);
+    VD_CHECK (&failed, VERDICT (g, "GET", NULL, NULL, NULL) == 0);
+    VD_CHECK (&failed, VERDICT (g, "GET", "evil.example", NULL, NULL) == 403);
+    VD_CHECK (&failed, VERDICT (g, "GET", "evil.example:8480", NULL, NULL) == 403);
+    VD_CHECK (&failed, VERDICT (g, "GET", "VENDANGE.example.org", NULL, NULL) == 0);
+    VD_CHECK (&failed, VERDICT (g, "GET", "orch:8480", NULL, NULL) == 0);
+    VD_CHECK (&failed, VERDICT (g, "GET", "orch:8481", NULL, NULL) == 403);
+    VD_CHECK (&failed, VERDICT (g, "GET", "a b", NULL, NULL) == 403);
+    VD_CHECK (&failed, VERDICT (g, "GET", "::1", NULL, NULL) == 403);
+    VD_CHECK (&failed, VERDICT (g, "POST", "127.0.0.1:8480", "http://127.0.0.1:8480",
+                                "application/json") == 0);
+    VD_CHECK (&failed, VERDICT (g, "POST", "127.0.0.1:8480", "http://127.0.0.1:8480",
+                                "Application/JSON; charset=utf-8") == 0);
+    VD_CHECK (&failed, VERDICT (g, "POST", "127.0.0.1:8480", NULL, "text/plain") == 415);
+    VD_CHECK (&failed, VERDICT (g, "DELETE", "127.0.0.1:8480", NULL, NULL) == 415);
+    VD_CHECK (&failed, VERDICT (g, "POST", "127.0.0.1:8480", NULL, "application/jsonx") == 415);
+    VD_CHECK (&failed, VERDICT (g, "POST", "127.0.0.1:8480", "http://evil.example",
+                                "application/json") == 403);
+    VD_CHECK (&failed, VERDICT (g, "POST", "127.0.0.1:8480", "null", "application/json") == 403);
+    VD_CHECK (&failed, VERDICT (g, "GET", "127.0.0.1:8480", "http://127.0.0.1:9999", NULL) == 403);
+    VD_CHECK (&failed, VERDICT (g, "POST", "127.0.0.1:8480", "https://vendange.example.org",
+                                "application/json") == 0);
+    VD_CHECK (&failed, VERDICT (g, "POST", "vendange.example.org", "https://vendange.example.org",
+                                "application/json") == 0);
     orch_guard_destroy (&g);
-    CHECK (g == NULL);
+    VD_CHECK (&failed, g == NULL);
     g = orch_guard_new ("0.0.0.0:8480", "*", &err);
-    CHECK (g && VERDICT (g, "GET", "anything.example", "http://other.example", NULL) == 0);
+    VD_CHECK (&failed,
+              g && VERDICT (g, "GET", "anything.example", "http://other.example", NULL) == 0);
     orch_guard_destroy (&g);
     g = orch_guard_new ("orchestrator:8480", "", &err);
-    CHECK (g && VERDICT (g, "GET", "orchestrator:8480", NULL, NULL) == 0);
-    CHECK (g && VERDICT (g, "GET", "other:8480", NULL, NULL) == 403);
+    VD_CHECK (&failed, g && VERDICT (g, "GET", "orchestrator:8480", NULL, NULL) == 0);
+    VD_CHECK (&failed, g && VERDICT (g, "GET", "other:8480", NULL, NULL) == 403);
     orch_guard_destroy (&g);
-    CHECK (orch_guard_new ("127.0.0.1:1", "a/b", &err) == NULL &&
-           strstr (err.msg, "VENDANGE_ALLOWED_HOSTS"));
-    CHECK (orch_guard_new ("127.0.0.1:1", "h:99999", &err) == NULL);
+    VD_CHECK (&failed, orch_guard_new ("127.0.0.1:1", "a/b", &err) == NULL &&
+                           strstr (err.msg, "VENDANGE_ALLOWED_HOSTS"));
+    VD_CHECK (&failed, orch_guard_new ("127.0.0.1:1", "h:99999", &err) == NULL);
 #undef VERDICT
 #undef CHECK
     if (verbose)

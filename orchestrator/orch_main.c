@@ -5,6 +5,7 @@
 */
 #include "vendange.h"
 #include "vd_db.h"
+#include "vd_migrate.h"
 #include "orch_engine.h"
 #include "orch_http.h"
 #include "orch_watch.h"
@@ -172,7 +173,7 @@ main (int argc, char **argv)
     PGconn *conn = s_connect (vd_config_str (cfg, VD_CFG_DATABASE_URL));
     if (!conn)
         rc = zsys_interrupted ? 0 : 1;
-    else if (vd_db_migrate (conn, &err) < 0)
+    else if (vd_migrate (conn, &err) < 0)
         vd_log_error (VD_LOG_ERROR, &err);
     else
         rc = s_serve (cfg, &conn);

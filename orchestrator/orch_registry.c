@@ -247,32 +247,29 @@ s_parse (const char *text, orch_heartbeat_t *hb)
     return rc;
 }
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            (*failed)++;                                                                           \
-            fprintf (stderr, "orch_registry_test:%d: %s\n", __LINE__, #cond);                      \
-        }                                                                                          \
-    } while (0)
-
 static void
 s_test_parse (int *failed)
 {
     orch_heartbeat_t hb;
-    CHECK (s_parse ("{\"role\":\"extractor-isavigne\",\"instance\":\"e\",\"pid\":1,"
-                    "\"state\":\"idle\"}",
-                    &hb) < 0);
-    CHECK (s_parse ("{\"role\":\"loader\",\"instance\":\"l\",\"pid\":\"1\",\"state\":\"idle\"}",
-                    &hb) < 0);
-    CHECK (s_parse ("{\"role\":\"loader\",\"instance\":\"l\",\"pid\":1,\"state\":\"sleepy\"}",
-                    &hb) < 0);
-    CHECK (s_parse ("{\"role\":\"loader\",\"instance\":\"l\\u0001\",\"pid\":1,\"state\":\"idle\"}",
-                    &hb) < 0);
-    CHECK (s_parse ("{\"role\":\"loader\",\"instance\":\"l\",\"pid\":1,\"state\":\"idle\","
-                    "\"run_id\":-3}",
-                    &hb) < 0);
-    CHECK (s_parse ("[1]", &hb) < 0);
-    CHECK (s_parse ("{}", &hb) < 0);
+    VD_CHECK (failed, s_parse ("{\"role\":\"extractor-isavigne\",\"instance\":\"e\",\"pid\":1,"
+                               "\"state\":\"idle\"}",
+                               &hb) < 0);
+    VD_CHECK (failed,
+              s_parse ("{\"role\":\"loader\",\"instance\":\"l\",\"pid\":\"1\",\"state\":\"idle\"}",
+                       &hb) < 0);
+    VD_CHECK (failed,
+              s_parse ("{\"role\":\"loader\",\"instance\":\"l\",\"pid\":1,\"state\":\"sleepy\"}",
+                       &hb) < 0);
+    VD_CHECK (
+        failed,
+        s_parse ("{\"role\":\"loader\",\"instance\":\"l\\u0001\",\"pid\":1,\"state\":\"idle\"}",
+                 &hb) < 0);
+    VD_CHECK (failed,
+              s_parse ("{\"role\":\"loader\",\"instance\":\"l\",\"pid\":1,\"state\":\"idle\","
+                       "\"run_id\":-3}",
+                       &hb) < 0);
+    VD_CHECK (failed, s_parse ("[1]", &hb) < 0);
+    VD_CHECK (failed, s_parse ("{}", &hb) < 0);
 }
 
 static void
@@ -282,41 +279,44 @@ s_test_registry (int *failed, orch_heartbeat_t *ext, orch_heartbeat_t *load)
     orch_hb_change_t change;
     char missing[200];
     orch_registry_missing (reg, "isavigne", missing, sizeof missing);
-    CHECK (strcmp (missing, "no extractor of type isavigne is connected; no normalizer is "
-                            "connected; no loader is connected") == 0);
+    VD_CHECK (failed,
+              strcmp (missing, "no extractor of type isavigne is connected; no normalizer is "
+                               "connected; no loader is connected") == 0);
     zframe_t *id = zframe_new ("ID", 2);
     orch_service_t *e = orch_registry_heartbeat (reg, ext, id, 1000, &change);
-    CHECK (e && change == ORCH_HB_NEW && zframe_eq (e->identity, id));
-    CHECK (orch_registry_heartbeat (reg, load, NULL, 1000, &change) && change == ORCH_HB_NEW);
+    VD_CHECK (failed, e && change == ORCH_HB_NEW && zframe_eq (e->identity, id));
+    VD_CHECK (failed,
+              orch_registry_heartbeat (reg, load, NULL, 1000, &change) && change == ORCH_HB_NEW);
     orch_registry_missing (reg, "isavigne", missing, sizeof missing);
-    CHECK (strcmp (missing, "no normalizer is connected") == 0);
-    CHECK (orch_registry_has_extractor (reg, "isavigne"));
-    CHECK (!orch_registry_has_extractor (reg, "odoo"));
-    CHECK (orch_registry_has_live (reg, "loader", NULL));
-    CHECK (orch_registry_idle_extractor (reg, "isavigne") == e);
+    VD_CHECK (failed, strcmp (missing, "no normalizer is connected") == 0);
+    VD_CHECK (failed, orch_registry_has_extractor (reg, "isavigne"));
+    VD_CHECK (failed, !orch_registry_has_extractor (reg, "odoo"));
+    VD_CHECK (failed, orch_registry_has_live (reg, "loader", NULL));
+    VD_CHECK (failed, orch_registry_idle_extractor (reg, "isavigne") == e);
     e->busy_run = 5;
-    CHECK (orch_registry_idle_extractor (reg, "isavigne") == NULL);
+    VD_CHECK (failed, orch_registry_idle_extractor (reg, "isavigne") == NULL);
     e->busy_run = 0;
     e->done_run = 5;
     ext->reported_run = 5;
     snprintf (ext->state, sizeof ext->state, "busy");
     orch_registry_heartbeat (reg, ext, id, 2000, &change);
-    CHECK (change == ORCH_HB_KNOWN);
-    CHECK (orch_registry_idle_extractor (reg, "isavigne") == e);
+    VD_CHECK (failed, change == ORCH_HB_KNOWN);
+    VD_CHECK (failed, orch_registry_idle_extractor (reg, "isavigne") == e);
     ext->reported_run = 3; /* busy with a stale run: not free */
     orch_registry_heartbeat (reg, ext, id, 2000, &change);
-    CHECK (orch_registry_idle_extractor (reg, "isavigne") == NULL);
-    CHECK (orch_registry_next_dead (reg, 62000, 60000) != NULL); /* the loader */
-    CHECK (orch_registry_next_dead (reg, 62000, 60000) == NULL);
-    CHECK (!orch_registry_has_live (reg, "loader", NULL));
-    CHECK (orch_registry_heartbeat (reg, load, NULL, 63000, &change) && change == ORCH_HB_REVIVED);
-    CHECK (orch_registry_next_dead (reg, 200000, 60000) != NULL);
-    CHECK (orch_registry_next_dead (reg, 200000, 60000) != NULL);
+    VD_CHECK (failed, orch_registry_idle_extractor (reg, "isavigne") == NULL);
+    VD_CHECK (failed, orch_registry_next_dead (reg, 62000, 60000) != NULL); /* the loader */
+    VD_CHECK (failed, orch_registry_next_dead (reg, 62000, 60000) == NULL);
+    VD_CHECK (failed, !orch_registry_has_live (reg, "loader", NULL));
+    VD_CHECK (failed, orch_registry_heartbeat (reg, load, NULL, 63000, &change) &&
+                          change == ORCH_HB_REVIVED);
+    VD_CHECK (failed, orch_registry_next_dead (reg, 200000, 60000) != NULL);
+    VD_CHECK (failed, orch_registry_next_dead (reg, 200000, 60000) != NULL);
     orch_registry_prune (reg, 200000, 1000);
-    CHECK (orch_registry_size (reg) == 0);
+    VD_CHECK (failed, orch_registry_size (reg) == 0);
     zframe_destroy (&id);
     orch_registry_destroy (&reg);
-    CHECK (reg == NULL);
+    VD_CHECK (failed, reg == NULL);
 }
 
 int
@@ -325,18 +325,19 @@ orch_registry_test (bool verbose)
     int count = 0;
     int *failed = &count;
     orch_heartbeat_t ext, load, norm;
-    CHECK (s_parse ("{\"type\":\"heartbeat\",\"role\":\"extractor-isavigne\",\"kind\":"
-                    "\"isavigne\",\"instance\":\"e1\",\"pid\":12,\"host\":\"h\",\"state\":"
-                    "\"idle\",\"run_id\":0,\"version\":\"0.1.0\"}",
-                    &ext) == 0);
-    CHECK (strcmp (ext.kind, "isavigne") == 0 && ext.pid == 12);
-    CHECK (s_parse ("{\"role\":\"loader\",\"kind\":null,\"instance\":\"l1\",\"pid\":13,"
-                    "\"state\":\"busy\",\"run_id\":4}",
-                    &load) == 0);
-    CHECK (load.reported_run == 4 && load.kind[0] == '\0');
-    CHECK (s_parse ("{\"role\":\"normalizer\",\"instance\":\"n1\",\"pid\":14,"
-                    "\"state\":\"idle\"}",
-                    &norm) == 0);
+    VD_CHECK (failed,
+              s_parse ("{\"type\":\"heartbeat\",\"role\":\"extractor-isavigne\",\"kind\":"
+                       "\"isavigne\",\"instance\":\"e1\",\"pid\":12,\"host\":\"h\",\"state\":"
+                       "\"idle\",\"run_id\":0,\"version\":\"0.1.0\"}",
+                       &ext) == 0);
+    VD_CHECK (failed, strcmp (ext.kind, "isavigne") == 0 && ext.pid == 12);
+    VD_CHECK (failed, s_parse ("{\"role\":\"loader\",\"kind\":null,\"instance\":\"l1\",\"pid\":13,"
+                               "\"state\":\"busy\",\"run_id\":4}",
+                               &load) == 0);
+    VD_CHECK (failed, load.reported_run == 4 && load.kind[0] == '\0');
+    VD_CHECK (failed, s_parse ("{\"role\":\"normalizer\",\"instance\":\"n1\",\"pid\":14,"
+                               "\"state\":\"idle\"}",
+                               &norm) == 0);
     s_test_parse (failed);
     s_test_registry (failed, &ext, &load);
     if (verbose)

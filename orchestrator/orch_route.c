@@ -206,77 +206,78 @@ orch_route_test (bool verbose)
 {
     int failed = 0;
     orch_route_t r;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failed++;                                                                              \
-            fprintf (stderr, "orch_route_test:%d: %s\n", __LINE__, #cond);                         \
-        }                                                                                          \
-    } while (0)
-    CHECK (orch_route_match ("GET", "/", &r) == 0 && r.id == ORCH_ROUTE_WEB);
-    CHECK (orch_route_match ("GET", "/health", &r) == 0 && r.id == ORCH_ROUTE_HEALTH);
-    CHECK (orch_route_match ("GET", "/api/status/", &r) == 0 && r.id == ORCH_ROUTE_STATUS);
-    CHECK (orch_route_match ("POST", "/api/connectors", &r) == 0 && r.id == ORCH_ROUTE_CONNECTORS &&
-           r.method_allowed);
-    CHECK (orch_route_match ("PUT", "/api/connectors", &r) == 0 && !r.method_allowed &&
-           strcmp (r.allow, "GET, POST") == 0);
-    CHECK (orch_route_match ("DELETE", "/api/connectors/isv_main", &r) == 0 &&
-           r.id == ORCH_ROUTE_CONNECTOR && r.method_allowed && strcmp (r.name, "isv_main") == 0);
-    CHECK (orch_route_match ("POST", "/api/connectors/isv.main-2/sync", &r) == 0 &&
-           r.id == ORCH_ROUTE_CONNECTOR_SYNC && strcmp (r.name, "isv.main-2") == 0);
-    CHECK (orch_route_match ("GET", "/api/connectors/isv_main/sync", &r) == 0 && !r.method_allowed);
-    CHECK (orch_route_match ("GET", "/api/connectors/bad name", &r) < 0);
-    CHECK (orch_route_match ("GET", "/api/connectors/_x", &r) < 0);
-    CHECK (orch_route_match ("GET", "/api/runs", &r) == 0 && r.id == ORCH_ROUTE_RUNS);
-    CHECK (orch_route_match ("GET", "/api/runs/42", &r) == 0 && r.id == ORCH_ROUTE_RUN &&
-           r.run_id == 42);
-    CHECK (orch_route_match ("GET", "/api/warnings/7/lines", &r) == 0 &&
-           r.id == ORCH_ROUTE_WARNING_LINES && r.run_id == 7);
-    CHECK (orch_route_match ("GET", "/api/warnings/x/lines", &r) < 0);
-    CHECK (orch_route_match ("GET", "/api/runs/42/rejects", &r) == 0 &&
-           r.id == ORCH_ROUTE_RUN_REJECTS && r.run_id == 42);
-    CHECK (orch_route_match ("GET", "/api/runs/0", &r) < 0);
-    CHECK (orch_route_match ("GET", "/api/runs/-1", &r) < 0);
-    CHECK (orch_route_match ("GET", "/api/runs/12abc", &r) < 0);
-    CHECK (orch_route_match ("GET", "/api/runs/99999999999999999999999", &r) < 0);
-    CHECK (orch_route_match ("GET", "/api//runs", &r) < 0);
-    CHECK (orch_route_match ("GET", "/a/b/c/d/e/f/g/h/i/j", &r) < 0);
-    CHECK (orch_route_match ("GET", "/nope", &r) < 0);
-    CHECK (orch_route_match ("GETX", "/health", &r) == 0 && !r.method_allowed);
-    CHECK (orch_route_match ("GE", "/health", &r) == 0 && !r.method_allowed);
-    CHECK (orch_route_match ("", "/health", &r) < 0);
-    CHECK (orch_route_match ("GET", NULL, &r) < 0);
-    CHECK (orch_route_match ("GET", "/api/quality", &r) == 0 && r.id == ORCH_ROUTE_QUALITY);
-    CHECK (orch_route_match ("GET", "/api/quality.pdf", &r) == 0 && r.id == ORCH_ROUTE_QUALITY_PDF);
-    CHECK (orch_route_match ("GET", "/api/quality/anomalies.csv", &r) == 0 &&
-           r.id == ORCH_ROUTE_QUALITY_CSV);
-    CHECK (orch_route_match ("GET", "/app.js", &r) == 0 && r.id == ORCH_ROUTE_ASSET);
-    CHECK (orch_route_match ("GET", "/api/customers", &r) == 0 && r.id == ORCH_ROUTE_CUSTOMERS);
-    CHECK (orch_route_match ("GET", "/api/customers/isavigne-C 01", &r) == 0 &&
-           r.id == ORCH_ROUTE_CUSTOMER && strcmp (r.key, "isavigne-C 01") == 0);
-    CHECK (orch_route_match ("GET", "/api/customers/isavigne-C%2F01%20%3F%23%25x", &r) == 0 &&
-           r.id == ORCH_ROUTE_CUSTOMER && strcmp (r.key, "isavigne-C/01 ?#%x") == 0);
-    CHECK (orch_route_match ("GET", "/api/customers/a%2Fb/recommendations", &r) == 0 &&
-           r.id == ORCH_ROUTE_CUSTOMER_RECO && strcmp (r.key, "a/b") == 0);
-    CHECK (orch_route_match ("GET", "/api/customers/a%2", &r) < 0);
-    CHECK (orch_route_match ("GET", "/api/customers/a%00b", &r) < 0);
-    CHECK (orch_route_match ("GET", "/api/customers/a%zz", &r) < 0);
-    CHECK (orch_route_match ("POST", "/api/customers/k/recommendations", &r) == 0 &&
-           r.id == ORCH_ROUTE_CUSTOMER_RECO && r.method_allowed);
-    CHECK (orch_route_match ("POST", "/api/customers/k/recommendations/RIESLING-2022/feedback",
-                             &r) == 0 &&
-           r.id == ORCH_ROUTE_RECO_FEEDBACK && strcmp (r.key, "k") == 0 &&
-           strcmp (r.product, "RIESLING-2022") == 0);
-    CHECK (orch_route_match ("GET", "/api/customers/a\x01b", &r) < 0);
-    CHECK (orch_route_match ("GET",
-                             "/api/customers/a\xff"
-                             "z",
-                             &r) < 0);
-    CHECK (orch_route_match ("GET", "/api/reco/runs/7", &r) == 0 && r.id == ORCH_ROUTE_RECO_RUN &&
-           r.run_id == 7);
-    CHECK (orch_route_match ("GET", "/api/reco/run", &r) == 0 && !r.method_allowed);
-    CHECK (orch_route_match ("GET", "/api/reco/campaign.csv", &r) == 0 &&
-           r.id == ORCH_ROUTE_RECO_CSV);
+    VD_CHECK (&failed, orch_route_match ("GET", "/", &r) == 0 && r.id == ORCH_ROUTE_WEB);
+    VD_CHECK (&failed, orch_route_match ("GET", "/health", &r) == 0 && r.id == ORCH_ROUTE_HEALTH);
+    VD_CHECK (&failed,
+              orch_route_match ("GET", "/api/status/", &r) == 0 && r.id == ORCH_ROUTE_STATUS);
+    VD_CHECK (&failed, orch_route_match ("POST", "/api/connectors", &r) == 0 &&
+                           r.id == ORCH_ROUTE_CONNECTORS && r.method_allowed);
+    VD_CHECK (&failed, orch_route_match ("PUT", "/api/connectors", &r) == 0 && !r.method_allowed &&
+                           strcmp (r.allow, "GET, POST") == 0);
+    VD_CHECK (&failed, orch_route_match ("DELETE", "/api/connectors/isv_main", &r) == 0 &&
+                           r.id == ORCH_ROUTE_CONNECTOR && r.method_allowed &&
+                           strcmp (r.name, "isv_main") == 0);
+    VD_CHECK (&failed, orch_route_match ("POST", "/api/connectors/isv.main-2/sync", &r) == 0 &&
+                           r.id == ORCH_ROUTE_CONNECTOR_SYNC && strcmp (r.name, "isv.main-2") == 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/connectors/isv_main/sync", &r) == 0 &&
+                           !r.method_allowed);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/connectors/bad name", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/connectors/_x", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs", &r) == 0 && r.id == ORCH_ROUTE_RUNS);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/42", &r) == 0 &&
+                           r.id == ORCH_ROUTE_RUN && r.run_id == 42);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/warnings/7/lines", &r) == 0 &&
+                           r.id == ORCH_ROUTE_WARNING_LINES && r.run_id == 7);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/warnings/x/lines", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/42/rejects", &r) == 0 &&
+                           r.id == ORCH_ROUTE_RUN_REJECTS && r.run_id == 42);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/0", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/-1", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/12abc", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/99999999999999999999999", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api//runs", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/a/b/c/d/e/f/g/h/i/j", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/nope", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GETX", "/health", &r) == 0 && !r.method_allowed);
+    VD_CHECK (&failed, orch_route_match ("GE", "/health", &r) == 0 && !r.method_allowed);
+    VD_CHECK (&failed, orch_route_match ("", "/health", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", NULL, &r) < 0);
+    VD_CHECK (&failed,
+              orch_route_match ("GET", "/api/quality", &r) == 0 && r.id == ORCH_ROUTE_QUALITY);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/quality.pdf", &r) == 0 &&
+                           r.id == ORCH_ROUTE_QUALITY_PDF);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/quality/anomalies.csv", &r) == 0 &&
+                           r.id == ORCH_ROUTE_QUALITY_CSV);
+    VD_CHECK (&failed, orch_route_match ("GET", "/app.js", &r) == 0 && r.id == ORCH_ROUTE_ASSET);
+    VD_CHECK (&failed,
+              orch_route_match ("GET", "/api/customers", &r) == 0 && r.id == ORCH_ROUTE_CUSTOMERS);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/isavigne-C 01", &r) == 0 &&
+                           r.id == ORCH_ROUTE_CUSTOMER && strcmp (r.key, "isavigne-C 01") == 0);
+    VD_CHECK (&failed,
+              orch_route_match ("GET", "/api/customers/isavigne-C%2F01%20%3F%23%25x", &r) == 0 &&
+                  r.id == ORCH_ROUTE_CUSTOMER && strcmp (r.key, "isavigne-C/01 ?#%x") == 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/a%2Fb/recommendations", &r) == 0 &&
+                           r.id == ORCH_ROUTE_CUSTOMER_RECO && strcmp (r.key, "a/b") == 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/a%2", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/a%00b", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/a%zz", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("POST", "/api/customers/k/recommendations", &r) == 0 &&
+                           r.id == ORCH_ROUTE_CUSTOMER_RECO && r.method_allowed);
+    VD_CHECK (&failed,
+              orch_route_match ("POST", "/api/customers/k/recommendations/RIESLING-2022/feedback",
+                                &r) == 0 &&
+                  r.id == ORCH_ROUTE_RECO_FEEDBACK && strcmp (r.key, "k") == 0 &&
+                  strcmp (r.product, "RIESLING-2022") == 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/a\x01b", &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET",
+                                         "/api/customers/a\xff"
+                                         "z",
+                                         &r) < 0);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/reco/runs/7", &r) == 0 &&
+                           r.id == ORCH_ROUTE_RECO_RUN && r.run_id == 7);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/reco/run", &r) == 0 && !r.method_allowed);
+    VD_CHECK (&failed, orch_route_match ("GET", "/api/reco/campaign.csv", &r) == 0 &&
+                           r.id == ORCH_ROUTE_RECO_CSV);
 #undef CHECK
     if (verbose)
         printf ("orch_route_test: %d failure(s)\n", failed);

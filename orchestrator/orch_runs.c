@@ -356,35 +356,28 @@ orch_runs_test (bool verbose)
 {
     int failed = 0;
     char reason[512];
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failed++;                                                                              \
-            fprintf (stderr, "orch_runs_test:%d: %s\n", __LINE__, #cond);                          \
-        }                                                                                          \
-    } while (0)
     orch_table_count_t ok[] = {{"customers", 5, 5, 0, 0, 0}, {"sales_lines", 20, 18, 1, 1, 0}};
-    CHECK (orch_runs_check_counts (ok, 2, 25, 25, reason, sizeof reason) == 0);
-    CHECK (orch_runs_check_counts (ok, 0, 0, 0, reason, sizeof reason) == 0);
+    VD_CHECK (&failed, orch_runs_check_counts (ok, 2, 25, 25, reason, sizeof reason) == 0);
+    VD_CHECK (&failed, orch_runs_check_counts (ok, 0, 0, 0, reason, sizeof reason) == 0);
     orch_table_count_t bad[] = {{"customers", 5, 5, 0, 0, 0}, {"sales_lines", 20, 18, 1, 0, 0}};
-    CHECK (orch_runs_check_counts (bad, 2, 25, 25, reason, sizeof reason) < 0);
-    CHECK (strstr (reason, "sales_lines") && strstr (reason, "extracted 20") &&
-           strstr (reason, "= 19"));
-    CHECK (orch_runs_check_counts (ok, 2, 25, 24, reason, sizeof reason) < 0);
-    CHECK (strstr (reason, "committed 24") != NULL);
+    VD_CHECK (&failed, orch_runs_check_counts (bad, 2, 25, 25, reason, sizeof reason) < 0);
+    VD_CHECK (&failed, strstr (reason, "sales_lines") && strstr (reason, "extracted 20") &&
+                           strstr (reason, "= 19"));
+    VD_CHECK (&failed, orch_runs_check_counts (ok, 2, 25, 24, reason, sizeof reason) < 0);
+    VD_CHECK (&failed, strstr (reason, "committed 24") != NULL);
 
     json_t *m = json_loads ("{\"files\":[{\"file\":\"a\",\"status\":\"loaded\"},"
                             "{\"file\":\"b\",\"status\":\"unchanged\"}],\"errors\":[]}",
                             0, NULL);
-    CHECK (strcmp (orch_runs_outcome_status (m), "success") == 0);
+    VD_CHECK (&failed, strcmp (orch_runs_outcome_status (m), "success") == 0);
     json_decref (m);
     m = json_loads ("{\"files\":[{\"file\":\"a\",\"status\":\"failed\"}]}", 0, NULL);
-    CHECK (strcmp (orch_runs_outcome_status (m), "partial") == 0);
+    VD_CHECK (&failed, strcmp (orch_runs_outcome_status (m), "partial") == 0);
     json_decref (m);
     m = json_loads ("{\"files\":[],\"errors\":[{\"reason\":\"x\"}]}", 0, NULL);
-    CHECK (strcmp (orch_runs_outcome_status (m), "partial") == 0);
+    VD_CHECK (&failed, strcmp (orch_runs_outcome_status (m), "partial") == 0);
     json_decref (m);
-    CHECK (strcmp (orch_runs_outcome_status (NULL), "success") == 0);
+    VD_CHECK (&failed, strcmp (orch_runs_outcome_status (NULL), "success") == 0);
 #undef CHECK
     if (verbose)
         printf ("orch_runs_test: %d failure(s)\n", failed);

@@ -337,13 +337,6 @@ int
 orch_runview_test (bool verbose)
 {
     int failed = 0;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failed++;                                                                              \
-            fprintf (stderr, "orch_runview_test:%d: %s\n", __LINE__, #cond);                       \
-        }                                                                                          \
-    } while (0)
     orch_run_row_t row = {
         .id = 42,
         .connector = "isv_main",
@@ -361,26 +354,26 @@ orch_runview_test (bool verbose)
         .full = true,
     };
     json_t *run = orch_runview_build (&row);
-    CHECK (run != NULL);
-    CHECK (json_integer_value (json_object_get (run, "id")) == 42);
-    CHECK (strcmp (orch_json_str (run, "status"), "success") == 0);
-    CHECK (json_is_null (json_object_get (run, "cursor_before")));
-    CHECK (strcmp (orch_json_str (run, "cursor_after"), "{\"a\":1}") == 0);
-    CHECK (fabs (json_real_value (json_object_get (run, "duration_s")) - 3.214) < 1e-9);
-    CHECK (json_is_true (json_object_get (run, "full")));
-    CHECK (json_array_size (json_object_get (run, "files")) == 1);
-    CHECK (json_is_array (json_object_get (run, "errors")) &&
-           json_array_size (json_object_get (run, "errors")) == 0);
+    VD_CHECK (&failed, run != NULL);
+    VD_CHECK (&failed, json_integer_value (json_object_get (run, "id")) == 42);
+    VD_CHECK (&failed, strcmp (orch_json_str (run, "status"), "success") == 0);
+    VD_CHECK (&failed, json_is_null (json_object_get (run, "cursor_before")));
+    VD_CHECK (&failed, strcmp (orch_json_str (run, "cursor_after"), "{\"a\":1}") == 0);
+    VD_CHECK (&failed, fabs (json_real_value (json_object_get (run, "duration_s")) - 3.214) < 1e-9);
+    VD_CHECK (&failed, json_is_true (json_object_get (run, "full")));
+    VD_CHECK (&failed, json_array_size (json_object_get (run, "files")) == 1);
+    VD_CHECK (&failed, json_is_array (json_object_get (run, "errors")) &&
+                           json_array_size (json_object_get (run, "errors")) == 0);
     orch_table_count_t sales = {"sales_lines", 20, 18, 1, 1, 0};
     orch_table_count_t customers = {"customers", 5, 0, 0, 3, 2};
-    CHECK (orch_runview_add_table (run, &sales) == 0);
-    CHECK (orch_runview_add_table (run, &customers) == 0);
-    CHECK (json_integer_value (json_object_get (run, "records_done")) == 25);
+    VD_CHECK (&failed, orch_runview_add_table (run, &sales) == 0);
+    VD_CHECK (&failed, orch_runview_add_table (run, &customers) == 0);
+    VD_CHECK (&failed, json_integer_value (json_object_get (run, "records_done")) == 25);
     json_t *t = json_object_get (json_object_get (run, "tables"), "sales_lines");
-    CHECK (json_integer_value (json_object_get (t, "unchanged")) == 1);
-    CHECK (orch_runview_add_warning (run, json_pack ("{s:s}", "reason", "x")) == 0);
-    CHECK (orch_runview_add_warning (run, NULL) < 0);
-    CHECK (json_array_size (json_object_get (run, "warnings")) == 1);
+    VD_CHECK (&failed, json_integer_value (json_object_get (t, "unchanged")) == 1);
+    VD_CHECK (&failed, orch_runview_add_warning (run, json_pack ("{s:s}", "reason", "x")) == 0);
+    VD_CHECK (&failed, orch_runview_add_warning (run, NULL) < 0);
+    VD_CHECK (&failed, json_array_size (json_object_get (run, "warnings")) == 1);
     json_decref (run);
 
     orch_run_row_t running = {.id = 7,
@@ -390,17 +383,17 @@ orch_runview_test (bool verbose)
                               .files = NULL,
                               .errors = "[1]"};
     run = orch_runview_build (&running);
-    CHECK (run && json_is_null (json_object_get (run, "duration_s")));
-    CHECK (run && json_is_null (json_object_get (run, "finished_at")));
-    CHECK (run && json_array_size (json_object_get (run, "errors")) == 1);
+    VD_CHECK (&failed, run && json_is_null (json_object_get (run, "duration_s")));
+    VD_CHECK (&failed, run && json_is_null (json_object_get (run, "finished_at")));
+    VD_CHECK (&failed, run && json_array_size (json_object_get (run, "errors")) == 1);
     json_decref (run);
 
     json_t *runs = json_pack ("[{s:i},{s:i},{s:i}]", "id", 9, "id", 5, "id", 2);
-    CHECK (s_find (runs, 5) == json_array_get (runs, 1));
-    CHECK (s_find (runs, 2) == json_array_get (runs, 2));
-    CHECK (s_find (runs, 3) == NULL);
+    VD_CHECK (&failed, s_find (runs, 5) == json_array_get (runs, 1));
+    VD_CHECK (&failed, s_find (runs, 2) == json_array_get (runs, 2));
+    VD_CHECK (&failed, s_find (runs, 3) == NULL);
     char *ids = s_id_array (runs);
-    CHECK (ids && strcmp (ids, "{9,5,2}") == 0);
+    VD_CHECK (&failed, ids && strcmp (ids, "{9,5,2}") == 0);
     free (ids);
     json_decref (runs);
 #undef CHECK

@@ -11,7 +11,7 @@ typedef enum {
     S_URL,      /* http:// or https://                                  */
     S_BOOL,     /* true/false, yes/no, 1/0                              */
     S_INT,      /* integer within [min, max]                            */
-    S_ENCODING, /* a label vd_text_encoding_name knows                  */
+    S_ENCODING, /* a label vd_utf8_encoding_name knows                  */
     S_SCHEDULE, /* orch_schedule_parse accepts it                       */
     S_CHOICE,   /* one of choices ("a|b|c")                             */
     S_ADDRESSES /* IP addresses or CIDR ranges, comma separated         */
@@ -257,7 +257,7 @@ s_check_value (const s_setting_t *def, json_t *value, vd_error_t *err)
         return orch_schedule_parse (v, &schedule, err) == 0 ? json_string (v) : NULL;
     }
     case S_ENCODING:
-        name = vd_text_encoding_name (v);
+        name = vd_utf8_encoding_name (v);
         if (name)
             return json_string (name);
         vd_error_set (err, VD_ERR_PERMANENT, "unknown encoding \"%s\" in setting \"%s\"", v,
@@ -435,36 +435,33 @@ s_try (const char *type, const char *text, char *msg, size_t size, json_t **pub_
     return rc;
 }
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            (*failed)++;                                                                           \
-            fprintf (stderr, "orch_settings_test:%d: %s (%s)\n", __LINE__, #cond, msg);            \
-        }                                                                                          \
-    } while (0)
-
 static void
 s_test_names (int *failed)
 {
     char msg[512];
     msg[0] = '\0';
-    CHECK (orch_settings_name_valid ("isv_main"));
-    CHECK (orch_settings_name_valid ("A.b-c_9"));
-    CHECK (!orch_settings_name_valid ("_x"));
-    CHECK (!orch_settings_name_valid (""));
-    CHECK (!orch_settings_name_valid ("a b"));
-    CHECK (!orch_settings_name_valid ("caf\xc3\xa9"));
-    CHECK (orch_settings_name_valid (
-        "a234567890123456789012345678901234567890123456789012345678901234"));
-    CHECK (!orch_settings_name_valid (
-        "a2345678901234567890123456789012345678901234567890123456789012345"));
-    CHECK (orch_settings_type_known ("odoo") && !orch_settings_type_known ("csv"));
-    CHECK (!orch_settings_type_known (NULL));
-    CHECK (orch_settings_is_secret ("odoo", "api_key"));
-    CHECK (!orch_settings_is_secret ("odoo", "url"));
-    CHECK (orch_settings_is_path ("isavigne", "export_path"));
-    CHECK (!orch_settings_is_path ("isavigne", "encoding"));
-    CHECK (!orch_settings_is_path ("nope", "export_path"));
+    VD_CHECK_WHY (failed, orch_settings_name_valid ("isv_main"), msg);
+    VD_CHECK_WHY (failed, orch_settings_name_valid ("A.b-c_9"), msg);
+    VD_CHECK_WHY (failed, !orch_settings_name_valid ("_x"), msg);
+    VD_CHECK_WHY (failed, !orch_settings_name_valid (""), msg);
+    VD_CHECK_WHY (failed, !orch_settings_name_valid ("a b"), msg);
+    VD_CHECK_WHY (failed, !orch_settings_name_valid ("caf\xc3\xa9"), msg);
+    VD_CHECK_WHY (failed,
+                  orch_settings_name_valid (
+                      "a234567890123456789012345678901234567890123456789012345678901234"),
+                  msg);
+    VD_CHECK_WHY (failed,
+                  !orch_settings_name_valid (
+                      "a2345678901234567890123456789012345678901234567890123456789012345"),
+                  msg);
+    VD_CHECK_WHY (failed, orch_settings_type_known ("odoo") && !orch_settings_type_known ("csv"),
+                  msg);
+    VD_CHECK_WHY (failed, !orch_settings_type_known (NULL), msg);
+    VD_CHECK_WHY (failed, orch_settings_is_secret ("odoo", "api_key"), msg);
+    VD_CHECK_WHY (failed, !orch_settings_is_secret ("odoo", "url"), msg);
+    VD_CHECK_WHY (failed, orch_settings_is_path ("isavigne", "export_path"), msg);
+    VD_CHECK_WHY (failed, !orch_settings_is_path ("isavigne", "encoding"), msg);
+    VD_CHECK_WHY (failed, !orch_settings_is_path ("nope", "export_path"), msg);
 }
 
 static void
@@ -472,61 +469,95 @@ s_test_values (int *failed)
 {
     char msg[512] = "";
     json_t *pub = NULL;
-    CHECK (s_try ("isavigne", "{\"export_path\":\"/srv/x\"}", msg, sizeof msg, NULL) == 0);
-    CHECK (s_try ("isavigne", "{\"export_path\":\"/x\",\"foo\":\"1\"}", msg, sizeof msg, NULL) < 0);
-    CHECK (strcmp (msg, "unknown setting \"foo\" for a isavigne connector") == 0);
-    CHECK (s_try ("isavigne", "{}", msg, sizeof msg, NULL) < 0);
-    CHECK (strstr (msg, "export_path") != NULL);
-    CHECK (s_try ("isavigne", "{\"export_path\":\"rel/x\"}", msg, sizeof msg, NULL) < 0);
-    CHECK (s_try ("isavigne", "{\"export_path\":\"\"}", msg, sizeof msg, NULL) < 0);
-    CHECK (s_try ("isavigne", "{\"export_path\":[1]}", msg, sizeof msg, NULL) < 0);
-    CHECK (s_try ("isavigne", "{\"export_path\":\"/x\",\"encoding\":\"klingon\"}", msg, sizeof msg,
-                  NULL) < 0);
-    CHECK (strstr (msg, "klingon") != NULL);
-    CHECK (s_try ("isavigne", "{\"export_path\":\"/x\",\"full_snapshot\":\"yes\"}", msg, sizeof msg,
-                  &pub) == 0);
-    CHECK (pub && json_is_true (json_object_get (pub, "full_snapshot")));
+    VD_CHECK_WHY (failed,
+                  s_try ("isavigne", "{\"export_path\":\"/srv/x\"}", msg, sizeof msg, NULL) == 0,
+                  msg);
+    VD_CHECK_WHY (
+        failed,
+        s_try ("isavigne", "{\"export_path\":\"/x\",\"foo\":\"1\"}", msg, sizeof msg, NULL) < 0,
+        msg);
+    VD_CHECK_WHY (failed, strcmp (msg, "unknown setting \"foo\" for a isavigne connector") == 0,
+                  msg);
+    VD_CHECK_WHY (failed, s_try ("isavigne", "{}", msg, sizeof msg, NULL) < 0, msg);
+    VD_CHECK_WHY (failed, strstr (msg, "export_path") != NULL, msg);
+    VD_CHECK_WHY (
+        failed, s_try ("isavigne", "{\"export_path\":\"rel/x\"}", msg, sizeof msg, NULL) < 0, msg);
+    VD_CHECK_WHY (failed, s_try ("isavigne", "{\"export_path\":\"\"}", msg, sizeof msg, NULL) < 0,
+                  msg);
+    VD_CHECK_WHY (failed, s_try ("isavigne", "{\"export_path\":[1]}", msg, sizeof msg, NULL) < 0,
+                  msg);
+    VD_CHECK_WHY (failed,
+                  s_try ("isavigne", "{\"export_path\":\"/x\",\"encoding\":\"klingon\"}", msg,
+                         sizeof msg, NULL) < 0,
+                  msg);
+    VD_CHECK_WHY (failed, strstr (msg, "klingon") != NULL, msg);
+    VD_CHECK_WHY (failed,
+                  s_try ("isavigne", "{\"export_path\":\"/x\",\"full_snapshot\":\"yes\"}", msg,
+                         sizeof msg, &pub) == 0,
+                  msg);
+    VD_CHECK_WHY (failed, pub && json_is_true (json_object_get (pub, "full_snapshot")), msg);
     json_decref (pub);
     pub = NULL;
-    CHECK (s_try ("isavigne", "{\"export_path\":\"/x\",\"full_snapshot\":\"maybe\"}", msg,
-                  sizeof msg, NULL) < 0);
-    CHECK (s_try ("isavigne", "[1,2]", msg, sizeof msg, NULL) < 0);
-    CHECK (s_try ("csv", "{}", msg, sizeof msg, NULL) < 0);
-    CHECK (s_try ("odoo",
-                  "{\"url\":\"https://o\",\"database\":\"d\",\"user\":\"u\","
-                  "\"api_key\":\"k\",\"page_size\":\"500\",\"transport\":\"json2\"}",
-                  msg, sizeof msg, &pub) == 0);
-    CHECK (pub && !json_object_get (pub, "api_key"));
-    CHECK (pub && json_integer_value (json_object_get (pub, "page_size")) == 500);
+    VD_CHECK_WHY (failed,
+                  s_try ("isavigne", "{\"export_path\":\"/x\",\"full_snapshot\":\"maybe\"}", msg,
+                         sizeof msg, NULL) < 0,
+                  msg);
+    VD_CHECK_WHY (failed, s_try ("isavigne", "[1,2]", msg, sizeof msg, NULL) < 0, msg);
+    VD_CHECK_WHY (failed, s_try ("csv", "{}", msg, sizeof msg, NULL) < 0, msg);
+    VD_CHECK_WHY (failed,
+                  s_try ("odoo",
+                         "{\"url\":\"https://o\",\"database\":\"d\",\"user\":\"u\","
+                         "\"api_key\":\"k\",\"page_size\":\"500\",\"transport\":\"json2\"}",
+                         msg, sizeof msg, &pub) == 0,
+                  msg);
+    VD_CHECK_WHY (failed, pub && !json_object_get (pub, "api_key"), msg);
+    VD_CHECK_WHY (failed, pub && json_integer_value (json_object_get (pub, "page_size")) == 500,
+                  msg);
     json_decref (pub);
-    CHECK (s_try ("odoo",
-                  "{\"url\":\"https://o\",\"database\":\"d\",\"user\":\"u\","
-                  "\"api_key\":\"k\",\"transport\":\"json\"}",
-                  msg, sizeof msg, NULL) < 0);
-    CHECK (s_try ("odoo",
-                  "{\"url\":\"ftp://o\",\"database\":\"d\",\"user\":\"u\","
-                  "\"api_key\":\"k\"}",
-                  msg, sizeof msg, NULL) < 0);
-    CHECK (s_try ("odoo",
-                  "{\"url\":\"https://o\",\"database\":\"d\",\"user\":\"u\","
-                  "\"api_key\":\"k\",\"page_size\":0}",
-                  msg, sizeof msg, NULL) < 0);
-    CHECK (s_try ("odoo",
-                  "{\"url\":\"http://o\",\"database\":\"d\",\"user\":\"u\","
-                  "\"api_key\":\"k\"}",
-                  msg, sizeof msg, NULL) < 0);
-    CHECK (strstr (msg, "in clear") != NULL);
-    CHECK (s_try ("odoo",
-                  "{\"url\":\"http://o\",\"database\":\"d\",\"user\":\"u\","
-                  "\"api_key\":\"k\",\"allow_insecure\":true}",
-                  msg, sizeof msg, NULL) == 0);
-    CHECK (s_try ("brevo", "{}", msg, sizeof msg, NULL) < 0);
-    CHECK (s_try ("brevo", "{\"token\":\"t\",\"allow_ips\":\"10.0.0.0/8, ::1\"}", msg, sizeof msg,
-                  NULL) == 0);
-    CHECK (s_try ("powerautomate", "{\"user\":\"u\",\"password\":\"p\"}", msg, sizeof msg, NULL) ==
-           0);
-    CHECK (s_try ("powerautomate", "{\"user\":\"u\",\"allow_ips\":\"x;rm\"}", msg, sizeof msg,
-                  NULL) < 0);
+    VD_CHECK_WHY (failed,
+                  s_try ("odoo",
+                         "{\"url\":\"https://o\",\"database\":\"d\",\"user\":\"u\","
+                         "\"api_key\":\"k\",\"transport\":\"json\"}",
+                         msg, sizeof msg, NULL) < 0,
+                  msg);
+    VD_CHECK_WHY (failed,
+                  s_try ("odoo",
+                         "{\"url\":\"ftp://o\",\"database\":\"d\",\"user\":\"u\","
+                         "\"api_key\":\"k\"}",
+                         msg, sizeof msg, NULL) < 0,
+                  msg);
+    VD_CHECK_WHY (failed,
+                  s_try ("odoo",
+                         "{\"url\":\"https://o\",\"database\":\"d\",\"user\":\"u\","
+                         "\"api_key\":\"k\",\"page_size\":0}",
+                         msg, sizeof msg, NULL) < 0,
+                  msg);
+    VD_CHECK_WHY (failed,
+                  s_try ("odoo",
+                         "{\"url\":\"http://o\",\"database\":\"d\",\"user\":\"u\","
+                         "\"api_key\":\"k\"}",
+                         msg, sizeof msg, NULL) < 0,
+                  msg);
+    VD_CHECK_WHY (failed, strstr (msg, "in clear") != NULL, msg);
+    VD_CHECK_WHY (failed,
+                  s_try ("odoo",
+                         "{\"url\":\"http://o\",\"database\":\"d\",\"user\":\"u\","
+                         "\"api_key\":\"k\",\"allow_insecure\":true}",
+                         msg, sizeof msg, NULL) == 0,
+                  msg);
+    VD_CHECK_WHY (failed, s_try ("brevo", "{}", msg, sizeof msg, NULL) < 0, msg);
+    VD_CHECK_WHY (failed,
+                  s_try ("brevo", "{\"token\":\"t\",\"allow_ips\":\"10.0.0.0/8, ::1\"}", msg,
+                         sizeof msg, NULL) == 0,
+                  msg);
+    VD_CHECK_WHY (
+        failed,
+        s_try ("powerautomate", "{\"user\":\"u\",\"password\":\"p\"}", msg, sizeof msg, NULL) == 0,
+        msg);
+    VD_CHECK_WHY (failed,
+                  s_try ("powerautomate", "{\"user\":\"u\",\"allow_ips\":\"x;rm\"}", msg,
+                         sizeof msg, NULL) < 0,
+                  msg);
 }
 
 static void
@@ -549,14 +580,20 @@ s_test_paths (int *failed)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = s_try ("isavigne", cases[i].settings, msg, sizeof msg, NULL);
-        CHECK ((rc == 0) == cases[i].ok);
+        VD_CHECK_WHY (failed, (rc == 0) == cases[i].ok, msg);
     }
-    CHECK (s_try ("isavigne", cases[4].settings, msg, sizeof msg, NULL) < 0 &&
-           strstr (msg, "unit_table") != NULL);
-    CHECK (orch_settings_is_secret_name ("api_key") && orch_settings_is_secret_name ("token"));
-    CHECK (!orch_settings_is_secret_name ("user"));
-    CHECK (orch_settings_is_endpoint ("odoo", "url") &&
-           !orch_settings_is_endpoint ("odoo", "page_size"));
+    VD_CHECK_WHY (failed,
+                  s_try ("isavigne", cases[4].settings, msg, sizeof msg, NULL) < 0 &&
+                      strstr (msg, "unit_table") != NULL,
+                  msg);
+    VD_CHECK_WHY (
+        failed, orch_settings_is_secret_name ("api_key") && orch_settings_is_secret_name ("token"),
+        msg);
+    VD_CHECK_WHY (failed, !orch_settings_is_secret_name ("user"), msg);
+    VD_CHECK_WHY (failed,
+                  orch_settings_is_endpoint ("odoo", "url") &&
+                      !orch_settings_is_endpoint ("odoo", "page_size"),
+                  msg);
 }
 #undef CHECK
 

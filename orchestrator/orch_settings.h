@@ -5,7 +5,7 @@
     or a boolean. Validated values are stored as JSON strings, except
     boolean settings (JSON true/false) and integer settings (JSON
     integers). Encodings are stored under their canonical name
-    (vd_text_encoding_name). Secret settings (odoo api_key, webhook token
+    (vd_utf8_encoding_name). Secret settings (odoo api_key, webhook token
     and password) are split out of the settings: they are never returned
     by the API nor logged.
 */

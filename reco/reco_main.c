@@ -11,6 +11,7 @@
 #include "vendange.h"
 #include "reco_job.h"
 #include "vd_ctl.h"
+#include "vd_migrate.h"
 #include "vd_service.h"
 #include <sys/resource.h>
 
@@ -124,7 +125,7 @@ s_connect (self_t *self, vd_error_t *err)
 {
     PGconn *conn =
         vd_db_connect (vd_config_str (self->config, VD_CFG_DATABASE_URL), "recommender", err);
-    if (conn && vd_db_migrate (conn, err) < 0)
+    if (conn && vd_migrate (conn, err) < 0)
         PQfinish (conn), conn = NULL;
     return conn;
 }

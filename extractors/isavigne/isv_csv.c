@@ -276,7 +276,7 @@ isv_csv_t *
 isv_csv_open (const char *path, const char *encoding, vd_error_t *err)
 {
     const char *wanted = NULL;
-    if (encoding && !(wanted = vd_text_encoding_name (encoding))) {
+    if (encoding && !(wanted = vd_utf8_encoding_name (encoding))) {
         vd_error_set (err, VD_ERR_PERMANENT, "unknown encoding");
         vd_error_detail (err, "\"%s\"", encoding);
         return NULL;
@@ -497,7 +497,7 @@ s_convert_raw (isv_csv_t *self, const char *encoding)
     while (len > 0) {
         const char *nul = memchr (s, '\0', len);
         size_t n = nul ? (size_t)(nul - s) : len;
-        if (vd_text_to_utf8 (encoding, s, n, &self->out.raw) < 0)
+        if (vd_utf8_convert (encoding, s, n, &self->out.raw) < 0)
             return -1;
         if (nul && vd_buf_add (&self->out.raw, "\xEF\xBF\xBD", 3) < 0)
             return -1;

@@ -22,7 +22,7 @@ typedef struct isv_csv isv_csv_t;
     ISV_SNIFF_BYTES to detect the encoding (a UTF-8 BOM, else valid UTF-8,
     else Windows-1252; a UTF-8 BOM wins over the encoding asked for) and the
     separator, then goes back to the start. encoding: NULL to detect, or a
-    label for vd_text_encoding_name. Returns NULL with err set. */
+    label for vd_utf8_encoding_name. Returns NULL with err set. */
 isv_csv_t *isv_csv_open (const char *path, const char *encoding, vd_error_t *err);
 
 /*  The canonical encoding name and the separator in use. */

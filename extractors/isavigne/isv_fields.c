@@ -67,7 +67,7 @@ isv_fields_add_converted (isv_fields_t *self, const char *encoding, const char *
     if (isv_fields_push (self) < 0)
         return -1;
     size_t before = self->text.len;
-    if (vd_text_to_utf8 (encoding, s, len, &self->text) < 0)
+    if (vd_utf8_convert (encoding, s, len, &self->text) < 0)
         return -1;
     self->lengths[self->count - 1] += self->text.len - before;
     return 0;

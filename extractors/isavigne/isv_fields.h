@@ -34,7 +34,7 @@ int isv_fields_append (isv_fields_t *self, const char *s, size_t len);
 /*  isv_fields_push then isv_fields_append. */
 int isv_fields_add (isv_fields_t *self, const char *s, size_t len);
 /*  Adds a field holding s[0..len) converted from encoding to UTF-8
-    (vd_text_to_utf8). Returns 0, -1 on ceiling or too many fields. */
+    (vd_utf8_convert). Returns 0, -1 on ceiling or too many fields. */
 int isv_fields_add_converted (isv_fields_t *self, const char *encoding, const char *s, size_t len);
 /*  Adds a number as plain decimal text: no exponent, 15 significant
     digits (Excel's precision), integers without ".0", "-0" as "0".

@@ -69,7 +69,7 @@ typedef struct isv_reader isv_reader_t;
 
 /*  Opens path; the format comes from the extension (.csv, .txt, .xlsx,
     .xls, case-insensitive). encoding: NULL to detect (CSV only), or a
-    label accepted by vd_text_encoding_name. Returns NULL with err set
+    label accepted by vd_utf8_encoding_name. Returns NULL with err set
     (err->file = path) when the file cannot be opened or is not of its
     format (e.g. a .xlsx that is not a zip, binary garbage in a .csv:
     more than 1% NUL or control bytes in the first 64 KiB). */
