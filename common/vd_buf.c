@@ -28,6 +28,16 @@ vd_buf_reset (vd_buf_t *b)
         b->data[0] = '\0';
 }
 
+void
+vd_buf_truncate (vd_buf_t *b, size_t len)
+{
+    if (len > b->len)
+        return;
+    b->len = len;
+    if (b->data)
+        b->data[len] = '\0';
+}
+
 static int __attribute__ ((noinline)) s_grow (vd_buf_t *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra) {
@@ -173,4 +183,24 @@ vd_buf_take (vd_buf_t *b)
     b->data = NULL;
     b->len = b->cap = 0;
     return s;
+}
+
+int
+vd_buf_test (bool verbose)
+{
+    int failures = 0;
+    vd_buf_t b;
+    vd_buf_init (&b, 8);
+    VD_CHECK (&failures, vd_buf_addstr (&b, "abcdef") == 0 && b.len == 6);
+    /* past the ceiling: refused, the flag set, what was there kept */
+    VD_CHECK (&failures, vd_buf_addstr (&b, "ghi") < 0 && b.truncated && b.len == 6);
+    /* a half-written line cut back */
+    vd_buf_truncate (&b, 3);
+    VD_CHECK (&failures, b.len == 3 && strcmp (vd_buf_str (&b), "abc") == 0);
+    vd_buf_truncate (&b, 5); /* longer than the buffer: nothing happens */
+    VD_CHECK (&failures, b.len == 3);
+    vd_buf_free (&b);
+    if (verbose)
+        printf ("  vd_buf: %d failures\n", failures);
+    return failures ? -1 : 0;
 }

@@ -23,6 +23,9 @@ void vd_buf_init (vd_buf_t *b, size_t max);
 void vd_buf_free (vd_buf_t *b);
 /*  Empties the buffer, keeping its storage. */
 void vd_buf_reset (vd_buf_t *b);
+/*  Cuts the buffer back to its first len bytes (len <= b->len): what was
+    appended since, a line left half-written by a failed append, goes. */
+void vd_buf_truncate (vd_buf_t *b, size_t len);
 /*  Appends len bytes; returns 0, or -1 (ceiling or out of memory). */
 int vd_buf_add (vd_buf_t *b, const void *mem, size_t len);
 int vd_buf_addstr (vd_buf_t *b, const char *s);
@@ -42,5 +45,7 @@ int vd_buf_read_fd (vd_buf_t *b, int fd);
     (EINTR retried). Returns 0, -1 with errno. Async-signal-safe: a
     forked child may call it. */
 int vd_buf_write_fd (int fd, const void *data, size_t len);
+
+int vd_buf_test (bool verbose);
 
 #endif

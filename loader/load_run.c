@@ -235,14 +235,17 @@ s_add_batch (load_run_t *self, uint64_t seq, int64_t rows)
     return 0;
 }
 
-/*  "<run>\t<table>\t<file>\t<line>\t" prefix of a reject line. */
-static void
+/*  "<run>\t<table>\t<file>\t<line>\t" prefix of a reject line. 0, -1
+    when b would pass its ceiling. */
+static int
 s_prefix (load_run_t *self, vd_buf_t *b, const char *table, const char *file, size_t file_len,
           int64_t line)
 {
-    vd_buf_printf (b, "%s\t%s\t", self->run_text, table);
-    vd_copy_text (b, file, file_len);
-    vd_buf_printf (b, "\t%" PRId64 "\t", line);
+    return vd_buf_printf (b, "%s\t%s\t", self->run_text, table) < 0 ||
+                   vd_copy_text (b, file, file_len) < 0 ||
+                   vd_buf_printf (b, "\t%" PRId64 "\t", line) < 0
+               ? -1
+               : 0;
 }
 
 static int
@@ -324,24 +327,25 @@ s_add_row (load_run_t *self, const vd_table_t *t, bool compares_all, const msgpa
         size_t reason_len = 0, raw_len = 0;
         const char *reason = vd_mp_str (&it[2], &reason_len);
         const char *raw = vd_mp_str (&it[3], &raw_len);
-        s_prefix (self, &self->rejects, t->name, file, file_len, line);
-        if ((reason ? vd_copy_text (&self->rejects, reason, reason_len)
+        size_t before = self->rejects.len;
+        if (s_prefix (self, &self->rejects, t->name, file, file_len, line) < 0 ||
+            (reason ? vd_copy_text (&self->rejects, reason, reason_len)
                     : vd_buf_addstr (&self->rejects, "rejected")) < 0 ||
             vd_buf_addc (&self->rejects, '\t') < 0 ||
             vd_copy_text (&self->rejects, raw, raw_len) < 0 ||
-            vd_buf_addc (&self->rejects, '\n') < 0)
+            vd_buf_addc (&self->rejects, '\n') < 0) {
+            vd_buf_truncate (&self->rejects, before);
             return -1;
+        }
         self->nrejects++;
         return 0;
     }
     if (s_add_row_start (self) < 0 || s_add_values (self, t, compares_all, &it[1]) < 0)
         return -1;
     self->row_direct[self->nrows] = self->rows.len - 1 - self->row_start[self->nrows];
-    vd_buf_add_int (&self->rows, ++self->ord);
-    vd_buf_addc (&self->rows, '\t');
-    vd_copy_text (&self->rows, file, file_len);
-    if (vd_buf_addc (&self->rows, '\t') < 0 || vd_buf_add_int (&self->rows, line) < 0 ||
-        vd_buf_addc (&self->rows, '\n') < 0)
+    if (vd_buf_add_int (&self->rows, ++self->ord) < 0 || vd_buf_addc (&self->rows, '\t') < 0 ||
+        vd_copy_text (&self->rows, file, file_len) < 0 || vd_buf_addc (&self->rows, '\t') < 0 ||
+        vd_buf_add_int (&self->rows, line) < 0 || vd_buf_addc (&self->rows, '\n') < 0)
         return -1;
     self->nrows++;
     return 0;
@@ -582,8 +586,9 @@ s_merge_rows (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from
     return 0;
 }
 
-/*  Row i becomes a reject with the server's reason. */
-static void
+/*  Row i becomes a reject with the server's reason. 0, -1 when the
+    rejects would pass their ceiling (nothing of the line is kept). */
+static int
 s_reject_row (load_run_t *self, size_t i, const vd_error_t *why)
 {
     if (self->refused)
@@ -598,19 +603,22 @@ s_reject_row (load_run_t *self, size_t i, const vd_error_t *why)
     for (size_t k = len; k > 0 && !tab2; k--)
         if (line_text[k - 1] == '\t')
             tab1 ? (void)(tab2 = line_text + k - 1) : (void)(tab1 = line_text + k - 1);
-    vd_buf_printf (&self->rejects, "%s\t%s\t", self->run_text, t->name);
-    vd_buf_add (&self->rejects, tab2 + 1, (size_t)(tab1 - tab2 - 1));
-    vd_buf_addc (&self->rejects, '\t');
-    vd_buf_add (&self->rejects, tab1 + 1, (size_t)(line_text + len - tab1 - 1));
-    vd_buf_addc (&self->rejects, '\t');
     char reason[600];
     snprintf (reason, sizeof reason, "refused by the database: %s", why->msg);
-    vd_copy_text (&self->rejects, reason, strlen (reason));
-    vd_buf_addc (&self->rejects, '\t');
+    vd_buf_t *b = &self->rejects;
+    size_t before = b->len;
     /* the canonical values as staged (already COPY-escaped) */
-    vd_buf_add (&self->rejects, line_text, (size_t)(tab2 - line_text));
-    vd_buf_addc (&self->rejects, '\n');
+    if (vd_buf_printf (b, "%s\t%s\t", self->run_text, t->name) < 0 ||
+        vd_buf_add (b, tab2 + 1, (size_t)(tab1 - tab2 - 1)) < 0 || vd_buf_addc (b, '\t') < 0 ||
+        vd_buf_add (b, tab1 + 1, (size_t)(line_text + len - tab1 - 1)) < 0 ||
+        vd_buf_addc (b, '\t') < 0 || vd_copy_text (b, reason, strlen (reason)) < 0 ||
+        vd_buf_addc (b, '\t') < 0 || vd_buf_add (b, line_text, (size_t)(tab2 - line_text)) < 0 ||
+        vd_buf_addc (b, '\n') < 0) {
+        vd_buf_truncate (b, before);
+        return -1;
+    }
     self->nrejects++;
+    return 0;
 }
 
 /*  Merges [from, to) under savepoints, halving around rows the server
@@ -635,9 +643,10 @@ s_merge_isolating (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t
         vd_db_command (conn, "ROLLBACK TO SAVEPOINT isolate", 0, NULL, NULL) < 0)
         return -1;
     if (to - from == 1) {
-        s_reject_row (self, from, err);
         (*refused)++;
-        return 0;
+        return s_reject_row (self, from, err) < 0
+                   ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory for the rejects")
+                   : 0;
     }
     size_t mid = from + (to - from) / 2;
     if (s_merge_isolating (self, conn, sql, from, mid, ins, upd, refused, err) < 0)
@@ -1051,4 +1060,107 @@ load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err)
                                  " VALUES ($1, $2, $3) ON CONFLICT (run_id, table_name)"
                                  " DO UPDATE SET extracted = excluded.extracted",
                                  self->extracted, err);
+}
+
+/*  --------------------------------------------------------------------
+    Self test: buffering without a database. */
+
+/*  A CANON message of stock rows: n good rows (fields "v<i>.<c>", the
+    same values when same is true), then one reject. */
+static int
+s_test_msg (msgpack_sbuffer *sb, msgpack_unpacked *u, vd_msg_t *msg, int n, bool same,
+            size_t fields)
+{
+    msgpack_sbuffer_clear (sb);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, sb, msgpack_sbuffer_write);
+    vd_msg_pack_header (&pk, VD_MSG_CANON, 7, 1, VD_TABLE_STOCK);
+    msgpack_pack_map (&pk, 3);
+    vd_mp_pack_str (&pk, "file", strlen ("file"));
+    vd_mp_pack_str (&pk, "stock.csv", strlen ("stock.csv"));
+    vd_mp_pack_str (&pk, "rules", strlen ("rules"));
+    vd_mp_pack_str (&pk, "r1", strlen ("r1"));
+    vd_mp_pack_str (&pk, "rows", strlen ("rows"));
+    msgpack_pack_array (&pk, (size_t)n + 1);
+    for (int i = 0; i < n; i++) {
+        vd_buf_t v;
+        vd_buf_init (&v, 4096);
+        for (size_t c = 0; c < fields; c++)
+            vd_buf_printf (&v, "%sv%d.%zu", c ? "\t" : "", same ? 0 : i, c);
+        msgpack_pack_array (&pk, 5);
+        msgpack_pack_int64 (&pk, i + 2);
+        vd_mp_pack_str (&pk, vd_buf_str (&v), v.len);
+        msgpack_pack_nil (&pk);
+        msgpack_pack_nil (&pk);
+        msgpack_pack_nil (&pk);
+        vd_buf_free (&v);
+    }
+    msgpack_pack_array (&pk, 5);
+    msgpack_pack_int64 (&pk, n + 2);
+    msgpack_pack_nil (&pk);
+    vd_mp_pack_str (&pk, "bad date", strlen ("bad date"));
+    vd_mp_pack_str (&pk, "x\ty", strlen ("x\ty"));
+    msgpack_pack_nil (&pk);
+    msgpack_unpacked_destroy (u);
+    msgpack_unpacked_init (u);
+    vd_error_t err;
+    return vd_msg_decode (sb->data, sb->size, u, msg, &err);
+}
+
+int
+load_run_test (bool verbose)
+{
+    int failures = 0;
+    const vd_table_t *t = vd_schema_table (VD_TABLE_STOCK);
+    size_t n = vd_schema_ncarried (t);
+    load_run_t *run = load_run_new (7);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    vd_msg_t msg;
+    vd_error_t err;
+    vd_error_clear (&err);
+    VD_CHECK (&failures, run && s_test_msg (&sb, &u, &msg, 2, true, n) == 0);
+    VD_CHECK (&failures, run && load_run_add (run, &msg, &err) == 0);
+    /* two rows buffered, one reject with its file, line, reason and raw
+       (all three pending: the flush writes rejects too) */
+    VD_CHECK (&failures, run && run->nrows == 2 && run->nrejects == 1 &&
+                             load_run_pending (run) == 3 && load_run_table (run) == VD_TABLE_STOCK);
+    VD_CHECK (&failures, run && strcmp (vd_buf_str (&run->rejects),
+                                        "7\tstock_levels\tstock.csv\t4\tbad date\tx\\ty\n") == 0);
+    /* a row goes into its table as its fields, its content hash (a bytea
+       literal), then its key again for each column a new row keys */
+    vd_buf_t direct;
+    vd_buf_init (&direct, BUF_MAX);
+    VD_CHECK (&failures, run && s_direct_text (run, t, 0, &direct) == 0);
+    const char *hash = strstr (vd_buf_str (&direct), "\t\\\\x");
+    VD_CHECK (&failures, hash && strspn (hash + 4, "0123456789abcdef") == 2 * CONTENT_HASH);
+    /* the same content, the same hash: both lines are equal */
+    const char *nl = strchr (vd_buf_str (&direct), '\n');
+    VD_CHECK (&failures, nl && direct.len == 2 * (size_t)(nl + 1 - direct.data) &&
+                             strncmp (nl + 1, direct.data, (size_t)(nl + 1 - direct.data)) == 0);
+    vd_buf_free (&direct);
+    /* a row the server refuses becomes a reject; when the rejects are
+       full, nothing of its line is kept */
+    VD_CHECK (&failures, run && s_reject_row (run, 0, &(vd_error_t){.msg = "bad"}) == 0 &&
+                             run->nrejects == 2 &&
+                             strstr (vd_buf_str (&run->rejects), "refused by the database: bad"));
+    size_t len = run ? run->rejects.len : 0;
+    if (run)
+        run->rejects.max = len + 8;
+    VD_CHECK (&failures, run && s_reject_row (run, 1, &(vd_error_t){.msg = "bad"}) < 0 &&
+                             run->rejects.len == len && run->nrejects == 2);
+    load_run_destroy (&run);
+    /* a row with a field missing: the message is refused, nothing added */
+    run = load_run_new (8);
+    VD_CHECK (&failures, run && s_test_msg (&sb, &u, &msg, 1, false, n - 1) == 0 &&
+                             load_run_add (run, &msg, &err) < 0 && run->nrows == 0 &&
+                             run->nrejects == 0);
+    load_run_destroy (&run);
+    msgpack_unpacked_destroy (&u);
+    msgpack_sbuffer_destroy (&sb);
+    if (verbose)
+        printf ("  load_run: %d failures\n", failures);
+    return failures ? -1 : 0;
 }

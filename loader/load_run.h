@@ -92,4 +92,6 @@ void load_run_stream_drop (load_run_t *self, bool connected);
     unchanged (in the caller's transaction). */
 int load_run_write_extracted (load_run_t *self, PGconn *conn, vd_error_t *err);
 
+int load_run_test (bool verbose);
+
 #endif

@@ -45,6 +45,7 @@
 #include "norm_fence.h"
 #include "load_copy.h"
 #include "load_index.h"
+#include "load_run.h"
 #include "load_refs.h"
 #include "load_lines.h"
 #include "load_warn.h"
@@ -101,6 +102,7 @@ static const selftest_t s_tests[] = {
     {"vd_hashset", vd_hashset_test},
     {"vd_curl", vd_curl_test},
     {"vd_date", vd_date_test},
+    {"vd_buf", vd_buf_test},
     {"vd_deadline", vd_deadline_test},
     {"vd_http", vd_http_test},
     {"vd_msg", vd_msg_test},
@@ -138,6 +140,7 @@ static const selftest_t s_tests[] = {
     {"norm_fence", norm_fence_test},
     {"load_copy", load_copy_test},
     {"load_index", load_index_test},
+    {"load_run", load_run_test},
     {"load_events", load_events_test},
     {"load_refs", load_refs_test},
     {"load_lines", load_lines_test},
