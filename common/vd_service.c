@@ -89,36 +89,130 @@ vd_service_pipe (vd_ctl_t *ctl, const vd_config_t *config, vd_cfg_key_t key, int
     return sock;
 }
 
-void
-vd_service_serve_runs (vd_ctl_t *ctl, vd_service_control_fn *control, vd_service_run_fn *run,
-                       void *arg, int64_t *current)
+struct vd_runner {
+    vd_ctl_t *ctl;
+    int64_t run_id; /* the run in progress, 0 when idle or testing */
+    bool aborted;
+};
+
+/*  "start" and "test" while busy: refused, the orchestrator tries again. */
+static void
+s_refuse (vd_runner_t *r, json_t *msg, const char *type)
 {
-    vd_info ("extractor started: %s", vd_ctl_instance (ctl));
+    json_t *reply =
+        strcmp (type, "test") == 0
+            ? json_pack ("{s:s, s:O?, s:b, s:{s:s, s:s}}", "type", "tested", "request_id",
+                         json_object_get (msg, "request_id"), "ok", 0, "error", "reason",
+                         "the extractor was busy with a run", "hint", "test again")
+            : json_pack ("{s:s, s:I, s:{s:s}}", "type", "failed", "run_id",
+                         (json_int_t)json_integer_value (json_object_get (msg, "run_id")), "error",
+                         "reason", "the extractor given the run was busy");
+    if (reply)
+        vd_ctl_send (r->ctl, reply);
+    json_decref (reply);
+}
+
+void
+vd_runner_control (vd_runner_t *r, json_t *msg)
+{
+    const char *type = json_string_value (json_object_get (msg, "type"));
+    int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
+    if (!type)
+        ;
+    else if (strcmp (type, "abort") == 0 && run_id && run_id == r->run_id)
+        r->aborted = true;
+    else if (strcmp (type, "start") == 0 || strcmp (type, "test") == 0)
+        s_refuse (r, msg, type);
+    json_decref (msg);
+}
+
+bool
+vd_runner_stop (void *arg)
+{
+    vd_runner_t *r = arg;
+    vd_ctl_tick (r->ctl);
+    while (!r->aborted && zsock_events (vd_ctl_sock (r->ctl)) & ZMQ_POLLIN) {
+        json_t *msg = vd_ctl_recv (r->ctl);
+        if (msg)
+            vd_runner_control (r, msg);
+    }
+    return vd_runner_stopped (r);
+}
+
+bool
+vd_runner_stopped (const vd_runner_t *r)
+{
+    return r->aborted || zsys_interrupted;
+}
+
+int64_t
+vd_runner_run_id (const vd_runner_t *r)
+{
+    return r->run_id;
+}
+
+/*  Runs start and reports its end. */
+static void
+s_run (vd_runner_t *r, const vd_extractor_t *x, void *self, json_t *start)
+{
+    int64_t run_id = json_integer_value (json_object_get (start, "run_id"));
+    vd_log_set_run (run_id);
+    vd_ctl_set_state (r->ctl, "busy", run_id);
+    vd_info ("run started for connector %s",
+             json_string_value (json_object_get (start, "connector")));
+    r->run_id = run_id;
+    r->aborted = false;
+    vd_error_t err;
+    vd_error_clear (&err);
+    json_t *report = json_object ();
+    json_t *reply = NULL;
+    if (report && x->run (self, r, run_id, start, report, &err) == 0) {
+        json_object_set_new (report, "type", json_string ("extracted"));
+        json_object_set_new (report, "run_id", json_integer (run_id));
+        vd_info ("run extracted: %" JSON_INTEGER_FORMAT " records",
+                 json_integer_value (json_object_get (report, "records")));
+        reply = json_incref (report);
+    } else {
+        if (!report)
+            vd_error_set (&err, VD_ERR_PERMANENT, "out of memory");
+        vd_log_error (VD_LOG_ERROR, &err);
+        reply = json_pack ("{s:s, s:I, s:{s:s, s:s, s:s, s:s, s:I}}", "type", "failed", "run_id",
+                           (json_int_t)run_id, "error", "reason", err.msg, "detail", err.detail,
+                           "hint", err.hint, "file", err.file, "line", (json_int_t)err.line);
+    }
+    if (reply && !r->aborted)
+        vd_ctl_send (r->ctl, reply);
+    json_decref (reply);
+    json_decref (report);
+    r->run_id = 0;
+    r->aborted = false;
+    vd_ctl_set_state (r->ctl, "idle", 0);
+    vd_log_set_run (0);
+}
+
+void
+vd_service_serve_runs (vd_ctl_t *ctl, const vd_extractor_t *x, void *self)
+{
+    vd_runner_t r = {.ctl = ctl};
     zpoller_t *poller = zpoller_new (vd_ctl_sock (ctl), NULL);
     while (!zsys_interrupted) {
         vd_ctl_tick (ctl);
         void *which = zpoller_wait (poller, 200);
         if (zpoller_terminated (poller))
             break;
-        json_t *start = NULL;
-        if (which)
-            control (arg, &start);
-        if (!start)
-            continue;
-        int64_t run_id = json_integer_value (json_object_get (start, "run_id"));
-        vd_log_set_run (run_id);
-        vd_ctl_set_state (ctl, "busy", run_id);
-        vd_info ("run started for connector %s",
-                 json_string_value (json_object_get (start, "connector")));
-        *current = run_id;
-        run (arg, run_id, start);
-        *current = 0;
-        json_decref (start);
-        vd_ctl_set_state (ctl, "idle", 0);
-        vd_log_set_run (0);
+        json_t *msg = which ? vd_ctl_recv (ctl) : NULL;
+        const char *type = msg ? json_string_value (json_object_get (msg, "type")) : NULL;
+        if (type && strcmp (type, "start") == 0)
+            s_run (&r, x, self, msg);
+        else if (type && strcmp (type, "test") == 0) {
+            json_t *answer = x->test (self, &r, msg);
+            if (answer)
+                vd_ctl_send (ctl, answer);
+            json_decref (answer);
+        }
+        json_decref (msg);
     }
     zpoller_destroy (&poller);
-    vd_info ("extractor stopped");
 }
 
 int
@@ -133,10 +227,31 @@ vd_service_main (const vd_service_info_t *info, const vd_service_ops_t *ops, int
     rc = ops->setup (self, &err);
     if (rc < 0)
         vd_log_error (VD_LOG_ERROR, &err);
-    else
-        ops->serve (self);
+    else {
+        vd_info ("%s started: %s", info->role, vd_ctl_instance (*ctl));
+        if (ops->serve)
+            ops->serve (self);
+        else
+            vd_service_serve_stage (*ctl, *(zsock_t **)((char *)self + ops->input), ops->stage,
+                                    self);
+        vd_info ("%s stopped", info->role);
+    }
     ops->teardown (self);
+    vd_ctl_destroy (ctl);
+    vd_config_destroy (config);
     return rc < 0 ? 1 : 0;
+}
+
+bool
+vd_service_control (vd_ctl_t *ctl, vd_control_fn *control, void *self)
+{
+    json_t *msg = vd_ctl_recv (ctl);
+    if (!msg)
+        return false;
+    const char *type = json_string_value (json_object_get (msg, "type"));
+    control (self, msg, type ? type : "");
+    json_decref (msg);
+    return true;
 }
 
 void
@@ -159,7 +274,7 @@ vd_service_serve_stage (vd_ctl_t *ctl, zsock_t *input, const vd_stage_t *stage, 
             else
                 zframe_destroy (&frame);
         } else if (which == vd_ctl_sock (ctl))
-            stage->control (self);
+            vd_service_control (ctl, stage->control, self);
         if (held && stage->data (self, held) == 0)
             zframe_destroy (&held);
         if (stage->work)
@@ -214,6 +329,15 @@ vd_service_test (bool verbose)
     else if (s_bind_by_name (dir) < 0)
         failures++;
     vd_keys_remove_dir (dir);
+    /* an "abort" stops the run it names, not another, nor a test */
+    vd_runner_t r = {.run_id = 5};
+    vd_runner_control (&r, json_pack ("{s:s, s:I}", "type", "abort", "run_id", (json_int_t)4));
+    VD_CHECK (&failures, !vd_runner_stopped (&r));
+    vd_runner_control (&r, json_pack ("{s:s, s:I}", "type", "abort", "run_id", (json_int_t)5));
+    VD_CHECK (&failures, vd_runner_stopped (&r));
+    r = (vd_runner_t){.run_id = 0};
+    vd_runner_control (&r, json_pack ("{s:s, s:I}", "type", "abort", "run_id", (json_int_t)0));
+    VD_CHECK (&failures, !vd_runner_stopped (&r));
     if (verbose)
         printf ("  vd_service: %d failures\n", failures);
     return failures ? -1 : 0;

@@ -476,20 +476,16 @@ s_work (self_t *self)
 }
 
 static void
-s_handle_control (self_t *self)
+s_control (void *arg, json_t *msg, const char *type)
 {
-    json_t *msg = vd_ctl_recv (self->ctl);
-    if (!msg)
-        return;
-    const char *type = json_string_value (json_object_get (msg, "type"));
-    if (type && strcmp (type, "abort") == 0) {
+    self_t *self = arg;
+    if (strcmp (type, "abort") == 0) {
         int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
         vd_log_set_run (run_id);
         vd_info ("run aborted by the orchestrator: buffered rows dropped");
         vd_log_set_run (0);
         s_forget_run (self, run_id);
     }
-    json_decref (msg);
 }
 
 static int
@@ -506,7 +502,14 @@ s_setup (void *arg, vd_error_t *err)
     zhashx_set_destructor (self->runs, s_run_destructor);
     self->input =
         vd_service_pipe (self->ctl, self->config, VD_CFG_LOADER_ENDPOINT, ZMQ_PULL, true, err);
-    return self->input ? 0 : -1;
+    if (!self->input)
+        return -1;
+    vd_db_set_wait_hook (s_heartbeat, self->ctl);
+    vd_error_t db;
+    vd_error_clear (&db);
+    if (s_db_ready (self, &db) < 0)
+        s_db_failed (self, &db); /* logged; tried again after the backoff */
+    return 0;
 }
 
 static void
@@ -518,9 +521,7 @@ s_teardown (void *arg)
         load_sql_free (&self->sql[t]);
     if (self->conn)
         PQfinish (self->conn);
-    vd_ctl_destroy (&self->ctl);
     zsock_destroy (&self->input);
-    vd_config_destroy (&self->config);
 }
 
 /*  vd_service_serve_stage callbacks. A new frame is handled at once; one
@@ -538,30 +539,9 @@ s_data (void *arg, zframe_t *frame)
 }
 
 static void
-s_control (void *arg)
-{
-    s_handle_control (arg);
-}
-
-static void
 s_timers (void *arg)
 {
     s_work (arg);
-}
-
-static void
-s_serve (void *arg)
-{
-    self_t *self = arg;
-    vd_db_set_wait_hook (s_heartbeat, self->ctl);
-    vd_error_t err;
-    vd_error_clear (&err);
-    if (s_db_ready (self, &err) < 0)
-        s_db_failed (self, &err);
-    vd_info ("loader started");
-    static const vd_stage_t stage = {s_data, s_control, s_timers, NULL, 100};
-    vd_service_serve_stage (self->ctl, self->input, &stage, self);
-    vd_info ("loader stopped");
 }
 
 int
@@ -570,7 +550,9 @@ main (int argc, char **argv)
     static const vd_service_info_t info = {
         "loader", NULL, VD_SVC_LOADER,
         "usage: loader\nWrites canonical records into PostgreSQL.\n\n"};
-    static const vd_service_ops_t ops = {s_setup, s_serve, s_teardown};
+    static const vd_stage_t stage = {s_data, s_control, s_timers, NULL, 100};
+    static const vd_service_ops_t ops = {s_setup, NULL, s_teardown, &stage,
+                                         offsetof (self_t, input)};
     self_t self = {0};
     return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);
 }

@@ -336,7 +336,6 @@ s_serve (void *arg)
     int64_t poll_ms = vd_config_int (self->config, VD_CFG_RECO_POLL_S) * 1000;
     int64_t next_try = 0, next_poll = 0, backoff = 500;
     zpoller_t *poller = zpoller_new (vd_ctl_sock (self->ctl), NULL);
-    vd_info ("recommender started: %s", vd_ctl_instance (self->ctl));
     while (!zsys_interrupted && !self->stopped) {
         vd_ctl_tick (self->ctl);
         void *which = zpoller_wait (poller, 200);
@@ -384,7 +383,6 @@ s_serve (void *arg)
         }
     }
     zpoller_destroy (&poller);
-    vd_info ("recommender stopped");
 }
 
 /*  vd_service_main callbacks (the service; --once uses the teardown). */

@@ -109,16 +109,13 @@ s_handle_data (self_t *self, zframe_t *frame)
 }
 
 static void
-s_handle_control (self_t *self)
+s_control (void *arg, json_t *msg, const char *type)
 {
-    json_t *msg = vd_ctl_recv (self->ctl);
-    if (!msg)
-        return;
-    const char *type = json_string_value (json_object_get (msg, "type"));
+    self_t *self = arg;
     int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
-    if (type && strcmp (type, "abort") == 0)
+    if (strcmp (type, "abort") == 0)
         norm_fence_set (self->fence, run_id, false);
-    else if (type && strcmp (type, "run_status") == 0) {
+    else if (strcmp (type, "run_status") == 0) {
         bool open = json_is_true (json_object_get (msg, "open"));
         if (!open) {
             vd_warn ("records of run %" PRId64 " refused: the orchestrator does not hold it open",
@@ -127,7 +124,6 @@ s_handle_control (self_t *self)
         }
         norm_fence_set (self->fence, run_id, open);
     }
-    json_decref (msg);
 }
 
 static int
@@ -154,13 +150,11 @@ static void
 s_teardown (void *arg)
 {
     self_t *self = arg;
-    vd_ctl_destroy (&self->ctl);
     zsock_destroy (&self->input);
     zsock_destroy (&self->output);
     norm_batch_destroy (&self->batch);
     norm_fence_destroy (&self->fence);
     msgpack_sbuffer_destroy (&self->out);
-    vd_config_destroy (&self->config);
 }
 
 /*  vd_service_serve_stage callbacks: a frame whose run has no verdict
@@ -171,29 +165,15 @@ s_data (void *arg, zframe_t *frame)
     return s_handle_data (arg, frame) < 0 ? -1 : 0;
 }
 
-static void
-s_control (void *arg)
-{
-    s_handle_control (arg);
-}
-
-static void
-s_serve (void *arg)
-{
-    self_t *self = arg;
-    vd_info ("normalizer started");
-    static const vd_stage_t stage = {s_data, s_control, NULL, s_stop, 200};
-    vd_service_serve_stage (self->ctl, self->input, &stage, self);
-    vd_info ("normalizer stopped");
-}
-
 int
 main (int argc, char **argv)
 {
     static const vd_service_info_t info = {
         "normalizer", NULL, VD_SVC_NORMALIZER,
         "usage: normalizer\nTurns raw records into canonical records (or rejects).\n\n"};
-    static const vd_service_ops_t ops = {s_setup, s_serve, s_teardown};
+    static const vd_stage_t stage = {s_data, s_control, NULL, s_stop, 200};
+    static const vd_service_ops_t ops = {s_setup, NULL, s_teardown, &stage,
+                                         offsetof (self_t, input)};
     self_t self = {0};
     return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);
 }

@@ -16,75 +16,15 @@ typedef struct {
     vd_config_t *config;
     vd_ctl_t *ctl;
     zsock_t *output;
-    int64_t run_id; /* the run in progress, 0 when idle */
-    bool aborted;
 } self_t;
-
-static void
-s_reply_failed (self_t *self, int64_t run_id, const vd_error_t *err)
-{
-    json_t *reply =
-        json_pack ("{s:s, s:I, s:{s:s, s:s, s:s, s:s, s:I}}", "type", "failed", "run_id",
-                   (json_int_t)run_id, "error", "reason", err->msg, "detail", err->detail, "hint",
-                   err->hint, "file", err->file, "line", (json_int_t)err->line);
-    vd_ctl_send (self->ctl, reply);
-    json_decref (reply);
-}
-
-static bool s_tick (void *arg);
-
-/*  Control messages. Idle: "start" is handed back, "test" answered.
-    Busy: only "abort" matters; a "start" or "test" is refused. */
-static void
-s_handle_control (void *arg, json_t **start)
-{
-    self_t *self = arg;
-    json_t *msg = vd_ctl_recv (self->ctl);
-    if (!msg)
-        return;
-    const char *type = json_string_value (json_object_get (msg, "type"));
-    int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
-    vd_error_t busy;
-    vd_error_set (&busy, VD_ERR_TRANSIENT, "the extractor given the request was busy");
-    busy.detail[0] = busy.hint[0] = busy.file[0] = '\0';
-    busy.line = 0;
-    if (!type)
-        ;
-    else if (strcmp (type, "abort") == 0 && run_id == self->run_id && run_id)
-        self->aborted = true;
-    else if (strcmp (type, "start") == 0 && !self->run_id && start) {
-        *start = msg;
-        return;
-    } else if (strcmp (type, "start") == 0)
-        s_reply_failed (self, run_id, &busy);
-    else if (strcmp (type, "test") == 0) {
-        const char *id = json_string_value (json_object_get (msg, "request_id"));
-        json_t *answer = start ? odoo_probe_answer (msg, s_tick, self)
-                               : odoo_probe_build (id, busy.msg, NULL, NULL, NULL, &busy, NULL);
-        if (answer)
-            vd_ctl_send (self->ctl, answer);
-        json_decref (answer);
-    }
-    json_decref (msg);
-}
-
-/*  During long work: heartbeats, "abort". True when the run must stop. */
-static bool
-s_tick (void *arg)
-{
-    self_t *self = arg;
-    vd_ctl_tick (self->ctl);
-    while (!self->aborted && zsock_events (vd_ctl_sock (self->ctl)) & ZMQ_POLLIN)
-        s_handle_control (self, NULL);
-    return self->aborted || zsys_interrupted;
-}
 
 /*  Connects and runs the job. Returns 0 with the report filled. */
 static int
-s_extract (self_t *self, json_t *start, const odoo_settings_t *s, odoo_mapping_t *mapping,
-           const char *units, json_t *report, vd_error_t *err)
+s_extract (self_t *self, vd_runner_t *runner, int64_t run_id, json_t *start,
+           const odoo_settings_t *s, odoo_mapping_t *mapping, const char *units, json_t *report,
+           vd_error_t *err)
 {
-    odoo_client_opts_t opts = odoo_settings_client (s, ATTEMPTS, s_tick, self);
+    odoo_client_opts_t opts = odoo_settings_client (s, ATTEMPTS, vd_runner_stop, runner);
     odoo_client_t *client = odoo_client_new (&opts, err);
     int rc = client ? odoo_client_connect (client, NULL, err) : -1;
     if (rc == 0) {
@@ -94,7 +34,7 @@ s_extract (self_t *self, json_t *start, const odoo_settings_t *s, odoo_mapping_t
         if (odoo_client_transport (client) == ODOO_XMLRPC)
             vd_warn ("%s", odoo_client_xmlrpc_warning);
         odoo_job_t job = {
-            .run_id = self->run_id,
+            .run_id = run_id,
             .connector = json_string_value (json_object_get (start, "connector")),
             .client = client,
             .mapping = mapping,
@@ -107,8 +47,8 @@ s_extract (self_t *self, json_t *start, const odoo_settings_t *s, odoo_mapping_t
             .batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS) / 10 + 1,
             .output = self->output,
             .ctl = self->ctl,
-            .stop = s_tick,
-            .stop_arg = self,
+            .stop = vd_runner_stop,
+            .stop_arg = runner,
         };
         rc = job.connector ? odoo_sync_run (&job, report, err)
                            : vd_error_set (err, VD_ERR_PERMANENT, "start without a connector");
@@ -120,45 +60,37 @@ s_extract (self_t *self, json_t *start, const odoo_settings_t *s, odoo_mapping_t
     return rc;
 }
 
-/*  Runs one start message; reports "extracted" or "failed". */
-static void
-s_run (void *arg, int64_t run_id, json_t *start)
+/*  Extracts the run of start (vd_extractor_t.run). */
+static int
+s_run (void *arg, vd_runner_t *runner, int64_t run_id, json_t *start, json_t *report,
+       vd_error_t *err)
 {
-    self_t *self = arg;
-    (void)run_id; /* also in self->run_id (vd_service_serve_runs) */
-    self->aborted = false;
-    vd_error_t err;
-    vd_error_clear (&err);
     odoo_settings_t s;
     odoo_mapping_t *mapping = NULL;
     char *units = NULL;
-    json_t *report = json_object ();
-    int rc = odoo_settings_read (json_object_get (start, "settings"), &s, &err);
+    int rc = odoo_settings_read (json_object_get (start, "settings"), &s, err);
     if (rc == 0) {
-        mapping = s.field_mapping ? odoo_mapping_load (s.field_mapping, &err)
-                                  : odoo_mapping_new (NULL, 0, &err);
-        units = mapping && s.unit_table ? vd_units_read_text (s.unit_table, &err) : NULL;
+        mapping = s.field_mapping ? odoo_mapping_load (s.field_mapping, err)
+                                  : odoo_mapping_new (NULL, 0, err);
+        units = mapping && s.unit_table ? vd_units_read_text (s.unit_table, err) : NULL;
         rc = mapping && (!s.unit_table || units) ? 0 : -1;
     }
     if (rc == 0)
-        rc = s_extract (self, start, &s, mapping, units, report, &err);
-    if (rc == 0) {
-        json_object_set_new (report, "type", json_string ("extracted"));
-        json_object_set_new (report, "run_id", json_integer (self->run_id));
-        vd_info ("run extracted: %" JSON_INTEGER_FORMAT " records in %" JSON_INTEGER_FORMAT
-                 " requests",
-                 json_integer_value (json_object_get (report, "records")),
+        rc = s_extract (arg, runner, run_id, start, &s, mapping, units, report, err);
+    if (rc == 0)
+        vd_info ("%" JSON_INTEGER_FORMAT " requests to Odoo",
                  json_integer_value (json_object_get (report, "requests")));
-        if (!self->aborted)
-            vd_ctl_send (self->ctl, report);
-    } else {
-        vd_log_error (VD_LOG_ERROR, &err);
-        if (!self->aborted)
-            s_reply_failed (self, self->run_id, &err);
-    }
-    json_decref (report);
     free (units);
     odoo_mapping_destroy (&mapping);
+    return rc;
+}
+
+/*  Answers a connector test (vd_extractor_t.test). */
+static json_t *
+s_test (void *arg, vd_runner_t *runner, json_t *msg)
+{
+    (void)arg;
+    return odoo_probe_answer (msg, vd_runner_stop, runner);
 }
 
 static int
@@ -174,16 +106,15 @@ static void
 s_serve (void *arg)
 {
     self_t *self = arg;
-    vd_service_serve_runs (self->ctl, s_handle_control, s_run, self, &self->run_id);
+    static const vd_extractor_t extractor = {s_run, s_test};
+    vd_service_serve_runs (self->ctl, &extractor, self);
 }
 
 static void
 s_teardown (void *arg)
 {
     self_t *self = arg;
-    vd_ctl_destroy (&self->ctl);
     zsock_destroy (&self->output);
-    vd_config_destroy (&self->config);
 }
 
 /*  --test FILE: the "tested" answer for the settings in FILE, on stdout. */

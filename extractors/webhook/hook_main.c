@@ -27,13 +27,10 @@ typedef struct {
 } self_t;
 
 static void
-s_handle_control (self_t *self)
+s_control (void *arg, json_t *msg, const char *type)
 {
-    json_t *msg = vd_ctl_recv (self->ctl);
-    if (!msg)
-        return;
-    const char *type = json_string_value (json_object_get (msg, "type"));
-    if (type && strcmp (type, "hook_config") == 0) {
+    self_t *self = arg;
+    if (strcmp (type, "hook_config") == 0) {
         size_t n = hook_auth_load (self->auth, msg);
         vd_debug ("configuration received: %zu webhook connector(s)", n);
         /* applied: the orchestrator may now say a new connector is ready */
@@ -45,8 +42,7 @@ s_handle_control (self_t *self)
             vd_ctl_send (self->ctl, ack);
         json_decref (ack);
     } else if (!hook_forward_handle (self->forward, msg))
-        vd_debug ("control message of type %s ignored", type ? type : "?");
-    json_decref (msg);
+        vd_debug ("control message of type %s ignored", *type ? type : "?");
 }
 
 /*  The spool folder: VENDANGE_WEBHOOK_SPOOL, else $VENDANGE_HOME/spool/webhook. */
@@ -124,9 +120,7 @@ s_teardown (void *arg)
     hook_forward_destroy (&self->forward);
     hook_spool_destroy (&self->spool);
     hook_auth_destroy (&self->auth);
-    vd_ctl_destroy (&self->ctl);
     zsock_destroy (&self->output);
-    vd_config_destroy (&self->config);
 }
 
 static void
@@ -140,11 +134,11 @@ s_serve (void *arg)
         if (zpoller_terminated (poller))
             break;
         while (which && (zsock_events (vd_ctl_sock (self->ctl)) & ZMQ_POLLIN))
-            s_handle_control (self);
+            vd_service_control (self->ctl, s_control, self);
         hook_forward_tick (self->forward);
     }
     zpoller_destroy (&poller);
-    vd_info ("webhook gateway stopped (%zu batch(es) not confirmed yet stay in the spool)",
+    vd_info ("stopping: %zu batch(es) not confirmed yet stay in the spool",
              hook_forward_outstanding (self->forward));
 }
 
