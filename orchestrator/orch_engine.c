@@ -910,3 +910,59 @@ orch_engine_destroy (orch_engine_t **self_p)
     free (self);
     *self_p = NULL;
 }
+
+/*  --------------------------------------------------------------------
+    Self test: the run messages, without sockets or a database. */
+
+int
+orch_engine_test (bool verbose)
+{
+    int failures = 0;
+    /* "extracted" is kept with its count, its file and error lists, and a
+       text cursor; anything else in those places is malformed */
+    json_t *ok = json_pack ("{s:I, s:[{s:s}], s:n, s:s}", "records", (json_int_t)3, "files", "file",
+                            "ventes.csv", "errors", "cursor_after", "c1");
+    json_t *clean = s_extracted_clean (ok);
+    VD_CHECK (&failures, clean && json_integer_value (json_object_get (clean, "records")) == 3 &&
+                             json_array_size (json_object_get (clean, "files")) == 1 &&
+                             json_array_size (json_object_get (clean, "errors")) == 0 &&
+                             strcmp (orch_json_str (clean, "cursor_after"), "c1") == 0);
+    json_decref (clean);
+    static const char *bad[] = {
+        "{\"records\": -1}",
+        "{\"files\": []}",
+        "{\"records\": 1, \"files\": \"ventes.csv\"}",
+        "{\"records\": 1, \"errors\": {}}",
+        "{\"records\": 1, \"cursor_after\": 5}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *msg = json_loads (bad[i], 0, NULL);
+        json_t *c = s_extracted_clean (msg);
+        VD_CHECK_WHY (&failures, msg && !c, bad[i]);
+        json_decref (c);
+        json_decref (msg);
+    }
+    /* kept from the run's holder only, and once; "loaded" once */
+    orch_engine_t engine = {0};
+    orch_active_run_t run = {
+        .id = 9, .extractor = "extractor-isavigne:a", .last_touch_ms = zclock_mono ()};
+    json_object_set_new (ok, "instance", json_string ("extractor-isavigne:b"));
+    s_on_extracted (&engine, ok, &run);
+    VD_CHECK (&failures, run.extracted == NULL);
+    json_object_set_new (ok, "instance", json_string ("extractor-isavigne:a"));
+    s_on_extracted (&engine, ok, &run);
+    json_t *first = run.extracted;
+    s_on_extracted (&engine, ok, &run);
+    VD_CHECK (&failures, first && run.extracted == first);
+    json_t *loaded = json_pack ("{s:I}", "records", (json_int_t)3);
+    s_on_loaded (&engine, loaded, &run);
+    json_object_set_new (loaded, "records", json_integer (4));
+    s_on_loaded (&engine, loaded, &run);
+    VD_CHECK (&failures, run.loaded && run.loaded_records == 3);
+    json_decref (run.extracted);
+    json_decref (loaded);
+    json_decref (ok);
+    if (verbose)
+        printf ("  orch_engine: %d failures\n", failures);
+    return failures ? -1 : 0;
+}

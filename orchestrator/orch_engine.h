@@ -47,4 +47,7 @@ void orch_engine_destroy (orch_engine_t **self_p);
 /*  Runs the loop until SIGINT / SIGTERM. Returns 0. */
 int orch_engine_run (orch_engine_t *self);
 
+/*  Self test. */
+int orch_engine_test (bool verbose);
+
 #endif

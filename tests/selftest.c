@@ -51,6 +51,7 @@
 #include "load_warn.h"
 #include "load_sql.h"
 #include "orch_active.h"
+#include "orch_engine.h"
 #include "orch_alert_channels.h"
 #include "orch_alert_rules.h"
 #include "orch_alerts.h"
@@ -153,6 +154,7 @@ static const selftest_t s_tests[] = {
     {"cli_up", cli_up_test},
     {"cli_reco", cli_reco_test},
     {"orch_active", orch_active_test},
+    {"orch_engine", orch_engine_test},
     {"orch_alert_channels", orch_alert_channels_test},
     {"orch_alert_rules", orch_alert_rules_test},
     {"orch_alerts", orch_alerts_test},
