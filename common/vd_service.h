@@ -88,10 +88,9 @@ void vd_service_serve_stage (vd_ctl_t *ctl, zsock_t *input, const vd_stage_t *st
     setup(self, err) (-1: err logged, exit 1), then its loop until the
     process is told to stop, then teardown(self), which frees what setup
     made (it also runs after a failed setup: it must accept a half-made
-    self), then *config and *ctl are freed. config and ctl point into
-    self. The
+    self), then *config and *ctl are freed (both point into self). The
     loop is serve(self), or for a pipeline stage (serve NULL) the stage
-    loop over the socket at offset input of self. "ROLE started" and
+    loop over the socket at offset input of self; "ROLE started" and
     "ROLE stopped" are logged around it. Returns the exit status. */
 typedef struct {
     int (*setup) (void *self, vd_error_t *err);
