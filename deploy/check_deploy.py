@@ -53,7 +53,7 @@ from test_webhook import tx, tx_key  # noqa: E402
 COMPOSE_FILE = os.path.join(ROOT, "deploy", "docker-compose.yml")
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
 PROJECT = "vdcheck%d" % os.getpid()
-SALES = 120000
+SALES = 500000  # a load of about 8 s: time to cut a run off mid-way
 DEAD_AFTER_S = 3
 # samples/isavigne (60 customers, 40 products, 300 sales lines of which one
 # is rejected, 50 stock rows) then tests/fixtures/dialect_b (5 customers,
@@ -258,6 +258,16 @@ def stop_in_time(stack, victim, what, service=None):
 CONTROL = ("orchestrator", "postgres")
 
 
+def freeze(container):
+    """docker pause; the kernel's freezer sometimes gives up on a busy
+    container ("unable to freeze"): tried again a few times."""
+    for attempt in range(5):
+        out = run(["docker", "pause", container], check=attempt == 4)
+        if out.returncode == 0:
+            return
+        time.sleep(0.1)
+
+
 def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
     """Starts a run of a fresh connector on the big export and cuts off a
     container of service while it runs: the extractor that took the run,
@@ -273,8 +283,8 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
               "export_path=/srv/exports/big")
     run_id = int(stack.cli("sync", name)[1].split()[1])
     # the orchestrator and PostgreSQL are stopped once rows are committed;
-    # an extractor is cut off as soon as it has the run (a load of the big
-    # export takes about 2 s: waiting for a committed row let it finish)
+    # an extractor is cut off as soon as it has the run (waiting for a
+    # committed row let a load of 120,000 lines finish first)
     committed = 1 if service in CONTROL else 0
     under_way = wait_for(lambda: (lambda r: r if r["status"] == "running" and r.get("extractor")
                                   and r["records_done"] >= committed else None)(
@@ -285,13 +295,16 @@ def cut_off_mid_run(stack, name, reference, how, service="extractor-isavigne"):
     t0 = time.time()
     network = None
     if how == "kill":
+        # frozen first (`docker kill` may take longer on a busy machine
+        # than the rest of the run), then killed
+        freeze(victim)
         run(["docker", "kill", victim])
     elif how == "disconnect":  # alive, but nobody reaches it nor hears from it
         network = stack.inspect(victim, "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}"
                                          "{{end}}")
         # frozen while it is cut off (docker network disconnect takes longer
         # than the rest of a run), then alive again without a network
-        run(["docker", "pause", victim])
+        freeze(victim)
         run(["docker", "network", "disconnect", network, victim])
         run(["docker", "unpause", victim])
     else:
