@@ -117,11 +117,9 @@ vd_runner_control (vd_runner_t *r, json_t *msg)
 {
     const char *type = json_string_value (json_object_get (msg, "type"));
     int64_t run_id = json_integer_value (json_object_get (msg, "run_id"));
-    if (!type)
-        ;
-    else if (strcmp (type, "abort") == 0 && run_id && run_id == r->run_id)
+    if (type && strcmp (type, "abort") == 0 && run_id && run_id == r->run_id)
         r->aborted = true;
-    else if (strcmp (type, "start") == 0 || strcmp (type, "test") == 0)
+    else if (type && (strcmp (type, "start") == 0 || strcmp (type, "test") == 0))
         s_refuse (r, msg, type);
     json_decref (msg);
 }
