@@ -34,7 +34,44 @@ int vd_agg_rules (const vd_config_t *cfg, vd_agg_rules_t *rules, vd_error_t *err
     a row (a run that inserted many); then the daily pass; then, when
     persons is true (customers were written), the person keys. Returns 0,
     -1 with err. */
-int vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, bool persons, vd_error_t *err);
+int vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, bool persons, bool given,
+                   vd_error_t *err);
+
+/*  The aggregates of sales lines counted as they are loaded (vd_agg_acc),
+    for a run whose lines are the whole of canonical.sales_lines (a first
+    load): the same definitions as the SQL of vd_agg_update, so that the
+    end of the run need not read every line again. given true above takes
+    the customers' purchase figures from the temporary table
+    VD_AGG_GIVEN (made by vd_agg_given_ddl, filled by a COPY of
+    vd_agg_acc_text) instead of the sales. */
+#define VD_AGG_GIVEN "vd_given_agg"
+extern const char vd_agg_given_ddl[];
+
+typedef struct vd_agg_acc vd_agg_acc_t;
+
+/*  One sales line, as the fields of its COPY text line (escaped as COPY
+    writes them, "\N" for NULL). */
+typedef struct {
+    const char *customer, *order, *key, *date, *quantity, *price;
+    size_t customer_len, order_len, key_len, date_len, quantity_len, price_len;
+} vd_agg_line_t;
+
+vd_agg_acc_t *vd_agg_acc_new (void);
+void vd_agg_acc_destroy (vd_agg_acc_t **self_p);
+/*  Counts one line. A value it cannot sum exactly (a number with more
+    than VD_AGG_DECIMALS decimals or 14 digits before them, or in another
+    form than [-]digits[.digits], a date not YYYY-MM-DD) or no memory makes it unusable: -1, and
+   every later call is a no-op. 0 counted. */
+#define VD_AGG_DECIMALS 4
+int vd_agg_acc_add (vd_agg_acc_t *self, const vd_agg_line_t *line);
+/*  Makes it unusable (the lines loaded are no longer the ones counted). */
+void vd_agg_acc_drop (vd_agg_acc_t *self);
+bool vd_agg_acc_usable (const vd_agg_acc_t *self);
+/*  Lines counted. */
+int64_t vd_agg_acc_lines (const vd_agg_acc_t *self);
+/*  One COPY text line per customer with purchases or a total, in
+    VD_AGG_GIVEN's column order. 0, -1 out of memory. */
+int vd_agg_acc_text (const vd_agg_acc_t *self, vd_buf_t *out);
 
 int vd_agg_test (bool verbose);
 

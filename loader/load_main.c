@@ -300,12 +300,16 @@ s_finish (self_t *self, load_run_t *run)
             rc = load_run_write_extracted (run, self->conn, &err);
         if (rc == 0)
             rc = load_run_apply_deletes (run, self->conn, self->sql, &err);
+        int given = rc == 0 ? load_run_agg_given (run, self->conn, &err) : -1;
+        if (given < 0)
+            rc = -1;
         if (rc == 0)
             rc = load_run_store_lines (run, self->conn, &err);
         if (rc == 0)
             rc = load_index_restore (self->conn, parallel ? "customers" : NULL, &err) < 0 ? -1 : 0;
         if (rc == 0)
-            rc = vd_agg_update (self->conn, &self->agg, load_run_customers_written (run), &err);
+            rc = vd_agg_update (self->conn, &self->agg, load_run_customers_written (run),
+                                given == 1, &err);
         if (rc == 0)
             rc = vd_db_command (self->conn, "COMMIT", 0, NULL, &err);
         else

@@ -2,6 +2,7 @@
 #include "load_run.h"
 #include "load_copy.h"
 #include "load_events.h"
+#include "load_agg.h"
 #include "load_index.h"
 #include "vd_fence.h"
 #include "load_lines.h"
@@ -73,6 +74,7 @@ struct load_run {
     json_t *unread; /* {table: lines left out as unchanged, not sent} */
     char connector[72];
     XXH3_state_t *hash_state; /* content hashes (s_add_values)            */
+    load_agg_t *agg;          /* aggregates counted as sales are copied   */
 };
 
 load_run_t *
@@ -87,9 +89,11 @@ load_run_new (int64_t run_id)
     self->expected = -1;
     self->compare_full = -1;
     if (!(self->hash_state = XXH3_createState ()) || !(self->refs = load_refs_new ()) ||
-        !(self->lines = load_lines_new ()) || !(self->warn = load_warn_new ())) {
+        !(self->lines = load_lines_new ()) || !(self->warn = load_warn_new ()) ||
+        !(self->agg = load_agg_new ())) {
         load_refs_destroy (&self->refs);
         load_lines_destroy (&self->lines);
+        load_warn_destroy (&self->warn);
         XXH3_freeState (self->hash_state);
         free (self);
         return NULL;
@@ -119,6 +123,7 @@ load_run_destroy (load_run_t **self_p)
     free (self->batch_rows);
     load_refs_destroy (&self->refs);
     load_lines_destroy (&self->lines);
+    load_agg_destroy (&self->agg);
     json_decref (self->hashed);
     json_decref (self->unread);
     free (self->refused);
@@ -478,6 +483,12 @@ load_run_hashes (load_run_t *self, const vd_msg_t *msg, vd_error_t *err)
         return -1;
     self->hashes_handled++;
     return 0;
+}
+
+int
+load_run_agg_given (load_run_t *self, PGconn *conn, vd_error_t *err)
+{
+    return load_agg_given (self->agg, conn, err);
 }
 
 int
@@ -977,6 +988,15 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
                         (int64_t)(self->nrows - refused) - ins - upd, err) < 0)
         return -1;
     *refused_p = refused;
+    /* sales lines: counted for the aggregates when copied (their id
+       first), else the count is unusable */
+    bool sales = self->table == VD_TABLE_SALES && self->nrows;
+    if (sales && !direct)
+        load_agg_drop (self->agg);
+    if (sales && direct &&
+        load_agg_prepare (self->agg, conn, self->rows.data, self->row_start, self->row_direct,
+                          self->nrows, err) < 0)
+        return -1;
     /* fencing, in the transaction itself: the run is still the
        orchestrator's running run (a batch late from a replica cut off,
        or of a run failed meanwhile, is rolled back: vd_fence) */
@@ -992,6 +1012,9 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
     self->dirty_all |= self->tx_all;
     self->customers_written |= self->table == VD_TABLE_CUSTOMERS && ins + upd > 0;
     *(direct ? &self->copied : &self->merged) += (int64_t)self->nrows;
+    if (sales && direct)
+        load_agg_committed (self->agg, self->rows.data, self->row_start, self->row_direct,
+                            self->nrows);
     return 0;
 }
 

@@ -36,6 +36,9 @@ int load_run_hashes (load_run_t *self, const vd_msg_t *msg, vd_error_t *err);
 /*  In the run's last transaction: the per-line hashes of the files read
     (ops.line_hashes). -1 with err (PERMANENT when the normalizer's rules
     changed under lines left out as unchanged). */
+/*  In the run's last transaction: the aggregates counted while its sales
+    lines were copied, when usable (load_agg_given). 1, 0, -1 with err. */
+int load_run_agg_given (load_run_t *self, PGconn *conn, vd_error_t *err);
 int load_run_store_lines (load_run_t *self, PGconn *conn, vd_error_t *err);
 /*  Records a DELETE message (ids gone from the source, or present in
     it); applied by load_run_apply_deletes. -1 with err when malformed. */

@@ -542,7 +542,7 @@ s_purge (PGconn *conn, const vd_agg_rules_t *agg, const char *name, json_t *purg
         PQclear (res);
         json_object_set_new (purged, table->name, json_integer (n));
     }
-    return vd_agg_update (conn, agg, true, err);
+    return vd_agg_update (conn, agg, true, false, err);
 }
 
 /*  Removes the connector (and with purge its rows) in one transaction.
