@@ -124,8 +124,13 @@ s_print_problems (json_t *run, FILE *out)
         const char *reason = json_string_value (json_object_get (e, "reason"));
         const char *detail = json_string_value (json_object_get (e, "detail"));
         const char *file = json_string_value (json_object_get (e, "file"));
+        const char *hint = json_string_value (json_object_get (e, "hint"));
+        detail = detail && detail[0] ? detail : NULL;
+        file = file && file[0] ? file : NULL;
         fprintf (out, "%s  %s%s%s%s%s\n", i ? "" : "errors:\n", file ? file : "", file ? ": " : "",
                  reason ? reason : "?", detail ? ": " : "", detail ? detail : "");
+        if (hint && hint[0])
+            fprintf (out, "    hint: %s\n", hint);
     }
 }
 

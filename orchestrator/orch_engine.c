@@ -609,14 +609,20 @@ s_on_failed (orch_engine_t *self, json_t *msg, orch_active_run_t *run)
 {
     json_t *error = json_object_get (msg, "error");
     const char *reason = orch_json_str (error, "reason");
-    const char *detail = orch_json_str (error, "detail");
     const char *role = orch_json_str (msg, "role");
     json_t *out = json_pack ("{s:o}", "reason",
                              orch_json_text (reason ? reason
                                                     : "the "
                                                       "service gave no reason"));
-    if (out && detail)
-        json_object_set_new (out, "detail", orch_json_text (detail));
+    const char *more[] = {"detail", "hint", "file"}; /* each when the service gave one */
+    for (size_t i = 0; out && i < sizeof more / sizeof more[0]; i++) {
+        const char *text = orch_json_str (error, more[i]);
+        if (text && text[0])
+            json_object_set_new (out, more[i], orch_json_text (text));
+    }
+    json_int_t line = json_integer_value (json_object_get (error, "line"));
+    if (out && line > 0 && json_object_get (out, "file"))
+        json_object_set_new (out, "line", json_integer (line));
     if (out && role)
         json_object_set_new (out, "service", orch_json_text (role));
     s_fail (self, run, out);

@@ -689,9 +689,12 @@ s_list (const isv_job_t *job, size_t *count, vd_error_t *err)
         n++;
     }
     closedir (dir);
-    qsort (entries, n, sizeof *entries, s_entry_cmp);
     *count = n;
-    return entries ? entries : calloc (1, sizeof *entries);
+    if (!entries) /* no export file; not given to qsort, whose base is never NULL
+                     (the compiler takes it at its word and drops this test) */
+        return calloc (1, sizeof *entries);
+    qsort (entries, n, sizeof *entries, s_entry_cmp);
+    return entries;
 }
 
 static void
@@ -1074,6 +1077,18 @@ isv_extract_run (const isv_job_t *job, json_t *report, vd_error_t *err)
     s_session_t session;
     if (s_session_open (job, &session, err) < 0)
         return -1;
+    if (session.count == 0) { /* most likely the wrong folder: said, not a run of nothing */
+        vd_error_set (err, VD_ERR_PERMANENT, "no export file in \"%s\"", job->export_path);
+        size_t at = (size_t)snprintf (err->hint, sizeof err->hint,
+                                      "check export_path; file names the mapping takes:");
+        for (size_t t = 0; isv_mapping_at (job->mapping, t); t++)
+            for (size_t i = 0; i < isv_mapping_at (job->mapping, t)->npatterns; i++)
+                if (at < sizeof err->hint)
+                    at += (size_t)snprintf (err->hint + at, sizeof err->hint - at, " %s",
+                                            isv_mapping_at (job->mapping, t)->patterns[i]);
+        s_session_close (&session);
+        return -1;
+    }
     s_run_t r = {.report = report,
                  .cursor = json_object (),
                  .lines = json_object (),

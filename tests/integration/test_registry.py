@@ -102,6 +102,18 @@ class Registry(StackCase):
         self.assertEqual(status, 1, out)
         self.assertIn('export folder not found "/nonexistent/exports"', out)
         self.assertIn("hint: check the connector's export_path", out)
+        # a folder holding no export file (a parent folder, say): the sync
+        # fails and says so, with the file names the mapping takes
+        parent = tempfile.mkdtemp(prefix="vd-noexport-")
+        os.makedirs(os.path.join(parent, "export"))
+        with open(os.path.join(parent, "notes.txt"), "w") as f:
+            f.write("not an export\n")
+        self.stack.cli("connector", "set", "shop", "--set", "export_path=" + parent)
+        status, out, _ = self.stack.cli("sync", "shop", "--wait", check=False)
+        self.assertEqual(status, 1, out)
+        self.assertIn('no export file in "%s"' % parent, out)
+        self.assertIn("hint: check export_path; file names the mapping takes: *produit* *client*"
+                      " *stock* *vente*", out)
         # remove; a second remove is a clear 404
         self.stack.cli("connector", "remove", "shop")
         status, _, err = self.stack.cli("connector", "remove", "shop", check=False)
