@@ -465,7 +465,8 @@ s_pidfiles (s_up_t *up)
     }
     if (dir)
         closedir (dir);
-    qsort (up->services, up->count, sizeof up->services[0], s_compare_stop);
+    if (up->count) /* qsort's base may not be NULL */
+        qsort (up->services, up->count, sizeof up->services[0], s_compare_stop);
 }
 
 static int
