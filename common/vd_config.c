@@ -51,6 +51,9 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
      1, 86400, "a queued run that no extractor can take within this many seconds fails"},
     {VD_CFG_STALL_TIMEOUT_S, "VENDANGE_STALL_TIMEOUT_S", "600", INT_KEY | VD_SVC_ORCHESTRATOR, 5,
      86400, "a running run without progress for this many seconds fails"},
+    {VD_CFG_COMMAND_WAIT_S, "VENDANGE_COMMAND_WAIT_S", "15", INT_KEY | VD_SVC_ORCHESTRATOR, 0, 3600,
+     "an API call that changes canonical data (forget, purge) waits this many seconds for the"
+     " loader to run it, then answers 202: it runs when the loader is up"},
     {VD_CFG_BATCH_ROWS, "VENDANGE_BATCH_ROWS", "5000", INT_KEY | VD_SVC_LOADER | VD_SVC_EXTRACTOR,
      1, 1000000, "records per loader transaction (and per extractor message / 10)"},
     {VD_CFG_VAT_RATE, "VENDANGE_VAT_RATE", "20",

@@ -399,6 +399,23 @@ static const char *s_steps[] = {
     "  LANGUAGE sql STABLE AS $$ SELECT coalesce("
     "  (SELECT enabled FROM ops.alert_rules WHERE rule = r AND connector = c),"
     "  (SELECT enabled FROM ops.alert_rules WHERE rule = r AND connector = ''), true) $$;",
+    /* the loader's commands: what other services change in canonical.*
+       (forget, a connector's purge, retention), run by the loader in one
+       transaction each (load_cmd); the insert wakes it */
+    "CREATE TABLE ops.loader_commands ("
+    "  id bigserial PRIMARY KEY,"
+    "  kind text NOT NULL,"
+    "  args jsonb NOT NULL DEFAULT '{}',"
+    "  status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued','done','failed')),"
+    "  result jsonb,"
+    "  error text,"
+    "  created_at timestamptz NOT NULL DEFAULT now(),"
+    "  done_at timestamptz);"
+    "CREATE INDEX loader_commands_queued ON ops.loader_commands (id) WHERE status = 'queued';"
+    "CREATE FUNCTION ops.notify_loader() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "  BEGIN PERFORM pg_notify('vendange_loader_commands', ''); RETURN NULL; END $$;"
+    "CREATE TRIGGER loader_commands_queued AFTER INSERT ON ops.loader_commands"
+    "  FOR EACH ROW EXECUTE FUNCTION ops.notify_loader();",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

@@ -25,6 +25,14 @@
 #define VD_SQL_FULL_SNAPSHOT(c)                                                                    \
     "lower(coalesce(" c ".settings ->> 'full_snapshot', '')) IN ('true', '1', 'yes', 'on')"
 
+/*  SQL: removes connector $1 unless a run of it is queued or running (a
+    webhook connector's open run does not count); returns its name when
+    removed. The orchestrator's remove and the loader's (with purge). */
+#define VD_SQL_REMOVE_CONNECTOR                                                                    \
+    "DELETE FROM ops.connectors WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM ops.sync_runs"       \
+    " WHERE connector = $1 AND status IN ('queued', 'running') AND trigger <> 'webhook')"          \
+    " RETURNING name"
+
 /*  The lines of a warning summary (ops.warning_lines) are kept in blocks
     of 2^VD_WARN_BLOCK_BITS lines of their file, one row each (load_warn
     writes them, the API reads them page by page). */

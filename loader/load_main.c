@@ -16,6 +16,7 @@
 #include "vd_pipe.h"
 #include "vd_service.h"
 #include "vd_agg.h"
+#include "load_cmd.h"
 #include "load_index.h"
 #include "vd_fence.h"
 #include "load_run.h"
@@ -36,6 +37,7 @@ typedef struct {
     zhashx_t *runs;        /* run id text -> load_run_t                */
     load_run_t *streaming; /* the run whose COPY holds conn, NULL: none */
     bool indexes_due;      /* a run ended unfinished: deferred indexes may wait */
+    bool commands_due;     /* ops.loader_commands may hold queued commands      */
     int64_t aborted[ABORTED_RING];
     int naborted;
     bool frame_waits; /* the frame offered waits for the database */
@@ -145,6 +147,11 @@ s_db_ready (self_t *self, vd_error_t *err)
         rc = vd_db_command (self->conn, LOAD_SQL_STAGE_IDS, 0, NULL, err);
     if (rc == 0)
         rc = load_warn_prepare (self->conn, err);
+    /* commands queued for the loader wake it (and those queued while it
+       was away run now) */
+    if (rc == 0)
+        rc = vd_db_command (self->conn, "LISTEN " LOAD_CMD_CHANNEL, 0, NULL, err);
+    self->commands_due = true;
     if (rc < 0) {
         PQfinish (self->conn);
         self->conn = NULL;
@@ -450,6 +457,27 @@ s_handle_data (self_t *self, zframe_t *frame)
     return rc;
 }
 
+/*  Commands queued for the loader (load_cmd), between batches: never
+    while a buffer's COPY holds the connection. */
+static void
+s_commands (self_t *self)
+{
+    if (self->streaming || !self->conn || PQstatus (self->conn) != CONNECTION_OK ||
+        vd_clock_ms () < self->retry_at_ms)
+        return;
+    PQconsumeInput (self->conn);
+    for (PGnotify *n; (n = PQnotifies (self->conn)) != NULL; PQfreemem (n))
+        self->commands_due = true;
+    if (!self->commands_due)
+        return;
+    vd_error_t err;
+    vd_error_clear (&err);
+    if (load_cmd_serve (self->conn, &self->agg, &err) < 0)
+        s_db_failed (self, &err); /* the commands stay queued: tried again */
+    else
+        self->commands_due = false;
+}
+
 /*  Timers: flush full, idle or ended buffers; finish complete runs. */
 static void
 s_work (self_t *self)
@@ -477,6 +505,7 @@ s_work (self_t *self)
         self->indexes_due = false;
     else if (err.msg[0])
         s_db_failed (self, &err); /* logged; tried again after the backoff */
+    s_commands (self);
 }
 
 static void

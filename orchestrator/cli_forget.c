@@ -32,12 +32,19 @@ cli_forget_main (int argc, char **argv, const vd_config_t *cfg)
     cli_api_url (cfg, api, sizeof api);
     json_t *body = json_pack ("{s:s}", "subject", argv[optind]);
     cli_reply_t reply;
-    static const long ok[] = {200, 0};
+    static const long ok[] = {200, 202, 0};
     rc = body ? cli_api (api, "POST", "/api/forget", body, &reply, ok) : -1;
     json_decref (body);
     if (rc < 0)
         return CLI_EXIT_FAIL;
     json_t *a = reply.json;
+    if (reply.status == 202) {
+        printf ("forget queued (command %" JSON_INTEGER_FORMAT
+                "): the loader erases the person when it is up\n",
+                json_integer_value (json_object_get (a, "command_id")));
+        cli_reply_clear (&reply);
+        return CLI_EXIT_OK;
+    }
     printf ("forget %" JSON_INTEGER_FORMAT ": %" JSON_INTEGER_FORMAT
             " customer row(s) erased, %" JSON_INTEGER_FORMAT
             " sales line(s) kept under %s, %" JSON_INTEGER_FORMAT

@@ -27,7 +27,6 @@ struct orch_api {
     char *timezone;   /* VENDANGE_TIMEZONE   */
     PGconn *conn;     /* the HTTP thread's own connection */
     vd_secret_key_t key;
-    vd_agg_rules_t agg;
     int64_t reco_follow_days;
     bool down_logged;
 };
@@ -40,7 +39,6 @@ orch_api_new (const orch_api_config_t *config)
         return NULL;
     if (config->secret_key)
         self->key = *config->secret_key;
-    self->agg = config->agg;
     self->reco_follow_days = config->reco_follow_days;
     self->dsn = strdup (config->dsn ? config->dsn : "");
     self->files_root = strdup (config->files_root ? config->files_root : "");
@@ -236,7 +234,7 @@ s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_reques
         else if (strcmp (req->method, "PATCH") == 0)
             orch_connectors_update (conn, &self->key, self->files_root, r->name, req, a);
         else
-            orch_connectors_delete (conn, &self->agg, r->name, req, a);
+            orch_connectors_delete (conn, r->name, req, a);
         break;
     case ORCH_ROUTE_CONNECTOR_TEST:
         orch_connectors_test (conn, r->name, req, a);

@@ -12,7 +12,6 @@
 #define ORCH_API_H_INCLUDED
 
 #include "vd_error.h"
-#include "vd_agg.h"
 #include "vd_secret.h"
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -58,7 +57,6 @@ typedef struct orch_api orch_api_t;
 typedef struct {
     const char *dsn;                   /* the database the API reads and writes   */
     const vd_secret_key_t *secret_key; /* seals connector secrets; NULL: none     */
-    vd_agg_rules_t agg;                /* for aggregates after a purge or forget  */
     const char *api_token;             /* HTTP auth (orch_auth); NULL/"": none    */
     const char *api_user;
     const char *api_password;

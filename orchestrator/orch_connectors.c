@@ -2,6 +2,7 @@
 #include "vendange.h"
 #include "vd_db.h"
 #include "orch_connectors.h"
+#include "orch_loader.h"
 #include "orch_hooks.h"
 #include "orch_json.h"
 #include "orch_runview.h"
@@ -517,63 +518,20 @@ s_busy (orch_answer_t *a, const char *name, int64_t run_id, const char *hint)
     orch_answer_json (a, 409, j);
 }
 
-/*  Deletes the rows connector name wrote in every canonical table, then
-    brings the aggregates of the customers whose sales went up to date
-    (in the caller's transaction). Fills purged with the counts. */
+/*  Removes the connector, its rows kept (with purge, the loader removes
+    it: load_cmd). Returns 1 removed, 0 not there or busy, -1 with err. */
 static int
-s_purge (PGconn *conn, const vd_agg_rules_t *agg, const char *name, json_t *purged, vd_error_t *err)
+s_remove (PGconn *conn, const char *name, vd_error_t *err)
 {
     const char *params[] = {name};
-    if (vd_db_command (conn,
-                       "INSERT INTO ops.dirty_customers SELECT DISTINCT customer_key FROM "
-                       "canonical.sales_lines WHERE connector = $1 AND customer_key IS NOT NULL "
-                       "ON CONFLICT DO NOTHING",
-                       1, params, err) < 0)
-        return -1;
-    for (int t = 0; t < VD_TABLE_COUNT; t++) {
-        const vd_table_t *table = vd_schema_table (t);
-        char sql[160];
-        snprintf (sql, sizeof sql, "DELETE FROM canonical.%s WHERE connector = $1", table->name);
-        PGresult *res = vd_db_exec (conn, sql, 1, params, err);
-        if (!res)
-            return -1;
-        int64_t n = 0;
-        vd_parse_int (PQcmdTuples (res), 0, INT64_MAX, &n);
-        PQclear (res);
-        json_object_set_new (purged, table->name, json_integer (n));
-    }
-    return vd_agg_update (conn, agg, true, false, err);
-}
-
-/*  Removes the connector (and with purge its rows) in one transaction.
-    Returns 1 removed, 0 not there or busy, -1 with err. */
-static int
-s_remove (PGconn *conn, const vd_agg_rules_t *agg, const char *name, json_t *purged,
-          vd_error_t *err)
-{
-    const char *params[] = {name};
-    if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
-        return -1;
-    PGresult *res = vd_db_exec (conn,
-                                "DELETE FROM ops.connectors WHERE name = $1 AND NOT EXISTS "
-                                "(SELECT 1 FROM ops.sync_runs WHERE connector = $1 "
-                                "AND status IN ('queued', 'running') AND trigger <> 'webhook') "
-                                "RETURNING name",
-                                1, params, err);
+    PGresult *res = vd_db_exec (conn, VD_SQL_REMOVE_CONNECTOR, 1, params, err);
     int rc = res ? PQntuples (res) == 1 : -1;
-    if (res)
-        PQclear (res);
-    if (rc == 1 && purged && s_purge (conn, agg, name, purged, err) < 0)
-        rc = -1;
-    if (rc == 1 && vd_db_command (conn, "COMMIT", 0, NULL, err) == 0)
-        return 1;
-    vd_db_command (conn, "ROLLBACK", 0, NULL, NULL);
-    return rc == 1 ? -1 : rc;
+    PQclear (res);
+    return rc;
 }
 
 void
-orch_connectors_delete (PGconn *conn, const vd_agg_rules_t *agg, const char *name,
-                        const orch_request_t *req, orch_answer_t *a)
+orch_connectors_delete (PGconn *conn, const char *name, const orch_request_t *req, orch_answer_t *a)
 {
     bool purge =
         req->q_purge && (strcmp (req->q_purge, "true") == 0 || strcmp (req->q_purge, "1") == 0);
@@ -584,8 +542,22 @@ orch_connectors_delete (PGconn *conn, const vd_agg_rules_t *agg, const char *nam
     }
     vd_error_t err;
     vd_error_clear (&err);
-    json_t *purged = purge ? json_object () : NULL;
-    int rc = s_remove (conn, agg, name, purged, &err);
+    json_t *purged = NULL;
+    int rc;
+    if (purge) { /* rows deleted: by the loader, the only writer of canonical.* */
+        json_t *args = json_pack ("{s:s, s:b}", "name", name, "purge", true);
+        json_t *result = args ? orch_loader_call (conn, "remove_connector", args, a) : NULL;
+        json_decref (args);
+        if (!result) {
+            if (!args)
+                orch_answer_error (a, 500, "out of memory", NULL, NULL);
+            return;
+        }
+        rc = json_is_true (json_object_get (result, "removed"));
+        purged = json_incref (json_object_get (result, "purged"));
+        json_decref (result);
+    } else
+        rc = s_remove (conn, name, &err);
     if (rc == 1) {
         vd_info ("connector %s removed (%s)", name,
                  purge ? "the rows it loaded are deleted" : "the rows it loaded are kept");

@@ -12,7 +12,6 @@
 #define ORCH_CONNECTORS_H_INCLUDED
 
 #include "orch_api.h"
-#include "vd_agg.h"
 #include "vd_secret.h"
 #include <libpq-fe.h>
 
@@ -26,8 +25,8 @@ void orch_connectors_get (PGconn *conn, const char *name, orch_answer_t *a);
     connector wrote are deleted too ("purged": {table: count}) and the
     customer aggregates brought up to date, in the same transaction. 409
     while it has a run queued or running. */
-void orch_connectors_delete (PGconn *conn, const vd_agg_rules_t *agg, const char *name,
-                             const orch_request_t *req, orch_answer_t *a);
+void orch_connectors_delete (PGconn *conn, const char *name, const orch_request_t *req,
+                             orch_answer_t *a);
 /*  PATCH {"settings": {...}, "unset": [...]}: the merged settings are
     validated as a whole, secrets sealed again. 200 with the connector.
     A change of where secrets go (url, database, user) drops the stored

@@ -8,6 +8,7 @@
 #include "vd_migrate.h"
 #include "orch_engine.h"
 #include "orch_http.h"
+#include "orch_loader.h"
 #include "orch_watch.h"
 #include <czmq.h>
 #include <curl/curl.h>
@@ -103,8 +104,8 @@ s_serve (const vd_config_t *cfg, PGconn **conn_p)
                             .client_connections =
                                 vd_config_int (cfg, VD_CFG_HTTP_CLIENT_CONNECTIONS),
                             .timezone = ec.timezone};
-    orch_http_t *http =
-        vd_agg_rules (cfg, &ac.agg, &err) == 0 ? orch_http_new (addr, &ac, &err) : NULL;
+    orch_loader_set_wait (vd_config_int (cfg, VD_CFG_COMMAND_WAIT_S) * 1000);
+    orch_http_t *http = orch_http_new (addr, &ac, &err);
     orch_watch_config_t wc = {.dsn = ac.dsn,
                               .home = vd_config_str (cfg, VD_CFG_HOME),
                               .timezone = ec.timezone,

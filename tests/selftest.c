@@ -49,6 +49,7 @@
 #include "load_refs.h"
 #include "load_lines.h"
 #include "load_agg.h"
+#include "load_cmd.h"
 #include "load_warn.h"
 #include "load_sql.h"
 #include "orch_active.h"
@@ -147,6 +148,7 @@ static const selftest_t s_tests[] = {
     {"load_refs", load_refs_test},
     {"load_lines", load_lines_test},
     {"load_agg", load_agg_test},
+    {"load_cmd", load_cmd_test},
     {"load_warn", load_warn_test},
     {"load_sql", load_sql_test},
     {"cli_connector", cli_connector_test},

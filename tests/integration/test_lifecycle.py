@@ -70,6 +70,24 @@ class Lifecycle(StackCase):
         self.assertEqual(status, 1)
         self.assertIn("must be an email or a customer key", err)
 
+    def test_2_a_command_the_loader_refuses(self):
+        """A command the loader cannot run fails with its reason (in its
+        own transaction: what it wrote is rolled back) and the queue goes
+        on; the arguments are not kept."""
+        before = self.pg.value("SELECT coalesce(max(id), 0) FROM ops.loader_commands")
+        self.pg.psql("INSERT INTO ops.loader_commands (kind, args) VALUES"
+                     " ('drop_everything', '{\"x\": 1}'), ('retain_payloads', '{\"days\": 0}'),"
+                     " ('retain_payloads', '{\"days\": 30}')")
+        sql = ("SELECT kind, status, coalesce(error, result::text), args::text"
+               " FROM ops.loader_commands WHERE id > %s ORDER BY id" % before)
+        want = [["drop_everything", "failed", 'unknown command "drop_everything"', "{}"],
+                ["retain_payloads", "failed", 'retain_payloads: "days" must be > 0', "{}"],
+                ["retain_payloads", "done", '{"rows": 0}', "{}"]]
+        deadline = time.time() + 20
+        while time.time() < deadline and self.pg.psql(sql) != want:
+            time.sleep(0.2)
+        self.assertEqual(self.pg.psql(sql), want)
+
 
 class ForgetInFlight(unittest.TestCase):
     """Events of the person still in the webhook gateway's spool when they
@@ -82,7 +100,7 @@ class ForgetInFlight(unittest.TestCase):
     def setUpClass(cls):
         cls.pg = Postgres()
         cls.stack = Stack(cls.pg, "forgetflight", gateway=True,
-                          env={"VENDANGE_WEBHOOK_ACK_TIMEOUT_S": "2",
+                          env={"VENDANGE_WEBHOOK_ACK_TIMEOUT_S": "2", "VENDANGE_COMMAND_WAIT_S": "2",
                                "VD_TEST_HOOK_TOKEN": cls.TOKEN})
         cls.stack.cli("connector", "add", "mails", "--type", "brevo",
                       "--set", "token=env:VD_TEST_HOOK_TOKEN")
@@ -125,10 +143,15 @@ class ForgetInFlight(unittest.TestCase):
         loader.send_signal(signal.SIGSTOP)  # the next event stays in the spool
         try:
             self.assertEqual(self.post(self.event(2)), 200)
+            # the loader erases (the only writer of canonical.*): stopped,
+            # it leaves the forget queued, and the call says so
             _, out, _ = self.stack.cli("forget", self.EMAIL)
-            self.assertIn("1 contact event(s)", out)
+            self.assertRegex(out, r"forget queued \(command \d+\): the loader erases the person")
         finally:
             loader.send_signal(signal.SIGCONT)
+        self.wait_value("SELECT status FROM ops.loader_commands WHERE kind = 'forget'", "done")
+        self.assertEqual(self.pg.value("SELECT args::text FROM ops.loader_commands"
+                                       " WHERE kind = 'forget'"), "{}")  # the subject is gone
         self.wait_value("SELECT count(*) FROM canonical.contact_history", "2")
         self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.contact_history WHERE "
                                        "email IS NOT NULL OR payload IS NOT NULL"), "0")
@@ -174,11 +197,24 @@ class Retention(StackCase):
                      "WHERE run_id = %d" % first["id"])
         self.pg.psql("UPDATE ops.sync_runs SET finished_at = now() - interval '70 days' "
                      "WHERE id = %d" % first["id"])
+        # two contact events with a payload, one 40 days old (written here
+        # as an administrator would; vendange's own writer is the loader)
+        self.pg.psql("INSERT INTO canonical.contact_history (contact_key, source, source_id,"
+                     " connector, date_contact, payload) VALUES ('brevo-old', 'brevo', 'old',"
+                     " 'hooks', now() - interval '40 days', '{\"x\": 1}'), ('brevo-new', 'brevo',"
+                     " 'new', 'hooks', now(), '{\"x\": 2}')")
         # the pass runs at start and hourly: restart the orchestrator
         self.stack.kill("orchestrator", 15)
         self.stack.start("orchestrator")
         self.stack.wait_ready(1)
         self.wait_rows("SELECT count(*) FROM ops.sync_runs WHERE id = %d" % first["id"], [["0"]])
+        # the old payload is erased by the loader (a command the pass queued)
+        self.wait_rows("SELECT contact_key FROM canonical.contact_history WHERE payload IS NULL",
+                       [["brevo-old"]])
+        self.assertEqual(self.pg.psql("SELECT status, result::text, count(*) FROM"
+                                      " ops.loader_commands WHERE kind = 'retain_payloads' AND"
+                                      " result <> '{\"rows\": 0}' GROUP BY 1, 2"),
+                         [["done", '{"rows": 1}', "1"]])
         self.assertEqual(self.pg.psql("SELECT count(*), count(raw) FROM ops.rejects WHERE "
                                       "run_id = %d" % second["id"]), [["1", "1"]])
         warnings = self.pg.psql("SELECT count(*), sum(count), sum(cardinality(example_values)) "
