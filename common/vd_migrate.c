@@ -177,7 +177,7 @@ static const char *s_steps[] = {
     "  FOR EACH ROW EXECUTE FUNCTION ops.notify_dispatch();"
     "CREATE TRIGGER connector_tests_queued AFTER INSERT ON ops.connector_tests"
     "  FOR EACH ROW EXECUTE FUNCTION ops.notify_dispatch();"
-    /* the daily segment pass (vd_agg): when it last ran, with which rules */
+    /* the daily segment pass (load_customers): when it last ran, with which rules */
     "CREATE TABLE ops.segment_pass (id boolean PRIMARY KEY DEFAULT true CHECK (id),"
     "  day date NOT NULL, rules text NOT NULL);",
     /* 10: recommendations (reco/): jobs, the current top N per customer
@@ -245,7 +245,7 @@ static const char *s_steps[] = {
     "  exported_at timestamptz NOT NULL DEFAULT now(),"
     "  PRIMARY KEY (campaign, customer_key, product_key));",
     /* 11: a run that inserted many rows marks every customer's aggregates
-       due at once (vd_agg), in the transaction of its rows */
+       due at once (load_customers), in the transaction of its rows */
     "CREATE TABLE ops.dirty_all (id boolean PRIMARY KEY DEFAULT true CHECK (id));"
     /* the loader copies new rows straight into the tables: each index is
        paid on every row. Sales by product are never looked up (the

@@ -2,7 +2,7 @@
 #include "load_agg.h"
 #include "load_copy.h"
 #include "load_refs.h"
-#include "vd_agg.h"
+#include "load_customers.h"
 #include "vd_schema.h"
 
 enum { F_CUSTOMER, F_ORDER, F_KEY, F_DATE, F_QUANTITY, F_PRICE, F_COUNT };
@@ -10,7 +10,7 @@ static const char *s_fields[F_COUNT] = {"customer_key", "order_id",       "sale_
                                         "date_sale",    "quantity_units", "price_total"};
 
 struct load_agg {
-    vd_agg_acc_t *acc;
+    load_customers_acc_t *acc;
     size_t column[F_COUNT]; /* the fields' places in a COPY line */
     int64_t *xids;          /* transactions that committed lines  */
     size_t nxids, cap_xids;
@@ -24,12 +24,12 @@ load_agg_new (void)
     if (!self)
         return NULL;
     self->pending = -1;
-    self->acc = vd_agg_acc_new ();
+    self->acc = load_customers_acc_new ();
     const vd_table_t *t = vd_schema_table (VD_TABLE_SALES);
     for (int f = 0; f < F_COUNT; f++) {
         int c = vd_schema_column (t, s_fields[f]);
         if (c < 0)
-            vd_agg_acc_drop (self->acc); /* not a schema it knows: never used */
+            load_customers_acc_drop (self->acc); /* not a schema it knows: never used */
         self->column[f] = c < 0 ? 0 : (size_t)c;
     }
     if (!self->acc)
@@ -42,7 +42,7 @@ load_agg_destroy (load_agg_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    vd_agg_acc_destroy (&(*self_p)->acc);
+    load_customers_acc_destroy (&(*self_p)->acc);
     free ((*self_p)->xids);
     free (*self_p);
     *self_p = NULL;
@@ -51,9 +51,9 @@ load_agg_destroy (load_agg_t **self_p)
 void
 load_agg_drop (load_agg_t *self)
 {
-    if (self && vd_agg_acc_usable (self->acc)) {
+    if (self && load_customers_acc_usable (self->acc)) {
         vd_debug ("sales lines merged or deleted: the aggregates read the sales at the end");
-        vd_agg_acc_drop (self->acc);
+        load_customers_acc_drop (self->acc);
     }
 }
 
@@ -62,7 +62,7 @@ load_agg_prepare (load_agg_t *self, PGconn *conn, const char *data, const size_t
                   const size_t *len, size_t nrows, vd_error_t *err)
 {
     self->pending = -1;
-    if (!vd_agg_acc_usable (self->acc) || nrows == 0)
+    if (!load_customers_acc_usable (self->acc) || nrows == 0)
         return 0;
     /* the COPY ran in a savepoint: its lines carry the subtransaction's
        id, found on one of them (by its key) */
@@ -74,7 +74,7 @@ load_agg_prepare (load_agg_t *self, PGconn *conn, const char *data, const size_t
     const char *end = key ? key + key_len : NULL;
     if (!key || vd_copy_field (&key, end, &text) != 0) {
         vd_buf_free (&text);
-        vd_agg_acc_drop (self->acc);
+        load_customers_acc_drop (self->acc);
         return 0;
     }
     const char *params[] = {vd_buf_str (&text)};
@@ -87,7 +87,7 @@ load_agg_prepare (load_agg_t *self, PGconn *conn, const char *data, const size_t
         return -1;
     if (PQntuples (res) != 1 ||
         vd_parse_int (PQgetvalue (res, 0, 0), 0, UINT32_MAX, &self->pending) < 0)
-        vd_agg_acc_drop (self->acc);
+        load_customers_acc_drop (self->acc);
     PQclear (res);
     return 0;
 }
@@ -98,7 +98,7 @@ load_agg_committed (load_agg_t *self, const char *data, const size_t *start, con
 {
     int64_t xid = self->pending;
     self->pending = -1;
-    if (!vd_agg_acc_usable (self->acc) || nrows == 0)
+    if (!load_customers_acc_usable (self->acc) || nrows == 0)
         return;
     if (self->nxids == self->cap_xids) {
         size_t cap = self->cap_xids ? self->cap_xids * 2 : 256;
@@ -107,7 +107,7 @@ load_agg_committed (load_agg_t *self, const char *data, const size_t *start, con
         self->cap_xids = xids ? cap : self->cap_xids;
     }
     if (xid < 0 || self->nxids == self->cap_xids) { /* no id, or no memory */
-        vd_agg_acc_drop (self->acc);
+        load_customers_acc_drop (self->acc);
         return;
     }
     self->xids[self->nxids++] = xid;
@@ -117,13 +117,13 @@ load_agg_committed (load_agg_t *self, const char *data, const size_t *start, con
         size_t flen[F_COUNT];
         for (int k = 0; k < F_COUNT; k++)
             if (!(f[k] = load_refs_field (line, eol, self->column[k], &flen[k]))) {
-                vd_agg_acc_drop (self->acc);
+                load_customers_acc_drop (self->acc);
                 return;
             }
-        vd_agg_line_t l = {f[F_CUSTOMER], f[F_ORDER],   f[F_KEY],         f[F_DATE],
-                           f[F_QUANTITY], f[F_PRICE],   flen[F_CUSTOMER], flen[F_ORDER],
-                           flen[F_KEY],   flen[F_DATE], flen[F_QUANTITY], flen[F_PRICE]};
-        if (vd_agg_acc_add (self->acc, &l) < 0)
+        load_customers_line_t l = {f[F_CUSTOMER], f[F_ORDER],   f[F_KEY],         f[F_DATE],
+                                   f[F_QUANTITY], f[F_PRICE],   flen[F_CUSTOMER], flen[F_ORDER],
+                                   flen[F_KEY],   flen[F_DATE], flen[F_QUANTITY], flen[F_PRICE]};
+        if (load_customers_acc_add (self->acc, &l) < 0)
             return;
     }
 }
@@ -152,13 +152,14 @@ s_exact (load_agg_t *self, PGconn *conn, vd_error_t *err)
         lines += n;
     }
     PQclear (res);
-    return ours && lines == vd_agg_acc_lines (self->acc);
+    return ours && lines == load_customers_acc_lines (self->acc);
 }
 
 int
 load_agg_given (load_agg_t *self, PGconn *conn, vd_error_t *err)
 {
-    if (!self || !vd_agg_acc_usable (self->acc) || vd_agg_acc_lines (self->acc) == 0)
+    if (!self || !load_customers_acc_usable (self->acc) ||
+        load_customers_acc_lines (self->acc) == 0)
         return 0;
     int exact = s_exact (self, conn, err);
     if (exact <= 0) {
@@ -167,16 +168,17 @@ load_agg_given (load_agg_t *self, PGconn *conn, vd_error_t *err)
                       " read the sales");
         return exact;
     }
-    int64_t lines = vd_agg_acc_lines (self->acc);
+    int64_t lines = load_customers_acc_lines (self->acc);
     vd_buf_t text;
     vd_buf_init (&text, (size_t)1 << 30);
-    int rc = vd_agg_acc_text (self->acc, &text) < 0
+    int rc = load_customers_acc_text (self->acc, &text) < 0
                  ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory")
-                 : vd_db_command (conn, vd_agg_given_ddl, 0, NULL, err);
+                 : vd_db_command (conn, load_customers_given_ddl, 0, NULL, err);
     if (rc == 0)
-        rc = load_copy_run (conn, "COPY " VD_AGG_GIVEN " FROM STDIN", text.data, text.len, err);
+        rc = load_copy_run (conn, "COPY " LOAD_CUSTOMERS_GIVEN " FROM STDIN", text.data, text.len,
+                            err);
     vd_buf_free (&text);
-    vd_agg_acc_destroy (&self->acc); /* used: its memory back before the line hashes' */
+    load_customers_acc_destroy (&self->acc); /* used: its memory back before the line hashes' */
     if (rc == 0)
         vd_info ("customer aggregates counted while loading %" PRId64 " sales lines", lines);
     return rc < 0 ? -1 : 1;
@@ -187,7 +189,7 @@ load_agg_test (bool verbose)
 {
     int failures = 0;
     load_agg_t *self = load_agg_new ();
-    VD_CHECK (&failures, self && vd_agg_acc_usable (self->acc));
+    VD_CHECK (&failures, self && load_customers_acc_usable (self->acc));
     /* two lines of the schema's own column order; the second of another
        transaction, committed after an unusable one */
     const vd_table_t *t = vd_schema_table (VD_TABLE_SALES);
@@ -210,17 +212,17 @@ load_agg_test (bool verbose)
     }
     self->pending = 7;
     load_agg_committed (self, rows.data, start, len, 2);
-    VD_CHECK (&failures, self->nxids == 1 && vd_agg_acc_lines (self->acc) == 2);
+    VD_CHECK (&failures, self->nxids == 1 && load_customers_acc_lines (self->acc) == 2);
     vd_buf_t out;
     vd_buf_init (&out, 4096);
-    VD_CHECK (&failures, vd_agg_acc_text (self->acc, &out) == 0 &&
+    VD_CHECK (&failures, load_customers_acc_text (self->acc, &out) == 0 &&
                              strcmp (vd_buf_str (&out),
                                      "isavigne-C1\t2024-01-31\t2024-03-01\t10.25\t2\n") == 0);
     if (verbose)
         printf ("  load_agg: %s", vd_buf_str (&out));
     /* no transaction id (a failed prepare): never used */
     load_agg_committed (self, rows.data, start, len, 1);
-    VD_CHECK (&failures, !vd_agg_acc_usable (self->acc));
+    VD_CHECK (&failures, !load_customers_acc_usable (self->acc));
     vd_buf_free (&out);
     vd_buf_free (&rows);
     load_agg_destroy (&self);

@@ -1,5 +1,5 @@
 /*  load_agg - the customer aggregates of a first load, counted while its
-    sales lines are copied (vd_agg_acc), so that the end of the run does
+    sales lines are copied (load_customers_acc), so that the end of the run does
     not read a million lines again to compute them.
 
     Only COPY batches straight into canonical.sales_lines are counted,
@@ -35,7 +35,7 @@ void load_agg_committed (load_agg_t *self, const char *data, const size_t *start
 void load_agg_drop (load_agg_t *self);
 
 /*  In the run's last transaction: when the table holds exactly the lines
-    counted, fills the temporary table VD_AGG_GIVEN for vd_agg_update and
+    counted, fills the temporary table LOAD_CUSTOMERS_GIVEN for load_customers_update and
     frees the count. 1 filled, 0 not (the aggregates read the sales), -1
     with err. */
 int load_agg_given (load_agg_t *self, PGconn *conn, vd_error_t *err);

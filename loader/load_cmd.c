@@ -110,7 +110,7 @@ s_forget (PGconn *conn, const char *subject, int64_t *counts, char *anon, size_t
 }
 
 static int
-s_cmd_forget (PGconn *conn, const vd_agg_rules_t *agg, json_t *args, json_t *result,
+s_cmd_forget (PGconn *conn, const load_customers_rules_t *agg, json_t *args, json_t *result,
               vd_error_t *err)
 {
     (void)agg;
@@ -154,7 +154,8 @@ s_cmd_forget (PGconn *conn, const vd_agg_rules_t *agg, json_t *args, json_t *res
     brings the aggregates of the customers whose sales went up to date.
     Fills purged with the counts. */
 static int
-s_purge (PGconn *conn, const vd_agg_rules_t *agg, const char *name, json_t *purged, vd_error_t *err)
+s_purge (PGconn *conn, const load_customers_rules_t *agg, const char *name, json_t *purged,
+         vd_error_t *err)
 {
     const char *params[] = {name};
     if (vd_db_command (conn,
@@ -175,12 +176,12 @@ s_purge (PGconn *conn, const vd_agg_rules_t *agg, const char *name, json_t *purg
         PQclear (res);
         json_object_set_new (purged, table->name, json_integer (n));
     }
-    return vd_agg_update (conn, agg, true, false, err);
+    return load_customers_update (conn, agg, true, false, err);
 }
 
 static int
-s_cmd_remove_connector (PGconn *conn, const vd_agg_rules_t *agg, json_t *args, json_t *result,
-                        vd_error_t *err)
+s_cmd_remove_connector (PGconn *conn, const load_customers_rules_t *agg, json_t *args,
+                        json_t *result, vd_error_t *err)
 {
     const char *name = json_string_value (json_object_get (args, "name"));
     if (!name)
@@ -202,11 +203,94 @@ s_cmd_remove_connector (PGconn *conn, const vd_agg_rules_t *agg, json_t *args, j
     return 0;
 }
 
+/*  The rows a statement changed, as the result's "rows"; clears res. */
+static int
+s_rows (PGresult *res, json_t *result)
+{
+    int64_t n = 0;
+    vd_parse_int (PQcmdTuples (res), 0, INT64_MAX, &n);
+    PQclear (res);
+    json_object_set_new (result, "rows", json_integer (n));
+    return 0;
+}
+
+/*  ---- reco_verdict ----------------------------------------------------- */
+
+/*  A staff verdict on a recommendation, as a contact event of the
+    customer: contact_key 'vendange:CUSTOMER:PRODUCT:VERDICT' (one per
+    pair and verdict; a new verdict of the same kind updates it). $1
+    customer, $2 product, $3 verdict, $4 reason, $5 when. */
+static const char s_verdict_sql[] =
+    "INSERT INTO canonical.contact_history (contact_key, source, source_id, customer_key, "
+    "email, date_contact, channel, campaign, subject, status, product_key_suggested, "
+    "response, response_details, synced_at) SELECT k, 'vendange', k, $1, (SELECT c.email "
+    "FROM canonical.customers c WHERE c.customer_key = $1), $5::timestamptz, 'direct', "
+    "'vendange-reco', 'recommendation', 'recommended', $2, $3, $4, now() FROM (SELECT "
+    "'vendange:' || $1 || ':' || $2 || ':' || $3 AS k) x ON CONFLICT (contact_key) DO UPDATE "
+    "SET email = excluded.email, date_contact = excluded.date_contact, response_details = "
+    "excluded.response_details, synced_at = now()";
+
+static int
+s_cmd_reco_verdict (PGconn *conn, const load_customers_rules_t *agg, json_t *args, json_t *result,
+                    vd_error_t *err)
+{
+    (void)agg;
+    static const char *names[] = {"customer", "product", "verdict", "reason", "at"};
+    const char *params[5];
+    for (size_t i = 0; i < 5; i++)
+        params[i] = json_string_value (json_object_get (args, names[i]));
+    if (!params[0] || !params[1] || !params[2] || !params[4])
+        return vd_error_set (err, VD_ERR_PERMANENT,
+                             "reco_verdict: customer, product, verdict and at are required");
+    PGresult *res = vd_db_exec (conn, s_verdict_sql, 5, params, err);
+    if (!res)
+        return -1;
+    return s_rows (res, result);
+}
+
+/*  ---- reco_followed ---------------------------------------------------- */
+
+/*  What followed recommendations (the recommender's job found them), as
+    contact events: one row per pair and response, so a re-run does not
+    duplicate it. $1: {"pairs": [{customer, product, followed, at,
+    detail}]}. */
+static const char s_followed_sql[] =
+    "INSERT INTO canonical.contact_history (contact_key, source, source_id, customer_key,"
+    " email, date_contact, channel, campaign, subject, status, product_key_suggested,"
+    " response, response_details)"
+    " SELECT k, 'vendange', k, p.customer, c.email, p.at,"
+    "  CASE p.followed WHEN 'click' THEN 'email' ELSE 'direct' END, 'vendange-reco',"
+    "  'recommendation', 'recommended', p.product, p.followed, p.detail"
+    " FROM jsonb_to_recordset($1::jsonb -> 'pairs') AS p(customer text, product text,"
+    "  followed text, at timestamptz, detail text)"
+    " LEFT JOIN canonical.customers c ON c.customer_key = p.customer,"
+    "  LATERAL (SELECT 'vendange:' || p.customer || ':' || p.product || ':' || p.followed AS k) x"
+    " WHERE p.customer IS NOT NULL AND p.product IS NOT NULL AND p.followed IS NOT NULL"
+    "  AND p.at IS NOT NULL"
+    " ON CONFLICT (contact_key) DO UPDATE SET date_contact = EXCLUDED.date_contact,"
+    "  response_details = EXCLUDED.response_details, synced_at = now()";
+
+static int
+s_cmd_reco_followed (PGconn *conn, const load_customers_rules_t *agg, json_t *args, json_t *result,
+                     vd_error_t *err)
+{
+    (void)agg;
+    if (!json_is_array (json_object_get (args, "pairs")))
+        return vd_error_set (err, VD_ERR_PERMANENT, "reco_followed: \"pairs\" must be an array");
+    char *text = json_dumps (args, JSON_COMPACT);
+    const char *params[] = {text};
+    PGresult *res = text ? vd_db_exec (conn, s_followed_sql, 1, params, err) : NULL;
+    free (text);
+    if (!res)
+        return err->msg[0] ? -1 : vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    return s_rows (res, result);
+}
+
 /*  ---- retain_payloads -------------------------------------------------- */
 
 static int
-s_cmd_retain_payloads (PGconn *conn, const vd_agg_rules_t *agg, json_t *args, json_t *result,
-                       vd_error_t *err)
+s_cmd_retain_payloads (PGconn *conn, const load_customers_rules_t *agg, json_t *args,
+                       json_t *result, vd_error_t *err)
 {
     (void)agg;
     json_int_t days = json_integer_value (json_object_get (args, "days"));
@@ -224,19 +308,17 @@ s_cmd_retain_payloads (PGconn *conn, const vd_agg_rules_t *agg, json_t *args, js
                                 1, params, err);
     if (!res)
         return -1;
-    int64_t n = 0;
-    vd_parse_int (PQcmdTuples (res), 0, INT64_MAX, &n);
-    PQclear (res);
-    json_object_set_new (result, "rows", json_integer (n));
+    s_rows (res, result);
+    json_int_t n = json_integer_value (json_object_get (result, "rows"));
     if (n > 0)
-        vd_info ("retention: %" PRId64 " contact event payload(s) erased", n);
+        vd_info ("retention: %" JSON_INTEGER_FORMAT " contact event payload(s) erased", n);
     return 0;
 }
 
 /*  ---- the queue -------------------------------------------------------- */
 
-typedef int (s_cmd_fn) (PGconn *conn, const vd_agg_rules_t *agg, json_t *args, json_t *result,
-                        vd_error_t *err);
+typedef int (s_cmd_fn) (PGconn *conn, const load_customers_rules_t *agg, json_t *args,
+                        json_t *result, vd_error_t *err);
 
 static const struct {
     const char *kind;
@@ -245,6 +327,8 @@ static const struct {
     {"forget", s_cmd_forget},
     {"remove_connector", s_cmd_remove_connector},
     {"retain_payloads", s_cmd_retain_payloads},
+    {"reco_verdict", s_cmd_reco_verdict},
+    {"reco_followed", s_cmd_reco_followed},
 };
 
 static s_cmd_fn *
@@ -259,7 +343,7 @@ s_kind (const char *kind)
 /*  Runs the oldest queued command: 1 ran (done or failed), 0 none
     queued, -1 with err (the database failed: it stays queued). */
 static int
-s_serve_one (PGconn *conn, const vd_agg_rules_t *agg, vd_error_t *err)
+s_serve_one (PGconn *conn, const load_customers_rules_t *agg, vd_error_t *err)
 {
     if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0)
         return -1;
@@ -318,7 +402,7 @@ s_serve_one (PGconn *conn, const vd_agg_rules_t *agg, vd_error_t *err)
 }
 
 int
-load_cmd_serve (PGconn *conn, const vd_agg_rules_t *agg, vd_error_t *err)
+load_cmd_serve (PGconn *conn, const load_customers_rules_t *agg, vd_error_t *err)
 {
     int n = 0, rc;
     while ((rc = s_serve_one (conn, agg, err)) == 1)

@@ -20,19 +20,27 @@
         "purged": {table: rows}}.
     retain_payloads {"days"}: contact events' payloads older than that
         erased; result {"rows"}.
+    reco_verdict {"customer", "product", "verdict", "reason", "at"}: a
+        staff verdict on a recommendation as the customer's contact event
+        (queued with the verdict itself, orch_reco_feedback); result
+        {"rows"}.
+    reco_followed {"pairs": [{"customer", "product", "followed", "at",
+        "detail"}]}: what followed recommendations (a click, a purchase),
+        found by the recommender's job, as contact events; result
+        {"rows"}.
 */
 #ifndef LOAD_CMD_H_INCLUDED
 #define LOAD_CMD_H_INCLUDED
 
 #include "vendange.h"
 #include "vd_db.h"
-#include "vd_agg.h"
+#include "load_customers.h"
 
 #define LOAD_CMD_CHANNEL "vendange_loader_commands"
 
 /*  Runs every queued command, oldest first. Returns how many ran, -1 with
     err when the database failed (the command stays queued). */
-int load_cmd_serve (PGconn *conn, const vd_agg_rules_t *agg, vd_error_t *err);
+int load_cmd_serve (PGconn *conn, const load_customers_rules_t *agg, vd_error_t *err);
 
 int load_cmd_test (bool verbose);
 

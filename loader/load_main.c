@@ -15,7 +15,7 @@
 #include "vd_msg.h"
 #include "vd_pipe.h"
 #include "vd_service.h"
-#include "vd_agg.h"
+#include "load_customers.h"
 #include "load_cmd.h"
 #include "load_index.h"
 #include "vd_fence.h"
@@ -33,7 +33,7 @@ typedef struct {
     zsock_t *input;
     PGconn *conn;
     load_sql_t sql[VD_TABLE_COUNT];
-    vd_agg_rules_t agg;
+    load_customers_rules_t agg;
     zhashx_t *runs;        /* run id text -> load_run_t                */
     load_run_t *streaming; /* the run whose COPY holds conn, NULL: none */
     bool indexes_due;      /* a run ended unfinished: deferred indexes may wait */
@@ -315,8 +315,8 @@ s_finish (self_t *self, load_run_t *run)
         if (rc == 0)
             rc = load_index_restore (self->conn, parallel ? "customers" : NULL, &err) < 0 ? -1 : 0;
         if (rc == 0)
-            rc = vd_agg_update (self->conn, &self->agg, load_run_customers_written (run),
-                                given == 1, &err);
+            rc = load_customers_update (self->conn, &self->agg, load_run_customers_written (run),
+                                        given == 1, &err);
         if (rc == 0)
             rc = vd_db_command (self->conn, "COMMIT", 0, NULL, &err);
         else
@@ -528,7 +528,7 @@ s_setup (void *arg, vd_error_t *err)
     for (int t = 0; t < VD_TABLE_COUNT; t++)
         if (load_sql_build (t, &self->sql[t]) < 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
-    if (vd_agg_rules (self->config, &self->agg, err) < 0)
+    if (load_customers_rules (self->config, &self->agg, err) < 0)
         return -1;
     self->batch_rows = (size_t)vd_config_int (self->config, VD_CFG_BATCH_ROWS);
     self->runs = zhashx_new ();

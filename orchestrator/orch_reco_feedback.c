@@ -4,15 +4,17 @@
 
     In one transaction: a reco.feedback row (signals = the distinct signal
     names of the pair's current reasons, else those reco.issued kept), the
-    verdict on reco.issued, the contact_history row of the verdict
-    (contact_key 'vendange:CUSTOMER:PRODUCT:VERDICT', see the README), and
-    a queued job for that customer so the verdict counts at once. 404 when
+    verdict on reco.issued, the command that has the loader write the
+    contact_history row of the verdict (contact_key
+    'vendange:CUSTOMER:PRODUCT:VERDICT', see the README), and a queued job
+    for that customer so the verdict counts at once. 404 when
     the pair is neither recommended nor issued; 201 {"feedback_id",
     "verdict", "signals", "reco_run_id"}.
 */
 #include "vendange.h"
 #include "vd_db.h"
 #include "orch_json.h"
+#include "orch_loader.h"
 #include "orch_reco.h"
 
 #define REASON_MAX_CHARS 500
@@ -31,20 +33,11 @@ static const char s_signals_sql[] =
 /*  $1 customer, $2 product, $3 verdict, $4 reason, $5 signals. */
 static const char s_insert_sql[] =
     "INSERT INTO reco.feedback (customer_key, product_key, verdict, reason, signals, source) "
-    "VALUES ($1, $2, $3, $4, $5::text[], 'staff') RETURNING id, array_to_json(signals)::text";
+    "VALUES ($1, $2, $3, $4, $5::text[], 'staff') RETURNING id, array_to_json(signals)::text, "
+    "created_at::text";
 static const char s_issued_sql[] =
     "UPDATE reco.issued SET verdict = $3, verdict_at = now() WHERE customer_key = $1 AND "
     "product_key = $2";
-static const char s_contact_sql[] =
-    "INSERT INTO canonical.contact_history (contact_key, source, source_id, customer_key, "
-    "email, date_contact, channel, campaign, subject, status, product_key_suggested, "
-    "response, response_details, synced_at) SELECT k, 'vendange', k, $1, (SELECT c.email "
-    "FROM canonical.customers c WHERE c.customer_key = $1), now(), 'direct', "
-    "'vendange-reco', 'recommendation', 'recommended', $2, $3, $4, now() FROM (SELECT "
-    "'vendange:' || $1 || ':' || $2 || ':' || $3 AS k) x ON CONFLICT (contact_key) DO UPDATE "
-    "SET email = excluded.email, date_contact = excluded.date_contact, response_details = "
-    "excluded.response_details, synced_at = now()";
-
 /*  Characters (UTF-8 code points) of s. */
 static size_t
 s_chars (const char *s)
@@ -102,11 +95,21 @@ s_record (PGconn *conn, const char *const *params, json_t *answer, vd_error_t *e
     vd_parse_int (PQgetvalue (ins, 0, 0), 1, INT64_MAX, &id);
     json_object_set_new (answer, "feedback_id", json_integer (id));
     json_object_set_new (answer, "signals", json_loads (PQgetvalue (ins, 0, 1), 0, NULL));
+    /* its contact_history row: written by the loader (the only writer of
+       canonical.*), queued in this transaction, dated by the verdict */
+    json_t *args =
+        json_pack ("{s:s, s:s, s:s, s:s?, s:s}", "customer", params[0], "product", params[1],
+                   "verdict", params[2], "reason", params[3], "at", PQgetvalue (ins, 0, 2));
     PQclear (ins);
     int64_t run = 0;
-    if (vd_db_command (conn, s_issued_sql, 3, params, err) < 0 ||
-        vd_db_command (conn, s_contact_sql, 4, params, err) < 0 ||
-        orch_reco_queue (conn, params[0], "feedback", &run, err) < 0)
+    int rc = args && vd_db_command (conn, s_issued_sql, 3, params, err) == 0 &&
+                     orch_loader_queue (conn, "reco_verdict", args, err) > 0 &&
+                     orch_reco_queue (conn, params[0], "feedback", &run, err) >= 0
+                 ? 0
+             : args ? -1
+                    : vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
+    json_decref (args);
+    if (rc < 0)
         return -1;
     json_object_set_new (answer, "reco_run_id", json_integer (run));
     return 1;

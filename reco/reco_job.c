@@ -25,22 +25,16 @@ static const char s_issue_sql[] =
     "  WHERE reco.issued.last_at < now() - interval '7 days'";
 
 /*  What followed a recommendation within $1 days, the first click or
-    purchase; it is written to contact_history too (one row per pair
-    and response, so a re-run does not duplicate it). Only the sales and
-    clicks of the last 2 x $1 days are looked at (a sale loaded later than
-    that is not counted). */
-#define FOLLOWED_INSERT                                                                            \
-    " INSERT INTO canonical.contact_history (contact_key, source, source_id, customer_key,"        \
-    "  email, date_contact, channel, campaign, subject, status, product_key_suggested,"            \
-    "  response, response_details)"                                                                \
-    " SELECT k, 'vendange', k, f.customer_key, c.email, f.followed_at,"                            \
-    "  CASE f.followed WHEN 'click' THEN 'email' ELSE 'direct' END, 'vendange-reco',"              \
-    "  'recommendation', 'recommended', f.product_key, f.followed, f.followed_detail"              \
-    " FROM f LEFT JOIN canonical.customers c USING (customer_key),"                                \
-    "  LATERAL (SELECT 'vendange:' || f.customer_key || ':' || f.product_key || ':'"               \
-    "   || f.followed AS k) key"                                                                   \
-    " ON CONFLICT (contact_key) DO UPDATE SET date_contact = EXCLUDED.date_contact,"               \
-    "  response_details = EXCLUDED.response_details, synced_at = now()"
+    purchase; the loader writes it to contact_history too (a
+    "reco_followed" command, queued in this transaction, load_cmd.h). Only
+    the sales and clicks of the last 2 x $1 days are looked at (a sale
+    loaded later than that is not counted). */
+#define FOLLOWED_QUEUE                                                                             \
+    " INSERT INTO ops.loader_commands (kind, args) SELECT 'reco_followed',"                        \
+    "  jsonb_build_object('pairs', jsonb_agg(jsonb_build_object('customer', f.customer_key,"       \
+    "   'product', f.product_key, 'followed', f.followed, 'at', f.followed_at,"                    \
+    "   'detail', f.followed_detail) ORDER BY f.customer_key, f.product_key))"                     \
+    " FROM f HAVING count(*) > 0"
 
 static const char s_followed_sql[] =
     "WITH e AS (SELECT i.customer_key, i.product_key, 'click' AS how, ch.date_contact AS at,"
@@ -65,7 +59,7 @@ static const char s_followed_sql[] =
     " f AS (UPDATE reco.issued i SET followed = s.how, followed_at = s.at,"
     "  followed_detail = s.detail"
     "  FROM s WHERE i.customer_key = s.customer_key AND i.product_key = s.product_key"
-    "  RETURNING i.*)" FOLLOWED_INSERT;
+    "  RETURNING i.*)" FOLLOWED_QUEUE;
 
 static const char *const s_versions[] = {
     [RECO_MODEL_VENDANGE] = RECO_MODEL_VERSION,

@@ -5,7 +5,7 @@
     selftest -v ...     verbose
 */
 #include "vendange.h"
-#include "vd_agg.h"
+#include "load_customers.h"
 #include "vd_copy.h"
 #include "vd_curl.h"
 #include "vd_hashset.h"
@@ -99,7 +99,6 @@ typedef struct {
 
 /* One line per class; keep alphabetical inside each component. */
 static const selftest_t s_tests[] = {
-    {"vd_agg", vd_agg_test},
     {"vd_config", vd_config_test},
     {"vd_copy", vd_copy_test},
     {"vd_hashset", vd_hashset_test},
@@ -148,6 +147,7 @@ static const selftest_t s_tests[] = {
     {"load_refs", load_refs_test},
     {"load_lines", load_lines_test},
     {"load_agg", load_agg_test},
+    {"load_customers", load_customers_test},
     {"load_cmd", load_cmd_test},
     {"load_warn", load_warn_test},
     {"load_sql", load_sql_test},

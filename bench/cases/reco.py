@@ -33,7 +33,7 @@ from benchlib import HERE, BenchStack, Sample, case, run_measured
 
 MODELS = ("vendange", "popularity", "random")
 TOP = 5
-# the segment rules' defaults (common/vd_config.c, VENDANGE_SEGMENT_*), as in vd_agg
+# the segment rules' defaults (common/vd_config.c, VENDANGE_SEGMENT_*), as in load_customers
 VIP_SPENT, VIP_ORDERS, AT_RISK_DAYS, INACTIVE_DAYS = 1000, 10, 365, 730
 
 
@@ -82,7 +82,7 @@ def _load(ctx, db, folder, meta):
 
 
 def _aggregates(ctx, db, as_of):
-    """The customers' aggregates and segments as vd_agg computes them, with
+    """The customers' aggregates and segments as load_customers computes them, with
     as_of for today."""
     ctx.pg.psql(
         "WITH a AS (SELECT customer_key,"

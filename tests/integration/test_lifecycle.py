@@ -88,6 +88,29 @@ class Lifecycle(StackCase):
             time.sleep(0.2)
         self.assertEqual(self.pg.psql(sql), want)
 
+    def test_3_what_followed_a_recommendation(self):
+        """The recommender queues what followed its recommendations; the
+        loader writes them as contact events, once per pair and response."""
+        key = self.pg.value("SELECT customer_key FROM canonical.customers ORDER BY 1 LIMIT 1")
+        email = self.pg.value("SELECT email FROM canonical.customers WHERE customer_key = '%s'"
+                              % key)
+        pairs = ('{"pairs": [{"customer": "%s", "product": "P1", "followed": "click",'
+                 ' "at": "2026-11-02T10:00:00+00:00", "detail": "campaign c1"}]}' % key)
+        for _ in range(2):
+            self.pg.psql("INSERT INTO ops.loader_commands (kind, args) VALUES"
+                         " ('reco_followed', '%s')" % pairs)
+        sql = ("SELECT contact_key, source, customer_key, email, channel, response,"
+               " response_details, date_contact = '2026-11-02T10:00:00+00:00'"
+               " FROM canonical.contact_history WHERE source = 'vendange'")
+        want = [["vendange:%s:P1:click" % key, "vendange", key, email, "email", "click",
+                 "campaign c1", "t"]]
+        done = "SELECT count(*) FROM ops.loader_commands WHERE kind = 'reco_followed' AND" \
+               " status = 'done'"
+        deadline = time.time() + 20
+        while time.time() < deadline and self.pg.value(done) != "2":
+            time.sleep(0.2)
+        self.assertEqual(self.pg.psql(sql), want)
+
 
 class ForgetInFlight(unittest.TestCase):
     """Events of the person still in the webhook gateway's spool when they

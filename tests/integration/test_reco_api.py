@@ -10,6 +10,7 @@ import io
 import json
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -237,6 +238,16 @@ class RecoApi(StackCase):
         self.assertEqual(b["reco_run_id"], a["reco_run_id"])
         self.finish_queued()
 
+    def rows_soon(self, sql, want=None, timeout=20):
+        """The rows of sql once they are want (any rows when None), or at
+        the timeout."""
+        deadline = time.time() + timeout
+        rows = self.pg.psql(sql)
+        while time.time() < deadline and (rows == [] if want is None else rows != want):
+            time.sleep(0.1)
+            rows = self.pg.psql(sql)
+        return rows
+
     def test_feedback(self):
         self.finish_queued()
         path = "/api/customers/isavigne-T5/recommendations/GEWURZ-2021/feedback"
@@ -249,7 +260,9 @@ class RecoApi(StackCase):
         # the pair was not issued yet: the verdict is kept in feedback only
         self.assertEqual(self.pg.value("SELECT count(*) FROM reco.issued WHERE customer_key = "
                                        "'isavigne-T5' AND product_key = 'GEWURZ-2021'"), "0")
-        row = self.pg.psql(
+        # the verdict's contact event: written by the loader (a command
+        # queued with the verdict)
+        row = self.rows_soon(
             "SELECT source, source_id, customer_key, email, channel, campaign, subject, status, "
             "product_key_suggested, response, response_details FROM canonical.contact_history "
             "WHERE contact_key = 'vendange:isavigne-T5:GEWURZ-2021:bad'")
@@ -261,9 +274,10 @@ class RecoApi(StackCase):
         # the same verdict again updates the same contact row
         status, _ = self.call("POST", path, {"verdict": "bad", "reason": "really not"})
         self.assertEqual(status, 201)
-        self.assertEqual(self.pg.psql(
+        self.assertEqual(self.rows_soon(
             "SELECT count(*), max(response_details) FROM canonical.contact_history WHERE "
-            "contact_key LIKE 'vendange:isavigne-T5:%'"), [["1", "really not"]])
+            "contact_key LIKE 'vendange:isavigne-T5:%'", [["1", "really not"]]),
+            [["1", "really not"]])
         # an issued pair gets its verdict; the answer shows it
         status, _ = self.call("POST", "/api/customers/isavigne-T1/recommendations/"
                               "PINOT-NOIR-2020/feedback", {"verdict": "good"})

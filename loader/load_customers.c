@@ -1,5 +1,5 @@
-/*  vd_agg - customer aggregates and segments. */
-#include "vd_agg.h"
+/*  load_customers - customer aggregates and segments. */
+#include "load_customers.h"
 #include "vd_hashset.h"
 
 #define SQL_MAX (16 * 1024)
@@ -26,7 +26,7 @@ s_segment_expr (vd_buf_t *b, const char *orders, const char *last, const char *t
 typedef enum {
     AGG_FEW,  /* a few customers: their sales through the index, one by one */
     AGG_SCAN, /* many: one pass over the sales                              */
-    AGG_GIVEN /* counted as they were loaded (VD_AGG_GIVEN): none read      */
+    AGG_GIVEN /* counted as they were loaded (LOAD_CUSTOMERS_GIVEN): none read      */
 } agg_mode_t;
 
 /*  Aggregates and segment of the dirty customers, one write per customer
@@ -50,7 +50,7 @@ s_aggregates_sql (agg_mode_t mode, bool all)
                        "     FILTER (WHERE s.quantity_units > 0) AS orders"
                        " FROM canonical.sales_lines s WHERE s.customer_key = d.customer_key) a),");
     else if (mode == AGG_GIVEN)
-        vd_buf_addstr (&b, " agg AS (SELECT * FROM " VD_AGG_GIVEN "),");
+        vd_buf_addstr (&b, " agg AS (SELECT * FROM " LOAD_CUSTOMERS_GIVEN "),");
     else /* two hash aggregates over one scan: orders, then customers (no
             sort of every line by customer, no lookup of every line) */
         vd_buf_printf (
@@ -178,7 +178,8 @@ s_daily_pass (PGconn *conn, const char *const *params, const char *rules, vd_err
 }
 
 int
-vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, bool persons, bool given, vd_error_t *err)
+load_customers_update (PGconn *conn, const load_customers_rules_t *rules, bool persons, bool given,
+                       vd_error_t *err)
 {
     char p[4][24], text[160];
     snprintf (p[0], sizeof p[0], "%" PRId64, rules->vip_spent);
@@ -224,10 +225,10 @@ vd_agg_update (PGconn *conn, const vd_agg_rules_t *rules, bool persons, bool giv
     return rc;
 }
 
-/*  ---- vd_agg_acc: the same aggregates, counted line by line ---------- */
+/*  ---- load_customers_acc: the same aggregates, counted line by line ---------- */
 
-const char vd_agg_given_ddl[] =
-    "CREATE TEMPORARY TABLE " VD_AGG_GIVEN " (customer_key text NOT NULL, first_date date,"
+const char load_customers_given_ddl[] =
+    "CREATE TEMPORARY TABLE " LOAD_CUSTOMERS_GIVEN " (customer_key text NOT NULL, first_date date,"
     " last_date date, total numeric NOT NULL, orders int NOT NULL) ON COMMIT DROP";
 
 /*  Customers by open addressing (keys kept in one arena, compared in
@@ -241,7 +242,7 @@ typedef struct {
     int32_t first, last;   /* purchase dates as YYYYMMDD, 0: none     */
     int32_t orders;        /* orders with a line of positive quantity */
     uint32_t chain;        /* its first order node + 1, 0: none       */
-    int64_t total;         /* units of 10^-VD_AGG_DECIMALS            */
+    int64_t total;         /* units of 10^-LOAD_CUSTOMERS_DECIMALS            */
     int32_t scale;         /* decimals of the total: the most of its terms */
 } s_customer_t;
 
@@ -250,7 +251,7 @@ typedef struct {
     uint32_t next; /* + 1, 0: the end */
 } s_order_t;
 
-struct vd_agg_acc {
+struct load_customers_acc {
     s_customer_t *slots;
     size_t mask, ncustomers;
     vd_buf_t keys;
@@ -260,17 +261,17 @@ struct vd_agg_acc {
     bool unusable;
 };
 
-vd_agg_acc_t *
-vd_agg_acc_new (void)
+load_customers_acc_t *
+load_customers_acc_new (void)
 {
-    vd_agg_acc_t *self = calloc (1, sizeof *self);
+    load_customers_acc_t *self = calloc (1, sizeof *self);
     if (self)
         vd_buf_init (&self->keys, (size_t)UINT32_MAX);
     return self;
 }
 
 static void
-s_acc_free (vd_agg_acc_t *self)
+s_acc_free (load_customers_acc_t *self)
 {
     free (self->slots);
     free (self->orders);
@@ -281,7 +282,7 @@ s_acc_free (vd_agg_acc_t *self)
 }
 
 void
-vd_agg_acc_destroy (vd_agg_acc_t **self_p)
+load_customers_acc_destroy (load_customers_acc_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
@@ -291,7 +292,7 @@ vd_agg_acc_destroy (vd_agg_acc_t **self_p)
 }
 
 void
-vd_agg_acc_drop (vd_agg_acc_t *self)
+load_customers_acc_drop (load_customers_acc_t *self)
 {
     if (!self || self->unusable)
         return;
@@ -300,13 +301,13 @@ vd_agg_acc_drop (vd_agg_acc_t *self)
 }
 
 bool
-vd_agg_acc_usable (const vd_agg_acc_t *self)
+load_customers_acc_usable (const load_customers_acc_t *self)
 {
     return self && !self->unusable;
 }
 
 int64_t
-vd_agg_acc_lines (const vd_agg_acc_t *self)
+load_customers_acc_lines (const load_customers_acc_t *self)
 {
     return self ? self->lines : 0;
 }
@@ -336,7 +337,7 @@ s_slot (s_customer_t *slots, size_t mask, const vd_buf_t *keys, uint64_t hash, c
 
 /*  The customer of key, added when new; NULL out of memory. */
 static s_customer_t *
-s_customer (vd_agg_acc_t *self, const char *key, size_t len)
+s_customer (load_customers_acc_t *self, const char *key, size_t len)
 {
     if ((self->ncustomers + 1) * 4 > (self->mask + 1) * 3) { /* 3/4 full: twice the slots */
         size_t n = self->mask ? (self->mask + 1) * 2 : 4096;
@@ -366,7 +367,7 @@ s_customer (vd_agg_acc_t *self, const char *key, size_t len)
 
 /*  Adds the order to the customer's purchases: 1 new, 0 known, -1. */
 static int
-s_order (vd_agg_acc_t *self, s_customer_t *c, const char *order, size_t len)
+s_order (load_customers_acc_t *self, s_customer_t *c, const char *order, size_t len)
 {
     uint64_t hash = s_hash (order, len);
     for (uint32_t n = c->chain; n; n = self->orders[n - 1].next)
@@ -391,7 +392,7 @@ s_null (const char *f, size_t len)
     return len == 2 && f[0] == '\\' && f[1] == 'N';
 }
 
-/*  [-]digits[.digits] as units of 10^-VD_AGG_DECIMALS, its decimals and
+/*  [-]digits[.digits] as units of 10^-LOAD_CUSTOMERS_DECIMALS, its decimals and
     whether it is above zero. 0, -1 for another form. */
 static int
 s_number (const char *f, size_t len, int64_t *value, int *scale, bool *positive)
@@ -413,9 +414,9 @@ s_number (const char *f, size_t len, int64_t *value, int *scale, bool *positive)
         digits++;
         decimals += point;
     }
-    if (!digits || (point && !decimals) || decimals > VD_AGG_DECIMALS)
+    if (!digits || (point && !decimals) || decimals > LOAD_CUSTOMERS_DECIMALS)
         return -1;
-    for (size_t d = decimals; d < VD_AGG_DECIMALS; d++)
+    for (size_t d = decimals; d < LOAD_CUSTOMERS_DECIMALS; d++)
         v *= 10;
     *value = negative ? -v : v;
     *scale = (int)decimals;
@@ -440,14 +441,14 @@ s_date (const char *f, size_t len)
 }
 
 static int
-s_unusable (vd_agg_acc_t *self)
+s_unusable (load_customers_acc_t *self)
 {
-    vd_agg_acc_drop (self);
+    load_customers_acc_drop (self);
     return -1;
 }
 
 int
-vd_agg_acc_add (vd_agg_acc_t *self, const vd_agg_line_t *l)
+load_customers_acc_add (load_customers_acc_t *self, const load_customers_line_t *l)
 {
     if (!self || self->unusable)
         return -1;
@@ -498,7 +499,7 @@ s_add_money (vd_buf_t *b, int64_t v, int scale)
     bool negative = v < 0;
     if (negative)
         v = -v;
-    for (int d = scale; d < VD_AGG_DECIMALS; d++)
+    for (int d = scale; d < LOAD_CUSTOMERS_DECIMALS; d++)
         v /= 10;
     do {
         digits[n++] = (char)('0' + (int)(v % 10));
@@ -513,7 +514,7 @@ s_add_money (vd_buf_t *b, int64_t v, int scale)
 }
 
 int
-vd_agg_acc_text (const vd_agg_acc_t *self, vd_buf_t *out)
+load_customers_acc_text (const load_customers_acc_t *self, vd_buf_t *out)
 {
     for (size_t i = 0; self->slots && i <= self->mask; i++) {
         const s_customer_t *c = &self->slots[i];
@@ -527,7 +528,7 @@ vd_agg_acc_text (const vd_agg_acc_t *self, vd_buf_t *out)
 }
 
 int
-vd_agg_test (bool verbose)
+load_customers_test (bool verbose)
 {
     int failures = 0;
     char *agg = s_aggregates_sql (AGG_SCAN, false), *few = s_aggregates_sql (AGG_FEW, false);
@@ -551,14 +552,14 @@ vd_agg_test (bool verbose)
         if (strstr (every, "ops.dirty_customers") || !strstr (every, "FROM d LEFT JOIN agg"))
             failures++;
         /* counted as loaded: no sales read */
-        if (strstr (given, "sales_lines") || !strstr (given, "FROM " VD_AGG_GIVEN))
+        if (strstr (given, "sales_lines") || !strstr (given, "FROM " LOAD_CUSTOMERS_GIVEN))
             failures++;
     }
     /* the same definitions counted line by line: a credit note lowers
        the total but is no purchase, an order counts once, the total
        keeps the most decimals of its terms; a form it cannot sum exactly
        makes the count unusable */
-    vd_agg_acc_t *acc = vd_agg_acc_new ();
+    load_customers_acc_t *acc = load_customers_acc_new ();
     struct {
         const char *customer, *order, *date, *quantity, *price;
     } lines[] = {
@@ -566,35 +567,38 @@ vd_agg_test (bool verbose)
         {"C1", "F1", "2024-04-01", "1", "0"},       {"C1", "\\N", "2023-01-02", "1", "\\N"},
         {"C2", "F9", "2024-01-01", "-1", "-12.25"}, {"\\N", "F1", "2020-01-01", "3", "9"}};
     for (size_t i = 0; acc && i < sizeof lines / sizeof lines[0]; i++) {
-        vd_agg_line_t l = {lines[i].customer, lines[i].order,    "K",
-                           lines[i].date,     lines[i].quantity, lines[i].price};
+        load_customers_line_t l = {lines[i].customer, lines[i].order,    "K",
+                                   lines[i].date,     lines[i].quantity, lines[i].price};
         l.customer_len = strlen (l.customer);
         l.order_len = strlen (l.order);
         l.key_len = 1;
         l.date_len = strlen (l.date);
         l.quantity_len = strlen (l.quantity);
         l.price_len = strlen (l.price);
-        VD_CHECK (&failures, vd_agg_acc_add (acc, &l) == 0);
+        VD_CHECK (&failures, load_customers_acc_add (acc, &l) == 0);
     }
     vd_buf_t text;
     vd_buf_init (&text, 4096);
-    VD_CHECK (&failures, acc && vd_agg_acc_lines (acc) == 6 && vd_agg_acc_text (acc, &text) == 0);
+    VD_CHECK (&failures, acc && load_customers_acc_lines (acc) == 6 &&
+                             load_customers_acc_text (acc, &text) == 0);
     VD_CHECK (&failures, strstr (vd_buf_str (&text), "C1\t2023-01-02\t2024-05-01\t3.500\t2\n"));
     VD_CHECK (&failures, strstr (vd_buf_str (&text), "C2\t\\N\t\\N\t-12.25\t0\n"));
     VD_CHECK (&failures, vd_buf_str (&text) && strlen (vd_buf_str (&text)) == 51);
     const char *bad[] = {"1e3", "+1", ".5", "1.", "NaN", "0.12345", "123456789012345"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        vd_agg_acc_t *one = vd_agg_acc_new ();
-        vd_agg_line_t l = {"C1", "F1", "K", "2024-01-01", "1", bad[i],
-                           2,    2,    1,   10,           1,   strlen (bad[i])};
-        VD_CHECK_WHY (&failures, vd_agg_acc_add (one, &l) < 0 && !vd_agg_acc_usable (one), bad[i]);
-        vd_agg_acc_destroy (&one);
+        load_customers_acc_t *one = load_customers_acc_new ();
+        load_customers_line_t l = {"C1", "F1", "K", "2024-01-01", "1", bad[i],
+                                   2,    2,    1,   10,           1,   strlen (bad[i])};
+        VD_CHECK_WHY (&failures,
+                      load_customers_acc_add (one, &l) < 0 && !load_customers_acc_usable (one),
+                      bad[i]);
+        load_customers_acc_destroy (&one);
     }
     if (verbose)
-        printf ("  vd_agg:\n%s\n%s\n%s\n%s", agg ? agg : "", few ? few : "", window ? window : "",
-                vd_buf_str (&text) ? vd_buf_str (&text) : "");
+        printf ("  load_customers:\n%s\n%s\n%s\n%s", agg ? agg : "", few ? few : "",
+                window ? window : "", vd_buf_str (&text) ? vd_buf_str (&text) : "");
     vd_buf_free (&text);
-    vd_agg_acc_destroy (&acc);
+    load_customers_acc_destroy (&acc);
     free (agg);
     free (few);
     free (every);
@@ -605,7 +609,7 @@ vd_agg_test (bool verbose)
 }
 
 static int
-s_person_match (const char *setting, vd_agg_rules_t *rules)
+s_person_match (const char *setting, load_customers_rules_t *rules)
 {
     rules->match_ref = rules->match_email = false;
     if (strcmp (setting, "none") == 0)
@@ -625,9 +629,9 @@ s_person_match (const char *setting, vd_agg_rules_t *rules)
 }
 
 int
-vd_agg_rules (const vd_config_t *cfg, vd_agg_rules_t *rules, vd_error_t *err)
+load_customers_rules (const vd_config_t *cfg, load_customers_rules_t *rules, vd_error_t *err)
 {
-    *rules = (vd_agg_rules_t){
+    *rules = (load_customers_rules_t){
         .vip_spent = vd_config_int (cfg, VD_CFG_SEGMENT_VIP_SPENT),
         .vip_orders = vd_config_int (cfg, VD_CFG_SEGMENT_VIP_ORDERS),
         .at_risk_days = vd_config_int (cfg, VD_CFG_SEGMENT_AT_RISK_DAYS),
