@@ -105,7 +105,7 @@ $(eval $(call make_bin,normalizer,transformer/norm_main.c,$(LIBNORM)))
 $(eval $(call make_bin,loader,loader/load_main.c,$(LIBLOAD)))
 $(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH) $(LIBNORM)))
 $(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH) $(LIBNORM)))
-$(eval $(call make_bin,recommender,reco/reco_main.c,$(LIBRECO) $(LIBLOAD)))
+$(eval $(call make_bin,recommender,reco/reco_main.c,$(LIBRECO)))
 $(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBODOO) $(LIBNORM) $(LIBLOAD) $(LIBORCH) $(LIBRECO)))
 $(BUILD)/bin/orchestrator $(BUILD)/bin/vendange $(BUILD)/bin/selftest: LDLIBS += $(PDF_LIBS)
 

@@ -1,5 +1,6 @@
 /*  vd_copy - PostgreSQL COPY text fields (see vd_copy.h). */
 #include "vd_copy.h"
+#include "vd_db.h"
 
 //  Bytes COPY text must escape (backslash, tab, newline, CR) or drop (NUL)
 static const bool s_special[256] = {
@@ -107,6 +108,71 @@ vd_copy_field (const char **p, const char *end, vd_buf_t *out)
     return rc || !vd_buf_str (out) ? -1 : 0;
 }
 
+/*  ---- the COPY round trip (psql's copy.c rules) ----------------------- */
+
+/*  Runs sql, a COPY whose start answers want. 0, -1 with err. */
+static int
+s_start (PGconn *conn, const char *sql, ExecStatusType want, vd_error_t *err)
+{
+    PGresult *res = PQexec (conn, sql);
+    int rc =
+        PQresultStatus (res) == want ? 0 : vd_db_error (conn, res, "COPY failed to start", err);
+    PQclear (res);
+    return rc;
+}
+
+int
+vd_copy_begin (PGconn *conn, const char *sql, vd_error_t *err)
+{
+    return s_start (conn, sql, PGRES_COPY_IN, err);
+}
+
+int
+vd_copy_send (PGconn *conn, const char *data, size_t len)
+{
+    const size_t chunk = 1024 * 1024;
+    for (size_t off = 0; off < len; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        if (PQputCopyData (conn, data + off, (int)n) != 1)
+            return -1;
+    }
+    return 0;
+}
+
+int
+vd_copy_run (PGconn *conn, const char *sql, const char *data, size_t len, vd_error_t *err)
+{
+    if (vd_copy_begin (conn, sql, err) < 0)
+        return -1;
+    return vd_copy_end (conn, vd_copy_send (conn, data, len) == 0, err);
+}
+
+int
+vd_copy_end (PGconn *conn, bool ok, vd_error_t *err)
+{
+    int rc = ok ? 0 : -1;
+    PGresult *res;
+    if (PQputCopyEnd (conn, rc == 0 ? NULL : "could not send data") != 1)
+        rc = -1;
+    /* drain every result: the COPY's own status comes first */
+    if (vd_db_wait (conn) < 0)
+        rc = -1;
+    while ((res = PQgetResult (conn)) != NULL) {
+        if (PQresultStatus (res) != PGRES_COMMAND_OK && rc == 0)
+            rc = vd_db_error (conn, res, "COPY failed", err);
+        PQclear (res);
+    }
+    if (rc < 0 && err && !err->msg[0])
+        vd_db_error (conn, NULL, "COPY failed", err);
+    return rc;
+}
+
+int
+vd_copy_out_begin (PGconn *conn, const char *sql, vd_error_t *err)
+{
+    return s_start (conn, sql, PGRES_COPY_OUT, err);
+}
+
 int
 vd_copy_test (bool verbose)
 {
@@ -156,6 +222,13 @@ vd_copy_test (bool verbose)
     const char *esc = "a\\\\b\\tc\\x\\", *q = esc; /* a\\b\tc\x\ : escapes, one at the end */
     failures += vd_copy_field (&q, esc + strlen (esc), &f) != 0 ||
                 strcmp (vd_buf_str (&f), "a\\b\tcx\\") != 0;
+    /* integers, as the COPY lines and the line numbers carry them */
+    vd_buf_reset (&b);
+    vd_buf_add_int (&b, 0);
+    vd_buf_add_int (&b, -42);
+    vd_buf_add_int (&b, INT64_MIN);
+    vd_buf_add_int (&b, INT64_MAX);
+    failures += strcmp (vd_buf_str (&b), "0-42-92233720368547758089223372036854775807") != 0;
     vd_buf_free (&f);
     vd_buf_free (&b);
     if (failures)

@@ -6,6 +6,7 @@
 #define VD_COPY_H_INCLUDED
 
 #include "vendange.h"
+#include <libpq-fe.h>
 
 /*  Appends s as one COPY text field: backslash, tab, newline and CR
     escaped, NUL bytes dropped, invalid UTF-8 replaced. NULL s gives \N.
@@ -24,6 +25,20 @@ bool vd_copy_row_valid (const char *s, size_t len, size_t n);
     after the last field). 1 for \N (NULL, out empty), 0 for a value, -1
     when the buffer refuses or *p is past the last field. */
 int vd_copy_field (const char **p, const char *end, vd_buf_t *out);
+
+/*  The COPY round trip (psql's copy.c rules: check every PQputCopyData,
+    abort with PQputCopyEnd(errmsg), drain PQgetResult to NULL).
+    vd_copy_run runs `sql` (a COPY ... FROM STDIN) with data: 0, -1 with
+    err. The same in steps, for data sent as it comes: begin (0, -1 with
+    err), send (0, -1: the connection failed), end (ok false aborts the
+    COPY; 0 when it is ok and the server took every row, -1 with err). */
+int vd_copy_run (PGconn *conn, const char *sql, const char *data, size_t len, vd_error_t *err);
+int vd_copy_begin (PGconn *conn, const char *sql, vd_error_t *err);
+int vd_copy_send (PGconn *conn, const char *data, size_t len);
+int vd_copy_end (PGconn *conn, bool ok, vd_error_t *err);
+/*  Starts `sql` (a COPY ... TO STDOUT): 0, -1 with err; then
+    PQgetCopyData until it says the end, and PQgetResult to NULL. */
+int vd_copy_out_begin (PGconn *conn, const char *sql, vd_error_t *err);
 
 int vd_copy_test (bool verbose);
 

@@ -102,6 +102,18 @@ typedef struct {
 int vd_service_main (const vd_service_info_t *info, const vd_service_ops_t *ops, int argc,
                      char **argv, vd_config_t **config, vd_ctl_t **ctl, void *self);
 
+/*  The main() of a pipeline stage: its state type (with members config,
+    ctl and input), its description (vd_service_info_t), its stage
+    callbacks (vd_stage_t), setup and teardown. */
+#define VD_STAGE_MAIN(type, info, stage, setup, teardown)                                          \
+    int main (int argc, char **argv)                                                               \
+    {                                                                                              \
+        static const vd_service_ops_t ops = {setup, NULL, teardown, &stage,                        \
+                                             offsetof (type, input)};                              \
+        type self = {0};                                                                           \
+        return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);          \
+    }
+
 /*  Self test. */
 int vd_service_test (bool verbose);
 

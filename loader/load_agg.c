@@ -1,6 +1,6 @@
 /*  load_agg - a first load's aggregates, counted as it copies. */
 #include "load_agg.h"
-#include "load_copy.h"
+#include "vd_copy.h"
 #include "load_refs.h"
 #include "load_customers.h"
 #include "vd_schema.h"
@@ -175,8 +175,8 @@ load_agg_given (load_agg_t *self, PGconn *conn, vd_error_t *err)
                  ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory")
                  : vd_db_command (conn, load_customers_given_ddl, 0, NULL, err);
     if (rc == 0)
-        rc = load_copy_run (conn, "COPY " LOAD_CUSTOMERS_GIVEN " FROM STDIN", text.data, text.len,
-                            err);
+        rc = vd_copy_run (conn, "COPY " LOAD_CUSTOMERS_GIVEN " FROM STDIN", text.data, text.len,
+                          err);
     vd_buf_free (&text);
     load_customers_acc_destroy (&self->acc); /* used: its memory back before the line hashes' */
     if (rc == 0)

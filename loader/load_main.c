@@ -577,15 +577,7 @@ s_timers (void *arg)
     s_work (arg);
 }
 
-int
-main (int argc, char **argv)
-{
-    static const vd_service_info_t info = {
-        "loader", NULL, VD_SVC_LOADER,
-        "usage: loader\nWrites canonical records into PostgreSQL.\n\n"};
-    static const vd_stage_t stage = {s_data, s_control, s_timers, NULL, 100};
-    static const vd_service_ops_t ops = {s_setup, NULL, s_teardown, &stage,
-                                         offsetof (self_t, input)};
-    self_t self = {0};
-    return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);
-}
+static const vd_service_info_t s_info = {
+    "loader", NULL, VD_SVC_LOADER, "usage: loader\nWrites canonical records into PostgreSQL.\n\n"};
+static const vd_stage_t s_stage = {s_data, s_control, s_timers, NULL, 100};
+VD_STAGE_MAIN (self_t, s_info, s_stage, s_setup, s_teardown)

@@ -1,6 +1,6 @@
 /*  load_run - one run in flight in the loader. */
 #include "load_run.h"
-#include "load_copy.h"
+#include "vd_copy.h"
 #include "load_events.h"
 #include "load_agg.h"
 #include "load_index.h"
@@ -537,9 +537,8 @@ load_run_apply_deletes (load_run_t *self, PGconn *conn, const load_sql_t *sql, v
                                 self->reconciled[t] ? "true" : "false",
                                 self->gone_connector[t][0] ? self->gone_connector[t] : NULL};
         if (vd_db_command (conn, "DELETE FROM stage_ids", 0, NULL, err) < 0 ||
-            (self->gone[t].len &&
-             load_copy_run (conn, "COPY stage_ids (mode, source_id) FROM STDIN", self->gone[t].data,
-                            self->gone[t].len, err) < 0) ||
+            (self->gone[t].len && vd_copy_run (conn, "COPY stage_ids (mode, source_id) FROM STDIN",
+                                               self->gone[t].data, self->gone[t].len, err) < 0) ||
             vd_db_command (conn, "ANALYZE stage_ids", 0, NULL, err) < 0)
             return -1;
         PGresult *res = vd_db_exec (conn, sql[t].deletion, 3, params, err);
@@ -569,7 +568,7 @@ s_merge_rows (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t from
     size_t end = to < self->nrows ? self->row_start[to] : self->rows.len;
     const char *params[] = {self->run_text, t->name};
     const char *table_param[] = {t->name};
-    if (load_copy_run (conn, sql->copy, self->rows.data + start, end - start, err) < 0)
+    if (vd_copy_run (conn, sql->copy, self->rows.data + start, end - start, err) < 0)
         return -1;
     if (sql->key_map && (vd_db_command (conn, sql->key_map, 1, table_param, err) < 0 ||
                          vd_db_command (conn, sql->key_apply, 1, table_param, err) < 0))
@@ -815,7 +814,7 @@ s_direct_begin (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
         return -1;
     self->index_checked[self->table] = true;
     if (vd_db_command (conn, "SAVEPOINT direct", 0, NULL, err) < 0 ||
-        load_copy_begin (conn, sql->direct, err) < 0)
+        vd_copy_begin (conn, sql->direct, err) < 0)
         return -1;
     self->stream = conn;
     self->streamed = 0;
@@ -832,7 +831,7 @@ s_direct_send (load_run_t *self, const vd_table_t *t)
     vd_buf_t text;
     vd_buf_init (&text, BUF_MAX);
     int rc = s_direct_text (self, t, self->streamed, &text);
-    if (rc == 0 && load_copy_send (self->stream, text.data, text.len) < 0)
+    if (rc == 0 && vd_copy_send (self->stream, text.data, text.len) < 0)
         self->stream_failed = true; /* the connection failed: the end says so */
     vd_buf_free (&text);
     self->streamed = self->nrows;
@@ -853,7 +852,7 @@ s_direct_end (load_run_t *self, PGconn *conn, const vd_table_t *t, vd_error_t *e
     self->stream = NULL;
     self->streamed = 0;
     self->stream_failed = false;
-    if (load_copy_end (conn, rc == 0 && !failed, err) < 0) {
+    if (vd_copy_end (conn, rc == 0 && !failed, err) < 0) {
         if (rc < 0 || failed || err->kind == VD_ERR_TRANSIENT)
             return -1;
         if (vd_db_command (conn, "ROLLBACK TO SAVEPOINT direct", 0, NULL, err) < 0)
@@ -926,7 +925,7 @@ load_run_stream_drop (load_run_t *self, bool connected)
     if (connected) { /* abort the COPY and its transaction */
         vd_error_t err;
         vd_error_clear (&err);
-        load_copy_end (self->stream, false, &err);
+        vd_copy_end (self->stream, false, &err);
         PQclear (PQexec (self->stream, "ROLLBACK"));
     }
     self->stream = NULL;
@@ -979,10 +978,10 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
                          self->rows.len, refused ? self->refused : NULL, self->warn, err) < 0)
         return -1;
     if ((self->rejects.len &&
-         load_copy_run (conn,
-                        "COPY ops.rejects (run_id, table_name, file, line, reason, raw)"
-                        " FROM STDIN",
-                        self->rejects.data, self->rejects.len, err) < 0) ||
+         vd_copy_run (conn,
+                      "COPY ops.rejects (run_id, table_name, file, line, reason, raw)"
+                      " FROM STDIN",
+                      self->rejects.data, self->rejects.len, err) < 0) ||
         load_warn_write (self->warn, conn, self->run_text, !direct && self->nrows, err) < 0 ||
         s_write_counts (self, conn, extracted, ins, upd,
                         (int64_t)(self->nrows - refused) - ins - upd, err) < 0)

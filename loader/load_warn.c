@@ -1,6 +1,6 @@
 /*  load_warn - a batch's warnings, summarised per kind. */
 #include "load_warn.h"
-#include "load_copy.h"
+#include "vd_copy.h"
 #include "vd_msg.h"
 #include <czmq.h>
 
@@ -344,11 +344,11 @@ load_warn_write (load_warn_t *self, PGconn *conn, const char *run_text, bool sta
         vd_buf_init (&text, TEXT_MAX);
         int rc = s_stage_text (self, &text) < 0
                      ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory")
-                     : load_copy_run (conn,
-                                      "COPY stage_warning_kinds (table_name, file, field, reason,"
-                                      " block, count, lines, example_lines, example_values)"
-                                      " FROM STDIN",
-                                      text.data, text.len, err);
+                     : vd_copy_run (conn,
+                                    "COPY stage_warning_kinds (table_name, file, field, reason,"
+                                    " block, count, lines, example_lines, example_values)"
+                                    " FROM STDIN",
+                                    text.data, text.len, err);
         vd_buf_free (&text);
         if (rc < 0)
             return -1;

@@ -1,6 +1,6 @@
 /*  reco_job - one recommendation run, from the model to its rows. */
 #include "reco_job.h"
-#include "load_copy.h"
+#include "vd_copy.h"
 #include "reco_score.h"
 #include "vd_ctl.h"
 #include <pthread.h>
@@ -147,31 +147,6 @@ s_rows (const reco_model_t *model, int customer, const reco_item_t *items, int n
     return rc;
 }
 
-static int
-s_put (PGconn *conn, vd_buf_t *out, vd_error_t *err)
-{
-    if (out->len && PQputCopyData (conn, out->data, (int)out->len) != 1)
-        return vd_db_error (conn, NULL, "cannot write recommendations", err);
-    vd_buf_reset (out);
-    return 0;
-}
-
-/*  Ends the COPY (aborting it when failed) and drains its results. */
-static int
-s_copy_end (PGconn *conn, bool failed, vd_error_t *err)
-{
-    int rc = failed ? -1 : 0;
-    if (PQputCopyEnd (conn, failed ? "recommendation run stopped" : NULL) != 1 && rc == 0)
-        rc = vd_db_error (conn, NULL, "cannot write recommendations", err);
-    PGresult *res;
-    while ((res = PQgetResult (conn))) {
-        if (PQresultStatus (res) != PGRES_COMMAND_OK && rc == 0)
-            rc = vd_db_error (conn, res, "cannot write recommendations", err);
-        PQclear (res);
-    }
-    return rc;
-}
-
 /*  Scoring runs in WORKERS threads, each taking BLOCK customers at a
     time and handing back their rows as COPY text; the calling thread
     sends the blocks to the database as they come (at most QUEUE waiting),
@@ -296,13 +271,8 @@ s_write (PGconn *conn, const reco_model_t *model, const reco_job_t *job, reco_jo
             return vd_error_set (err, VD_ERR_PERMANENT, "unknown customer %s", job->customer);
         last = first + 1;
     }
-    PGresult *res = PQexec (conn, s_copy_sql);
-    if (PQresultStatus (res) != PGRES_COPY_IN) {
-        vd_db_error (conn, res, "cannot write recommendations", err);
-        PQclear (res);
+    if (vd_copy_begin (conn, s_copy_sql, err) < 0)
         return -1;
-    }
-    PQclear (res);
     char run_id[32];
     snprintf (run_id, sizeof run_id, "%" PRId64, job->run_id);
     s_pool_t pool = {.model = model,
@@ -333,7 +303,9 @@ s_write (PGconn *conn, const reco_model_t *model, const reco_job_t *job, reco_jo
             rc = vd_error_set (err, VD_ERR_TRANSIENT, "recommendation run stopped");
         int64_t t = vd_clock_ms ();
         if (rc == 0)
-            rc = s_put (conn, &block->rows, err);
+            rc = vd_copy_send (conn, block->rows.data, block->rows.len) < 0
+                     ? vd_db_error (conn, NULL, "cannot write recommendations", err)
+                     : 0;
         sending += vd_clock_ms () - t;
         result->customers += block->customers;
         result->recommendations += block->recommendations;
@@ -350,7 +322,7 @@ s_write (PGconn *conn, const reco_model_t *model, const reco_job_t *job, reco_jo
     if (rc == 0 && result->customers != last - first)
         rc = vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     int64_t t = vd_clock_ms ();
-    rc = s_copy_end (conn, rc < 0, rc < 0 ? NULL : err) < 0 ? -1 : rc;
+    rc = vd_copy_end (conn, rc == 0, rc < 0 ? NULL : err) < 0 ? -1 : rc;
     vd_debug ("recommendations: %.1f s waiting for the database",
               (sending + vd_clock_ms () - t) / 1000.0);
     return rc;

@@ -1,5 +1,6 @@
 /*  reco_load - the model from the canonical tables. */
 #include "reco_load.h"
+#include "vd_copy.h"
 #include <math.h>
 
 #define LIST_SEP "\x1f" /* joins array elements in the COPY output */
@@ -89,13 +90,9 @@ s_copy_out (PGconn *conn, const char *sql, int nfields, s_row_fn *fn, reco_model
             const reco_load_opts_t *opts, vd_error_t *err)
 {
     int64_t rows = 0;
-    PGresult *res = PQexec (conn, sql);
-    if (PQresultStatus (res) != PGRES_COPY_OUT) {
-        vd_db_error (conn, res, "cannot read the canonical tables", err);
-        PQclear (res);
+    if (vd_copy_out_begin (conn, sql, err) < 0)
         return -1;
-    }
-    PQclear (res);
+    PGresult *res;
     int rc = 0;
     char *line = NULL;
     int len;

@@ -43,7 +43,7 @@
 #include "odoo_xmlrpc.h"
 #include "norm_batch.h"
 #include "norm_fence.h"
-#include "load_copy.h"
+#include "vd_copy.h"
 #include "load_index.h"
 #include "load_run.h"
 #include "load_refs.h"
@@ -140,7 +140,6 @@ static const selftest_t s_tests[] = {
     {"odoo_xmlrpc", odoo_xmlrpc_test},
     {"norm_batch", norm_batch_test},
     {"norm_fence", norm_fence_test},
-    {"load_copy", load_copy_test},
     {"load_index", load_index_test},
     {"load_run", load_run_test},
     {"load_events", load_events_test},

@@ -165,15 +165,8 @@ s_data (void *arg, zframe_t *frame)
     return s_handle_data (arg, frame) < 0 ? -1 : 0;
 }
 
-int
-main (int argc, char **argv)
-{
-    static const vd_service_info_t info = {
-        "normalizer", NULL, VD_SVC_NORMALIZER,
-        "usage: normalizer\nTurns raw records into canonical records (or rejects).\n\n"};
-    static const vd_stage_t stage = {s_data, s_control, NULL, s_stop, 200};
-    static const vd_service_ops_t ops = {s_setup, NULL, s_teardown, &stage,
-                                         offsetof (self_t, input)};
-    self_t self = {0};
-    return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);
-}
+static const vd_service_info_t s_info = {
+    "normalizer", NULL, VD_SVC_NORMALIZER,
+    "usage: normalizer\nTurns raw records into canonical records (or rejects).\n\n"};
+static const vd_stage_t s_stage = {s_data, s_control, NULL, s_stop, 200};
+VD_STAGE_MAIN (self_t, s_info, s_stage, s_setup, s_teardown)
