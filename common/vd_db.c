@@ -33,6 +33,33 @@ vd_db_wait (PGconn *conn)
     return 0;
 }
 
+static char s_role[64];
+
+void
+vd_db_set_role (const char *role)
+{
+    snprintf (s_role, sizeof s_role, "%s", role ? role : "");
+}
+
+int
+vd_db_take_role (PGconn *conn, bool warn)
+{
+    static bool s_warned;
+    if (!s_role[0])
+        return 0;
+    char sql[96];
+    snprintf (sql, sizeof sql, "SET ROLE %s", s_role); /* a name of ours, not input */
+    PGresult *res = PQexec (conn, sql);
+    bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+    if (!ok && warn && !s_warned)
+        vd_warn ("cannot take the database role %s (%s): this service keeps the login role,"
+                 " which may write canonical.*",
+                 s_role, PQresultErrorMessage (res));
+    s_warned |= !ok && warn;
+    PQclear (res);
+    return ok ? 0 : -1;
+}
+
 PGconn *
 vd_db_connect (const char *dsn, const char *service, vd_error_t *err)
 {
@@ -53,6 +80,7 @@ vd_db_connect (const char *dsn, const char *service, vd_error_t *err)
         PQfinish (conn);
         return NULL;
     }
+    vd_db_take_role (conn, false); /* before the first migration it may not exist yet */
     return conn;
 }
 

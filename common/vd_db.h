@@ -15,6 +15,19 @@
     the DSN's password is never in the message). */
 PGconn *vd_db_connect (const char *dsn, const char *service, vd_error_t *err);
 
+/*  The role of every service but the loader (vd_migrate makes it): reads
+    canonical.*, writes ops.* and reco.*. */
+#define VD_DB_SERVICE_ROLE "vendange_service"
+/*  Every later vd_db_connect of this process takes role (SET ROLE), and
+    so does vd_migrate's connection after migrating (as the login role).
+    NULL (the default, the loader's): the login role. When the role
+    cannot be taken (it is missing: the login role may not create roles)
+    the connection keeps the login role; vd_migrate warns once. */
+void vd_db_set_role (const char *role);
+/*  Takes the role set on conn: 0, -1 (conn unchanged; with warn, said
+    once). */
+int vd_db_take_role (PGconn *conn, bool warn);
+
 /*  While a query runs, call hook(arg) about every 200 ms (a service sends
     its heartbeats from there, so a long transaction does not look like a
     dead process). Per thread; NULL hook: none. */

@@ -518,10 +518,41 @@ s_line_hash_triggers (PGconn *conn, vd_error_t *err)
     return rc;
 }
 
+/*  The role every service but the loader takes (vd_db_set_role): it reads
+    canonical.* and writes ops.* and reco.*, so that only the loader (the
+    login role, which owns the tables) can write the canonical tables.
+    Made when the login role may create roles; granted again at every
+    migration (new tables). Without it the services keep the login role
+    (vd_db_connect says so). */
+static const char s_roles[] =
+    "DO $$ BEGIN"
+    "  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" VD_DB_SERVICE_ROLE "') THEN"
+    "    BEGIN CREATE ROLE " VD_DB_SERVICE_ROLE " NOLOGIN;"
+    "    EXCEPTION WHEN insufficient_privilege THEN RETURN; END;"
+    "  END IF;"
+    "  BEGIN EXECUTE format('GRANT " VD_DB_SERVICE_ROLE " TO %I', current_user);"
+    "  EXCEPTION WHEN insufficient_privilege THEN RETURN; END;"
+    "  GRANT USAGE ON SCHEMA canonical, ops, reco TO " VD_DB_SERVICE_ROLE ";"
+    "  GRANT SELECT ON ALL TABLES IN SCHEMA canonical TO " VD_DB_SERVICE_ROLE ";"
+    "  REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA canonical "
+    "FROM " VD_DB_SERVICE_ROLE ";"
+    "  GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA ops, reco "
+    "TO " VD_DB_SERVICE_ROLE ";"
+    "  GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ops, reco TO " VD_DB_SERVICE_ROLE ";"
+    "  ALTER DEFAULT PRIVILEGES IN SCHEMA canonical GRANT SELECT ON TABLES TO " VD_DB_SERVICE_ROLE
+    ";"
+    "  ALTER DEFAULT PRIVILEGES IN SCHEMA ops, reco GRANT SELECT, INSERT, UPDATE, DELETE,"
+    "    TRUNCATE ON TABLES TO " VD_DB_SERVICE_ROLE ";"
+    "  ALTER DEFAULT PRIVILEGES IN SCHEMA ops, reco GRANT USAGE, SELECT, UPDATE ON SEQUENCES "
+    "TO " VD_DB_SERVICE_ROLE ";"
+    "END $$";
+
 int
 vd_migrate (PGconn *conn, vd_error_t *err)
 {
-    if (vd_db_command (conn, MIGRATE_LOCK, 0, NULL, err) < 0)
+    /* as the login role (the owner), whatever role the session took */
+    if (vd_db_command (conn, "RESET ROLE", 0, NULL, err) < 0 ||
+        vd_db_command (conn, MIGRATE_LOCK, 0, NULL, err) < 0)
         return -1;
     int rc = vd_db_script (conn,
                            "SET client_min_messages = warning;"
@@ -537,6 +568,10 @@ vd_migrate (PGconn *conn, vd_error_t *err)
         rc = s_run_steps (conn, err);
     if (rc == 0)
         rc = s_line_hash_triggers (conn, err);
+    if (rc == 0)
+        rc = vd_db_command (conn, s_roles, 0, NULL, err);
     vd_db_command (conn, MIGRATE_UNLOCK, 0, NULL, NULL);
+    if (rc == 0)
+        vd_db_take_role (conn, true);
     return rc;
 }

@@ -146,6 +146,7 @@ main (int argc, char **argv)
         return 0;
     }
     vd_log_init ("orchestrator", VD_LOG_INFO);
+    vd_db_set_role (VD_DB_SERVICE_ROLE); /* reads canonical.*: only the loader writes it */
     if (argc > 1) {
         fprintf (stderr, "orchestrator: unknown argument \"%s\"\n", argv[1]);
         s_usage (stderr);

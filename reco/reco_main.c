@@ -409,6 +409,7 @@ main (int argc, char **argv)
     static const vd_service_info_t info = {"recommender", NULL, VD_SVC_RECO, s_usage};
     self_t self = {0};
     int rc = 0;
+    vd_db_set_role (VD_DB_SERVICE_ROLE); /* reads canonical.*: only the loader writes it */
     if (argc > 1 && strcmp (argv[1], "--once") == 0) {
         vd_log_init ("recommender", VD_LOG_INFO);
         vd_error_t err;

@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import BIN, StackCase
+from harness import ARTIFACTS, BIN, StackCase
 
 
 class HttpApi(StackCase):
@@ -306,3 +306,36 @@ class Secrets(StackCase):
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("readable by others", out.stderr)
         self.assertNotIn("ab" * 32, out.stderr)
+
+
+class CanonicalWriter(StackCase):
+    """Only the loader writes canonical.*, enforced by PostgreSQL: every
+    other service works as the role vendange_service, which may read the
+    canonical tables and write ops.* and reco.*, and nothing else."""
+    NAME = "security-roles"
+    EXTRACTORS = 0
+    RECOMMENDER = True
+
+    def as_service(self, sql):
+        return self.pg.psql("BEGIN; SET LOCAL ROLE vendange_service; %s; ROLLBACK" % sql)
+
+    def test_1_services_take_the_role_and_it_may_not_write_canonical_tables(self):
+        self.stack.wait_ready(0)
+        for name in ("orchestrator", "recommender"):
+            with open(os.path.join(ARTIFACTS, "security-roles-%s.log" % name)) as f:
+                self.assertNotIn("cannot take the database role", f.read(), name)
+        self.assertEqual(self.pg.value("SELECT rolcanlogin FROM pg_roles"
+                                       " WHERE rolname = 'vendange_service'"), "f")
+        for sql in ("INSERT INTO canonical.customers (customer_key) VALUES ('isavigne-X')",
+                    "UPDATE canonical.sales_lines SET customer_key = 'x'",
+                    "DELETE FROM canonical.contact_history",
+                    "TRUNCATE canonical.stock_levels"):
+            with self.assertRaisesRegex(RuntimeError, "permission denied for table"):
+                self.as_service(sql)
+        # what the services do need stays allowed
+        self.as_service("SELECT count(*) FROM canonical.sales_lines")
+        self.as_service("INSERT INTO ops.loader_commands (kind) VALUES ('x')")
+        self.as_service("DELETE FROM reco.recommendations")
+        # the loader keeps the login role, which owns the tables
+        self.assertEqual(self.pg.value("SELECT tableowner FROM pg_tables WHERE schemaname ="
+                                       " 'canonical' AND tablename = 'customers'"), "postgres")
