@@ -46,6 +46,7 @@ ODOO_SRC   := $(filter-out %main.c,$(wildcard extractors/odoo/*.c))
 NORM_SRC   := $(filter-out %main.c,$(wildcard transformer/*.c))
 LOAD_SRC   := $(filter-out %main.c,$(wildcard loader/*.c))
 ORCH_SRC   := $(filter-out %main.c,$(wildcard orchestrator/*.c))
+CLI_SRC    := $(filter-out %main.c,$(wildcard orchestrator/cli/*.c))
 RECO_SRC   := $(filter-out %main.c,$(wildcard reco/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -56,6 +57,7 @@ LIBODOO := $(BUILD)/lib/libodoo.a
 LIBNORM := $(BUILD)/lib/libnorm.a
 LIBLOAD := $(BUILD)/lib/libload.a
 LIBORCH := $(BUILD)/lib/liborch.a
+LIBCLI  := $(BUILD)/lib/libcli.a
 LIBRECO := $(BUILD)/lib/libreco.a
 
 BINS := $(BUILD)/bin/vendange $(BUILD)/bin/orchestrator $(BUILD)/bin/normalizer \
@@ -70,7 +72,7 @@ all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iextractors/isavigne -Iextractors/odoo -Iextractors/webhook -Itransformer -Iloader -Iorchestrator -Ireco -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) -Iextractors/isavigne -Iextractors/odoo -Iextractors/webhook -Itransformer -Iloader -Iorchestrator -Iorchestrator/cli -Ireco -MMD -MP -c $< -o $@
 
 define make_lib
 $(1): $(call obj,$(2))
@@ -85,6 +87,7 @@ $(eval $(call make_lib,$(LIBODOO),$(ODOO_SRC)))
 $(eval $(call make_lib,$(LIBNORM),$(NORM_SRC)))
 $(eval $(call make_lib,$(LIBLOAD),$(LOAD_SRC)))
 $(eval $(call make_lib,$(LIBRECO),$(RECO_SRC)))
+$(eval $(call make_lib,$(LIBCLI),$(CLI_SRC)))
 # The web page's files, embedded in the orchestrator (orch_assets.c)
 WEB_FILES := $(wildcard web/*.html web/*.css web/*.js)
 WEB_GEN   := $(BUILD)/gen/web_assets.c
@@ -104,9 +107,9 @@ $(eval $(call make_bin,extractor-odoo,extractors/odoo/odoo_main.c,$(LIBODOO)))
 $(eval $(call make_bin,normalizer,transformer/norm_main.c,$(LIBNORM)))
 $(eval $(call make_bin,loader,loader/load_main.c,$(LIBLOAD)))
 $(eval $(call make_bin,orchestrator,orchestrator/orch_main.c,$(LIBORCH) $(LIBNORM)))
-$(eval $(call make_bin,vendange,orchestrator/cli_main.c,$(LIBORCH) $(LIBNORM)))
+$(eval $(call make_bin,vendange,orchestrator/cli/cli_main.c,$(LIBCLI) $(LIBORCH) $(LIBNORM)))
 $(eval $(call make_bin,recommender,reco/reco_main.c,$(LIBRECO)))
-$(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBODOO) $(LIBNORM) $(LIBLOAD) $(LIBORCH) $(LIBRECO)))
+$(eval $(call make_bin,selftest,tests/selftest.c,$(LIBISV) $(LIBHOOK) $(LIBODOO) $(LIBNORM) $(LIBLOAD) $(LIBCLI) $(LIBORCH) $(LIBRECO)))
 $(BUILD)/bin/orchestrator $(BUILD)/bin/vendange $(BUILD)/bin/selftest: LDLIBS += $(PDF_LIBS)
 
 # libFuzzer targets (tests/fuzz/fuzz_NAME.c), each linked with every
