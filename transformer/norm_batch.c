@@ -1,5 +1,6 @@
 /*  norm_batch - raw records to canonical records, driven by vd_schema. */
 #include "norm_batch.h"
+#include "vd_hashset.h"
 #include "vd_copy.h"
 #include "norm_rules.h"
 #include <sodium.h>
@@ -18,6 +19,8 @@ struct norm_batch {
     char tz[64];
     char rules[17]; /* fingerprint of the rules and their settings (hex) */
     vd_units_t *default_units;
+    vd_units_t *units;                /* a connector's unit table, parsed once   */
+    uint8_t units_hash[VD_HASH_SIZE]; /* of its text (the batches carry it)      */
     norm_value_t values[MAX_COLUMNS];
     vd_buf_t scratch;
     vd_buf_t reason;
@@ -92,6 +95,7 @@ norm_batch_destroy (norm_batch_t **self_p)
         return;
     norm_batch_t *self = *self_p;
     vd_units_destroy (&self->default_units);
+    vd_units_destroy (&self->units);
     for (int i = 0; i < MAX_COLUMNS; i++)
         norm_value_free (&self->values[i]);
     vd_buf_free (&self->scratch);
@@ -425,17 +429,32 @@ s_convert_row (norm_batch_t *self, s_layout_t *l, const msgpack_object *row, msg
 }
 
 /*  The unit table of a batch: the default, or the default plus the
-    connector's unit table (its file text). NULL when there is none. */
-static vd_units_t *
-s_batch_units (const msgpack_object *text, vd_error_t *err)
+    connector's unit table (its file text, which every batch of the run
+    carries: parsed when it differs from the last one). NULL with err
+    when that text cannot be parsed or memory lacks. */
+static const vd_units_t *
+s_batch_units (norm_batch_t *self, const msgpack_object *text, vd_error_t *err)
 {
     size_t len;
     const char *s = vd_mp_str (text, &len);
     if (!s)
-        return NULL;
+        return self->default_units;
+    uint8_t hash[VD_HASH_SIZE];
+    vd_hashset_of (s, len, hash);
+    if (self->units && memcmp (hash, self->units_hash, sizeof hash) == 0)
+        return self->units;
+    vd_units_destroy (&self->units);
     vd_units_t *units = vd_units_new ();
-    if (units && vd_units_parse (units, s, len, err) < 0)
+    if (!units) {
+        vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
+        return NULL;
+    }
+    if (vd_units_parse (units, s, len, err) < 0) {
         vd_units_destroy (&units);
+        return NULL;
+    }
+    memcpy (self->units_hash, hash, sizeof hash);
+    self->units = units;
     return units;
 }
 
@@ -459,16 +478,16 @@ norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
         !connector[0])
         return vd_error_set (err, VD_ERR_PERMANENT, "malformed RAW message (seq %" PRIu64 ")",
                              raw->seq);
-    vd_units_t *overrides = s_batch_units (vd_mp_get (raw->body, "units"), err);
+    const vd_units_t *units = s_batch_units (self, vd_mp_get (raw->body, "units"), err);
+    if (!units)
+        return -1;
     s_layout_t *l = calloc (1, sizeof *l);
-    if (!l) {
-        vd_units_destroy (&overrides);
+    if (!l)
         return vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
-    }
     s_layout_build (l, vd_schema_table (raw->table), cols);
     l->source = source;
     l->connector = connector;
-    l->units = overrides ? overrides : self->default_units;
+    l->units = units;
 
     vd_msg_pack_header (pk, VD_MSG_CANON, raw->run_id, raw->seq, raw->table);
     /* "ack": exactly-once batches (webhooks) travel on to the loader */
@@ -494,7 +513,6 @@ norm_batch_convert (norm_batch_t *self, const vd_msg_t *raw, msgpack_packer *pk,
     for (uint32_t r = 0; r < rows->via.array.size; r++)
         s_convert_row (self, l, &rows->via.array.ptr[r], pk);
     free (l);
-    vd_units_destroy (&overrides);
     return 0;
 }
 
@@ -505,7 +523,7 @@ norm_batch_convert_bytes (norm_batch_t *self, const char *data, size_t len,
 {
     msgpack_sbuffer_clear (out);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, out, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, out, vd_mp_write);
     if (vd_msg_decode (data, len, raw_zone, raw, err) < 0)
         return -1;
     if (raw->kind != VD_MSG_RAW)
@@ -523,7 +541,7 @@ s_test_pack_raw (msgpack_sbuffer *sb, int table, const char *const *cols, size_t
                  const char *const *cells, size_t nrows)
 {
     msgpack_packer pk;
-    msgpack_packer_init (&pk, sb, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, sb, vd_mp_write);
     vd_msg_pack_header (&pk, VD_MSG_RAW, 7, 1, table);
     msgpack_pack_map (&pk, 5);
     vd_mp_pack_cstr (&pk, "source");
@@ -819,6 +837,20 @@ norm_batch_test (bool verbose)
     };
     failures += s_test_convert (nb, VD_TABLE_PRODUCTS, prod_cols, 8, products, 3, prod_expect,
                                 sizeof prod_expect / sizeof prod_expect[0], verbose);
+    /* a connector's unit table: parsed once for the batches that carry
+       the same text, again when it changes; one it cannot parse fails
+       the batch (not the default table in its place) */
+    const char *texts[] = {"magnum = 2,5\n", "magnum = 2,5\n", "bib 5 = 6,6667\n", "bad line\n"};
+    const vd_units_t *got[4];
+    for (int i = 0; i < 4; i++) {
+        msgpack_object text = {.type = MSGPACK_OBJECT_STR,
+                               .via.str = {(uint32_t)strlen (texts[i]), texts[i]}};
+        vd_error_clear (&err);
+        got[i] = s_batch_units (nb, &text, &err);
+    }
+    VD_CHECK (&failures, got[0] && got[1] == got[0] && got[2] && got[2] != nb->default_units &&
+                             !got[3] && err.msg[0]);
+    VD_CHECK (&failures, s_batch_units (nb, NULL, &err) == nb->default_units);
     norm_batch_destroy (&nb);
     return failures ? -1 : 0;
 }
