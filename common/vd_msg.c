@@ -306,6 +306,25 @@ vd_mp_is_nil (const msgpack_object *obj)
     return !obj || obj->type == MSGPACK_OBJECT_NIL;
 }
 
+static _Thread_local bool s_write_failed;
+
+int
+vd_mp_write (void *data, const char *buf, size_t len)
+{
+    int rc = msgpack_sbuffer_write (data, buf, len);
+    if (rc != 0)
+        s_write_failed = true;
+    return rc;
+}
+
+bool
+vd_mp_write_failed (void)
+{
+    bool failed = s_write_failed;
+    s_write_failed = false;
+    return failed;
+}
+
 void
 vd_mp_pack_str (msgpack_packer *pk, const char *s, size_t len)
 {
@@ -338,7 +357,7 @@ vd_msg_test (bool verbose)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &sb, vd_mp_write);
     vd_msg_pack_header (&pk, VD_MSG_CANON, 42, 7, VD_TABLE_SALES);
     msgpack_pack_map (&pk, 1);
     vd_mp_pack_cstr (&pk, "file");

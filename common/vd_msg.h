@@ -129,6 +129,15 @@ int vd_mp_copy (const msgpack_object *obj, char *out, size_t size);
 int vd_mp_int (const msgpack_object *obj, int64_t *out);
 bool vd_mp_is_nil (const msgpack_object *obj);
 /*  Packs a C string (or nil when s is NULL). */
+/*  The write callback of every packer (msgpack_packer_init (&pk, &sb,
+    vd_mp_write)): msgpack_sbuffer_write, remembering in this thread that
+    one failed (no memory), so that no msgpack_pack_* result is lost:
+    vd_mp_write_failed says whether one did since its last call (and
+    forgets it); vd_pipe_send and the webhook spool ask it before a
+    message leaves, and refuse a message built with a failed write. */
+int vd_mp_write (void *data, const char *buf, size_t len);
+bool vd_mp_write_failed (void);
+
 void vd_mp_pack_str (msgpack_packer *pk, const char *s, size_t len);
 void vd_mp_pack_cstr (msgpack_packer *pk, const char *s);
 

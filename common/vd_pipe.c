@@ -1,6 +1,7 @@
 /*  vd_pipe - pushing data messages downstream without losing liveness. */
 #include "vendange.h"
 #include "vd_pipe.h"
+#include "vd_msg.h"
 
 zsock_t *
 vd_pipe_new (int type, const char *endpoint, int hwm, vd_curve_t *curve, const char *server_role,
@@ -36,6 +37,10 @@ int
 vd_pipe_send (zsock_t *sock, const void *data, size_t len, vd_ctl_t *ctl, vd_pipe_stop_fn *stop,
               void *arg)
 {
+    if (vd_mp_write_failed ()) { /* the message lacks a part: never sent */
+        vd_err ("a message could not be built (out of memory): not sent");
+        return -1;
+    }
     while (true) {
         if (zmq_send (zsock_resolve (sock), data, len, 0) >= 0)
             return 0;

@@ -223,7 +223,7 @@ load_lines_test (bool verbose)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &sb, vd_mp_write);
     vd_msg_pack_hashes (&pk, 1, 1, VD_TABLE_SALES, "c", "v.csv", "abc", e, 1);
     msgpack_unpacked u;
     msgpack_unpacked_init (&u);

@@ -1094,7 +1094,7 @@ s_test_msg (msgpack_sbuffer *sb, msgpack_unpacked *u, vd_msg_t *msg, int n, size
 {
     msgpack_sbuffer_clear (sb);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, sb, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, sb, vd_mp_write);
     vd_msg_pack_header (&pk, VD_MSG_CANON, 7, 1, VD_TABLE_STOCK);
     msgpack_pack_map (&pk, 3);
     vd_mp_pack_cstr (&pk, "file");

@@ -187,7 +187,7 @@ orch_preview_test (bool verbose)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &sb, vd_mp_write);
     const char *cols[] = {"customer_code",  "date_sale",  "document_no", "line_no",
                           "quantity_units", "price_unit", "margin"};
     vd_msg_pack_raw (&pk, 1, 1, VD_TABLE_SALES, "isavigne", "c", "ventes.csv", cols, 7, NULL, 2);

@@ -96,7 +96,7 @@ s_handle_data (self_t *self, zframe_t *frame)
     else {
         msgpack_sbuffer_clear (&self->out);
         msgpack_packer pk;
-        msgpack_packer_init (&pk, &self->out, msgpack_sbuffer_write);
+        msgpack_packer_init (&pk, &self->out, vd_mp_write);
         if (norm_batch_convert (self->batch, &msg, &pk, &err) < 0) {
             vd_log_error (VD_LOG_ERROR, &err);
             s_report_failure (self, msg.run_id, &err);

@@ -153,10 +153,10 @@ s_send_batch (s_file_t *f)
     const isv_job_t *job = f->job;
     msgpack_sbuffer_clear (&f->msg);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &f->msg, vd_mp_write);
     vd_msg_pack_raw (&pk, job->run_id, ++*f->seq, f->table->table, "isavigne", job->connector,
                      f->file, f->cols, f->ncols + f->attach, job->units, f->nrows);
-    msgpack_sbuffer_write (&f->msg, f->rows.data, f->rows.size);
+    vd_mp_write (&f->msg, f->rows.data, f->rows.size);
     *f->records += (int64_t)f->nrows;
     f->nrows = 0;
     msgpack_sbuffer_clear (&f->rows);
@@ -189,7 +189,7 @@ s_send_hashes (s_file_t *f)
     const isv_job_t *job = f->job;
     msgpack_sbuffer_clear (&f->msg);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &f->msg, vd_mp_write);
     vd_msg_pack_hashes (&pk, job->run_id, ++*f->seq, f->table->table, job->connector, f->file,
                         f->rules, entries, n);
     isv_lines_take (f->lines);
@@ -380,7 +380,7 @@ s_send_present (s_file_t *f)
     const isv_job_t *job = f->job;
     msgpack_sbuffer_clear (&f->msg);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &f->msg, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &f->msg, vd_mp_write);
     vd_msg_pack_delete (&pk, job->run_id, ++*f->seq, f->table->table, "isavigne", job->connector,
                         f->file, "present", snap->nids);
     const char *id = snap->ids.data;
@@ -766,7 +766,7 @@ s_send_end (const isv_job_t *job, vd_msg_end_t *end, uint64_t seq, const s_snaps
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &sb, vd_mp_write);
     json_t *reconciled = snap->on ? json_array () : NULL;
     for (int t = 0; reconciled && t < VD_TABLE_COUNT; t++)
         if (snap->files[t] && snap->whole[t] == snap->files[t])
@@ -870,7 +870,7 @@ s_file_init (s_file_t *f, const isv_job_t *job, s_session_t *s, s_snapshot_t *sn
     f->lines = isv_lines_new ();
     msgpack_sbuffer_init (&f->rows);
     msgpack_sbuffer_init (&f->msg);
-    msgpack_packer_init (&f->pk, &f->rows, msgpack_sbuffer_write);
+    msgpack_packer_init (&f->pk, &f->rows, vd_mp_write);
 }
 
 static void

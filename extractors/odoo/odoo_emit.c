@@ -31,7 +31,7 @@ odoo_emitter_new (const odoo_emit_opts_t *opts)
         self->opts.batch_rows = 500;
     msgpack_sbuffer_init (&self->rows);
     msgpack_sbuffer_init (&self->msg);
-    msgpack_packer_init (&self->pk, &self->rows, msgpack_sbuffer_write);
+    msgpack_packer_init (&self->pk, &self->rows, vd_mp_write);
     self->related = json_object ();
     vd_buf_init (&self->text, VALUE_MAX);
     return self;
@@ -68,11 +68,11 @@ odoo_emitter_flush (odoo_emitter_t *self, vd_error_t *err)
         return 0;
     msgpack_sbuffer_clear (&self->msg);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &self->msg, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &self->msg, vd_mp_write);
     vd_msg_pack_raw (&pk, self->opts.run_id, ++self->seq, self->m->table, "odoo",
                      self->opts.connector, self->m->model, self->cols, self->ncols,
                      self->opts.units, self->nrows);
-    msgpack_sbuffer_write (&self->msg, self->rows.data, self->rows.size);
+    vd_mp_write (&self->msg, self->rows.data, self->rows.size);
     self->total += (int64_t)self->nrows;
     self->nrows = 0;
     msgpack_sbuffer_clear (&self->rows);
@@ -271,7 +271,7 @@ odoo_emitter_delete (odoo_emitter_t *self, int table, const char *model, const c
         return -1;
     msgpack_sbuffer_clear (&self->msg);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &self->msg, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &self->msg, vd_mp_write);
     vd_msg_pack_delete (&pk, self->opts.run_id, ++self->seq, table, "odoo", self->opts.connector,
                         model, mode, json_array_size (ids));
     size_t i;
@@ -294,7 +294,7 @@ odoo_emitter_end (odoo_emitter_t *self, const json_t *extracted, const json_t *r
         return -1;
     msgpack_sbuffer_clear (&self->msg);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &self->msg, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &self->msg, vd_mp_write);
     vd_msg_end_t end = {.extracted = extracted,
                         .records = self->total,
                         .deletes = self->deletes,

@@ -441,7 +441,7 @@ s_test_field (hook_source_t src, const char *body, uint32_t r, hook_field_t f, c
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &sb, vd_mp_write);
     hook_fault_t fault;
     size_t count = 0;
     if (hook_event_parse (src, body, strlen (body), &pk, &count, &fault) < 0)

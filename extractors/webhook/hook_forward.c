@@ -124,7 +124,7 @@ s_pack (hook_forward_t *self, int64_t run, uint64_t seq, s_batch_t *b, char *con
     }
     msgpack_sbuffer_init (&b->msg);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &b->msg, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &b->msg, vd_mp_write);
     vd_msg_pack_header (&pk, VD_MSG_RAW, run, seq, VD_TABLE_CONTACTS);
     msgpack_pack_map (&pk, 6);
     vd_mp_pack_cstr (&pk, "source");
@@ -141,7 +141,7 @@ s_pack (hook_forward_t *self, int64_t run, uint64_t seq, s_batch_t *b, char *con
         vd_mp_pack_cstr (&pk, hook_event_cols[i]);
     vd_mp_pack_cstr (&pk, "rows");
     msgpack_pack_array (&pk, (uint32_t)batch.events);
-    msgpack_sbuffer_write (&b->msg, batch.rows.data ? batch.rows.data : "", batch.rows.len);
+    vd_mp_write (&b->msg, batch.rows.data ? batch.rows.data : "", batch.rows.len);
     b->run = run;
     b->seq = seq;
     b->events = batch.events;

@@ -2,6 +2,7 @@
 #include "hook_http.h"
 #include "vd_ctl.h"
 #include "vd_http.h"
+#include "vd_msg.h"
 #include <microhttpd.h>
 
 #define SPOOL_WAIT_MS 20000 /* a group commit slower than this gets 429 */
@@ -164,7 +165,7 @@ s_finish (hook_http_t *self, struct MHD_Connection *c, s_request_t *req)
     msgpack_sbuffer rows;
     msgpack_sbuffer_init (&rows);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &rows, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &rows, vd_mp_write);
     hook_fault_t fault;
     size_t count = 0;
     enum MHD_Result rc;
@@ -182,8 +183,11 @@ s_finish (hook_http_t *self, struct MHD_Connection *c, s_request_t *req)
     } else {
         vd_error_t err;
         vd_error_clear (&err);
-        if (count && hook_spool_submit (self->config.spool, req->target.name, req->target.source,
-                                        rows.data, rows.size, count, SPOOL_WAIT_MS, &err) < 0)
+        if (vd_mp_write_failed ()) /* the events packed without their memory: not stored */
+            rc = s_busy (self, c, req, "out of memory");
+        else if (count &&
+                 hook_spool_submit (self->config.spool, req->target.name, req->target.source,
+                                    rows.data, rows.size, count, SPOOL_WAIT_MS, &err) < 0)
             rc = s_busy (self, c, req, err.msg);
         else {
             vd_debug ("webhook %s: %zu events stored", req->target.name, count);

@@ -462,14 +462,14 @@ s_write_group (hook_spool_t *self, s_entry_t **list, size_t n, hook_file_t *f)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &sb, vd_mp_write);
     msgpack_pack_array (&pk, 4);
     msgpack_pack_int (&pk, 1);
     vd_mp_pack_cstr (&pk, list[0]->connector);
     msgpack_pack_int (&pk, list[0]->source);
     msgpack_pack_uint64 (&pk, events);
     for (size_t i = 0; i < n; i++)
-        msgpack_sbuffer_write (&sb, list[i]->rows, list[i]->len);
+        vd_mp_write (&sb, list[i]->rows, list[i]->len);
     memset (f, 0, sizeof *f);
     snprintf (f->name, sizeof f->name, "%020" PRIu64 ".ev", ++self->counter);
     snprintf (f->connector, sizeof f->connector, "%s", list[0]->connector);
@@ -481,7 +481,10 @@ s_write_group (hook_spool_t *self, s_entry_t **list, size_t n, hook_file_t *f)
     char path[PATH_MAX];
     snprintf (path, sizeof path, "incoming/%s", tmp);
     int fd = openat (self->root, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    int rc = fd >= 0 && vd_buf_write_fd (fd, sb.data, sb.size) == 0 && fsync (fd) == 0 ? 0 : -1;
+    int rc = !vd_mp_write_failed () && fd >= 0 && vd_buf_write_fd (fd, sb.data, sb.size) == 0 &&
+                     fsync (fd) == 0
+                 ? 0
+                 : -1;
     if (fd >= 0 && close (fd) < 0)
         rc = -1;
     char final[PATH_MAX];
@@ -792,7 +795,7 @@ static int
 s_test_rows (msgpack_sbuffer *sb, int n)
 {
     msgpack_packer pk;
-    msgpack_packer_init (&pk, sb, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, sb, vd_mp_write);
     for (int i = 0; i < n; i++) {
         msgpack_pack_array (&pk, 2);
         msgpack_pack_int (&pk, i + 1);
