@@ -84,6 +84,19 @@ vd_buf_add (vd_buf_t *b, const void *mem, size_t len)
 }
 
 int
+vd_buf_reserve (vd_buf_t *b, size_t extra)
+{
+    return s_reserve (b, extra);
+}
+
+void
+vd_buf_grown (vd_buf_t *b, size_t n)
+{
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+int
 vd_buf_addstr (vd_buf_t *b, const char *s)
 {
     return vd_buf_add (b, s, strlen (s));

@@ -29,6 +29,11 @@ void vd_buf_truncate (vd_buf_t *b, size_t len);
 /*  Appends len bytes; returns 0, or -1 (ceiling or out of memory). */
 int vd_buf_add (vd_buf_t *b, const void *mem, size_t len);
 int vd_buf_addstr (vd_buf_t *b, const char *s);
+/*  Room for extra bytes at data + len, for a writer that fills them in
+    place then calls vd_buf_grown with what it wrote (at most extra).
+    0, -1 as vd_buf_add would for extra bytes. */
+int vd_buf_reserve (vd_buf_t *b, size_t extra);
+void vd_buf_grown (vd_buf_t *b, size_t n);
 int vd_buf_addc (vd_buf_t *b, char c);
 /*  Appends n in decimal (a hot path: no printf). */
 int vd_buf_add_int (vd_buf_t *b, int64_t n);

@@ -56,6 +56,9 @@ static const s_entry_t s_table[VD_CFG_COUNT] = {
      " loader to run it, then answers 202: it runs when the loader is up"},
     {VD_CFG_BATCH_ROWS, "VENDANGE_BATCH_ROWS", "5000", INT_KEY | VD_SVC_LOADER | VD_SVC_EXTRACTOR,
      1, 1000000, "records per loader transaction (and per extractor message / 10)"},
+    {VD_CFG_COPY_BINARY, "VENDANGE_COPY_BINARY", "1", INT_KEY | VD_SVC_LOADER, 0, 1,
+     "1: new rows go into their table by binary COPY (the server parses no value); 0: by text"
+     " COPY (a diagnostic switch: the tables end the same)"},
     {VD_CFG_VAT_RATE, "VENDANGE_VAT_RATE", "20",
      VD_SVC_NORMALIZER | VD_SVC_LOADER | VD_SVC_ORCHESTRATOR, 0, 0,
      "VAT rate in percent, converts prices given including VAT"},

@@ -40,6 +40,34 @@ int vd_copy_end (PGconn *conn, bool ok, vd_error_t *err);
     PQgetCopyData until it says the end, and PQgetResult to NULL. */
 int vd_copy_out_begin (PGconn *conn, const char *sql, vd_error_t *err);
 
+/*  Binary COPY (FORMAT binary) of fields written as COPY text: the
+    server skips the text parse of every value (numeric and date inputs
+    are most of a text COPY's cost). A stream is the header, then per row
+    vd_copy_bin_row and its fields, then the trailer. vd_copy_bin_field
+    takes one COPY text field (f, len: up to its tab; \N is NULL) of the
+    given type, in the forms vendange writes: text with the escapes
+    vd_copy_text makes, decimal numbers ([-]digits[.digits], at most 1000
+    digits), ISO dates (YYYY-MM-DD), bytea as \\x and hex. It gives the
+    value the server's text input would (numeric scale included). Returns
+    0; 1 when the field is not in those forms (the caller sends the row
+    as text instead: nothing was appended); -1 when the buffer refuses
+    (it reserves the text's length + 16 bytes a field). */
+typedef enum {
+    VD_COPY_BIN_TEXT,
+    VD_COPY_BIN_NUMERIC,
+    VD_COPY_BIN_DATE,
+    VD_COPY_BIN_BYTEA
+} vd_copy_bin_t;
+int vd_copy_bin_header (vd_buf_t *b);
+int vd_copy_bin_trailer (vd_buf_t *b);
+int vd_copy_bin_field (vd_buf_t *b, vd_copy_bin_t type, const char *f, size_t len);
+/*  A tuple of nfields fields: the ntypes COPY text fields of row (len
+    bytes, no newline), each of its type; the caller appends the other
+    nfields - ntypes with vd_copy_bin_field. 0, 1 (a field not in form, or
+    not ntypes fields: nothing appended), -1. */
+int vd_copy_bin_row (vd_buf_t *b, size_t nfields, const char *row, size_t len,
+                     const vd_copy_bin_t *types, size_t ntypes);
+
 int vd_copy_test (bool verbose);
 
 #endif

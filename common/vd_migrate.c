@@ -279,14 +279,11 @@ static const char *s_steps[] = {
     /* 13: rules that derive values from what an export leaves out (line
        totals, percentage margins, units from the product's packaging,
        pack_size): every iSaVigne file is read again at its connector's next
-       run (cursor cleared), so rows already loaded get them; Odoo section
-       and note lines (no product) loaded as sales lines are removed, their
-       customers' aggregates recomputed at the loader's next run */
-    "UPDATE ops.connectors SET cursor = NULL WHERE type = 'isavigne' AND cursor IS NOT NULL;"
-    "WITH d AS (DELETE FROM canonical.sales_lines WHERE source = 'odoo' AND product_key IS NULL"
-    "  RETURNING customer_key)"
-    "  INSERT INTO ops.dirty_customers (customer_key)"
-    "  SELECT DISTINCT customer_key FROM d WHERE customer_key IS NOT NULL ON CONFLICT DO NOTHING;",
+       run (cursor cleared), so rows already loaded get them. Odoo section
+       and note lines (no product) loaded as sales lines were removed here
+       too; that part is now the loader's (only it writes canonical.*): a
+       later step queues it (drop_productless_odoo_lines) */
+    "UPDATE ops.connectors SET cursor = NULL WHERE type = 'isavigne' AND cursor IS NOT NULL;",
     /* 14: the webhook configuration each gateway applied (orch_hooks), and
        a wake-up of the orchestrator's loop when a connector changes, so a
        new webhook connector reaches the gateways at once */
@@ -416,6 +413,11 @@ static const char *s_steps[] = {
     "  BEGIN PERFORM pg_notify('vendange_loader_commands', ''); RETURN NULL; END $$;"
     "CREATE TRIGGER loader_commands_queued AFTER INSERT ON ops.loader_commands"
     "  FOR EACH ROW EXECUTE FUNCTION ops.notify_loader();",
+    /* the canonical part of step 13, for a database that ran step 13
+       without it: the loader removes Odoo lines without a product */
+    "INSERT INTO ops.loader_commands (kind) SELECT 'drop_productless_odoo_lines'"
+    "  WHERE EXISTS (SELECT 1 FROM canonical.sales_lines"
+    "  WHERE source = 'odoo' AND product_key IS NULL);",
 };
 
 #define NSTEPS ((int)(sizeof s_steps / sizeof s_steps[0]))

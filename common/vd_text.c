@@ -733,9 +733,20 @@ s_test_edges (bool verbose)
 }
 
 int
+vd_hex_digit (char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+int
 vd_text_test (bool verbose)
 {
     int f = s_test_cases (verbose) + s_test_utf8 (verbose) + s_test_edges (verbose);
+    f += vd_hex_digit ('0') != 0 || vd_hex_digit ('9') != 9 || vd_hex_digit ('a') != 10 ||
+         vd_hex_digit ('F') != 15 || vd_hex_digit ('g') != -1 || vd_hex_digit ('/') != -1;
     if (verbose || f)
         printf ("vd_text: %s (%d failed)\n", f ? "FAILED" : "OK", f);
     return f ? -1 : 0;

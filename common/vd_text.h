@@ -58,6 +58,9 @@ size_t vd_text_space_len (const char *s, size_t len);
     either end: the text is s[*begin..*end); *begin == *end when blank. */
 void vd_text_trim (const char *s, size_t len, size_t *begin, size_t *end);
 
+/*  The value of a hex digit (either case), -1 for another character. */
+int vd_hex_digit (char c);
+
 /*  Self test (bad input included). Returns 0 when every check passes. */
 int vd_text_test (bool verbose);
 

@@ -315,6 +315,38 @@ s_cmd_retain_payloads (PGconn *conn, const load_customers_rules_t *agg, json_t *
     return 0;
 }
 
+/*  ---- drop_productless_odoo_lines ------------------------------------- */
+
+/*  Odoo section and note lines (no product) are not sales lines: the
+    normalizer leaves them out since schema step 13, and this removes
+    those an older version loaded (queued by a migration step when the
+    table holds any), then brings their customers' aggregates up to date. */
+static int
+s_cmd_drop_productless_odoo_lines (PGconn *conn, const load_customers_rules_t *agg, json_t *args,
+                                   json_t *result, vd_error_t *err)
+{
+    (void)args;
+    PGresult *res =
+        vd_db_exec (conn,
+                    "WITH d AS (DELETE FROM canonical.sales_lines"
+                    " WHERE source = 'odoo' AND product_key IS NULL"
+                    " RETURNING customer_key),"
+                    " m AS (INSERT INTO ops.dirty_customers (customer_key)"
+                    " SELECT DISTINCT customer_key FROM d WHERE customer_key IS NOT NULL"
+                    " ON CONFLICT DO NOTHING)"
+                    " SELECT count(*) FROM d",
+                    0, NULL, err);
+    if (!res)
+        return -1;
+    int64_t n = 0;
+    vd_parse_int (PQgetvalue (res, 0, 0), 0, INT64_MAX, &n);
+    PQclear (res);
+    json_object_set_new (result, "lines", json_integer (n));
+    if (n > 0)
+        vd_info ("%" PRId64 " Odoo line(s) without a product removed from the sales", n);
+    return load_customers_update (conn, agg, true, false, err);
+}
+
 /*  ---- the queue -------------------------------------------------------- */
 
 typedef int (s_cmd_fn) (PGconn *conn, const load_customers_rules_t *agg, json_t *args,
@@ -329,6 +361,7 @@ static const struct {
     {"retain_payloads", s_cmd_retain_payloads},
     {"reco_verdict", s_cmd_reco_verdict},
     {"reco_followed", s_cmd_reco_followed},
+    {"drop_productless_odoo_lines", s_cmd_drop_productless_odoo_lines},
 };
 
 static s_cmd_fn *

@@ -525,8 +525,9 @@ static int
 s_setup (void *arg, vd_error_t *err)
 {
     self_t *self = arg;
+    bool binary = vd_config_int (self->config, VD_CFG_COPY_BINARY) != 0;
     for (int t = 0; t < VD_TABLE_COUNT; t++)
-        if (load_sql_build (t, &self->sql[t]) < 0)
+        if (load_sql_build (t, binary, &self->sql[t]) < 0)
             return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     if (load_customers_rules (self->config, &self->agg, err) < 0)
         return -1;

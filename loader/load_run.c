@@ -60,6 +60,7 @@ struct load_run {
                                            in the buffer's transaction (NULL: none)   */
     size_t streamed;                    /* rows of the buffer sent to it             */
     bool stream_failed;                 /* a send failed: the flush fails (retried)   */
+    bool stream_unfit;                  /* a field without a binary form: merged      */
     bool index_checked[VD_TABLE_COUNT]; /* deferred indexes looked at  */
     int64_t dirty_marked;               /* customers COPY batches marked dirty (committed) */
     bool dirty_all;                     /* ops.dirty_all set by this run (committed)       */
@@ -717,27 +718,36 @@ s_write_batches (load_run_t *self, PGconn *conn, vd_error_t *err)
     return rc;
 }
 
-/*  Rows [from, nrows) as COPY lines of the canonical table itself: each
-    staged line up to its content hash (without _ord, _file, _line). */
+/*  Rows [from, nrows) as the direct COPY's data: each staged line up to
+    its content hash (without _ord, _file, _line), then the key again for
+    each column a new row gets its key in; as text lines, or binary tuples
+    (sql->direct_types). 0, 1 when a field has no binary form (nothing
+    usable was added), -1 when out of memory. */
 static int
-s_direct_text (load_run_t *self, const vd_table_t *t, size_t from, vd_buf_t *out)
+s_direct_rows (load_run_t *self, const load_sql_t *sql, size_t from, vd_buf_t *out)
 {
+    const vd_table_t *t = vd_schema_table (self->table);
     size_t init_key = 0;
     for (size_t c = 0; c < t->ncolumns; c++)
         init_key += (t->columns[c].flags & VD_COL_INIT_KEY) != 0;
-    for (size_t i = from; i < self->nrows; i++) {
-        const char *line = self->rows.data + self->row_start[i];
+    const vd_copy_bin_t *types = sql->direct_types;
+    int rc = 0;
+    for (size_t i = from; i < self->nrows && rc == 0; i++) {
+        const char *line = self->rows.data + self->row_start[i], *end = line + self->row_direct[i];
         size_t key_len;
-        const char *key = load_refs_field (line, line + self->row_direct[i], 0, &key_len);
-        if (vd_buf_add (out, line, self->row_direct[i]) < 0)
-            return -1;
-        for (size_t k = 0; k < init_key; k++) /* the columns a new row gets its key in */
-            if (vd_buf_addc (out, '\t') < 0 || vd_buf_add (out, key, key_len) < 0)
-                return -1;
-        if (vd_buf_addc (out, '\n') < 0)
-            return -1;
+        const char *key = load_refs_field (line, end, 0, &key_len);
+        if (!types)
+            rc = vd_buf_add (out, line, self->row_direct[i]);
+        else
+            rc = vd_copy_bin_row (out, sql->ndirect, line, self->row_direct[i], types,
+                                  sql->ndirect_staged);
+        for (size_t k = 0; k < init_key && rc == 0; k++) /* the columns a new row gets its key in */
+            rc = types ? vd_copy_bin_field (out, VD_COPY_BIN_TEXT, key, key_len)
+                       : vd_buf_addc (out, '\t') | vd_buf_add (out, key, key_len);
+        if (!types && rc == 0)
+            rc = vd_buf_addc (out, '\n');
     }
-    return 0;
+    return rc;
 }
 
 /*  Customers whose aggregates the committed rows change: a sales line
@@ -819,23 +829,38 @@ s_direct_begin (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_
     self->stream = conn;
     self->streamed = 0;
     self->stream_failed = false;
+    self->stream_unfit = false;
+    if (sql->direct_types) {
+        vd_buf_t head;
+        vd_buf_init (&head, 64);
+        self->stream_failed =
+            vd_copy_bin_header (&head) < 0 || vd_copy_send (conn, head.data, head.len) < 0;
+        vd_buf_free (&head);
+    }
     return 0;
 }
 
-/*  Sends the rows not sent yet. 0, -1 when out of memory. */
+/*  Sends the rows not sent yet (after the last, with end, the binary
+    trailer). 0, -1 when out of memory. A field without a binary form
+    stops the sending (stream_unfit): the end merges the batch. */
 static int
-s_direct_send (load_run_t *self, const vd_table_t *t)
+s_direct_send (load_run_t *self, const load_sql_t *sql, bool end)
 {
-    if (self->streamed == self->nrows || self->stream_failed)
+    if (self->stream_failed || self->stream_unfit ||
+        (self->streamed == self->nrows && !(end && sql->direct_types)))
         return 0;
-    vd_buf_t text;
-    vd_buf_init (&text, BUF_MAX);
-    int rc = s_direct_text (self, t, self->streamed, &text);
-    if (rc == 0 && vd_copy_send (self->stream, text.data, text.len) < 0)
+    vd_buf_t data;
+    vd_buf_init (&data, BUF_MAX);
+    int rc = s_direct_rows (self, sql, self->streamed, &data);
+    if (rc == 0 && end && sql->direct_types)
+        rc = vd_copy_bin_trailer (&data);
+    if (rc == 1)
+        self->stream_unfit = true;
+    else if (rc == 0 && vd_copy_send (self->stream, data.data, data.len) < 0)
         self->stream_failed = true; /* the connection failed: the end says so */
-    vd_buf_free (&text);
+    vd_buf_free (&data);
     self->streamed = self->nrows;
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 /*  Ends the COPY. A key the table holds (a unique violation), a value the
@@ -844,14 +869,22 @@ s_direct_send (load_run_t *self, const vd_table_t *t)
     and after a refusal the next batches of the table too (1, 2, 4, ...
     64 of them). 1 done, 0 not done, -1 err. */
 static int
-s_direct_end (load_run_t *self, PGconn *conn, const vd_table_t *t, vd_error_t *err)
+s_direct_end (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err)
 {
-    int rc =
-        s_direct_send (self, t) < 0 ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory") : 0;
-    bool failed = self->stream_failed;
+    const vd_table_t *t = vd_schema_table (self->table);
+    int rc = s_direct_send (self, sql, true) < 0
+                 ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory")
+                 : 0;
+    bool failed = self->stream_failed, unfit = self->stream_unfit;
     self->stream = NULL;
     self->streamed = 0;
     self->stream_failed = false;
+    self->stream_unfit = false;
+    if (unfit) { /* a value the binary COPY cannot carry: merged as text */
+        vd_copy_end (conn, false, err);
+        vd_error_clear (err);
+        return vd_db_command (conn, "ROLLBACK TO SAVEPOINT direct", 0, NULL, err) < 0 ? -1 : 0;
+    }
     if (vd_copy_end (conn, rc == 0 && !failed, err) < 0) {
         if (rc < 0 || failed || err->kind == VD_ERR_TRANSIENT)
             return -1;
@@ -882,15 +915,14 @@ s_direct_end (load_run_t *self, PGconn *conn, const vd_table_t *t, vd_error_t *e
 /*  COPY of the buffer straight into the canonical table at its flush, when
     it was not streamed. 1 done, 0 not done, -1 err. */
 static int
-s_direct (load_run_t *self, PGconn *conn, const load_sql_t *sql, const vd_table_t *t,
-          vd_error_t *err)
+s_direct (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error_t *err)
 {
     if (!s_direct_ok (self, sql)) {
         if (self->direct_wait[self->table] > 0)
             self->direct_wait[self->table]--;
         return 0;
     }
-    return s_direct_begin (self, conn, sql, err) < 0 ? -1 : s_direct_end (self, conn, t, err);
+    return s_direct_begin (self, conn, sql, err) < 0 ? -1 : s_direct_end (self, conn, sql, err);
 }
 
 int
@@ -906,7 +938,7 @@ load_run_stream (load_run_t *self, PGconn *conn, const load_sql_t *sql, vd_error
             return -1;
         }
     }
-    if (s_direct_send (self, vd_schema_table (self->table)) < 0)
+    if (s_direct_send (self, sql, false) < 0)
         return vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     return 0;
 }
@@ -931,6 +963,7 @@ load_run_stream_drop (load_run_t *self, bool connected)
     self->stream = NULL;
     self->streamed = 0;
     self->stream_failed = false;
+    self->stream_unfit = false;
 }
 
 static int
@@ -947,12 +980,12 @@ s_flush_tx (load_run_t *self, PGconn *conn, const load_sql_t *sql, size_t *refus
     /* a streamed buffer's transaction is open, its COPY sent */
     int direct = 0;
     if (self->stream)
-        direct = s_direct_end (self, conn, t, err);
+        direct = s_direct_end (self, conn, sql, err);
     else if (vd_db_command (conn, "BEGIN", 0, NULL, err) < 0 ||
              (self->nbatches && s_write_batches (self, conn, err) < 0))
         return -1;
     else if (self->nrows)
-        direct = s_direct (self, conn, sql, t, err);
+        direct = s_direct (self, conn, sql, err);
     if (direct < 0)
         return -1;
     if (direct)
@@ -1154,7 +1187,17 @@ load_run_test (bool verbose)
        literal), then its key again for each column a new row keys */
     vd_buf_t direct;
     vd_buf_init (&direct, BUF_MAX);
-    VD_CHECK (&failures, run && s_direct_text (run, t, 0, &direct) == 0);
+    load_sql_t text = {0}, binary = {0};
+    VD_CHECK (&failures, load_sql_build (VD_TABLE_STOCK, false, &text) == 0 &&
+                             load_sql_build (VD_TABLE_STOCK, true, &binary) == 0 &&
+                             !text.direct_types && binary.direct_types);
+    /* "v.5" in a numeric column has no binary form: the batch is merged */
+    VD_CHECK (&failures,
+              run && binary.direct_types && s_direct_rows (run, &binary, 0, &direct) == 1);
+    vd_buf_reset (&direct);
+    VD_CHECK (&failures, run && s_direct_rows (run, &text, 0, &direct) == 0);
+    load_sql_free (&text);
+    load_sql_free (&binary);
     const char *hash = strstr (vd_buf_str (&direct), "\t\\\\x");
     VD_CHECK (&failures, hash && strspn (hash + 4, "0123456789abcdef") == 2 * CONTENT_HASH);
     /* the same content, the same hash: both lines are equal */

@@ -98,15 +98,6 @@ s_key (const char *seg, char *out, size_t size)
     return true;
 }
 
-static int
-s_hex (char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /*  Decodes %XX in place. Returns 0, -1 on a malformed escape or an
     encoded NUL. */
 static int
@@ -118,7 +109,7 @@ s_unescape (char *seg)
             *out++ = *p;
             continue;
         }
-        int hi = s_hex (p[1]), lo = hi < 0 ? -1 : s_hex (p[2]);
+        int hi = vd_hex_digit (p[1]), lo = hi < 0 ? -1 : vd_hex_digit (p[2]);
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
             return -1;
         *out++ = (char)(hi * 16 + lo);

@@ -112,6 +112,34 @@ class Lifecycle(StackCase):
         self.assertEqual(self.pg.psql(sql), want)
 
 
+    def test_4_odoo_lines_without_a_product(self):
+        """Odoo lines without a product (sections, notes) an older version
+        loaded: the migration queues their removal, the loader runs it and
+        brings their customer's aggregates back (schema step 13's
+        canonical part, the loader's since only it writes canonical.*)."""
+        key = self.pg.value("SELECT customer_key FROM canonical.customers ORDER BY 1 LIMIT 1")
+        before = self.pg.value("SELECT purchase_count FROM canonical.customers"
+                               " WHERE customer_key = '%s'" % key)
+        self.pg.psql("INSERT INTO canonical.sales_lines (sale_line_key, source, customer_key,"
+                     " order_id, document_type, date_sale, quantity_units, price_total)"
+                     " VALUES ('odoo-note-1', 'odoo', '%s', 'SO-NOTE', 'facture', '2026-01-05',"
+                     " 1, 999), ('odoo-note-2', 'odoo', '%s', 'SO-NOTE', 'facture',"
+                     " '2026-01-05', 1, 1)" % (key, key))
+        # what the migration step queues on a database that holds such lines
+        self.pg.psql("INSERT INTO ops.loader_commands (kind) VALUES"
+                     " ('drop_productless_odoo_lines')")
+        sql = ("SELECT status, coalesce(error, result::text) FROM ops.loader_commands"
+               " WHERE kind = 'drop_productless_odoo_lines'")
+        deadline = time.time() + 20
+        while time.time() < deadline and self.pg.psql(sql) != [["done", '{"lines": 2}']]:
+            time.sleep(0.2)
+        self.assertEqual(self.pg.psql(sql), [["done", '{"lines": 2}']])
+        self.assertEqual(self.pg.value("SELECT count(*) FROM canonical.sales_lines"
+                                       " WHERE order_id = 'SO-NOTE'"), "0")
+        self.assertEqual(self.pg.value("SELECT purchase_count FROM canonical.customers"
+                                       " WHERE customer_key = '%s'" % key), before)
+
+
 class ForgetInFlight(unittest.TestCase):
     """Events of the person still in the webhook gateway's spool when they
     are forgotten reach the table without their email or payload; nothing

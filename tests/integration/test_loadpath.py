@@ -285,3 +285,96 @@ class FirstLoad(StackCase):
         self.assertEqual(self.counted(), ["10000"])  # the table held other lines
         self.assertEqual(self.pg.psql(WRONG_AGGREGATES), [])
         self.assertEqual(self.pg.psql(WRONG_AVERAGES), [])
+
+
+class BinaryCopy(StackCase):
+    """New sales lines go into their table by binary COPY (the loader
+    writes each value's binary form: vd_copy_bin_field). The server's own
+    reading of the same rows as text is the reference: the same export,
+    with awkward values added (scales, signs, zeros, leap days, escapes,
+    non-ASCII text), is loaded by this stack (binary) and by a second one
+    with VENDANGE_COPY_BINARY=0 (text), each on its own database; every
+    row of every table must be the same, numeric scale included."""
+    NAME = "binarycopy"
+    RECOMMENDER = False
+    ENV = {"VENDANGE_BATCH_ROWS": "800"}
+
+    def awkward_lines(self, head, rng):
+        """Lines whose values test the binary forms; the seed is printed."""
+        col = {name: i for i, name in enumerate(head)}
+        numbers = ["0", "0,000", "-0,0", "1", "-1", "0,0001", "-0,0001", "10000", "9999,9999",
+                   "123456789012,123456", "-98765,4321", "1,5", "1,50", "0,10000", "12 345,6"]
+        dates = ["29/02/2024", "01/01/2000", "31/12/1999", "01/03/1900", "28/02/2100",
+                 "31/12/2099", "15/08/1985"]
+        texts = ["A\\B", "tab\there", "Château – «cuvée» n°3", "x\\ty", "\\N", "plain"]
+        lines = []
+        for i in range(400):
+            line = [""] * len(head)
+            line[col["client_code"]] = "C%05d" % rng.randrange(1, 200)
+            line[col["date_livraison"]] = rng.choice(dates)
+            line[col["document_type"]] = rng.choice(["Facture", "Avoir", "Commande"])
+            line[col["document_no"]] = "%s-%d" % (rng.choice(texts), i)
+            line[col["order_detail_no"]] = str(rng.randrange(1, 5))
+            line[col["article"]] = "P%04d" % rng.randrange(1, 50)
+            line[col["produit_label"]] = rng.choice(texts)
+            line[col["unite"]] = rng.choice(["BOUT", "Carton 6", "", "magnum"])
+            for name in ("qty_line", "pu_ht", "mt_ht", "mt_ttc", "marge"):
+                line[col[name]] = rng.choice(numbers)
+            if line[col["document_type"]] != "Avoir":  # a negative invoice quantity is rejected
+                line[col["qty_line"]] = line[col["qty_line"]].lstrip("-")
+            lines.append(line)
+        return lines
+
+    def tables(self, pg):
+        out = {}
+        for table, key in (("sales_lines", "sale_line_key"), ("customers", "customer_key"),
+                           ("stock_levels", "stock_key")):
+            out[table] = pg.psql("SELECT %s, (to_jsonb(t) - 'synced_at')::text FROM canonical.%s t"
+                                 " ORDER BY 1" % (key, table))
+        return out
+
+    def test_1_binary_rows_equal_text_rows(self):
+        import random
+        from harness import Postgres, Stack
+        seed = int(os.environ.get("VD_SEED", random.randrange(1 << 30)))
+        print("BinaryCopy seed %d (VD_SEED=%d reruns it)" % (seed, seed), file=sys.stderr)
+        rng = random.Random(seed)
+        folder = tempfile.mkdtemp(prefix="vd-binary-")
+        generate(folder, sales=6000, customers=800)
+        path = os.path.join(folder, "ventes.csv")
+        with open(path, encoding="cp1252", newline="") as f:
+            rows = list(csv.reader(f, delimiter=";"))
+        rows += self.awkward_lines(rows[0], rng)
+        with open(path, "w", encoding="cp1252", newline="") as f:
+            csv.writer(f, delimiter=";", lineterminator="\r\n").writerows(rows)
+        self.stack.add_isavigne("shop", folder)
+        status, run = self.stack.sync("shop")
+        self.assertEqual((status, run["status"]), (0, "success"), (seed, run))
+        sales = run["tables"]["sales_lines"]
+        self.assertGreater(sales["inserted"], 6000, seed)
+        with open(os.path.join(ARTIFACTS, "binarycopy-loader.log"), encoding="utf-8") as f:
+            ways = re.findall(r"\((\d+) rows copied straight into their table, (\d+) merged\)",
+                              f.read())
+        # every new line went by the binary COPY, none fell back to the merge
+        # (products always merge)
+        self.assertEqual(int(ways[-1][1]), run["tables"]["product_catalog"]["inserted"],
+                         (seed, ways))
+        pg = Postgres()
+        text = Stack(pg, "binarycopy-text", env={"VENDANGE_BATCH_ROWS": "800",
+                                                  "VENDANGE_COPY_BINARY": "0"},
+                     recommender=False)
+        try:
+            text.add_isavigne("shop", folder)
+            status, run2 = text.sync("shop")
+            self.assertEqual((status, run2["status"]), (0, "success"), (seed, run2))
+            self.assertEqual(run2["tables"], run["tables"], seed)
+            binary, reference = self.tables(self.pg), self.tables(pg)
+        finally:
+            bad = text.close()
+            pg.close()
+        self.assertFalse(bad, bad)
+        for table in binary:
+            self.assertGreater(len(binary[table]), 0, table)
+            diff = [(a, b) for a, b in zip(binary[table], reference[table]) if a != b]
+            self.assertEqual((len(binary[table]), diff[:3]), (len(reference[table]), []),
+                             "%s differs (seed %d)" % (table, seed))
