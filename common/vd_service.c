@@ -252,6 +252,24 @@ vd_service_control (vd_ctl_t *ctl, vd_control_fn *control, void *self)
     return true;
 }
 
+/*  Decodes frame and hands it to the stage: 0 taken, -1 held. */
+static int
+s_offer (const vd_stage_t *stage, void *self, zframe_t *frame)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    vd_msg_t msg;
+    vd_error_t err;
+    vd_error_clear (&err);
+    int rc = 0;
+    if (vd_msg_decode ((const char *)zframe_data (frame), zframe_size (frame), &u, &msg, &err) < 0)
+        vd_log_error (VD_LOG_ERROR, &err); /* no run to blame: logged, dropped */
+    else
+        rc = stage->data (self, frame, &msg);
+    msgpack_unpacked_destroy (&u);
+    return rc;
+}
+
 void
 vd_service_serve_stage (vd_ctl_t *ctl, zsock_t *input, const vd_stage_t *stage, void *self)
 {
@@ -267,13 +285,13 @@ vd_service_serve_stage (vd_ctl_t *ctl, zsock_t *input, const vd_stage_t *stage, 
             break;
         if (which == input) {
             zframe_t *frame = zframe_recv (input);
-            if (frame && stage->data (self, frame) < 0)
+            if (frame && s_offer (stage, self, frame) < 0)
                 held = frame;
             else
                 zframe_destroy (&frame);
         } else if (which == vd_ctl_sock (ctl))
             vd_service_control (ctl, stage->control, self);
-        if (held && stage->data (self, held) == 0)
+        if (held && s_offer (stage, self, held) == 0)
             zframe_destroy (&held);
         if (stage->work)
             stage->work (self);

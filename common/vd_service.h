@@ -8,6 +8,7 @@
 
 #include "vd_config.h"
 #include "vd_ctl.h"
+#include "vd_msg.h"
 
 typedef struct {
     const char *role;  /* "normalizer", "extractor-isavigne"           */
@@ -68,15 +69,16 @@ typedef void (vd_control_fn) (void *self, json_t *msg, const char *type);
 bool vd_service_control (vd_ctl_t *ctl, vd_control_fn *control, void *self);
 
 /*  A pipeline stage's loop (normalizer, loader): each frame read from
-    input goes to data(self, frame), which returns 0 when it took the
-    frame (the loop frees it) or -1 when the frame must wait: it is then
+    input is decoded (vd_msg_decode; one that is not a message is logged
+    and dropped) and goes to data(self, frame, msg), which returns 0 when
+    it took the frame (the loop frees it) or -1 when the frame must wait: it is then
     held, nothing more is read, and it is offered again after each
     wake-up until taken. Control messages go to control; work(self)
     (may be NULL) runs after each wake-up, at least every poll_ms.
     Returns when the process is told to stop or stop(self) (may be NULL)
     says so; a frame still held is freed. */
 typedef struct {
-    int (*data) (void *self, zframe_t *frame);
+    int (*data) (void *self, zframe_t *frame, const vd_msg_t *msg);
     vd_control_fn *control;
     void (*work) (void *self);
     bool (*stop) (void *self);

@@ -232,6 +232,23 @@ s_fence (self_t *self, int64_t run_id, bool known)
     return 1;
 }
 
+/*  What a step of run that returned rc leads to: 0 it went well; 1 it
+    failed for good (the run fails); -1 the database failed (retried
+    after the backoff; the log's run is reset). */
+static int
+s_outcome (self_t *self, load_run_t *run, int rc, const vd_error_t *err)
+{
+    if (rc >= 0)
+        return 0;
+    if (err->kind == VD_ERR_TRANSIENT) {
+        s_db_failed (self, err);
+        vd_log_set_run (0);
+        return -1;
+    }
+    s_run_failed (self, run, err);
+    return 1;
+}
+
 /*  Commits the run's buffer. 0 done, -1 database unavailable (retry). */
 static int
 s_flush (self_t *self, load_run_t *run)
@@ -256,14 +273,10 @@ s_flush (self_t *self, load_run_t *run)
         s_forget_run (self, load_run_id (run));
         return 0;
     }
-    if (rc < 0 && err.kind == VD_ERR_TRANSIENT) {
-        s_db_failed (self, &err);
-        vd_log_set_run (0);
+    int outcome = s_outcome (self, run, rc, &err);
+    if (outcome < 0)
         return -1;
-    }
-    if (rc < 0)
-        s_run_failed (self, run, &err);
-    else {
+    if (outcome == 0) {
         size_t n = 0;
         const uint64_t *seqs = load_run_committed_batches (run, &n);
         s_send_committed (self, load_run_id (run), seqs, n);
@@ -323,14 +336,10 @@ s_finish (self_t *self, load_run_t *run)
             PQclear (PQexec (self->conn, "ROLLBACK"));
     }
     load_index_wait (&side);
-    if (rc < 0 && err.kind == VD_ERR_TRANSIENT) {
-        s_db_failed (self, &err);
-        vd_log_set_run (0);
+    int outcome = s_outcome (self, run, rc, &err);
+    if (outcome < 0)
         return -1;
-    }
-    if (rc < 0)
-        s_run_failed (self, run, &err);
-    else {
+    if (outcome == 0) {
         int64_t copied, merged;
         load_run_ways (run, &copied, &merged);
         vd_info ("run loaded: %" PRId64 " records (%" PRId64 " rows copied straight into their"
@@ -411,49 +420,43 @@ s_stream (self_t *self, load_run_t *run)
     vd_log_set_run (0);
 }
 
-/*  Handles one data frame. Returns -1 when it must wait for the database
+/*  Handles one message. Returns -1 when it must wait for the database
     (the caller keeps the frame and tries again later). */
 static int
-s_handle_data (self_t *self, zframe_t *frame)
+s_handle_data (self_t *self, const vd_msg_t *msg)
 {
-    msgpack_unpacked u;
-    msgpack_unpacked_init (&u);
-    vd_msg_t msg;
     vd_error_t err;
     vd_error_clear (&err);
     int rc = 0;
-    if (vd_msg_decode ((const char *)zframe_data (frame), zframe_size (frame), &u, &msg, &err) < 0)
-        vd_log_error (VD_LOG_ERROR, &err);
-    else if (!s_is_aborted (self, msg.run_id) && (rc = s_fence (self, msg.run_id, true)) != 0)
+    if (!s_is_aborted (self, msg->run_id) && (rc = s_fence (self, msg->run_id, true)) != 0)
         rc = rc < 0 ? -1 : 0; /* -1: the frame waits for the database */
-    else if (!s_is_aborted (self, msg.run_id)) {
-        load_run_t *run = s_run (self, msg.run_id);
+    else if (!s_is_aborted (self, msg->run_id)) {
+        load_run_t *run = s_run (self, msg->run_id);
         int table = run ? load_run_table (run) : -1;
         int dup = 0;
         if (!run)
             rc = -1;
-        else if (msg.kind == VD_MSG_CANON && load_msg_is_ack (&msg) &&
-                 (dup = s_duplicate (self, run, &msg)) != 0)
+        else if (msg->kind == VD_MSG_CANON && load_msg_is_ack (msg) &&
+                 (dup = s_duplicate (self, run, msg)) != 0)
             rc = dup < 0 ? -1 : 0;
-        else if (msg.kind == VD_MSG_END) {
-            if (load_run_end (run, &msg, &err) < 0)
+        else if (msg->kind == VD_MSG_END) {
+            if (load_run_end (run, msg, &err) < 0)
                 s_run_failed (self, run, &err);
-        } else if (msg.kind == VD_MSG_DELETE) {
-            if (load_run_delete (run, &msg, &err) < 0)
+        } else if (msg->kind == VD_MSG_DELETE) {
+            if (load_run_delete (run, msg, &err) < 0)
                 s_run_failed (self, run, &err);
-        } else if (msg.kind == VD_MSG_HASHES) {
-            if (load_run_hashes (run, &msg, &err) < 0)
+        } else if (msg->kind == VD_MSG_HASHES) {
+            if (load_run_hashes (run, msg, &err) < 0)
                 s_run_failed (self, run, &err);
-        } else if (table >= 0 && table != msg.table && s_flush (self, run) < 0)
+        } else if (table >= 0 && table != msg->table && s_flush (self, run) < 0)
             rc = -1; /* the buffer holds another table: commit it first */
-        else if (s_is_aborted (self, msg.run_id) || run != s_known (self, msg.run_id))
+        else if (s_is_aborted (self, msg->run_id) || run != s_known (self, msg->run_id))
             ; /* the flush failed the run, or fenced it out */
-        else if (load_run_add (run, &msg, &err) < 0)
+        else if (load_run_add (run, msg, &err) < 0)
             s_run_failed (self, run, &err);
         else
             s_stream (self, run);
     }
-    msgpack_unpacked_destroy (&u);
     return rc;
 }
 
@@ -561,14 +564,15 @@ s_teardown (void *arg)
 /*  vd_service_serve_stage callbacks. A new frame is handled at once; one
     that waits for the database is offered again from retry_at_ms. */
 static int
-s_data (void *arg, zframe_t *frame)
+s_data (void *arg, zframe_t *frame, const vd_msg_t *msg)
 {
+    (void)frame;
     self_t *self = arg;
     if (self->frame_waits && vd_clock_ms () < self->retry_at_ms)
         return -1;
     if (!self->frame_waits)
         self->last_message_ms = vd_clock_ms ();
-    self->frame_waits = s_handle_data (self, frame) < 0;
+    self->frame_waits = s_handle_data (self, msg) < 0;
     return self->frame_waits ? -1 : 0;
 }
 

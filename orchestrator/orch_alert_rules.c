@@ -3,7 +3,7 @@
 #include "vd_db.h"
 #include "orch_alert_rules.h"
 #include "orch_schedule.h"
-#include "vd_curl.h"
+#include "vd_httpc.h"
 #include <sys/statvfs.h>
 
 typedef json_t *(s_eval_fn)(PGconn *conn, const orch_alert_env_t *env, const char *const *defs,
@@ -406,7 +406,7 @@ s_spool (PGconn *conn, const orch_alert_env_t *env, const char *const *defs, vd_
     vd_error_t ignored;
     vd_error_clear (&ignored);
     char *body = enabled && env->webhook_addr && *env->webhook_addr
-                     ? vd_curl_get (url, 3000, &ignored)
+                     ? vd_httpc_get (url, 3000, &ignored)
                      : NULL;
     json_t *health = body ? json_loads (body, 0, NULL) : NULL;
     free (body);

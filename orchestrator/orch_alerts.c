@@ -1,6 +1,7 @@
 /*  orch_alerts - alerts opened and resolved once, and their notifications. */
 #include "vendange.h"
-#include "vd_curl.h"
+#include "vd_httpc.h"
+#include "vd_smtp.h"
 #include "vd_db.h"
 #include "vd_outbox.h"
 #include "orch_alerts.h"
@@ -260,12 +261,12 @@ s_send (const char *type, const json_t *settings, const json_t *secrets, const j
                           .starttls = !tls || strcmp (tls, "off") != 0,
                           .ca_file = orch_json_str (settings, "ca_file"),
                           .timeout_ms = ORCH_ALERTS_SEND_TIMEOUT_MS};
-        rc = vd_curl_smtp_send (&smtp, subject, text, err);
+        rc = vd_smtp_send (&smtp, subject, text, err);
     } else {
         char *body = s_http_body (payload, orch_json_str (settings, "format"), subject, text);
-        rc = body ? vd_curl_post_json (orch_json_str (secrets, "url"), body,
-                                       orch_json_str (settings, "ca_file"),
-                                       ORCH_ALERTS_SEND_TIMEOUT_MS, err)
+        rc = body ? vd_httpc_post_json (orch_json_str (secrets, "url"), body,
+                                        orch_json_str (settings, "ca_file"),
+                                        ORCH_ALERTS_SEND_TIMEOUT_MS, err)
                   : vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
         free (body);
     }

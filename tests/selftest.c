@@ -7,7 +7,8 @@
 #include "vendange.h"
 #include "load_customers.h"
 #include "vd_copy.h"
-#include "vd_curl.h"
+#include "vd_httpc.h"
+#include "vd_smtp.h"
 #include "vd_hashset.h"
 #include "vd_outbox.h"
 #include "vd_deadline.h"
@@ -34,7 +35,6 @@
 #include "load_events.h"
 #include "odoo_client.h"
 #include "odoo_emit.h"
-#include "odoo_http.h"
 #include "odoo_json2.h"
 #include "odoo_mapping.h"
 #include "odoo_pager.h"
@@ -102,7 +102,8 @@ static const selftest_t s_tests[] = {
     {"vd_config", vd_config_test},
     {"vd_copy", vd_copy_test},
     {"vd_hashset", vd_hashset_test},
-    {"vd_curl", vd_curl_test},
+    {"vd_smtp", vd_smtp_test},
+    {"vd_httpc", vd_httpc_test},
     {"vd_date", vd_date_test},
     {"vd_buf", vd_buf_test},
     {"vd_deadline", vd_deadline_test},
@@ -131,7 +132,6 @@ static const selftest_t s_tests[] = {
     {"hook_spool", hook_spool_test},
     {"odoo_client", odoo_client_test},
     {"odoo_emit", odoo_emit_test},
-    {"odoo_http", odoo_http_test},
     {"odoo_json2", odoo_json2_test},
     {"odoo_mapping", odoo_mapping_test},
     {"odoo_pager", odoo_pager_test},

@@ -60,51 +60,40 @@ s_ask (self_t *self, int64_t run_id)
     json_decref (msg);
 }
 
-/*  Handles one data frame. Returns -1 when the verdict on its run is not
+/*  Handles one message. Returns -1 when the verdict on its run is not
     known yet (the caller holds the frame and tries again). */
 static int
-s_handle_data (self_t *self, zframe_t *frame)
+s_handle_data (self_t *self, zframe_t *frame, const vd_msg_t *msg)
 {
-    msgpack_unpacked u;
-    msgpack_unpacked_init (&u);
-    vd_msg_t msg;
     vd_error_t err;
     vd_error_clear (&err);
-    if (vd_msg_decode ((const char *)zframe_data (frame), zframe_size (frame), &u, &msg, &err) <
-        0) {
-        vd_log_error (VD_LOG_ERROR, &err); /* no run to blame: log it */
-        msgpack_unpacked_destroy (&u);
-        return 0;
-    }
-    int verdict = norm_fence_verdict (self->fence, msg.run_id);
+    int verdict = norm_fence_verdict (self->fence, msg->run_id);
     if (verdict < 0) {
-        s_ask (self, msg.run_id);
-        msgpack_unpacked_destroy (&u);
+        s_ask (self, msg->run_id);
         return -1;
     }
-    vd_log_set_run (msg.run_id);
-    if (verdict == 0 && msg.run_id != self->refused_run) {
+    vd_log_set_run (msg->run_id);
+    if (verdict == 0 && msg->run_id != self->refused_run) {
         vd_warn ("records of run %" PRId64 " refused: the run is not open (aborted, failed or "
                  "over), nothing of it is converted",
-                 msg.run_id);
-        self->refused_run = msg.run_id; /* said once per run */
+                 msg->run_id);
+        self->refused_run = msg->run_id; /* said once per run */
     } else if (verdict == 0)
         ;
-    else if (msg.kind == VD_MSG_END || msg.kind == VD_MSG_DELETE || msg.kind == VD_MSG_HASHES)
+    else if (msg->kind == VD_MSG_END || msg->kind == VD_MSG_DELETE || msg->kind == VD_MSG_HASHES)
         vd_pipe_send (self->output, zframe_data (frame), zframe_size (frame), self->ctl, s_stop,
                       self);
     else {
         msgpack_sbuffer_clear (&self->out);
         msgpack_packer pk;
         msgpack_packer_init (&pk, &self->out, vd_mp_write);
-        if (norm_batch_convert (self->batch, &msg, &pk, &err) < 0) {
+        if (norm_batch_convert (self->batch, msg, &pk, &err) < 0) {
             vd_log_error (VD_LOG_ERROR, &err);
-            s_report_failure (self, msg.run_id, &err);
+            s_report_failure (self, msg->run_id, &err);
         } else
             vd_pipe_send (self->output, self->out.data, self->out.size, self->ctl, s_stop, self);
     }
     vd_log_set_run (0);
-    msgpack_unpacked_destroy (&u);
     return 0;
 }
 
@@ -160,9 +149,9 @@ s_teardown (void *arg)
 /*  vd_service_serve_stage callbacks: a frame whose run has no verdict
     yet waits (s_handle_data asks the orchestrator). */
 static int
-s_data (void *arg, zframe_t *frame)
+s_data (void *arg, zframe_t *frame, const vd_msg_t *msg)
 {
-    return s_handle_data (arg, frame) < 0 ? -1 : 0;
+    return s_handle_data (arg, frame, msg) < 0 ? -1 : 0;
 }
 
 static const vd_service_info_t s_info = {

@@ -14,7 +14,7 @@ const char odoo_client_xmlrpc_warning[] =
 struct odoo_client {
     odoo_client_opts_t opts;
     char *url, *database, *user, *api_key, *ca_file;
-    odoo_http_t *http;
+    vd_httpc_t *http;
     odoo_transport_t transport;
     char version[64];
     int64_t uid;
@@ -52,9 +52,15 @@ odoo_client_new (const odoo_client_opts_t *opts, vd_error_t *err)
     self->transport = strcmp (t, "xmlrpc") == 0  ? ODOO_XMLRPC
                       : strcmp (t, "json2") == 0 ? ODOO_JSON2
                                                  : ODOO_AUTO;
-    odoo_http_opts_t h = {self->url,       self->ca_file, 10,
-                          opts->timeout_s, opts->tick,    opts->tick_arg};
-    self->http = odoo_http_new (&h, err);
+    vd_httpc_opts_t h = {.base_url = self->url,
+                         .ca_file = self->ca_file,
+                         .timeout_ms = 1000 * (opts->timeout_s > 0 ? opts->timeout_s : 120),
+                         .peer = "the Odoo server",
+                         .url_setting = "the connector's url",
+                         .ca_setting = "the connector's ca_file setting",
+                         .tick = opts->tick,
+                         .tick_arg = opts->tick_arg};
+    self->http = vd_httpc_new (&h, err);
     snprintf (self->auth_header, sizeof self->auth_header, "Authorization: bearer %s",
               self->api_key);
     snprintf (self->db_header, sizeof self->db_header, "X-Odoo-Database: %s", self->database);
@@ -71,7 +77,7 @@ odoo_client_destroy (odoo_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     odoo_client_t *self = *self_p;
-    odoo_http_destroy (&self->http);
+    vd_httpc_destroy (&self->http);
     if (self->api_key)
         memset (self->api_key, 0, strlen (self->api_key));
     memset (self->auth_header, 0, sizeof self->auth_header);
@@ -160,7 +166,7 @@ typedef struct {
     odoo_xmlrpc_parser_t *parser;
     vd_buf_t *buf;
     vd_error_t err;
-    const odoo_http_result_t *res;
+    const vd_httpc_res_t *res;
 } s_sink_t;
 
 /*  XML-RPC answers go to the parser as they arrive; JSON-2 answers and
@@ -226,16 +232,22 @@ s_once (odoo_client_t *self, const s_exchange_t *x, json_t **result, vd_error_t 
     const char *h2[] = {self->auth_header, self->db_header, "Accept: application/json", NULL};
     vd_buf_t buf;
     vd_buf_init (&buf, ODOO_JSON2_MAX_BODY);
-    odoo_http_result_t res;
+    vd_httpc_res_t res = {0};
     s_sink_t sink = {x->xml ? odoo_xmlrpc_parser_new (x->each, x->arg) : NULL, &buf, {0}, &res};
     self->requests++;
     int rc = -1;
     if (x->xml && !sink.parser)
         vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
-    else if (odoo_http_request (self->http, x->path, x->xml ? NULL : h2,
-                                x->xml ? "text/xml" : "application/json; charset=utf-8",
-                                x->body ? x->body->data : NULL, x->body ? x->body->len : 0, s_sink,
-                                &sink, &res, err) < 0) {
+    else if (vd_httpc_request (
+                 self->http,
+                 &(vd_httpc_req_t){.path = x->path,
+                                   .headers = x->xml ? NULL : h2,
+                                   .ctype = x->xml ? "text/xml" : "application/json; charset=utf-8",
+                                   .body = x->body ? x->body->data : NULL,
+                                   .len = x->body ? x->body->len : 0,
+                                   .sink = s_sink,
+                                   .sink_arg = &sink},
+                 &res, err) < 0) {
         if (res.sink_aborted)
             *err = sink.err;
         s_prefix_detail (err, what, res.sink_aborted ? sink.err.detail : err->detail);
@@ -258,6 +270,7 @@ s_once (odoo_client_t *self, const s_exchange_t *x, json_t **result, vd_error_t 
         s_hand_over (result, x->each, x->arg);
     odoo_xmlrpc_parser_destroy (&sink.parser);
     vd_buf_free (&buf);
+    vd_httpc_res_free (&res);
     return rc;
 }
 

@@ -21,7 +21,7 @@
 #define ODOO_CLIENT_H_INCLUDED
 
 #include "vendange.h"
-#include "odoo_http.h"
+#include "vd_httpc.h"
 #include "odoo_xmlrpc.h"
 #include <jansson.h>
 
@@ -37,7 +37,7 @@ typedef struct {
     long timeout_s; /* per request                                 */
     int attempts;   /* per call, >= 1                              */
     int backoff_ms; /* first wait; doubles up to 5 s, with jitter  */
-    odoo_http_tick_fn *tick;
+    vd_httpc_tick_fn *tick;
     void *tick_arg;
 } odoo_client_opts_t;
 

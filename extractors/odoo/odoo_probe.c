@@ -70,7 +70,7 @@ odoo_settings_read (const json_t *settings, odoo_settings_t *out, vd_error_t *er
 }
 
 odoo_client_opts_t
-odoo_settings_client (const odoo_settings_t *s, int attempts, odoo_http_tick_fn *tick, void *arg)
+odoo_settings_client (const odoo_settings_t *s, int attempts, vd_httpc_tick_fn *tick, void *arg)
 {
     return (odoo_client_opts_t){s->url, s->database, s->user, s->api_key, s->transport, s->ca_file,
                                 60,     attempts,    250,     tick,       arg};
@@ -172,7 +172,7 @@ s_check_models (odoo_client_t *client, const odoo_settings_t *s, json_t *checks,
 }
 
 json_t *
-odoo_probe_answer (const json_t *request, odoo_http_tick_fn *tick, void *arg)
+odoo_probe_answer (const json_t *request, vd_httpc_tick_fn *tick, void *arg)
 {
     const char *id = json_string_value (json_object_get (request, "request_id"));
     odoo_settings_t s;

@@ -30,10 +30,10 @@ int odoo_settings_read (const json_t *settings, odoo_settings_t *out, vd_error_t
 
 /*  Client options from settings (attempts: per call). */
 odoo_client_opts_t odoo_settings_client (const odoo_settings_t *s, int attempts,
-                                         odoo_http_tick_fn *tick, void *arg);
+                                         vd_httpc_tick_fn *tick, void *arg);
 
 /*  Answers a test request (connects to the server: up to ~20 s). */
-json_t *odoo_probe_answer (const json_t *request, odoo_http_tick_fn *tick, void *arg);
+json_t *odoo_probe_answer (const json_t *request, vd_httpc_tick_fn *tick, void *arg);
 
 /*  The answer from its parts (checks, warnings, details: stolen; err:
     NULL when ok). Any occurrence of secret is redacted. */

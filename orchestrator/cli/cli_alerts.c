@@ -230,7 +230,7 @@ s_channel (int argc, char **argv, const char *api)
     if (argc >= 2 && strcmp (argv[1], "add") == 0)
         return s_channel_add (argc - 1, argv + 1, api);
     if (argc == 3 && strcmp (argv[1], "remove") == 0) {
-        char *name = cli_http_escape (argv[2]);
+        char *name = vd_httpc_escape (argv[2]);
         char path[300];
         snprintf (path, sizeof path, "/api/alerts/channels/%s", name ? name : "");
         free (name);

@@ -36,7 +36,7 @@ s_name (int argc, char **argv, const char *shortopts, const struct option *optio
 static void
 s_path (const char *name, const char *suffix, char *path, size_t size)
 {
-    char *escaped = cli_http_escape (name);
+    char *escaped = vd_httpc_escape (name);
     snprintf (path, size, "/api/connectors/%.500s%s", escaped ? escaped : "", suffix);
     free (escaped);
 }

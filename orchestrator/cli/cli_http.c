@@ -2,9 +2,9 @@
 #include "vendange.h"
 #include "cli.h"
 #include "cli_http.h"
-#include <curl/curl.h>
 
 #define CALL_TIMEOUT_MS 30000
+#define CONNECT_TIMEOUT_MS 2000
 
 static const char *s_token, *s_user, *s_password;
 
@@ -16,95 +16,50 @@ cli_http_set_auth (const char *token, const char *user, const char *password)
     s_password = password;
 }
 
-/*  The credentials of a call. Returns 0, -1. */
-static int
-s_auth (CURL *curl)
-{
-    int bad = 0;
-    if (s_token && *s_token) {
-        bad |= curl_easy_setopt (curl, CURLOPT_HTTPAUTH, CURLAUTH_BEARER) != CURLE_OK;
-        bad |= curl_easy_setopt (curl, CURLOPT_XOAUTH2_BEARER, s_token) != CURLE_OK;
-    } else if (s_user && *s_user) {
-        bad |= curl_easy_setopt (curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC) != CURLE_OK;
-        bad |= curl_easy_setopt (curl, CURLOPT_USERNAME, s_user) != CURLE_OK;
-        bad |= curl_easy_setopt (curl, CURLOPT_PASSWORD, s_password ? s_password : "") != CURLE_OK;
-    }
-    return bad ? -1 : 0;
-}
-
-static size_t
-s_write (char *data, size_t size, size_t nmemb, void *arg)
-{
-    vd_buf_t *buf = arg;
-    size_t n = size * nmemb;
-    /* returning less than n makes curl stop with CURLE_WRITE_ERROR */
-    return vd_buf_add (buf, data, n) == 0 ? n : 0;
-}
-
-/*  Sets the options of one call. Returns 0, -1. */
-static int
-s_setup (CURL *curl, const char *url, const char *method, const char *body,
-         struct curl_slist *headers, long timeout_ms, vd_buf_t *buf, char *errbuf)
-{
-    int bad = 0;
-    bad |= curl_easy_setopt (curl, CURLOPT_URL, url) != CURLE_OK;
-    bad |= curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK;
-    bad |= curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS,
-                             timeout_ms < 2000 ? timeout_ms : 2000L) != CURLE_OK;
-    bad |= curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK;
-    bad |= curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_write) != CURLE_OK;
-    bad |= curl_easy_setopt (curl, CURLOPT_WRITEDATA, buf) != CURLE_OK;
-    bad |= curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
-    bad |= curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK;
-    bad |= curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-    if (body) {
-        bad |= curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body) != CURLE_OK;
-        bad |= curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long)strlen (body)) != CURLE_OK;
-    } else if (strcmp (method, "POST") == 0)
-        bad |= curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, 0L) != CURLE_OK;
-    if (strcmp (method, "HEAD") == 0)
-        bad |= curl_easy_setopt (curl, CURLOPT_NOBODY, 1L) != CURLE_OK;
-    bad |= s_auth (curl) < 0;
-    return bad ? -1 : 0;
-}
-
 int
 cli_http_call (const char *base, const char *method, const char *path, const json_t *body,
                long timeout_ms, cli_reply_t *reply, vd_error_t *err)
 {
     memset (reply, 0, sizeof *reply);
-    char url[2048];
-    snprintf (url, sizeof url, "%s%s", base, path);
+    char peer[300];
+    snprintf (peer, sizeof peer, "the orchestrator at %s", base);
+    timeout_ms = timeout_ms ? timeout_ms : CALL_TIMEOUT_MS;
+    vd_httpc_opts_t opts = {.base_url = base,
+                            .connect_timeout_ms =
+                                timeout_ms < CONNECT_TIMEOUT_MS ? timeout_ms : CONNECT_TIMEOUT_MS,
+                            .timeout_ms = timeout_ms,
+                            .peer = peer,
+                            .url_setting = "VENDANGE_API_URL",
+                            .bearer = s_token,
+                            .user = s_token && *s_token ? NULL : s_user,
+                            .password = s_password};
     char *text = body ? json_dumps (body, JSON_COMPACT) : NULL;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    vd_buf_t buf;
-    vd_buf_init (&buf, CLI_HTTP_MAX_BODY);
-    struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
-    struct curl_slist *more =
-        headers ? curl_slist_append (headers, "Accept: application/json") : NULL;
-    CURL *curl = curl_easy_init ();
-    int rc = -1;
-    CURLcode res = CURLE_FAILED_INIT;
-    if (curl && more && (!body || text) &&
-        s_setup (curl, url, method, text, more, timeout_ms ? timeout_ms : CALL_TIMEOUT_MS, &buf,
-                 errbuf) == 0)
-        res = curl_easy_perform (curl);
-    if (res == CURLE_OK &&
-        curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &reply->status) == CURLE_OK) {
-        reply->len = buf.len;
-        reply->body = vd_buf_take (&buf);
-        reply->json = reply->body ? json_loads (reply->body, JSON_DECODE_ANY, NULL) : NULL;
-        rc = reply->body ? 0 : -1;
-    }
-    if (rc < 0) {
-        vd_error_set (err, VD_ERR_TRANSIENT, "cannot reach the orchestrator at %s", base);
-        vd_error_detail (err, "%s", *errbuf ? errbuf : curl_easy_strerror (res));
+    /* every write says JSON, a body or not: the API's guard refuses
+       other writes (a form a page could post) */
+    const char *headers[] = {"Accept: application/json",
+                             text ? NULL : "Content-Type: application/json", NULL};
+    vd_httpc_req_t req = {.method = method,
+                          .path = path,
+                          .headers = headers,
+                          .body = text,
+                          .len = text ? strlen (text) : 0,
+                          .max_body = CLI_HTTP_MAX_BODY};
+    vd_httpc_res_t res = {0};
+    int rc = body && !text ? vd_error_set (err, VD_ERR_PERMANENT, "out of memory")
+                           : vd_httpc_once (&opts, &req, &res, err);
+    if (rc == 0 && res.truncated)
+        rc = vd_error_set (err, VD_ERR_PERMANENT, "the orchestrator's answer is larger than %d MiB",
+                           CLI_HTTP_MAX_BODY >> 20);
+    else if (rc < 0 && !err->hint[0])
         snprintf (err->hint, sizeof err->hint, "is it running? `vendange up` starts it");
+    if (rc == 0) {
+        reply->status = res.status;
+        reply->len = res.body.len;
+        reply->body = vd_buf_take (&res.body);
+        reply->json = reply->body ? json_loads (reply->body, JSON_DECODE_ANY, NULL) : NULL;
+        rc = reply->body ? 0 : vd_error_set (err, VD_ERR_PERMANENT, "out of memory");
     }
-    curl_easy_cleanup (curl);
-    curl_slist_free_all (more ? more : headers);
-    vd_buf_free (&buf);
+    vd_httpc_res_free (&res);
     free (text);
     return rc;
 }
@@ -131,15 +86,6 @@ cli_reply_save (const cli_reply_t *reply, const char *path)
         fprintf (stderr, "vendange: cannot write %s: %s\n", out ? "the output" : path,
                  strerror (errno));
     return ok ? 0 : -1;
-}
-
-char *
-cli_http_escape (const char *s)
-{
-    char *e = curl_easy_escape (NULL, s, 0);
-    char *copy = e ? strdup (e) : NULL;
-    curl_free (e);
-    return copy;
 }
 
 void

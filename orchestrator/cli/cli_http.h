@@ -1,12 +1,14 @@
-/*  cli_http - the CLI's HTTP client (libcurl) for the orchestrator API.
+/*  cli_http - the CLI's calls to the orchestrator API (through vd_httpc).
 
     Every call has a connect and a total timeout, and the answer body a
-    ceiling: the CLI never hangs on a silent orchestrator.
+    ceiling: the CLI never hangs on a silent orchestrator. Query values
+    are escaped with vd_httpc_escape.
 */
 #ifndef CLI_HTTP_H_INCLUDED
 #define CLI_HTTP_H_INCLUDED
 
 #include "vd_error.h"
+#include "vd_httpc.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,9 +37,6 @@ int cli_reply_save (const cli_reply_t *reply, const char *path);
     token, else VENDANGE_API_USER / VENDANGE_API_PASSWORD as basic auth);
     borrowed, "" or NULL when unset. cli_api_url sets them. */
 void cli_http_set_auth (const char *token, const char *user, const char *password);
-
-/*  Percent-encodes s for a query string (malloc'ed), NULL on failure. */
-char *cli_http_escape (const char *s);
 
 /*  Prints an API error answer ("vendange: <error>" then detail and hint
     lines) on stderr. */

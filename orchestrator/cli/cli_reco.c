@@ -50,7 +50,7 @@ s_num (const json_t *obj, const char *key)
 static int
 s_customer_path (const char *key, const char *suffix, char *path, size_t size)
 {
-    char *e = cli_http_escape (key);
+    char *e = vd_httpc_escape (key);
     int n = e ? snprintf (path, size, "/api/customers/%s%s", e, suffix) : -1;
     free (e);
     return n < 0 || (size_t)n >= size ? -1 : 0;
@@ -244,7 +244,7 @@ s_feedback (const s_opts_t *o, char **args)
         fprintf (stderr, "vendange: the verdict is good or bad, not \"%s\"\n%s", verdict, s_usage);
         return CLI_EXIT_USAGE;
     }
-    char *product = cli_http_escape (args[1]);
+    char *product = vd_httpc_escape (args[1]);
     char suffix[512], path[1200];
     snprintf (suffix, sizeof suffix, "/recommendations/%s/feedback", product ? product : "");
     free (product);
@@ -293,7 +293,7 @@ s_export (const s_opts_t *o)
 {
     char path[512] = "/api/reco/campaign.csv";
     if (o->campaign) {
-        char *e = cli_http_escape (o->campaign);
+        char *e = vd_httpc_escape (o->campaign);
         snprintf (path, sizeof path, "/api/reco/campaign.csv?campaign=%s", e ? e : "");
         free (e);
     }

@@ -93,7 +93,7 @@ cli_runs_main (int argc, char **argv, const vd_config_t *cfg)
     }
     char api[512], path[700];
     cli_api_url (cfg, api, sizeof api);
-    char *name = optind < argc ? cli_http_escape (argv[optind]) : NULL;
+    char *name = optind < argc ? vd_httpc_escape (argv[optind]) : NULL;
     snprintf (path, sizeof path, "/api/runs?limit=%d%s%.500s", (int)limit,
               name ? "&connector=" : "", name ? name : "");
     free (name);

@@ -320,7 +320,7 @@ cli_sync_main (int argc, char **argv, const vd_config_t *cfg)
     const char *name = argv[optind];
     char api[512], path[600];
     cli_api_url (cfg, api, sizeof api);
-    char *escaped = cli_http_escape (name);
+    char *escaped = vd_httpc_escape (name);
     snprintf (path, sizeof path, "/api/connectors/%.500s/sync", escaped ? escaped : "");
     free (escaped);
     json_t *body = json_pack ("{s:b}", "full", full);

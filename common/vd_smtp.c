@@ -1,21 +1,12 @@
-/*  vd_curl - outgoing notifications through libcurl. */
+/*  vd_smtp - e-mail through libcurl (see vd_smtp.h). */
 #include "vendange.h"
-#include "vd_curl.h"
+#include "vd_smtp.h"
+#include "vd_httpc.h"
 #include <curl/curl.h>
 #include <sodium.h>
 
 #define CONNECT_TIMEOUT_MS 10000L
 #define MAX_RECIPIENTS 32
-
-/*  The answer body, kept up to its ceiling (the rest is read and dropped). */
-static size_t
-s_write (char *data, size_t size, size_t nmemb, void *arg)
-{
-    vd_buf_t *b = arg;
-    size_t n = size * nmemb;
-    (void)vd_buf_add (b, data, n); /* past the ceiling: truncated, still read */
-    return n;
-}
 
 typedef struct {
     const char *data;
@@ -34,28 +25,12 @@ s_read (char *out, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-void
-vd_curl_url_host (const char *url, char *out, size_t size)
-{
-    const char *p = url ? strstr (url, "://") : NULL;
-    if (!p) {
-        snprintf (out, size, "(invalid URL)");
-        return;
-    }
-    p += 3;
-    const char *at = p, *end = p + strcspn (p, "/?#");
-    for (const char *q = p; q < end; q++)
-        if (*q == '@')
-            at = q + 1; /* drop user:password@ */
-    snprintf (out, size, "%.*s%.*s", (int)(p - url), url, (int)(end - at), at);
-}
-
 /*  err from a curl result: kind by what failed, the URL's host only. */
 static int
 s_curl_error (CURLcode rc, const char *url, const char *errbuf, vd_error_t *err)
 {
     char host[256];
-    vd_curl_url_host (url, host, sizeof host);
+    vd_httpc_url_host (url, host, sizeof host);
     bool permanent = rc == CURLE_LOGIN_DENIED || rc == CURLE_URL_MALFORMAT ||
                      rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_USE_SSL_FAILED;
     vd_error_set (err, permanent ? VD_ERR_PERMANENT : VD_ERR_TRANSIENT, "cannot reach %s", host);
@@ -81,78 +56,6 @@ s_common (CURL *c, const char *url, const char *protocols, const char *ca_file, 
         bad |= curl_easy_setopt (c, CURLOPT_CAINFO, ca_file) != CURLE_OK;
     bad |= curl_easy_setopt (c, CURLOPT_USERAGENT, "vendange/" VD_VERSION) != CURLE_OK;
     return bad ? -1 : 0;
-}
-
-/*  One HTTP request: a POST of body (JSON) or, body NULL, a GET. The
-    answer into reply. Returns 0 on a 2xx answer, -1 with err. */
-static int
-s_http (const char *url, const char *body, const char *ca_file, long timeout_ms, vd_buf_t *reply,
-        vd_error_t *err)
-{
-    char errbuf[CURL_ERROR_SIZE] = "";
-    CURL *c = curl_easy_init ();
-    struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
-    int rc = -1;
-    if (!c || !headers) {
-        vd_error_set (err, VD_ERR_TRANSIENT, "out of memory");
-        goto err;
-    }
-    if (s_common (c, url, "http,https", ca_file, timeout_ms, errbuf) < 0 ||
-        (body && (curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-                  curl_easy_setopt (c, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
-                  curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long)strlen (body)) != CURLE_OK)) ||
-        curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_write) != CURLE_OK ||
-        curl_easy_setopt (c, CURLOPT_WRITEDATA, reply) != CURLE_OK) {
-        vd_error_set (err, VD_ERR_PERMANENT, "libcurl refused an option");
-        goto err;
-    }
-    CURLcode cc = curl_easy_perform (c);
-    if (cc != CURLE_OK) {
-        s_curl_error (cc, url, errbuf, err);
-        goto err;
-    }
-    long status = 0;
-    (void)curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status); /* 0 when it fails */
-    if (status >= 200 && status < 300)
-        rc = 0;
-    else {
-        char host[256];
-        vd_curl_url_host (url, host, sizeof host);
-        bool again = status == 408 || status == 429 || status >= 500 || status < 200;
-        vd_error_set (err, again ? VD_ERR_TRANSIENT : VD_ERR_PERMANENT, "%s answered HTTP %ld",
-                      host, status);
-        vd_error_detail (err, "%.200s", vd_buf_str (reply));
-        if (err)
-            err->http_status = (int)status;
-    }
-err:
-    curl_slist_free_all (headers);
-    if (c)
-        curl_easy_cleanup (c);
-    return rc;
-}
-
-int
-vd_curl_post_json (const char *url, const char *body, const char *ca_file, long timeout_ms,
-                   vd_error_t *err)
-{
-    vd_buf_t reply;
-    vd_buf_init (&reply, VD_CURL_MAX_REPLY);
-    int rc = s_http (url, body ? body : "", ca_file, timeout_ms, &reply, err);
-    vd_buf_free (&reply);
-    return rc;
-}
-
-char *
-vd_curl_get (const char *url, long timeout_ms, vd_error_t *err)
-{
-    vd_buf_t reply;
-    vd_buf_init (&reply, VD_CURL_MAX_REPLY);
-    if (s_http (url, NULL, NULL, timeout_ms, &reply, err) < 0) {
-        vd_buf_free (&reply);
-        return NULL;
-    }
-    return vd_buf_take (&reply);
 }
 
 /*  A header value: any CR or LF would start a new header. */
@@ -187,8 +90,8 @@ s_subject (vd_buf_t *m, const char *subject)
 }
 
 char *
-vd_curl_smtp_message (const char *from, const char *to, const char *subject, const char *body,
-                      const char *date)
+vd_smtp_message (const char *from, const char *to, const char *subject, const char *body,
+                 const char *date)
 {
     if (!s_header_ok (from) || !s_header_ok (to) || !s_header_ok (subject) || !s_header_ok (date) ||
         !body)
@@ -274,7 +177,7 @@ s_smtp_options (CURL *c, const vd_smtp_t *smtp, struct curl_slist *rcpt, s_uploa
 }
 
 int
-vd_curl_smtp_send (const vd_smtp_t *smtp, const char *subject, const char *body, vd_error_t *err)
+vd_smtp_send (const vd_smtp_t *smtp, const char *subject, const char *body, vd_error_t *err)
 {
     if (!smtp->url ||
         (strncasecmp (smtp->url, "smtp://", 7) != 0 && strncasecmp (smtp->url, "smtps://", 8) != 0))
@@ -287,7 +190,7 @@ vd_curl_smtp_send (const vd_smtp_t *smtp, const char *subject, const char *body,
     char from[320];
     snprintf (from, sizeof from, "<%s>", smtp->from ? smtp->from : "");
     struct curl_slist *rcpt = s_recipients (smtp->to);
-    char *message = vd_curl_smtp_message (smtp->from, smtp->to, subject, body, date);
+    char *message = vd_smtp_message (smtp->from, smtp->to, subject, body, date);
     char errbuf[CURL_ERROR_SIZE] = "";
     CURL *c = rcpt && message ? curl_easy_init () : NULL;
     int rc = -1;
@@ -320,20 +223,15 @@ err:
 }
 
 int
-vd_curl_test (bool verbose)
+vd_smtp_test (bool verbose)
 {
     int failed = 0;
-    char host[256];
-    vd_curl_url_host ("https://u:secret@hooks.example.com/T0/B1/XyZ?sig=abc", host, sizeof host);
-    failed += strcmp (host, "https://hooks.example.com") != 0;
-    vd_curl_url_host ("no scheme", host, sizeof host);
-    failed += strstr (host, "invalid") == NULL;
-    char *m = vd_curl_smtp_message ("a@x.fr", "b@y.fr", "Alerte: échec", "line 1\nline 2",
-                                    "Mon, 1 Jan 2024 00:00:00 +0000");
+    char *m = vd_smtp_message ("a@x.fr", "b@y.fr", "Alerte: échec", "line 1\nline 2",
+                               "Mon, 1 Jan 2024 00:00:00 +0000");
     failed += !m || !strstr (m, "Subject: =?UTF-8?B?") || !strstr (m, "line 1\r\nline 2\r\n") ||
               !strstr (m, "\r\n\r\nline 1");
     free (m);
-    m = vd_curl_smtp_message ("a@x.fr", "b@y.fr", "x\r\nBcc: evil@z", "body", "d");
+    m = vd_smtp_message ("a@x.fr", "b@y.fr", "x\r\nBcc: evil@z", "body", "d");
     failed += m != NULL;
     struct curl_slist *l = s_recipients (" a@x.fr, b@y.fr ,");
     failed += !l || strcmp (l->data, "<a@x.fr>") != 0 || !l->next ||
@@ -344,15 +242,14 @@ vd_curl_test (bool verbose)
     vd_error_t err;
     vd_error_clear (&err);
     vd_smtp_t bad = {.url = "http://x", .from = "a@x", .to = "b@y"};
-    failed += vd_curl_smtp_send (&bad, "s", "b", &err) == 0 || err.kind != VD_ERR_PERMANENT;
+    failed += vd_smtp_send (&bad, "s", "b", &err) == 0 || err.kind != VD_ERR_PERMANENT;
     /* nothing listens on port 1 of the loopback: a transient failure */
     vd_error_clear (&err);
-    failed += vd_curl_post_json ("http://127.0.0.1:1/hook?token=T", "{}", NULL, 2000, &err) == 0 ||
-              err.kind != VD_ERR_TRANSIENT || strstr (err.msg, "token");
-    vd_error_clear (&err);
-    char *got = vd_curl_get ("http://127.0.0.1:1/health", 2000, &err);
-    failed += got != NULL || err.kind != VD_ERR_TRANSIENT;
+    vd_smtp_t none = {
+        .url = "smtp://127.0.0.1:1", .from = "a@x.fr", .to = "b@y.fr", .timeout_ms = 2000};
+    failed += vd_smtp_send (&none, "s", "b", &err) == 0 || err.kind != VD_ERR_TRANSIENT ||
+              !strstr (err.msg, "cannot reach smtp://127.0.0.1:1");
     if (verbose)
-        printf ("vd_curl_test: %d failure(s)\n", failed);
+        printf ("vd_smtp_test: %d failure(s)\n", failed);
     return failed ? -1 : 0;
 }
