@@ -190,148 +190,150 @@ s_conn (orch_api_t *self, orch_answer_t *a)
     return NULL;
 }
 
-/*  Calls the endpoint's handler. */
-static void
-s_call (orch_api_t *self, PGconn *conn, const orch_route_t *r, const orch_request_t *req,
-        orch_answer_t *a)
-{
-    bool get = strcmp (req->method, "GET") == 0 || strcmp (req->method, "HEAD") == 0;
-    switch (r->id) {
-    case ORCH_ROUTE_WEB:
-    case ORCH_ROUTE_ASSET:
-        orch_assets_get (req->path, a);
-        break;
-    case ORCH_ROUTE_CLASSIC:
-        orch_web_page (conn, a);
-        break;
-    case ORCH_ROUTE_QUALITY:
-        orch_quality_get (conn, self->timezone, a);
-        break;
-    case ORCH_ROUTE_MAPPING:
-        orch_mapping_get (conn, self->files_root, req, a);
-        break;
-    case ORCH_ROUTE_QUALITY_CSV:
-        orch_quality_csv (conn, a);
-        break;
-    case ORCH_ROUTE_QUALITY_PDF:
-        orch_quality_pdf_get (conn, self->timezone, a);
-        break;
-    case ORCH_ROUTE_HEALTH:
-        orch_status_health (conn, req->authenticated, a);
-        break;
-    case ORCH_ROUTE_STATUS:
-        orch_status_get (conn, req, a);
-        break;
-    case ORCH_ROUTE_CONNECTORS:
-        if (get)
-            orch_connectors_list (conn, a);
-        else
-            orch_connectors_create (conn, &self->key, self->files_root, req, a);
-        break;
-    case ORCH_ROUTE_CONNECTOR:
-        if (get)
-            orch_connectors_get (conn, r->name, a);
-        else if (strcmp (req->method, "PATCH") == 0)
-            orch_connectors_update (conn, &self->key, self->files_root, r->name, req, a);
-        else
-            orch_connectors_delete (conn, r->name, req, a);
-        break;
-    case ORCH_ROUTE_CONNECTOR_TEST:
-        orch_connectors_test (conn, r->name, req, a);
-        break;
-    case ORCH_ROUTE_CONNECTOR_ACCEPT_LAYOUT:
-        orch_layouts_accept (conn, r->name, req, a);
-        break;
-    case ORCH_ROUTE_TEST:
-        orch_connectors_test_get (conn, r->run_id, a);
-        break;
-    case ORCH_ROUTE_METRICS:
-        orch_metrics_get (conn, a);
-        break;
-    case ORCH_ROUTE_FORGET:
-        orch_lifecycle_forget (conn, req, a);
-        break;
-    case ORCH_ROUTE_CONNECTOR_SYNC:
-        orch_connectors_sync (conn, r->name, req, a);
-        break;
-    case ORCH_ROUTE_RUNS:
-        orch_history_list (conn, req, a);
-        break;
-    case ORCH_ROUTE_RUN:
-        orch_history_get (conn, r->run_id, a);
-        break;
-    case ORCH_ROUTE_RUN_REJECTS:
-        orch_history_rejects (conn, r->run_id, req, a);
-        break;
-    case ORCH_ROUTE_WARNING_LINES:
-        orch_warnings_lines (conn, r->run_id, req, a);
-        break;
-    case ORCH_ROUTE_CUSTOMERS:
-        orch_customers_search (conn, req, a);
-        break;
-    case ORCH_ROUTE_CUSTOMER:
-        orch_customers_get (conn, r->key, req, a);
-        break;
-    case ORCH_ROUTE_CUSTOMER_RECO:
-        if (get)
-            orch_reco_get (conn, r->key, a);
-        else
-            orch_reco_queue_customer (conn, r->key, a);
-        break;
-    case ORCH_ROUTE_RECO_FEEDBACK:
-        orch_reco_feedback (conn, r->key, r->product, req, a);
-        break;
-    case ORCH_ROUTE_RECO_RUNS:
-        orch_reco_runs (conn, req, a);
-        break;
-    case ORCH_ROUTE_RECO_RUN:
-        orch_reco_run (conn, r->run_id, a);
-        break;
-    case ORCH_ROUTE_RECO_QUEUE:
-        orch_reco_queue_all (conn, a);
-        break;
-    case ORCH_ROUTE_RECO_PRECISION:
-        orch_reco_precision (conn, self->reco_follow_days, a);
-        break;
-    case ORCH_ROUTE_RECO_CSV:
-        orch_reco_export (self->dsn, req, a);
-        break;
-    case ORCH_ROUTE_ALERTS:
-        orch_alerts_api_list (conn, req, a);
-        break;
-    case ORCH_ROUTE_ALERT_RULES:
-        if (get)
-            orch_alerts_api_rules (conn, a);
-        else
-            orch_alerts_api_set_rule (conn, req, a);
-        break;
-    case ORCH_ROUTE_ALERT_CHANNELS:
-        if (get)
-            orch_alert_channels_list (conn, a);
-        else
-            orch_alert_channels_create (conn, &self->key, req, a);
-        break;
-    case ORCH_ROUTE_ALERT_CHANNEL:
-        orch_alert_channels_delete (conn, r->name, a);
-        break;
-    case ORCH_ROUTE_ALERT_TEST:
-        orch_alerts_api_test (conn, req, a);
-        break;
-    case ORCH_ROUTE_ALERT_DELIVERY:
-        orch_alerts_api_delivery (conn, r->run_id, a);
-        break;
-    case ORCH_ROUTE_NONE:
-        orch_answer_error (a, 404, "no such endpoint", NULL, NULL);
-        break;
-    }
-}
+/*  ---- the endpoints, declared once ---------------------------------- */
 
-/*  Route checks that need no database. Returns 0 when the request goes
-    on to its handler. */
+/*  An endpoint's handler: conn is NULL for one answered without the
+    database (NO_DB); r holds what the path's {...} segments matched. */
+typedef void (s_handler_fn) (orch_api_t *self, PGconn *conn, const orch_route_t *r,
+                             const orch_request_t *req, orch_answer_t *a);
+
+#define HANDLER(name, call)                                                                        \
+    static void name (orch_api_t *self, PGconn *conn, const orch_route_t *r,                       \
+                      const orch_request_t *req, orch_answer_t *a)                                 \
+    {                                                                                              \
+        (void)self, (void)conn, (void)r, (void)req;                                                \
+        call;                                                                                      \
+    }
+
+HANDLER (h_asset, orch_assets_get (req->path, a))
+HANDLER (h_classic, orch_web_page (conn, a))
+HANDLER (h_health, orch_status_health (conn, req->authenticated, a))
+HANDLER (h_status, orch_status_get (conn, req, a))
+HANDLER (h_metrics, orch_metrics_get (conn, a))
+HANDLER (h_quality, orch_quality_get (conn, self->timezone, a))
+HANDLER (h_quality_csv, orch_quality_csv (conn, a))
+HANDLER (h_quality_pdf, orch_quality_pdf_get (conn, self->timezone, a))
+HANDLER (h_mapping, orch_mapping_get (conn, self->files_root, req, a))
+HANDLER (h_connectors, orch_connectors_list (conn, a))
+HANDLER (h_connector_add, orch_connectors_create (conn, &self->key, self->files_root, req, a))
+HANDLER (h_connector, orch_connectors_get (conn, r->name, a))
+HANDLER (h_connector_set,
+         orch_connectors_update (conn, &self->key, self->files_root, r->name, req, a))
+HANDLER (h_connector_remove, orch_connectors_delete (conn, r->name, req, a))
+HANDLER (h_connector_sync, orch_connectors_sync (conn, r->name, req, a))
+HANDLER (h_connector_test, orch_connectors_test (conn, r->name, req, a))
+HANDLER (h_accept_layout, orch_layouts_accept (conn, r->name, req, a))
+HANDLER (h_test, orch_connectors_test_get (conn, r->run_id, a))
+HANDLER (h_forget, orch_lifecycle_forget (conn, req, a))
+HANDLER (h_runs, orch_history_list (conn, req, a))
+HANDLER (h_run, orch_history_get (conn, r->run_id, a))
+HANDLER (h_run_rejects, orch_history_rejects (conn, r->run_id, req, a))
+HANDLER (h_warning_lines, orch_warnings_lines (conn, r->run_id, req, a))
+HANDLER (h_customers, orch_customers_search (conn, req, a))
+HANDLER (h_customer, orch_customers_get (conn, r->key, req, a))
+HANDLER (h_customer_reco, orch_reco_get (conn, r->key, a))
+HANDLER (h_customer_reco_queue, orch_reco_queue_customer (conn, r->key, a))
+HANDLER (h_reco_feedback, orch_reco_feedback (conn, r->key, r->product, req, a))
+HANDLER (h_reco_runs, orch_reco_runs (conn, req, a))
+HANDLER (h_reco_run, orch_reco_run (conn, r->run_id, a))
+HANDLER (h_reco_queue, orch_reco_queue_all (conn, a))
+HANDLER (h_reco_precision, orch_reco_precision (conn, self->reco_follow_days, a))
+HANDLER (h_reco_csv, orch_reco_export (self->dsn, req, a))
+HANDLER (h_alerts, orch_alerts_api_list (conn, req, a))
+HANDLER (h_alert_rules, orch_alerts_api_rules (conn, a))
+HANDLER (h_alert_rule_set, orch_alerts_api_set_rule (conn, req, a))
+HANDLER (h_alert_channels, orch_alert_channels_list (conn, a))
+HANDLER (h_alert_channel_add, orch_alert_channels_create (conn, &self->key, req, a))
+HANDLER (h_alert_channel_remove, orch_alert_channels_delete (conn, r->name, a))
+HANDLER (h_alert_test, orch_alerts_api_test (conn, req, a))
+HANDLER (h_alert_delivery, orch_alerts_api_delivery (conn, r->run_id, a))
+
+#define NO_DB 0x1  /* answered without the database (the page's files) */
+#define HEALTH 0x2 /* answered "not ok" when the database is down      */
+
+/*  Every endpoint: its path template (orch_route), method and handler. */
+static const struct {
+    const char *path;
+    const char *method;
+    s_handler_fn *fn;
+    unsigned flags;
+} s_endpoints[] = {
+    {"", "GET", h_asset, NO_DB},
+    {"", "HEAD", h_asset, NO_DB},
+    {"app.js", "GET", h_asset, NO_DB},
+    {"app.js", "HEAD", h_asset, NO_DB},
+    {"i18n.js", "GET", h_asset, NO_DB},
+    {"i18n.js", "HEAD", h_asset, NO_DB},
+    {"alerts.js", "GET", h_asset, NO_DB},
+    {"alerts.js", "HEAD", h_asset, NO_DB},
+    {"app.css", "GET", h_asset, NO_DB},
+    {"app.css", "HEAD", h_asset, NO_DB},
+    {"classic", "GET", h_classic, 0},
+    {"classic", "HEAD", h_classic, 0},
+    {"health", "GET", h_health, HEALTH},
+    {"health", "HEAD", h_health, HEALTH},
+    {"api/status", "GET", h_status, 0},
+    {"status", "GET", h_status, 0},
+    {"metrics", "GET", h_metrics, 0},
+    {"api/quality", "GET", h_quality, 0},
+    {"api/quality/anomalies.csv", "GET", h_quality_csv, 0},
+    {"api/quality.pdf", "GET", h_quality_pdf, 0},
+    {"api/mapping", "GET", h_mapping, 0},
+    {"api/connectors", "GET", h_connectors, 0},
+    {"api/connectors", "POST", h_connector_add, 0},
+    {"api/connectors/{name}", "GET", h_connector, 0},
+    {"api/connectors/{name}", "PATCH", h_connector_set, 0},
+    {"api/connectors/{name}", "DELETE", h_connector_remove, 0},
+    {"api/connectors/{name}/sync", "POST", h_connector_sync, 0},
+    {"api/connectors/{name}/test", "POST", h_connector_test, 0},
+    {"api/connectors/{name}/accept-layout", "POST", h_accept_layout, 0},
+    {"api/tests/{id}", "GET", h_test, 0},
+    {"api/forget", "POST", h_forget, 0},
+    {"api/runs", "GET", h_runs, 0},
+    {"api/runs/{id}", "GET", h_run, 0},
+    {"api/runs/{id}/rejects", "GET", h_run_rejects, 0},
+    {"api/warnings/{id}/lines", "GET", h_warning_lines, 0},
+    {"api/customers", "GET", h_customers, 0},
+    {"api/customers/{key}", "GET", h_customer, 0},
+    {"api/customers/{key}/recommendations", "GET", h_customer_reco, 0},
+    {"api/customers/{key}/recommendations", "POST", h_customer_reco_queue, 0},
+    {"api/customers/{key}/recommendations/{product}/feedback", "POST", h_reco_feedback, 0},
+    {"api/reco/runs", "GET", h_reco_runs, 0},
+    {"api/reco/runs/{id}", "GET", h_reco_run, 0},
+    {"api/reco/run", "POST", h_reco_queue, 0},
+    {"api/reco/precision", "GET", h_reco_precision, 0},
+    {"api/reco/campaign.csv", "GET", h_reco_csv, 0},
+    {"api/alerts", "GET", h_alerts, 0},
+    {"api/alerts/rules", "GET", h_alert_rules, 0},
+    {"api/alerts/rules", "POST", h_alert_rule_set, 0},
+    {"api/alerts/channels", "GET", h_alert_channels, 0},
+    {"api/alerts/channels", "POST", h_alert_channel_add, 0},
+    {"api/alerts/channels/{name}", "DELETE", h_alert_channel_remove, 0},
+    {"api/alerts/test", "POST", h_alert_test, 0},
+    {"api/alerts/deliveries/{id}", "GET", h_alert_delivery, 0},
+};
+
+#define NENDPOINTS (sizeof s_endpoints / sizeof s_endpoints[0])
+
+/*  The endpoint of req (its index, r filled), or -1 with a 404 answer
+    (no such path) or a 405 (the path, not with that method; a->allow
+    lists the methods it takes). */
 static int
 s_route (const orch_request_t *req, orch_route_t *r, orch_answer_t *a)
 {
-    if (orch_route_match (req->method, req->path, r) < 0) {
+    orch_path_t path;
+    size_t allow = 0;
+    if (req->method && *req->method && orch_path_split (req->path, &path) == 0)
+        for (size_t i = 0; i < NENDPOINTS; i++) {
+            if (!orch_route_match (s_endpoints[i].path, &path, r))
+                continue;
+            if (strcmp (s_endpoints[i].method, req->method) == 0)
+                return (int)i;
+            int n = snprintf (a->allow + allow, sizeof a->allow - allow, "%s%s", allow ? ", " : "",
+                              s_endpoints[i].method);
+            allow += n > 0 && (size_t)n < sizeof a->allow - allow ? (size_t)n : 0;
+        }
+    if (!allow) {
         char detail[300];
         snprintf (detail, sizeof detail, "%.16s %.256s", req->method ? req->method : "?",
                   req->path ? req->path : "?");
@@ -340,14 +342,10 @@ s_route (const orch_request_t *req, orch_route_t *r, orch_answer_t *a)
                            "/api/customers, /api/reco/runs, /api/alerts");
         return -1;
     }
-    if (!r->method_allowed) {
-        char msg[64];
-        snprintf (msg, sizeof msg, "method %.16s not allowed here", req->method);
-        orch_answer_error (a, 405, msg, NULL, NULL);
-        a->allow = r->allow;
-        return -1;
-    }
-    return 0;
+    char msg[64];
+    snprintf (msg, sizeof msg, "method %.16s not allowed here", req->method);
+    orch_answer_error (a, 405, msg, NULL, NULL);
+    return -1;
 }
 
 void
@@ -355,20 +353,18 @@ orch_api_handle (orch_api_t *self, const orch_request_t *req, orch_answer_t *a)
 {
     memset (a, 0, sizeof *a);
     orch_route_t r;
-    if (s_route (req, &r, a) < 0)
+    int i = s_route (req, &r, a);
+    if (i < 0)
         return;
-    if (r.id == ORCH_ROUTE_WEB || r.id == ORCH_ROUTE_ASSET) { /* static: no database */
-        orch_assets_get (req->path, a);
+    PGconn *conn = s_endpoints[i].flags & NO_DB ? NULL : s_conn (self, a);
+    if (!conn && !(s_endpoints[i].flags & NO_DB)) {
+        if (s_endpoints[i].flags & HEALTH) { /* not ok, and nothing more */
+            orch_answer_clear (a);
+            orch_status_health (NULL, false, a);
+        }
         return;
     }
-    PGconn *conn = s_conn (self, a);
-    if (!conn && r.id == ORCH_ROUTE_HEALTH) { /* not ok, and nothing more */
-        orch_answer_clear (a);
-        orch_status_health (NULL, false, a);
-    }
-    if (!conn)
-        return;
-    s_call (self, conn, &r, req, a);
+    s_endpoints[i].fn (self, conn, &r, req, a);
     if (!a->json && !a->html && !a->stream)
         orch_answer_error (a, 500, "internal error: no answer", NULL, NULL);
 }
@@ -385,10 +381,48 @@ orch_api_test (bool verbose)
     orch_answer_clear (&a);
     req.method = "PATCH";
     req.path = "/api/connectors";
-    failed += s_route (&req, &r, &a) == 0 || a.status != 405 || !a.allow;
+    failed += s_route (&req, &r, &a) >= 0 || a.status != 405 || strcmp (a.allow, "GET, POST") != 0;
     orch_answer_clear (&a);
+    /* a method the path does not take, or a name that is not one */
+    static const struct {
+        const char *method, *path;
+        unsigned status;
+    } refused[] = {{"GET", "/api/connectors/isv_main/sync", 405},
+                   {"GET", "/api/reco/run", 405},
+                   {"GETX", "/health", 405},
+                   {"", "/health", 404},
+                   {"GET", "/api/connectors/bad name", 404},
+                   {"GET", "/api//runs", 404},
+                   {"GET", "/nope", 404}};
+    for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+        req.method = refused[k].method, req.path = refused[k].path;
+        failed += s_route (&req, &r, &a) >= 0 || a.status != refused[k].status;
+        orch_answer_clear (&a);
+    }
+    /* each endpoint with its method, and what its path's {...} matched */
+    static const char *const found[][3] = {
+        {"GET", "/", ""},
+        {"HEAD", "/", ""},
+        {"GET", "/health", "health"},
+        {"GET", "/api/status/", "api/status"},
+        {"POST", "/api/connectors", "api/connectors"},
+        {"DELETE", "/api/connectors/isv_main", "api/connectors/{name}"},
+        {"POST", "/api/connectors/isv.main-2/sync", "api/connectors/{name}/sync"},
+        {"GET", "/api/runs/42/rejects", "api/runs/{id}/rejects"},
+        {"POST", "/api/customers/k/recommendations", "api/customers/{key}/recommendations"},
+        {"GET", "/app.js", "app.js"},
+        {"GET", "/api/reco/campaign.csv", "api/reco/campaign.csv"}};
+    for (size_t k = 0; k < sizeof found / sizeof found[0]; k++) {
+        req.method = found[k][0], req.path = found[k][1];
+        int i = s_route (&req, &r, &a);
+        failed += i < 0 || strcmp (s_endpoints[i].path, found[k][2]) != 0 ||
+                  strcmp (s_endpoints[i].method, found[k][0]) != 0;
+    }
+    failed += strcmp (r.name, "") != 0; /* the last one had no {name} */
+    req.method = "POST", req.path = "/api/connectors/isv.main-2/sync";
+    failed += s_route (&req, &r, &a) < 0 || strcmp (r.name, "isv.main-2") != 0;
     req.method = "GET";
-    failed += s_route (&req, &r, &a) != 0;
+    req.path = "/api/connectors";
     req.body = "{\"a\":1,\"a\":2}";
     req.body_len = strlen (req.body);
     failed += orch_request_json (&req, &a) != NULL || a.status != 400;

@@ -42,7 +42,7 @@ typedef struct {
     char *html;               /* a page, or other text (malloc'ed)      */
     size_t html_len;          /* bytes of html when it holds NULs (a PDF); 0: strlen */
     const char *content_type; /* of html, when not text/html     */
-    const char *allow;        /* methods, for a 405                     */
+    char allow[48];           /* methods, for a 405                     */
     bool inline_style;        /* a page with a <style> block (CSP)      */
     /* or a body made piece by piece as the client reads it (MHD's content
        reader: bytes written, -1 at the end, -2 on an error); stream_free

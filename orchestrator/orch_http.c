@@ -119,7 +119,7 @@ s_queue (struct MHD_Connection *c, orch_answer_t *a)
     }
     if (r && MHD_add_response_header (r, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_YES &&
         s_common_headers (r, a->inline_style) == MHD_YES &&
-        (!a->allow || MHD_add_response_header (r, MHD_HTTP_HEADER_ALLOW, a->allow) == MHD_YES))
+        (!a->allow[0] || MHD_add_response_header (r, MHD_HTTP_HEADER_ALLOW, a->allow) == MHD_YES))
         rc = MHD_queue_response (c, a->status ? a->status : 500, r);
     if (r)
         MHD_destroy_response (r);

@@ -1,59 +1,9 @@
-/*  orch_route - maps an HTTP method and path to an API endpoint. */
+/*  orch_route - matches a path against an endpoint's template. */
 #include "vendange.h"
 #include "orch_route.h"
 #include "orch_settings.h"
 
-typedef struct {
-    orch_route_id_t id;
-    const char *path;    /* segments separated by '/', no leading '/'     */
-    const char *methods; /* accepted methods, ", " separated              */
-} s_route_t;
-
-static const s_route_t s_routes[] = {
-    {ORCH_ROUTE_WEB, "", "GET, HEAD"},
-    {ORCH_ROUTE_HEALTH, "health", "GET, HEAD"},
-    {ORCH_ROUTE_STATUS, "api/status", "GET"},
-    {ORCH_ROUTE_STATUS, "status", "GET"},
-    {ORCH_ROUTE_CONNECTORS, "api/connectors", "GET, POST"},
-    {ORCH_ROUTE_CONNECTOR, "api/connectors/{name}", "GET, PATCH, DELETE"},
-    {ORCH_ROUTE_CONNECTOR_SYNC, "api/connectors/{name}/sync", "POST"},
-    {ORCH_ROUTE_CONNECTOR_TEST, "api/connectors/{name}/test", "POST"},
-    {ORCH_ROUTE_CONNECTOR_ACCEPT_LAYOUT, "api/connectors/{name}/accept-layout", "POST"},
-    {ORCH_ROUTE_TEST, "api/tests/{id}", "GET"},
-    {ORCH_ROUTE_METRICS, "metrics", "GET"},
-    {ORCH_ROUTE_FORGET, "api/forget", "POST"},
-    {ORCH_ROUTE_RUNS, "api/runs", "GET"},
-    {ORCH_ROUTE_RUN, "api/runs/{id}", "GET"},
-    {ORCH_ROUTE_RUN_REJECTS, "api/runs/{id}/rejects", "GET"},
-    {ORCH_ROUTE_WARNING_LINES, "api/warnings/{id}/lines", "GET"},
-    {ORCH_ROUTE_QUALITY, "api/quality", "GET"},
-    {ORCH_ROUTE_QUALITY_CSV, "api/quality/anomalies.csv", "GET"},
-    {ORCH_ROUTE_QUALITY_PDF, "api/quality.pdf", "GET"},
-    {ORCH_ROUTE_CLASSIC, "classic", "GET, HEAD"},
-    {ORCH_ROUTE_MAPPING, "api/mapping", "GET"},
-    {ORCH_ROUTE_CUSTOMERS, "api/customers", "GET"},
-    {ORCH_ROUTE_CUSTOMER, "api/customers/{key}", "GET"},
-    {ORCH_ROUTE_CUSTOMER_RECO, "api/customers/{key}/recommendations", "GET, POST"},
-    {ORCH_ROUTE_RECO_FEEDBACK, "api/customers/{key}/recommendations/{product}/feedback", "POST"},
-    {ORCH_ROUTE_RECO_RUNS, "api/reco/runs", "GET"},
-    {ORCH_ROUTE_RECO_RUN, "api/reco/runs/{id}", "GET"},
-    {ORCH_ROUTE_RECO_QUEUE, "api/reco/run", "POST"},
-    {ORCH_ROUTE_RECO_PRECISION, "api/reco/precision", "GET"},
-    {ORCH_ROUTE_RECO_CSV, "api/reco/campaign.csv", "GET"},
-    {ORCH_ROUTE_ALERTS, "api/alerts", "GET"},
-    {ORCH_ROUTE_ALERT_RULES, "api/alerts/rules", "GET, POST"},
-    {ORCH_ROUTE_ALERT_CHANNELS, "api/alerts/channels", "GET, POST"},
-    {ORCH_ROUTE_ALERT_CHANNEL, "api/alerts/channels/{name}", "DELETE"},
-    {ORCH_ROUTE_ALERT_TEST, "api/alerts/test", "POST"},
-    {ORCH_ROUTE_ALERT_DELIVERY, "api/alerts/deliveries/{id}", "GET"},
-    {ORCH_ROUTE_ASSET, "app.js", "GET, HEAD"},
-    {ORCH_ROUTE_ASSET, "i18n.js", "GET, HEAD"},
-    {ORCH_ROUTE_ASSET, "alerts.js", "GET, HEAD"},
-    {ORCH_ROUTE_ASSET, "app.css", "GET, HEAD"},
-};
-
-#define NROUTES (sizeof s_routes / sizeof s_routes[0])
-#define MAX_SEGMENTS 8
+#define MAX_SEGMENTS ORCH_PATH_MAX_SEGMENTS
 
 /*  Splits path into at most MAX_SEGMENTS segments (pointers into buf).
     Returns the count, -1 on too many or an empty inner segment. */
@@ -119,13 +69,15 @@ s_unescape (char *seg)
     return 0;
 }
 
-/*  Matches path segments against one template; fills name / run_id. */
-static bool
-s_match (const s_route_t *route, char **seg, int nseg, orch_route_t *out)
+bool
+orch_route_match (const char *tmpl_path, const orch_path_t *path, orch_route_t *out)
 {
     char tmpl[96];
     char *tseg[MAX_SEGMENTS];
-    snprintf (tmpl, sizeof tmpl, "%s", route->path);
+    char *const *seg = path->seg;
+    int nseg = path->nseg;
+    memset (out, 0, sizeof *out);
+    snprintf (tmpl, sizeof tmpl, "%s", tmpl_path);
     int nt = s_split (tmpl, tseg);
     if (nt != nseg)
         return false;
@@ -151,45 +103,30 @@ s_match (const s_route_t *route, char **seg, int nseg, orch_route_t *out)
     return true;
 }
 
-static bool
-s_method_in (const char *method, const char *methods)
-{
-    size_t n = strlen (method);
-    for (const char *p = methods; (p = strstr (p, method)) != NULL; p += n)
-        if ((p == methods || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
-            return true;
-    return false;
-}
-
 int
-orch_route_match (const char *method, const char *path, orch_route_t *out)
+orch_path_split (const char *path, orch_path_t *out)
 {
     memset (out, 0, sizeof *out);
-    char buf[512];
-    char *seg[MAX_SEGMENTS];
-    if (!method || !path || strlen (path) >= sizeof buf || *method == '\0')
+    if (!path || strlen (path) >= sizeof out->buf)
         return -1;
-    snprintf (buf, sizeof buf, "%s", path);
-    int nseg = s_split (buf, seg);
-    if (nseg < 0)
+    snprintf (out->buf, sizeof out->buf, "%s", path);
+    out->nseg = s_split (out->buf, out->seg);
+    if (out->nseg < 0)
         return -1;
     /* the path as sent: split first, then each segment decoded (a key may
        hold '/', '?', '#', '%' or spaces) */
-    for (int i = 0; i < nseg; i++)
-        if (s_unescape (seg[i]) < 0)
+    for (int i = 0; i < out->nseg; i++)
+        if (s_unescape (out->seg[i]) < 0)
             return -1;
-    for (size_t i = 0; i < NROUTES; i++) {
-        orch_route_t candidate;
-        memset (&candidate, 0, sizeof candidate);
-        if (!s_match (&s_routes[i], seg, nseg, &candidate))
-            continue;
-        *out = candidate;
-        out->id = s_routes[i].id;
-        out->allow = s_routes[i].methods;
-        out->method_allowed = s_method_in (method, s_routes[i].methods);
-        return 0;
-    }
-    return -1;
+    return 0;
+}
+
+/*  path matches tmpl (split and decoded first). */
+static bool
+s_is (const char *tmpl, const char *path, orch_route_t *r)
+{
+    orch_path_t p;
+    return orch_path_split (path, &p) == 0 && orch_route_match (tmpl, &p, r);
 }
 
 int
@@ -197,79 +134,48 @@ orch_route_test (bool verbose)
 {
     int failed = 0;
     orch_route_t r;
-    VD_CHECK (&failed, orch_route_match ("GET", "/", &r) == 0 && r.id == ORCH_ROUTE_WEB);
-    VD_CHECK (&failed, orch_route_match ("GET", "/health", &r) == 0 && r.id == ORCH_ROUTE_HEALTH);
-    VD_CHECK (&failed,
-              orch_route_match ("GET", "/api/status/", &r) == 0 && r.id == ORCH_ROUTE_STATUS);
-    VD_CHECK (&failed, orch_route_match ("POST", "/api/connectors", &r) == 0 &&
-                           r.id == ORCH_ROUTE_CONNECTORS && r.method_allowed);
-    VD_CHECK (&failed, orch_route_match ("PUT", "/api/connectors", &r) == 0 && !r.method_allowed &&
-                           strcmp (r.allow, "GET, POST") == 0);
-    VD_CHECK (&failed, orch_route_match ("DELETE", "/api/connectors/isv_main", &r) == 0 &&
-                           r.id == ORCH_ROUTE_CONNECTOR && r.method_allowed &&
+    VD_CHECK (&failed, s_is ("", "/", &r) && !s_is ("health", "/", &r));
+    VD_CHECK (&failed, s_is ("health", "/health", &r) && s_is ("api/status", "/api/status/", &r));
+    VD_CHECK (&failed, s_is ("api/connectors/{name}", "/api/connectors/isv_main", &r) &&
                            strcmp (r.name, "isv_main") == 0);
-    VD_CHECK (&failed, orch_route_match ("POST", "/api/connectors/isv.main-2/sync", &r) == 0 &&
-                           r.id == ORCH_ROUTE_CONNECTOR_SYNC && strcmp (r.name, "isv.main-2") == 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/connectors/isv_main/sync", &r) == 0 &&
-                           !r.method_allowed);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/connectors/bad name", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/connectors/_x", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs", &r) == 0 && r.id == ORCH_ROUTE_RUNS);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/42", &r) == 0 &&
-                           r.id == ORCH_ROUTE_RUN && r.run_id == 42);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/warnings/7/lines", &r) == 0 &&
-                           r.id == ORCH_ROUTE_WARNING_LINES && r.run_id == 7);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/warnings/x/lines", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/42/rejects", &r) == 0 &&
-                           r.id == ORCH_ROUTE_RUN_REJECTS && r.run_id == 42);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/0", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/-1", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/12abc", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/runs/99999999999999999999999", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api//runs", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/a/b/c/d/e/f/g/h/i/j", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/nope", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GETX", "/health", &r) == 0 && !r.method_allowed);
-    VD_CHECK (&failed, orch_route_match ("GE", "/health", &r) == 0 && !r.method_allowed);
-    VD_CHECK (&failed, orch_route_match ("", "/health", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", NULL, &r) < 0);
+    VD_CHECK (&failed, s_is ("api/connectors/{name}/sync", "/api/connectors/isv.main-2/sync", &r) &&
+                           strcmp (r.name, "isv.main-2") == 0);
+    VD_CHECK (&failed, !s_is ("api/connectors/{name}", "/api/connectors/isv_main/sync", &r));
+    VD_CHECK (&failed, !s_is ("api/connectors/{name}", "/api/connectors/bad name", &r));
+    VD_CHECK (&failed, !s_is ("api/connectors/{name}", "/api/connectors/_x", &r));
+    VD_CHECK (&failed, s_is ("api/runs/{id}", "/api/runs/42", &r) && r.run_id == 42);
     VD_CHECK (&failed,
-              orch_route_match ("GET", "/api/quality", &r) == 0 && r.id == ORCH_ROUTE_QUALITY);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/quality.pdf", &r) == 0 &&
-                           r.id == ORCH_ROUTE_QUALITY_PDF);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/quality/anomalies.csv", &r) == 0 &&
-                           r.id == ORCH_ROUTE_QUALITY_CSV);
-    VD_CHECK (&failed, orch_route_match ("GET", "/app.js", &r) == 0 && r.id == ORCH_ROUTE_ASSET);
+              s_is ("api/warnings/{id}/lines", "/api/warnings/7/lines", &r) && r.run_id == 7);
+    VD_CHECK (&failed, !s_is ("api/warnings/{id}/lines", "/api/warnings/x/lines", &r));
     VD_CHECK (&failed,
-              orch_route_match ("GET", "/api/customers", &r) == 0 && r.id == ORCH_ROUTE_CUSTOMERS);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/isavigne-C 01", &r) == 0 &&
-                           r.id == ORCH_ROUTE_CUSTOMER && strcmp (r.key, "isavigne-C 01") == 0);
+              s_is ("api/runs/{id}/rejects", "/api/runs/42/rejects", &r) && r.run_id == 42);
+    VD_CHECK (&failed, !s_is ("api/runs/{id}", "/api/runs/0", &r));
+    VD_CHECK (&failed, !s_is ("api/runs/{id}", "/api/runs/-1", &r));
+    VD_CHECK (&failed, !s_is ("api/runs/{id}", "/api/runs/12abc", &r));
+    VD_CHECK (&failed, !s_is ("api/runs/{id}", "/api/runs/99999999999999999999999", &r));
+    orch_path_t p;
+    VD_CHECK (&failed, orch_path_split ("/api//runs", &p) < 0);
+    VD_CHECK (&failed, orch_path_split ("/a/b/c/d/e/f/g/h/i/j", &p) < 0);
+    VD_CHECK (&failed, orch_path_split (NULL, &p) < 0);
+    VD_CHECK (&failed, s_is ("api/customers/{key}", "/api/customers/isavigne-C 01", &r) &&
+                           strcmp (r.key, "isavigne-C 01") == 0);
     VD_CHECK (&failed,
-              orch_route_match ("GET", "/api/customers/isavigne-C%2F01%20%3F%23%25x", &r) == 0 &&
-                  r.id == ORCH_ROUTE_CUSTOMER && strcmp (r.key, "isavigne-C/01 ?#%x") == 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/a%2Fb/recommendations", &r) == 0 &&
-                           r.id == ORCH_ROUTE_CUSTOMER_RECO && strcmp (r.key, "a/b") == 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/a%2", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/a%00b", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/a%zz", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("POST", "/api/customers/k/recommendations", &r) == 0 &&
-                           r.id == ORCH_ROUTE_CUSTOMER_RECO && r.method_allowed);
-    VD_CHECK (&failed,
-              orch_route_match ("POST", "/api/customers/k/recommendations/RIESLING-2022/feedback",
-                                &r) == 0 &&
-                  r.id == ORCH_ROUTE_RECO_FEEDBACK && strcmp (r.key, "k") == 0 &&
-                  strcmp (r.product, "RIESLING-2022") == 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/customers/a\x01b", &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET",
-                                         "/api/customers/a\xff"
-                                         "z",
-                                         &r) < 0);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/reco/runs/7", &r) == 0 &&
-                           r.id == ORCH_ROUTE_RECO_RUN && r.run_id == 7);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/reco/run", &r) == 0 && !r.method_allowed);
-    VD_CHECK (&failed, orch_route_match ("GET", "/api/reco/campaign.csv", &r) == 0 &&
-                           r.id == ORCH_ROUTE_RECO_CSV);
-#undef CHECK
+              s_is ("api/customers/{key}", "/api/customers/isavigne-C%2F01%20%3F%23%25x", &r) &&
+                  strcmp (r.key, "isavigne-C/01 ?#%x") == 0);
+    VD_CHECK (&failed, s_is ("api/customers/{key}/recommendations",
+                             "/api/customers/a%2Fb/recommendations", &r) &&
+                           strcmp (r.key, "a/b") == 0);
+    VD_CHECK (&failed, orch_path_split ("/api/customers/a%2", &p) < 0);
+    VD_CHECK (&failed, orch_path_split ("/api/customers/a%00b", &p) < 0);
+    VD_CHECK (&failed, orch_path_split ("/api/customers/a%zz", &p) < 0);
+    VD_CHECK (&failed, s_is ("api/customers/{key}/recommendations/{product}/feedback",
+                             "/api/customers/k/recommendations/RIESLING-2022/feedback", &r) &&
+                           strcmp (r.key, "k") == 0 && strcmp (r.product, "RIESLING-2022") == 0);
+    VD_CHECK (&failed, !s_is ("api/customers/{key}", "/api/customers/a\x01b", &r));
+    VD_CHECK (&failed, !s_is ("api/customers/{key}",
+                              "/api/customers/a\xff"
+                              "z",
+                              &r));
     if (verbose)
         printf ("orch_route_test: %d failure(s)\n", failed);
     return failed ? -1 : 0;
