@@ -23,6 +23,7 @@
 #include "isv_extract.h"
 #include "orch_preview.h"
 #include "isv_layout.h"
+#include "isv_fields.h"
 #include "isv_lines.h"
 #include "isv_mapping.h"
 #include "isv_packaging.h"
@@ -121,6 +122,7 @@ static const selftest_t s_tests[] = {
     {"vd_text", vd_text_test},
     {"vd_units", vd_units_test},
     {"isv_layout", isv_layout_test},
+    {"isv_fields", isv_fields_test},
     {"isv_lines", isv_lines_test},
     {"isv_mapping", isv_mapping_test},
     {"isv_packaging", isv_packaging_test},

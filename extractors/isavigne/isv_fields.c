@@ -1,6 +1,7 @@
 /*  isv_fields - the fields of one row being built (see isv_fields.h). */
 #include "vendange.h"
 #include "isv_fields.h"
+#include <float.h>
 #include <math.h>
 
 void
@@ -178,4 +179,76 @@ isv_fields_error_row (isv_fields_t *self, long line, const char *error, isv_row_
     vd_buf_reset (&self->text);
     isv_fields_row (self, line, row);
     row->error = error;
+}
+
+int
+isv_fields_test (bool verbose)
+{
+    int failures = 0;
+    /* numbers as Excel shows them (15 significant digits), in plain
+       decimal; the long ones checked against Python's Decimal */
+    static const struct {
+        double value;
+        const char *text;
+    } numbers[] = {{1.0, "1"},
+                   {-0.0, "0"},
+                   {0.1 + 0.2, "0.3"},
+                   {-2.5, "-2.5"},
+                   {1e21, "1000000000000000000000"},
+                   {1.5e-7, "0.00000015"},
+                   {123456789012345678.0, "123456789012346000"}};
+    char out[400];
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        VD_CHECK_WHY (&failures,
+                      isv_fields_format_number (numbers[i].value, out, sizeof out) == 0 &&
+                          strcmp (out, numbers[i].text) == 0,
+                      numbers[i].text);
+    /* the extremes fit in 352 bytes: 1e-300 is "0." then 299 zeros and 1,
+       DBL_MAX 309 digits, the smallest subnormal 340 characters */
+    VD_CHECK (&failures, isv_fields_format_number (1e-300, out, 352) == 0 && strlen (out) == 302 &&
+                             strncmp (out, "0.000", 5) == 0 && out[301] == '1');
+    VD_CHECK (&failures, isv_fields_format_number (DBL_MAX, out, 352) == 0 && strlen (out) == 309 &&
+                             strncmp (out, "179769313486232000", 18) == 0);
+    VD_CHECK (&failures, isv_fields_format_number (4.9406564584124654e-324, out, 352) == 0 &&
+                             strlen (out) == 340 && strcmp (out + 325, "494065645841247") == 0);
+    VD_CHECK (&failures, isv_fields_format_number (NAN, out, sizeof out) < 0 &&
+                             isv_fields_format_number (-INFINITY, out, sizeof out) < 0 &&
+                             isv_fields_format_number (1.0, out, 16) < 0);
+    /* fields, their raw line, the ceilings */
+    isv_fields_t f;
+    isv_fields_init (&f, 64);
+    VD_CHECK (&failures, isv_fields_add (&f, "a", 1) == 0 && isv_fields_append (&f, "b", 1) == 0 &&
+                             isv_fields_add (&f, "", 0) == 0 &&
+                             isv_fields_add_number (&f, 12.5) == 0 &&
+                             isv_fields_add_converted (&f, "windows-1252", "\xe9t\xe9", 3) == 0 &&
+                             isv_fields_join_raw (&f) == 0);
+    isv_row_t row;
+    isv_fields_row (&f, 7, &row);
+    VD_CHECK (&failures, row.line == 7 && row.nfields == 4 && strcmp (row.fields[0], "ab") == 0 &&
+                             row.lengths[1] == 0 &&
+                             strcmp (row.fields[3], "\xc3\xa9t\xc3\xa9") == 0 &&
+                             strcmp (row.raw, "ab;;12.5;\xc3\xa9t\xc3\xa9") == 0 && !row.error);
+    isv_fields_error_row (&f, 8, "unterminated quoted field", &row);
+    VD_CHECK (&failures,
+              row.nfields == 0 && row.error && strcmp (row.raw, "ab;;12.5;\xc3\xa9t\xc3\xa9") == 0);
+    /* past the text ceiling (64 bytes here), or past ISV_MAX_FIELDS
+       fields: refused */
+    isv_fields_reset (&f);
+    char big[65];
+    memset (big, 'x', sizeof big);
+    VD_CHECK (&failures, isv_fields_add (&f, big, 64) == 0 && isv_fields_append (&f, "y", 1) < 0);
+    isv_fields_reset (&f);
+    VD_CHECK (&failures, isv_fields_add (&f, big, 65) < 0);
+    isv_fields_reset (&f);
+    VD_CHECK (&failures, f.count == 0);
+    isv_fields_free (&f);
+    isv_fields_init (&f, 1 << 20);
+    int pushed = 0;
+    while (isv_fields_push (&f) == 0)
+        pushed++;
+    VD_CHECK (&failures, pushed == ISV_MAX_FIELDS);
+    isv_fields_free (&f);
+    if (verbose)
+        printf ("  isv_fields: %d failures\n", failures);
+    return failures ? -1 : 0;
 }

@@ -56,4 +56,6 @@ void isv_fields_error_row (isv_fields_t *self, long line, const char *error, isv
     small. */
 int isv_fields_format_number (double value, char *out, size_t size);
 
+int isv_fields_test (bool verbose);
+
 #endif
