@@ -2,6 +2,7 @@
 #include "vendange.h"
 #include "vd_addr.h"
 #include <netdb.h>
+#include <netinet/in.h>
 
 int
 vd_addr_parse (const char *addr, char *host, size_t size, int *port)
@@ -61,4 +62,45 @@ vd_addr_resolve (const char *host, int port, struct sockaddr_storage *out, sockl
     *len = pick->ai_addrlen;
     freeaddrinfo (list);
     return 0;
+}
+
+int
+vd_addr_test (bool verbose)
+{
+    int failed = 0;
+    char host[64];
+    int port = 0;
+    failed += vd_addr_parse ("127.0.0.1:8480", host, sizeof host, &port) < 0 ||
+              strcmp (host, "127.0.0.1") != 0 || port != 8480;
+    failed += vd_addr_parse ("*:80", host, sizeof host, &port) < 0 || *host || port != 80;
+    failed += vd_addr_parse (":9000", host, sizeof host, &port) < 0 || *host;
+    failed +=
+        vd_addr_parse ("[::1]:8480", host, sizeof host, &port) < 0 || strcmp (host, "::1") != 0;
+    failed += vd_addr_parse ("orchestrator:8480", host, sizeof host, &port) < 0 ||
+              strcmp (host, "orchestrator") != 0;
+    failed += vd_addr_parse ("::1:8480", host, sizeof host, &port) == 0;
+    failed += vd_addr_parse ("localhost", host, sizeof host, &port) == 0;
+    failed += vd_addr_parse ("h:0", host, sizeof host, &port) == 0;
+    failed += vd_addr_parse ("h:65536", host, sizeof host, &port) == 0;
+    failed += vd_addr_parse ("h:80x", host, sizeof host, &port) == 0;
+    failed += vd_addr_parse ("[::1]8480", host, sizeof host, &port) == 0;
+    failed += vd_addr_parse ("", host, sizeof host, &port) == 0;
+    failed += vd_addr_parse (NULL, host, sizeof host, &port) == 0;
+    failed += vd_addr_parse ("a-very-long-host-name-that-does-not-fit-in-the-buffer-"
+                             "given-here.example.org:1",
+                             host, sizeof host, &port) == 0;
+    /* resolved: a numeric address, every interface, a bracketed IPv6 */
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    vd_error_t err;
+    vd_error_clear (&err);
+    failed += vd_addr_resolve ("127.0.0.1", 8480, &ss, &len, &err) < 0 || ss.ss_family != AF_INET ||
+              ntohs (((struct sockaddr_in *)&ss)->sin_port) != 8480;
+    failed += vd_addr_resolve ("", 80, &ss, &len, &err) < 0;
+    failed += vd_addr_resolve ("::1", 80, &ss, &len, &err) < 0 || ss.ss_family != AF_INET6;
+    failed += vd_addr_resolve ("no-such-host.invalid", 80, &ss, &len, &err) == 0 ||
+              !strstr (err.msg, "no-such-host.invalid");
+    if (verbose)
+        printf ("vd_addr_test: %d failure(s)\n", failed);
+    return failed ? -1 : 0;
 }

@@ -5,6 +5,7 @@
 #define VD_ADDR_H_INCLUDED
 
 #include "vd_error.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -16,5 +17,7 @@ int vd_addr_parse (const char *addr, char *host, size_t size, int *port);
 /*  Resolves host:port into out (IPv4 preferred). Returns 0, -1 with err. */
 int vd_addr_resolve (const char *host, int port, struct sockaddr_storage *out, socklen_t *len,
                      vd_error_t *err);
+
+int vd_addr_test (bool verbose);
 
 #endif

@@ -1,5 +1,6 @@
 /*  orch_auth - authentication of the HTTP API and the web page. */
 #include "vendange.h"
+#include "vd_addr.h"
 #include "orch_auth.h"
 #include "orch_http.h"
 #include <sodium.h>
@@ -118,7 +119,7 @@ orch_auth_addr_ok (const orch_auth_t *self, const char *addr, vd_error_t *err)
 {
     char host[256];
     int port;
-    if (orch_auth_enabled (self) || orch_http_parse_addr (addr, host, sizeof host, &port) < 0 ||
+    if (orch_auth_enabled (self) || vd_addr_parse (addr, host, sizeof host, &port) < 0 ||
         s_loopback (host))
         return 0; /* a bad address is orch_http_new's to report */
     vd_error_set (err, VD_ERR_PERMANENT, "refusing to serve the API on %s without authentication",

@@ -54,12 +54,6 @@ s_uri_log (void *cls, const char *uri, struct MHD_Connection *c)
     return req;
 }
 
-int
-orch_http_parse_addr (const char *addr, char *host, size_t size, int *port)
-{
-    return vd_addr_parse (addr, host, size, port);
-}
-
 #define STREAM_BLOCK (64 * 1024) /* bytes asked of a streamed body at a time */
 
 /*  The page's own files only, nothing inline but the classic page's
@@ -334,27 +328,6 @@ int
 orch_http_test (bool verbose)
 {
     int failed = 0;
-    char host[64];
-    int port = 0;
-    failed += orch_http_parse_addr ("127.0.0.1:8480", host, sizeof host, &port) < 0 ||
-              strcmp (host, "127.0.0.1") != 0 || port != 8480;
-    failed += orch_http_parse_addr ("*:80", host, sizeof host, &port) < 0 || *host || port != 80;
-    failed += orch_http_parse_addr (":9000", host, sizeof host, &port) < 0 || *host;
-    failed += orch_http_parse_addr ("[::1]:8480", host, sizeof host, &port) < 0 ||
-              strcmp (host, "::1") != 0;
-    failed += orch_http_parse_addr ("orchestrator:8480", host, sizeof host, &port) < 0 ||
-              strcmp (host, "orchestrator") != 0;
-    failed += orch_http_parse_addr ("::1:8480", host, sizeof host, &port) == 0;
-    failed += orch_http_parse_addr ("localhost", host, sizeof host, &port) == 0;
-    failed += orch_http_parse_addr ("h:0", host, sizeof host, &port) == 0;
-    failed += orch_http_parse_addr ("h:65536", host, sizeof host, &port) == 0;
-    failed += orch_http_parse_addr ("h:80x", host, sizeof host, &port) == 0;
-    failed += orch_http_parse_addr ("[::1]8480", host, sizeof host, &port) == 0;
-    failed += orch_http_parse_addr ("", host, sizeof host, &port) == 0;
-    failed += orch_http_parse_addr (NULL, host, sizeof host, &port) == 0;
-    failed += orch_http_parse_addr ("a-very-long-host-name-that-does-not-fit-in-the-buffer-"
-                                    "given-here.example.org:1",
-                                    host, sizeof host, &port) == 0;
     vd_error_t err;
     vd_error_clear (&err);
     orch_http_t *http = orch_http_new ("nonsense", &(orch_api_config_t){.dsn = ""}, &err);

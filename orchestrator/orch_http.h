@@ -19,10 +19,6 @@ typedef struct orch_http orch_http_t;
 orch_http_t *orch_http_new (const char *addr, const orch_api_config_t *api, vd_error_t *err);
 void orch_http_destroy (orch_http_t **self_p);
 
-/*  Splits "host:port" into host (may come back "" for every interface)
-    and port 1..65535. Returns 0, -1. */
-int orch_http_parse_addr (const char *addr, char *host, size_t size, int *port);
-
 /*  Self test. Returns 0 when every check passes. */
 int orch_http_test (bool verbose);
 

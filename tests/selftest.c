@@ -6,6 +6,7 @@
 */
 #include "vendange.h"
 #include "load_customers.h"
+#include "vd_addr.h"
 #include "vd_copy.h"
 #include "vd_httpc.h"
 #include "vd_smtp.h"
@@ -100,6 +101,7 @@ typedef struct {
 
 /* One line per class; keep alphabetical inside each component. */
 static const selftest_t s_tests[] = {
+    {"vd_addr", vd_addr_test},
     {"vd_config", vd_config_test},
     {"vd_copy", vd_copy_test},
     {"vd_hashset", vd_hashset_test},
