@@ -16,6 +16,10 @@ vd_service_start (const vd_service_info_t *info, int argc, char **argv, vd_confi
         vd_config_usage (info->mask, stdout);
         return 1;
     }
+    if (info->mapping && argc > 1 && strcmp (argv[1], "--print-mapping") == 0) {
+        fputs (info->mapping (), stdout);
+        return 1;
+    }
     vd_log_init (info->role, VD_LOG_INFO);
     /* the buffers of one message (a few MB) are freed and asked for again
        with the next: kept by malloc instead of mapped and zeroed anew by

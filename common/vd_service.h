@@ -11,13 +11,15 @@
 #include "vd_msg.h"
 
 typedef struct {
-    const char *role;  /* "normalizer", "extractor-isavigne"           */
-    const char *kind;  /* connector type an extractor serves, or NULL */
-    unsigned mask;     /* VD_SVC_* keys it reads                        */
-    const char *usage; /* --help text before the configuration list   */
+    const char *role;              /* "normalizer", "extractor-isavigne"           */
+    const char *kind;              /* connector type an extractor serves, or NULL */
+    unsigned mask;                 /* VD_SVC_* keys it reads                        */
+    const char *usage;             /* --help text before the configuration list   */
+    const char *(*mapping) (void); /* an extractor's built-in mapping, which
+                                      --print-mapping prints; NULL: none */
 } vd_service_info_t;
 
-/*  Returns 1 when --help was answered (exit 0), -1 when the service cannot
+/*  Returns 1 when --help (or --print-mapping) was answered (exit 0), -1 when the service cannot
     start (the reason is logged; exit 1), 0 with *config and *ctl set. */
 int vd_service_start (const vd_service_info_t *info, int argc, char **argv, vd_config_t **config,
                       vd_ctl_t **ctl);

@@ -196,11 +196,8 @@ main (int argc, char **argv)
         "extractor-isavigne", "isavigne", VD_SVC_EXTRACTOR,
         "usage: extractor-isavigne [--print-mapping]\n"
         "Extracts iSaVigne export folders for the orchestrator's runs.\n"
-        "--print-mapping prints the built-in column mapping (both dialects).\n\n"};
-    if (argc > 1 && strcmp (argv[1], "--print-mapping") == 0) {
-        fputs (isv_mapping_default_text (), stdout);
-        return 0;
-    }
+        "--print-mapping prints the built-in column mapping (both dialects).\n\n",
+        isv_mapping_default_text};
     static const vd_service_ops_t ops = {s_setup, s_serve, s_teardown};
     self_t self = {0};
     return vd_service_main (&info, &ops, argc, argv, &self.config, &self.ctl, &self);

@@ -152,11 +152,8 @@ main (int argc, char **argv)
         "Extracts Odoo servers (XML-RPC or JSON-2) for the orchestrator's runs.\n"
         "--print-mapping prints the built-in field mapping.\n"
         "--test answers `connector test` for the connector settings in a JSON file\n"
-        "(from this host, without the orchestrator) and exits 0 when the test passed.\n\n"};
-    if (argc > 1 && strcmp (argv[1], "--print-mapping") == 0) {
-        fputs (odoo_mapping_default_text (), stdout);
-        return 0;
-    }
+        "(from this host, without the orchestrator) and exits 0 when the test passed.\n\n",
+        odoo_mapping_default_text};
     if (argc > 2 && strcmp (argv[1], "--test") == 0)
         return s_test_settings (argv[2]);
     static const vd_service_ops_t ops = {s_setup, s_serve, s_teardown};
